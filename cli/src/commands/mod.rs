@@ -1,0 +1,11 @@
+//! One module per subcommand.
+
+pub mod inspect;
+pub mod retag;
+
+/// Settings every command shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    /// `-q`: no progress or notes.
+    pub quiet: bool,
+}

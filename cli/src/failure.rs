@@ -1,0 +1,69 @@
+//! What a user sees when a command fails: `error: ` and one sentence naming the file and
+//! the member, then `hint: ` and what to do. Exit status 2.
+
+use std::fmt;
+
+use truewheel_core::wheel::WheelError;
+
+/// A failure to report to the user.
+#[derive(Debug)]
+pub struct Failure {
+    message: String,
+    hint: Option<String>,
+}
+
+impl Failure {
+    /// A failure with a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Adds a hint.
+    #[must_use]
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// An I/O failure on a path.
+    pub fn io(what: &str, path: &std::path::Path, e: &std::io::Error) -> Self {
+        let reason = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            _ => {
+                // Strip Rust's " (os error N)" suffix: the text before it is the sentence.
+                let s = e.to_string();
+                s.split(" (os error").next().unwrap_or(&s).to_lowercase()
+            }
+        };
+        Self::new(format!("cannot {what} {}: {reason}", path.display()))
+    }
+
+    /// Prints to stderr.
+    pub fn print(&self) {
+        eprintln!("error: {}", self.message);
+        if let Some(h) = &self.hint {
+            eprintln!("hint: {h}");
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<WheelError> for Failure {
+    fn from(e: WheelError) -> Self {
+        let hint = e.hint();
+        let f = Self::new(e.to_string());
+        match hint {
+            Some(h) => f.hint(h),
+            None => f,
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Host I/O: opening wheels from disk, verifying them on all cores, and writing outputs
+//! atomically (a temp file in the target directory, renamed into place).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use truewheel_core::source::FileSource;
+use truewheel_core::wheel::{RecordIssue, Wheel, WriteOptions};
+
+use crate::failure::Failure;
+
+/// An opened wheel on disk.
+pub type DiskWheel = Wheel<FileSource>;
+
+/// Opens a wheel file.
+pub fn open_wheel(path: &Path) -> Result<DiskWheel, Failure> {
+    let file = File::open(path).map_err(|e| Failure::io("open", path, &e))?;
+    let source = FileSource::new(file).map_err(|e| Failure::io("read", path, &e))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Failure::new(format!("{} has no usable file name", path.display())))?;
+    Ok(Wheel::open(name, source)?)
+}
+
+/// Verifies RECORD, hashing members on all cores. Returns the issues and how many
+/// members were hashed.
+pub fn verify(wheel: &DiskWheel) -> Result<(Vec<RecordIssue>, usize), Failure> {
+    let mut issues = wheel.listing_issues();
+    let members = wheel.hashed_members();
+    let hashed = members.len();
+    let found: Vec<Result<Option<RecordIssue>, _>> = members
+        .par_iter()
+        .map(|(m, e)| wheel.verify_member(m, e))
+        .collect();
+    for r in found {
+        match r {
+            Ok(Some(issue)) => issues.push(issue),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(Failure::new(format!("{}: {e}", wheel.file_name()))
+                    .hint("the wheel is damaged; fetch or build it again"))
+            }
+        }
+    }
+    // Report in archive order, whatever order the threads finished in.
+    let order: std::collections::HashMap<&str, usize> = wheel
+        .archive
+        .members()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.as_str(), i))
+        .collect();
+    issues.sort_by_key(|i| order.get(i.path()).copied().unwrap_or(usize::MAX));
+    Ok((issues, hashed))
+}
+
+/// Fails on the first RECORD issue, with the hint the design gives.
+pub fn require_valid_record(wheel: &DiskWheel) -> Result<(), Failure> {
+    let (issues, _) = verify(wheel)?;
+    if let Some(first) = issues.first() {
+        let more = if issues.len() > 1 {
+            format!(" (and {} more problems)", issues.len() - 1)
+        } else {
+            String::new()
+        };
+        return Err(Failure::new(format!("{first} in {}{more}", wheel.file_name()))
+            .hint("the wheel was modified after it was built; rebuild it, or run `truewheel inspect` to see every problem"));
+    }
+    Ok(())
+}
+
+/// Write options from the environment: `SOURCE_DATE_EPOCH` fixes every timestamp.
+pub fn write_options() -> Result<WriteOptions, Failure> {
+    let mut options = WriteOptions::default();
+    if let Ok(v) = std::env::var("SOURCE_DATE_EPOCH") {
+        let secs: u64 = v.trim().parse().map_err(|_| {
+            Failure::new(format!("SOURCE_DATE_EPOCH={v} is not a number of seconds"))
+                .hint("set it to a Unix time, e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)")
+        })?;
+        options.timestamp = Some(truewheel_core::wheel::writer::dos_datetime(secs));
+    }
+    Ok(options)
+}
+
+/// Makes the output directory (like auditwheel's `-w`).
+pub fn ensure_dir(dir: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| Failure::io("create the output directory", dir, &e))
+}
+
+/// Writes `dir/name` atomically: `write` fills a temp file in `dir`, which is then renamed.
+/// On any failure the temp file is removed and nothing with the final name appears.
+pub fn write_atomic(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+) -> Result<PathBuf, Failure> {
+    let target = dir.join(name);
+    let tmp = tempfile::Builder::new()
+        .prefix(".truewheel-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Failure::io("write to", dir, &e))?;
+    {
+        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
+        write(&mut w)
+            .and_then(|()| w.flush())
+            .map_err(|e| Failure::io("write", &target, &e))?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // tempfile creates 0600; a wheel is an ordinary readable file.
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| Failure::io("write", &target, &e))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Failure::io("write", &target, &e))?;
+    tmp.persist(&target)
+        .map_err(|e| Failure::io("write", &target, &e.error))?;
+    Ok(target)
+}

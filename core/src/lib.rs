@@ -1,0 +1,12 @@
+//! truewheel-core: the pure-Rust core of truewheel.
+//!
+//! Bytes in, values out: nothing here prints, spawns a process or searches a disk, so
+//! the same code runs in the CLI, in a browser and in Node (wasm32-unknown-unknown).
+//! Host concerns (interpreters, ld.so paths, progress bars) live in the `truewheel` CLI.
+
+pub mod binary;
+pub mod inspect;
+pub mod source;
+pub mod wheel;
+
+pub use source::ReadAt;

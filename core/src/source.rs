@@ -1,0 +1,157 @@
+//! Positional byte sources: what the archive reader reads from.
+//!
+//! A wheel may be hundreds of megabytes. The CLI reads it through a file handle with
+//! positional reads (no mmap, so resident memory stays bounded); the WASM build holds the
+//! bytes in memory. Both are a [`ReadAt`]: random access, shareable between threads, so
+//! different members can be inflated in parallel from one open wheel.
+
+use std::io;
+
+/// A random-access, thread-shareable source of bytes.
+pub trait ReadAt: Sync {
+    /// Total length of the source in bytes.
+    fn size(&self) -> u64;
+
+    /// Reads up to `buf.len()` bytes at `offset`; returns how many were read (0 at the end).
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+
+    /// The whole source as a slice, when it lives in memory (lets readers skip copies).
+    fn as_slice(&self) -> Option<&[u8]> {
+        None
+    }
+
+    /// Fills `buf` from `offset`, or fails with `UnexpectedEof`.
+    fn read_exact_at(&self, mut offset: u64, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.read_at(offset, buf) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "unexpected end of data",
+                    ))
+                }
+                Ok(n) => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ReadAt for [u8] {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let Ok(start) = usize::try_from(offset) else {
+            return Ok(0);
+        };
+        if start >= self.len() {
+            return Ok(0);
+        }
+        let n = buf.len().min(self.len() - start);
+        buf[..n].copy_from_slice(&self[start..start + n]);
+        Ok(n)
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(self)
+    }
+}
+
+impl ReadAt for Vec<u8> {
+    fn size(&self) -> u64 {
+        self.as_slice().size()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        self.as_slice().read_at(offset, buf)
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(self)
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for &T {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).read_at(offset, buf)
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        (**self).as_slice()
+    }
+}
+
+/// A file read with positional reads; the length is taken once, when it is opened.
+#[cfg(unix)]
+#[derive(Debug)]
+pub struct FileSource {
+    file: std::fs::File,
+    len: u64,
+}
+
+#[cfg(unix)]
+impl FileSource {
+    /// Wraps an open file.
+    pub fn new(file: std::fs::File) -> io::Result<Self> {
+        let len = file.metadata()?.len();
+        Ok(Self { file, len })
+    }
+}
+
+#[cfg(unix)]
+impl ReadAt for FileSource {
+    fn size(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        if offset >= self.len {
+            return Ok(0);
+        }
+        let max = usize::try_from(self.len - offset).unwrap_or(usize::MAX);
+        let n = buf.len().min(max);
+        self.file.read_at(&mut buf[..n], offset)
+    }
+}
+
+/// A [`std::io::Read`] over a byte range of a [`ReadAt`].
+pub struct RangeReader<'a, S: ReadAt + ?Sized> {
+    src: &'a S,
+    pos: u64,
+    end: u64,
+}
+
+impl<'a, S: ReadAt + ?Sized> RangeReader<'a, S> {
+    /// Reads `len` bytes from `start`.
+    pub fn new(src: &'a S, start: u64, len: u64) -> Self {
+        Self {
+            src,
+            pos: start,
+            end: start.saturating_add(len),
+        }
+    }
+}
+
+impl<S: ReadAt + ?Sized> io::Read for RangeReader<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.end - self.pos;
+        if left == 0 {
+            return Ok(0);
+        }
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        let got = self.src.read_at(self.pos, &mut buf[..n])?;
+        if got == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the archive ends inside a member",
+            ));
+        }
+        self.pos += got as u64;
+        Ok(got)
+    }
+}

@@ -1,0 +1,75 @@
+//! Producing a new wheel from an opened one plus changes — what `retag` and `repair` do.
+//! Unchanged members are copied raw (compressed bytes identical, hash taken from the
+//! verified RECORD); changed and new ones are written from memory; RECORD is regenerated.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use super::writer::{WheelWriter, WriteOptions};
+use super::Wheel;
+use crate::source::ReadAt;
+
+/// What to change in a wheel.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// New content for existing members (or new members), by path, with a Unix mode for
+    /// new ones (existing members keep theirs).
+    pub put: BTreeMap<String, (Vec<u8>, u32)>,
+    /// Members to drop.
+    pub remove: BTreeSet<String>,
+}
+
+impl Changes {
+    /// Sets a member's content.
+    pub fn put(&mut self, path: impl Into<String>, data: Vec<u8>, mode: u32) {
+        self.put.insert(path.into(), (data, mode));
+    }
+}
+
+impl<S: ReadAt> Wheel<S> {
+    /// Writes this wheel with `changes` applied into `out`. Order: the members in their
+    /// original order (new ones after the rest of their kind), `.dist-info` last, RECORD
+    /// at the very end. The caller must have verified RECORD: unchanged members keep
+    /// the hashes it gives.
+    pub fn rewrite<W: Write>(
+        &self,
+        changes: &Changes,
+        out: W,
+        options: WriteOptions,
+    ) -> std::io::Result<W> {
+        let mut w = WheelWriter::new(out, options);
+        let record_path = self.record_path();
+        let prefix = format!("{}/", self.dist_info);
+        let in_dist_info = |p: &str| p.starts_with(&prefix);
+        for pass_dist_info in [false, true] {
+            for m in self.archive.members() {
+                if m.name == record_path
+                    || changes.remove.contains(&m.name)
+                    || in_dist_info(&m.name) != pass_dist_info
+                {
+                    continue;
+                }
+                if super::record::is_unhashed(&m.name, &self.dist_info) {
+                    // Signatures over the old RECORD are void once it changes.
+                    continue;
+                }
+                match changes.put.get(&m.name) {
+                    Some((data, _)) => w.add(&m.name, data, m.unix_mode)?,
+                    None => {
+                        let hash = self.record.get(&m.name).and_then(|e| e.hash.clone());
+                        w.copy_raw(&self.archive, m, hash)?;
+                    }
+                }
+            }
+            for (path, (data, mode)) in &changes.put {
+                if in_dist_info(path) == pass_dist_info
+                    && self.archive.member(path).is_none()
+                    && *path != record_path
+                {
+                    w.add(path, data, *mode)?;
+                }
+            }
+        }
+        w.finish(&record_path)
+    }
+}

@@ -1,0 +1,143 @@
+//! The `WHEEL` file of a `.dist-info` folder (PEP 427): format version, generator,
+//! purelib flag, tags and build number.
+
+use serde::Serialize;
+
+use super::headers::Headers;
+use super::tags::Tag;
+
+/// A parsed `WHEEL` file. The original header order is kept so rewriting changes only what
+/// was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WheelInfo {
+    /// `Wheel-Version`, as `(major, minor)`.
+    pub wheel_version: (u32, u32),
+    /// `Generator`, if given.
+    pub generator: Option<String>,
+    /// `Root-Is-Purelib`.
+    pub root_is_purelib: bool,
+    /// `Tag` lines.
+    pub tags: Vec<Tag>,
+    /// `Build`, if given.
+    pub build: Option<String>,
+    #[serde(skip)]
+    headers: Headers,
+}
+
+impl WheelInfo {
+    /// Parses WHEEL bytes; the error is one phrase naming what is wrong.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        let headers = Headers::parse(bytes).map_err(|e| e.to_string())?;
+        let version = headers
+            .get("Wheel-Version")
+            .ok_or("it has no Wheel-Version")?;
+        let wheel_version = version
+            .split_once('.')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .ok_or_else(|| format!("Wheel-Version `{version}` is not a version"))?;
+        if wheel_version.0 != 1 {
+            return Err(format!(
+                "Wheel-Version {version} is not supported (pip installs only 1.x)"
+            ));
+        }
+        let root_is_purelib = match headers.get("Root-Is-Purelib").map(str::to_ascii_lowercase) {
+            Some(v) if v == "true" => true,
+            Some(v) if v == "false" => false,
+            Some(v) => return Err(format!("Root-Is-Purelib `{v}` is not true or false")),
+            None => return Err("it has no Root-Is-Purelib".into()),
+        };
+        let tags = headers
+            .get_all("Tag")
+            .map(|t| t.parse::<Tag>().map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            wheel_version,
+            generator: headers.get("Generator").map(str::to_owned),
+            root_is_purelib,
+            tags,
+            build: headers.get("Build").map(str::to_owned),
+            headers,
+        })
+    }
+
+    /// A WHEEL for a new wheel.
+    pub fn new(generator: &str, root_is_purelib: bool, tags: Vec<Tag>) -> Self {
+        let mut info = Self {
+            wheel_version: (1, 0),
+            generator: Some(generator.to_owned()),
+            root_is_purelib,
+            tags: Vec::new(),
+            build: None,
+            headers: Headers::default(),
+        };
+        info.headers.fields = vec![
+            ("Wheel-Version".into(), "1.0".into()),
+            ("Generator".into(), generator.into()),
+            ("Root-Is-Purelib".into(), root_is_purelib.to_string()),
+        ];
+        info.set_tags(tags);
+        info
+    }
+
+    /// Replaces the `Tag` lines, where the first one stood (or at the end).
+    pub fn set_tags(&mut self, tags: Vec<Tag>) {
+        let fields = &mut self.headers.fields;
+        let at = fields
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case("Tag"))
+            .unwrap_or(fields.len());
+        fields.retain(|(k, _)| !k.eq_ignore_ascii_case("Tag"));
+        let at = at.min(fields.len());
+        let new = tags.iter().map(|t| ("Tag".to_owned(), t.to_string()));
+        fields.splice(at..at, new);
+        self.tags = tags;
+    }
+
+    /// Sets or removes the `Build` line.
+    pub fn set_build(&mut self, build: Option<String>) {
+        let fields = &mut self.headers.fields;
+        fields.retain(|(k, _)| !k.eq_ignore_ascii_case("Build"));
+        if let Some(b) = &build {
+            fields.push(("Build".into(), b.clone()));
+        }
+        self.build = build;
+    }
+
+    /// The file text.
+    pub fn to_text(&self) -> String {
+        self.headers.to_text()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_retag() {
+        let text = "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.41.2)\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\nBuild: 1\n";
+        let mut w = WheelInfo::parse(text.as_bytes()).unwrap();
+        assert!(!w.root_is_purelib);
+        assert_eq!(w.tags.len(), 1);
+        assert_eq!(w.to_text(), text);
+        w.set_tags(vec![
+            "cp311-cp311-manylinux_2_17_x86_64".parse().unwrap(),
+            "cp311-cp311-manylinux2014_x86_64".parse().unwrap(),
+        ]);
+        assert_eq!(
+            w.to_text(),
+            "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.41.2)\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\nBuild: 1\n"
+        );
+    }
+
+    #[test]
+    fn refuses_bad_files() {
+        assert!(WheelInfo::parse(b"Generator: x\n").is_err());
+        assert!(WheelInfo::parse(b"Wheel-Version: 2.0\nRoot-Is-Purelib: true\n").is_err());
+        assert!(WheelInfo::parse(b"Wheel-Version: 1.0\nRoot-Is-Purelib: maybe\n").is_err());
+        assert!(
+            WheelInfo::parse(b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none\n")
+                .is_err()
+        );
+    }
+}

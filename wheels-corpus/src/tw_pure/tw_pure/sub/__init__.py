@@ -1,0 +1,1 @@
+"""A package subfolder of tw_pure."""
