@@ -1,6 +1,8 @@
 //! The email-header format that `WHEEL` and `METADATA` are written in (RFC 822 style, as
 //! Python's `email.parser` reads it): `Key: value` lines, continuation lines that start
-//! with whitespace, then an optional body after the first blank line.
+//! with whitespace, then an optional body after the first blank line. Values come out as
+//! `email.message_from_bytes(...).items()` gives them: leading blanks stripped, folded
+//! lines joined with `\n` and kept as written.
 
 /// Parsed headers, in file order, with the body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -64,7 +66,8 @@ impl Headers {
                         text: line.to_owned(),
                     });
                 }
-                fields.push((key.to_owned(), v.trim().to_owned()));
+                // As Python's email parser (compat32): strip leading blanks only.
+                fields.push((key.to_owned(), v.trim_start_matches([' ', '\t']).to_owned()));
             } else {
                 return Err(HeaderError::Line {
                     line: line_no,

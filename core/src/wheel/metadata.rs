@@ -44,6 +44,7 @@ impl Metadata {
         let metadata_version = h
             .get("Metadata-Version")
             .ok_or("it has no Metadata-Version")?
+            .trim()
             .to_owned();
         let major = metadata_version.split('.').next().unwrap_or("");
         if !KNOWN_VERSIONS.contains(&metadata_version.as_str()) && major != "2" {

@@ -509,10 +509,10 @@ impl PlatformTag {
     }
 }
 
-serialize_display!(PythonTag, AbiTag, PlatformTag, Arch);
+serialize_display!(PythonTag, AbiTag, PlatformTag, Arch, Tag);
 
 /// One interpreter-ABI-platform triple.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tag {
     /// The interpreter tag.
     pub python: PythonTag,

@@ -30,7 +30,8 @@ impl WheelInfo {
         let headers = Headers::parse(bytes).map_err(|e| e.to_string())?;
         let version = headers
             .get("Wheel-Version")
-            .ok_or("it has no Wheel-Version")?;
+            .ok_or("it has no Wheel-Version")?
+            .trim();
         let wheel_version = version
             .split_once('.')
             .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
@@ -40,7 +41,10 @@ impl WheelInfo {
                 "Wheel-Version {version} is not supported (pip installs only 1.x)"
             ));
         }
-        let root_is_purelib = match headers.get("Root-Is-Purelib").map(str::to_ascii_lowercase) {
+        let root_is_purelib = match headers
+            .get("Root-Is-Purelib")
+            .map(|v| v.trim().to_ascii_lowercase())
+        {
             Some(v) if v == "true" => true,
             Some(v) if v == "false" => false,
             Some(v) => return Err(format!("Root-Is-Purelib `{v}` is not true or false")),
@@ -48,7 +52,7 @@ impl WheelInfo {
         };
         let tags = headers
             .get_all("Tag")
-            .map(|t| t.parse::<Tag>().map_err(|e| e.to_string()))
+            .map(|t| t.trim().parse::<Tag>().map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             wheel_version,

@@ -1,0 +1,143 @@
+"""Bad input gets one clear sentence and exit status 2, never a panic; the input is never
+written to and no output file is left behind."""
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import run
+from zips import make_wheel, record_line
+
+NAME = "demo-1.0-py3-none-any.whl"
+
+
+def error_line(proc):
+    lines = proc.stderr.strip().splitlines()
+    assert lines and lines[0].startswith("error: "), proc.stderr
+    assert all(l.startswith(("error: ", "hint: ")) for l in lines), proc.stderr
+    return lines[0]
+
+
+def bad_wheel(tmp_path, name, members):
+    """A zip with exactly these (name, data) members, written as given."""
+    p = tmp_path / NAME
+    with zipfile.ZipFile(p, "w") as z:
+        for n, d in members:
+            z.writestr(zipfile.ZipInfo(n), d)
+    return p
+
+
+def good_members(extra=()):
+    meta = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+    wheel = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files = [("demo/__init__.py", b""), *extra, ("demo-1.0.dist-info/METADATA", meta),
+             ("demo-1.0.dist-info/WHEEL", wheel)]
+    rec = "\n".join(record_line(n, d) for n, d in files) + "\ndemo-1.0.dist-info/RECORD,,\n"
+    return files + [("demo-1.0.dist-info/RECORD", rec.encode())]
+
+
+def check_both_commands(tmp_path, wheel, expect):
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    for cmd in (["inspect"], ["retag", "--platform-tag", "linux_x86_64", "-w", tmp_path / "out"]):
+        proc = run(*cmd, wheel)
+        assert proc.returncode == 2, proc
+        assert expect in error_line(proc), proc.stderr
+    assert hashlib.sha256(wheel.read_bytes()).hexdigest() == digest
+    out = tmp_path / "out"
+    assert not out.exists() or not list(out.iterdir()), "a file was left in the output directory"
+
+
+def test_tampered_member(tmp_path):
+    src = make_wheel(tmp_path / NAME, {"demo/_mod.py": b"x = 1\n"})
+    data = {i.filename: zipfile.ZipFile(src).read(i) for i in zipfile.ZipFile(src).infolist()}
+    data["demo/_mod.py"] = b"x = 2\n"
+    tampered = bad_wheel(tmp_path, NAME, list(data.items()))
+    check_both_commands(tmp_path, tampered, "RECORD hash mismatch for demo/_mod.py: expected sha256=")
+    proc = run("inspect", tampered)
+    assert f"in {NAME}" in proc.stderr
+    assert "hint: " in proc.stderr
+
+
+def test_not_a_zip(tmp_path):
+    p = tmp_path / NAME
+    p.write_bytes(b"this is not a zip file at all, just text\n" * 10)
+    check_both_commands(tmp_path, p, "is not a zip archive")
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / NAME
+    p.write_bytes(b"")
+    check_both_commands(tmp_path, p, "the file is empty")
+
+
+def test_truncated(tmp_path):
+    src = make_wheel(tmp_path / "x.whl", {"demo/__init__.py": b"x" * 5000})
+    p = tmp_path / NAME
+    p.write_bytes(src.read_bytes()[:-200])
+    check_both_commands(tmp_path, p, "truncated")
+
+
+@pytest.mark.parametrize("member,reason", [
+    ("../evil.py", "climbs out of the archive"),
+    ("demo/../../evil.py", "climbs out of the archive"),
+    ("/etc/evil", "absolute path"),
+    ("demo\\evil.py", "backslash"),
+    ("C:/evil.py", "drive letter"),
+])
+def test_escaping_names(tmp_path, member, reason):
+    p = bad_wheel(tmp_path, NAME, good_members([(member, b"boom")]))
+    check_both_commands(tmp_path, p, reason)
+
+
+def test_duplicate_member(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = bad_wheel(tmp_path, NAME, good_members([("demo/x.py", b"1"), ("demo/x.py", b"2")]))
+    check_both_commands(tmp_path, p, "member demo/x.py appears twice")
+
+
+def test_dist_info_does_not_match_name(tmp_path):
+    p = make_wheel(tmp_path / NAME, {"other/__init__.py": b""}, name="other", version="1.0")
+    p = p.rename(tmp_path / NAME)
+    check_both_commands(tmp_path, p, "does not match the file name")
+
+
+def test_metadata_version_disagrees(tmp_path):
+    p = make_wheel(tmp_path / "demo-2.0-py3-none-any.whl", {"demo/__init__.py": b""},
+                   dist_info="demo-2.0.dist-info", version="1.0")
+    for cmd in (["inspect"], ["retag", "--build", "1", "-w", tmp_path / "out"]):
+        proc = run(*cmd, p)
+        assert proc.returncode == 2
+        assert "version 1.0, the file name 2.0" in error_line(proc)
+
+
+def test_missing_record(tmp_path):
+    p = make_wheel(tmp_path / NAME, {"demo/__init__.py": b""}, record=False)
+    check_both_commands(tmp_path, p, "RECORD is missing")
+
+
+def test_bad_file_name(tmp_path):
+    p = tmp_path / "demo.zip"
+    p.write_bytes(b"PK")
+    proc = run("inspect", p)
+    assert proc.returncode == 2
+    assert "not a wheel file name" in error_line(proc)
+
+
+def test_missing_file(tmp_path):
+    proc = run("inspect", tmp_path / NAME)
+    assert proc.returncode == 2
+    assert error_line(proc) == f"error: cannot open {tmp_path / NAME}: no such file or directory"
+
+
+def test_unwritable_output_dir(tmp_path):
+    src = make_wheel(tmp_path / NAME, {"demo/__init__.py": b""})
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    proc = run("retag", "--build", "1", "-w", blocker / "sub", src)
+    assert proc.returncode == 2
+    assert "cannot create the output directory" in error_line(proc)

@@ -1,0 +1,79 @@
+"""`truewheel inspect --json` agrees with Python's zipfile and email parser, on every
+manifest wheel and every wheel built here."""
+
+import base64
+import email.parser
+import hashlib
+import json
+import zipfile
+
+import pytest
+
+from conftest import local_wheels, manifest_wheels, run
+
+ALL = manifest_wheels() + [pytest.param(p, id=f"local/{p.name}") for p in local_wheels()]
+
+
+def headers(data: bytes):
+    # As importlib.metadata reads it: UTF-8 text through the email parser.
+    msg = email.parser.Parser().parsestr(data.decode("utf-8"))
+    return [[k, v] for k, v in msg.items()], msg.get_payload() or None
+
+
+def python_record_ok(z: zipfile.ZipFile, dist_info: str) -> bool:
+    rows = [r for r in z.read(f"{dist_info}/RECORD").decode().splitlines() if r]
+    import csv
+
+    listed = {}
+    for path, h, size in csv.reader(rows):
+        listed[path] = (h, size)
+    for info in z.infolist():
+        if info.is_dir() or info.filename.endswith(("/RECORD", "/RECORD.jws", "/RECORD.p7s")):
+            continue
+        if info.filename not in listed:
+            return False
+        h, size = listed[info.filename]
+        alg, _, digest = h.partition("=")
+        got = base64.urlsafe_b64encode(hashlib.new(alg, z.read(info)).digest()).rstrip(b"=").decode()
+        if got != digest.rstrip("=") or (size and int(size) != info.file_size):
+            return False
+    names = {i.filename for i in z.infolist()}
+    return all(p in names for p in listed)
+
+
+@pytest.mark.parametrize("wheel", ALL)
+def test_inspect_json_matches_zipfile_and_email(wheel):
+    assert wheel.exists(), f"{wheel} is missing: run wheels-corpus/fetch and make-local"
+    report = json.loads(run("inspect", "--json", wheel, check=0).stdout)
+    assert report["filename"] == wheel.name
+    with zipfile.ZipFile(wheel) as z:
+        infos = z.infolist()
+        ours = [(m["path"], m["size"], m["compressed_size"], m["compression"]) for m in report["members"]]
+        theirs = [
+            (i.filename, i.file_size, i.compress_size, {0: "stored", 8: "deflated"}[i.compress_type])
+            for i in infos
+        ]
+        assert ours == theirs
+        dist_info = report["dist_info"]
+        fields, _ = headers(z.read(f"{dist_info}/WHEEL"))
+        assert report["wheel"]["tags"] == [v.strip() for k, v in fields if k == "Tag"]
+        fields, body = headers(z.read(f"{dist_info}/METADATA"))
+        assert report["metadata"]["fields"] == fields
+        if body:
+            assert report["metadata"]["description"] == body
+        assert report["record"]["ok"] is python_record_ok(z, dist_info)
+        assert report["record"]["ok"], report["record"]["issues"]
+    # Every ELF member is listed as a binary with a summary.
+    with zipfile.ZipFile(wheel) as z:
+        elf = sorted(i.filename for i in z.infolist() if not i.is_dir() and z.open(i).read(4) == b"\x7fELF")
+    assert sorted(b["path"] for b in report["binaries"] if b["binary"]["format"] == "elf") == elf
+
+
+def test_inspect_text_names_the_wheel_and_tags(tmp_path):
+    from zips import make_wheel
+
+    w = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {"demo/__init__.py": b"x = 1\n"})
+    out = run("inspect", w, check=0).stdout
+    assert out.splitlines()[0] == "demo-1.0-py3-none-any.whl"
+    assert "RECORD  ok (3 files hashed)" in out
+    assert "py3-none-any" in out
