@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use rayon::prelude::*;
 use truewheel_core::inspect::{report, InspectReport};
 
 use super::Context;
@@ -22,12 +23,19 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
-    let mut reports = Vec::with_capacity(args.wheels.len());
-    for path in &args.wheels {
-        let wheel = open_wheel(path)?;
-        let (issues, hashed) = verify(&wheel)?;
-        reports.push(report(&wheel, issues, hashed));
-    }
+    // Wheels in parallel, and members of each wheel in parallel (rayon nests them).
+    let reports = args
+        .wheels
+        .par_iter()
+        .map(|path| {
+            let wheel = open_wheel(path)?;
+            let (issues, hashed) = verify(&wheel)?;
+            Ok(report(&wheel, issues, hashed))
+        })
+        .collect::<Vec<Result<InspectReport, Failure>>>()
+        .into_iter()
+        // The first failure in argument order, whichever thread met it first.
+        .collect::<Result<Vec<_>, _>>()?;
     if args.json {
         let text = if reports.len() == 1 {
             serde_json::to_string_pretty(&reports[0])

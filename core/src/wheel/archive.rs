@@ -363,7 +363,9 @@ impl<S: ReadAt> Archive<S> {
     /// A streaming reader of the uncompressed bytes; it checks the size and the CRC-32 as
     /// it reaches the end, and never yields more than the declared size.
     pub fn reader(&self, m: &Member) -> MemberReader<'_> {
-        let raw: Box<dyn Read + '_> = match self.source.as_slice() {
+        // Slices are read in place; other sources through one buffer that the inflater
+        // reads from directly (`bufread`), so each byte is copied once.
+        let raw: Box<dyn io::BufRead + '_> = match self.source.as_slice() {
             Some(all) => {
                 let start = m.data_offset as usize;
                 Box::new(&all[start..start + m.compressed_size as usize])
@@ -371,8 +373,8 @@ impl<S: ReadAt> Archive<S> {
             None => Box::new(io::BufReader::with_capacity(256 * 1024, self.raw_reader(m))),
         };
         let inner: Box<dyn Read + '_> = match m.compression {
-            Compression::Stored => raw,
-            Compression::Deflated => Box::new(flate2::read::DeflateDecoder::new(raw)),
+            Compression::Stored => Box::new(raw),
+            Compression::Deflated => Box::new(flate2::bufread::DeflateDecoder::new(raw)),
         };
         MemberReader {
             inner,
