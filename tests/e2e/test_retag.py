@@ -93,3 +93,17 @@ def test_retag_refuses_to_overwrite_its_input(tmp_path):
     r = run("retag", "--build", "1", "-w", tmp_path, src, check=0)
     assert Path(r.stdout.strip()).name == "demo-1.0-1-py3-none-any.whl"
     assert src.read_bytes() == before
+
+
+def test_source_date_epoch_stamps_every_member(tmp_path):
+    import os
+    import subprocess
+
+    from conftest import BIN
+
+    src = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {"demo/__init__.py": b"", "demo/x.py": b"1"})
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")  # 2023-11-14 22:13:20 UTC
+    out = subprocess.run([BIN, "retag", "--build", "3", "-w", tmp_path / "o", src],
+                         capture_output=True, text=True, env=env, check=True).stdout.strip()
+    stamps = {i.date_time for i in zipfile.ZipFile(out).infolist()}
+    assert stamps == {(2023, 11, 14, 22, 13, 20)}
