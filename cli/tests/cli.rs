@@ -113,7 +113,7 @@ fn tampered_member_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = demo_wheel(dir.path());
     tamper(&path, "demo/_core.cpython-311-x86_64-linux-gnu.so", |elf| {
-        elf[18] = 183
+        elf[18] = 183;
     });
     let (code, _, err) = truewheel(dir.path(), &["inspect", NAME]);
     assert_eq!(code, 2);
