@@ -1,0 +1,1 @@
+//! Evaluation scenarios, built from typed inputs.
