@@ -5,15 +5,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::explain::{Explain, IsaFinding, VersionSource};
 use super::external::{external_references, fixup_trees, merge, ExternalRefs};
 use super::input::{
     detect_libc, file_name, ElfFacts, IsaLevel, LibcConflict, PythonExtension, SymbolKind,
 };
 use super::name::SymbolVersion;
 use super::options::AnalyzeOptions;
-use super::report::{
-    AbiReport, ElfRef, IgnoredElf, PolicyRefs, PolicyVerdict, Reason, VersionUser,
-};
+use super::report::{AbiReport, ElfRef, IgnoredElf, PolicyRefs};
 use super::set::{PolicyError, PolicySet};
 use super::tree::{DependencyTree, LibraryLocation, TreeLibrary};
 use crate::wheel::tags::Arch;
@@ -86,15 +85,7 @@ fn not_platform_message(arch: Option<&Arch>, ignored: &[String]) -> String {
     }
 }
 
-/// A `.gnu.version_r` version of a wheel member or an external library.
-struct VersionSource {
-    elf: ElfRef,
-    member: Option<usize>,
-    library: String,
-    version: String,
-}
-
-type Versions = BTreeMap<String, BTreeSet<String>>;
+pub(super) type Versions = BTreeMap<String, BTreeSet<String>>;
 
 fn add_needs(into: &mut Versions, needs: &[super::input::VersionNeed]) {
     for need in needs.iter().filter(|n| !n.is_loader()) {
@@ -104,7 +95,7 @@ fn add_needs(into: &mut Versions, needs: &[super::input::VersionNeed]) {
     }
 }
 
-fn all_versions(v: &Versions) -> Vec<SymbolVersion> {
+pub(super) fn all_versions(v: &Versions) -> Vec<SymbolVersion> {
     v.values()
         .flatten()
         .map(|s| SymbolVersion::parse(s))
@@ -305,19 +296,23 @@ pub fn analyze(elfs: &[WheelElf], options: &AnalyzeOptions) -> Result<AbiReport,
         }
         external_versions.insert(soname.clone(), (path.clone(), v));
     }
-    let policy_symbols = |idx: usize| -> Versions {
-        let mut v = versioned.clone();
-        for soname in external_refs[idx].libs.keys() {
-            if let Some((_, ext)) = external_versions.get(soname) {
-                for (lib, set) in ext {
-                    v.entry(lib.clone())
-                        .or_default()
-                        .extend(set.iter().cloned());
+    // What each policy's symbol check sees: the wheel's versions plus those of the
+    // libraries that policy would bundle.
+    let symbols_by_policy: Vec<Versions> = (0..n)
+        .map(|idx| {
+            let mut v = versioned.clone();
+            for soname in external_refs[idx].libs.keys() {
+                if let Some((_, ext)) = external_versions.get(soname) {
+                    for (lib, set) in ext {
+                        v.entry(lib.clone())
+                            .or_default()
+                            .extend(set.iter().cloned());
+                    }
                 }
             }
-        }
-        v
-    };
+            v
+        })
+        .collect();
     let index_of =
         |p: &super::set::Policy| pol.iter().position(|q| q.name == p.name).unwrap_or(linux);
 
@@ -327,11 +322,11 @@ pub fn analyze(elfs: &[WheelElf], options: &AnalyzeOptions) -> Result<AbiReport,
     let mut chosen_symbols = versioned.clone();
     let mut first = true;
     for idx in (0..n).rev().filter(|&i| i != linux) {
-        let symbols = policy_symbols(idx);
-        let found = idx.max(index_of(policies.symbol_policy(&all_versions(&symbols))));
+        let symbols = &symbols_by_policy[idx];
+        let found = idx.max(index_of(policies.symbol_policy(&all_versions(symbols))));
         if first || found < symbol {
             symbol = found;
-            chosen_symbols = symbols;
+            chosen_symbols = symbols.clone();
             first = false;
         }
     }
@@ -342,7 +337,7 @@ pub fn analyze(elfs: &[WheelElf], options: &AnalyzeOptions) -> Result<AbiReport,
     let graft_count = match options
         .requested
         .as_ref()
-        .map(super::set::PlatRequest::base_name)
+        .map(super::options::PlatRequest::base_name)
     {
         Some(base) if base != "auto" => {
             let prefix = format!("{base}_");
@@ -382,7 +377,7 @@ pub fn analyze(elfs: &[WheelElf], options: &AnalyzeOptions) -> Result<AbiReport,
         overall = overall.max(reference);
     }
 
-    // ---- reasons, per policy ------------------------------------------------------------
+    // ---- beyond auditwheel: why each policy is missed ------------------------------------
     for (path, soname) in &external_libs {
         if let Some((_, v)) = external_versions.get(soname).filter(|(p, _)| p == path) {
             for (lib, versions) in v {
@@ -400,83 +395,23 @@ pub fn analyze(elfs: &[WheelElf], options: &AnalyzeOptions) -> Result<AbiReport,
             }
         }
     }
-    let context = Context {
+    let verdicts = Explain {
+        policies: &policies,
         elfs,
         roots: &roots,
         refs_by_elf: &refs_by_elf,
         tree_of: &tree_of,
+        external_refs: &external_refs,
+        symbols_by_policy: &symbols_by_policy,
         sources: &sources,
-    };
-    let mut verdicts = Vec::with_capacity(n);
-    for (idx, policy) in pol.iter().enumerate() {
-        let mut reasons = Vec::new();
-        if idx != linux {
-            let required = all_versions(&policy_symbols(idx));
-            let mut bad: Vec<&SymbolVersion> = policy.disallowed(&required);
-            bad.sort();
-            bad.dedup();
-            let bundled: BTreeSet<&String> = external_refs[idx].libs.keys().collect();
-            for version in bad {
-                reasons.push(Reason::SymbolVersion {
-                    version: version.clone(),
-                    users: context.version_users(version, &bundled),
-                });
-            }
-            for (soname, path) in &external_refs[idx].libs {
-                let (members, via) = context.needed_by(idx, soname);
-                reasons.push(Reason::ExternalLibrary {
-                    soname: soname.clone(),
-                    path: path.clone(),
-                    members,
-                    via,
-                    blocking: !options.allow_graft,
-                });
-            }
-            for (library, symbols) in &external_refs[idx].blacklist {
-                let members = roots
-                    .iter()
-                    .filter(|i| refs_by_elf[i][idx].blacklist.contains_key(library))
-                    .map(|&i| elfs[i].path.clone())
-                    .collect();
-                reasons.push(Reason::BlacklistedSymbols {
-                    library: library.clone(),
-                    symbols: symbols.clone(),
-                    members,
-                });
-            }
-            for f in &isa_findings {
-                if f.limit.is_none_or(|limit| idx < limit) {
-                    reasons.push(Reason::IsaExtension {
-                        elf: f.elf.clone(),
-                        isa: f.isa,
-                    });
-                }
-            }
-            if !ucs2.is_empty() {
-                reasons.push(Reason::Ucs2 {
-                    members: ucs2.clone(),
-                });
-            }
-            if !pyfpe.is_empty() {
-                reasons.push(Reason::PyFpeJbuf {
-                    members: pyfpe.clone(),
-                });
-            }
-            if options.requested.is_some() && idx < graft {
-                reasons.push(Reason::TooManyLibraries {
-                    libraries: external_refs[idx].libs.len(),
-                    allowed: graft_count,
-                });
-            }
-        }
-        verdicts.push(PolicyVerdict {
-            policy: policy.tag(),
-            aliases: policy.alias_tags(),
-            priority: policy.priority,
-            satisfied: idx >= overall,
-            reasons,
-        });
+        isa: &isa_findings,
+        ucs2: &ucs2,
+        pyfpe: &pyfpe,
+        overall,
+        graft: options.requested.is_some().then_some((graft, graft_count)),
+        allow_graft: options.allow_graft,
     }
+    .verdicts();
 
     let tagged = |refs: &[ExternalRefs]| -> Vec<PolicyRefs> {
         pol.iter()
@@ -531,15 +466,6 @@ fn imports_ucs2(facts: &ElfFacts) -> bool {
         .symbols
         .iter()
         .any(|s| !s.defined && s.kind == SymbolKind::Func && s.name.contains("PyUnicodeUCS2_"))
-}
-
-/// A file needing more than the baseline instruction set.
-struct IsaFinding {
-    elf: ElfRef,
-    isa: IsaLevel,
-    /// The strictest policy that whitelists it (an external library), which the machine
-    /// policy is lowered to; `None` when it lowers to `linux`.
-    limit: Option<usize>,
 }
 
 /// auditwheel's `_get_machine_policy`, as findings: the roots are checked, and the
@@ -600,81 +526,4 @@ fn machine_findings(
         findings.push(IsaFinding { elf, isa, limit });
     }
     Ok(findings)
-}
-
-struct Context<'a> {
-    elfs: &'a [WheelElf],
-    roots: &'a [usize],
-    refs_by_elf: &'a BTreeMap<usize, Vec<ExternalRefs>>,
-    tree_of: &'a BTreeMap<usize, &'a DependencyTree>,
-    sources: &'a [VersionSource],
-}
-
-impl Context<'_> {
-    /// The files needing `version`: members, and the libraries the policy bundles.
-    fn version_users(
-        &self,
-        version: &SymbolVersion,
-        bundled: &BTreeSet<&String>,
-    ) -> Vec<VersionUser> {
-        let text = version.to_string();
-        let mut users: Vec<VersionUser> = Vec::new();
-        for s in self.sources.iter().filter(|s| s.version == text) {
-            if let ElfRef::Library { soname, .. } = &s.elf {
-                if !bundled.contains(soname) {
-                    continue;
-                }
-            }
-            let symbols: Vec<String> = match s.member {
-                Some(i) => {
-                    let mut names: Vec<String> = self.elfs[i]
-                        .facts
-                        .symbols
-                        .iter()
-                        .filter(|sym| {
-                            !sym.defined
-                                && sym.version.as_deref() == Some(&text)
-                                && sym.version_file.as_ref().is_none_or(|f| *f == s.library)
-                        })
-                        .map(|sym| sym.name.clone())
-                        .collect();
-                    names.sort();
-                    names.dedup();
-                    names
-                }
-                None => Vec::new(),
-            };
-            let user = VersionUser {
-                elf: s.elf.clone(),
-                library: s.library.clone(),
-                symbols,
-            };
-            if !users.contains(&user) {
-                users.push(user);
-            }
-        }
-        users
-    }
-
-    /// The roots reaching an external library under policy `idx`, and the libraries that
-    /// name it directly when a root does not.
-    fn needed_by(&self, idx: usize, soname: &str) -> (Vec<String>, Vec<String>) {
-        let mut members = Vec::new();
-        let mut via = BTreeSet::new();
-        for &i in self.roots {
-            if !self.refs_by_elf[&i][idx].libs.contains_key(soname) {
-                continue;
-            }
-            members.push(self.elfs[i].path.clone());
-            let tree = self.tree_of[&i];
-            if !tree.needed.iter().any(|n| n == soname) {
-                for (name, lib) in &tree.libraries {
-                    if lib.needed.iter().any(|n| n == soname) {
-                        via.insert(name.clone());
-                    }
-                }
-            }
-        }
-        (members, via.into_iter().collect())
-    }
 }

@@ -25,6 +25,7 @@
 
 pub mod analyze;
 pub mod data;
+mod explain;
 pub mod external;
 pub mod input;
 pub mod name;
@@ -45,9 +46,11 @@ pub use input::{
     SymbolBinding, SymbolKind, VersionNeed,
 };
 pub use name::{Libc, NameError, PolicyName, SymbolVersion};
-pub use options::{tags_arch, tags_libc, AnalyzeOptions, RequestError, TagArchError, TagLibcError};
+pub use options::{
+    tags_arch, tags_libc, AnalyzeOptions, PlatRequest, RequestError, TagArchError, TagLibcError,
+};
 pub use report::{AbiReport, ElfRef, IgnoredElf, PolicyRefs, PolicyVerdict, Reason, VersionUser};
-pub use set::{MuslPolicies, PlatRequest, Policy, PolicyError, PolicySet};
+pub use set::{MuslPolicies, Policy, PolicyError, PolicySet};
 pub use show::ShowJson;
 pub use tree::{
     DependencyTree, LibraryLocation, LibraryResolver, ResolveRequest, Resolved, TreeLibrary,

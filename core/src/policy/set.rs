@@ -13,7 +13,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::str::FromStr;
 
 use super::data::{raw_policies, RawPolicy};
 use super::name::{Libc, NameError, PolicyName, SymbolVersion};
@@ -405,94 +404,6 @@ impl<'a> IntoIterator for &'a PolicySet {
     }
 }
 
-/// The architectures auditwheel knows, in the order of its `Architecture` enum (which
-/// matters where it matches names by suffix), with the baseline each stands for
-/// (`arm64_v8a` is Android's name for aarch64).
-pub(crate) const AUDITWHEEL_ARCHES: [(&str, Arch); 13] = [
-    ("aarch64", Arch::Aarch64),
-    ("arm64_v8a", Arch::Aarch64),
-    ("armv7l", Arch::Armv7l),
-    ("i686", Arch::I686),
-    ("loongarch64", Arch::Loongarch64),
-    ("ppc64", Arch::Ppc64),
-    ("ppc64le", Arch::Ppc64le),
-    ("riscv64", Arch::Riscv64),
-    ("s390x", Arch::S390x),
-    ("x86_64", Arch::X86_64),
-    ("x86_64_v2", Arch::X86_64),
-    ("x86_64_v3", Arch::X86_64),
-    ("x86_64_v4", Arch::X86_64),
-];
-
-/// A `--plat` request of `auditwheel repair`: `auto` or a policy name with its
-/// architecture (`manylinux_2_17_x86_64`, `manylinux2014_x86_64`, `musllinux_1_2_aarch64`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlatRequest {
-    /// `auto`: the best policy the wheel meets.
-    Auto,
-    /// One policy, by any of its names.
-    Tag(PlatformTag),
-}
-
-impl PlatRequest {
-    /// auditwheel's `plat_base`: the request without its architecture suffix
-    /// (`manylinux_2_17`, `manylinux2014`, `auto`). auditwheel matches this text against
-    /// policy names (not aliases) when it limits grafting; see `AUDITWHEEL.md`.
-    pub fn base_name(&self) -> String {
-        match self {
-            Self::Auto => "auto".into(),
-            Self::Tag(tag) => {
-                let text = tag.to_string();
-                for (suffix, _) in AUDITWHEEL_ARCHES {
-                    if let Some(base) = text.strip_suffix(suffix).and_then(|b| b.strip_suffix('_'))
-                    {
-                        return base.to_owned();
-                    }
-                }
-                text
-            }
-        }
-    }
-
-    /// The architecture the request names, if any.
-    pub fn arch(&self) -> Option<&Arch> {
-        match self {
-            Self::Auto => None,
-            Self::Tag(tag) => tag.linux_arch(),
-        }
-    }
-}
-
-impl fmt::Display for PlatRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Auto => f.write_str("auto"),
-            Self::Tag(t) => write!(f, "{t}"),
-        }
-    }
-}
-
-impl FromStr for PlatRequest {
-    type Err = NameError;
-    fn from_str(s: &str) -> Result<Self, NameError> {
-        if s == "auto" {
-            return Ok(Self::Auto);
-        }
-        match s.parse::<PlatformTag>() {
-            Ok(
-                tag @ (PlatformTag::Manylinux { .. }
-                | PlatformTag::LegacyManylinux { .. }
-                | PlatformTag::Musllinux { .. }),
-            ) => Ok(Self::Tag(tag)),
-            _ => Err(NameError {
-                text: s.to_owned(),
-                kind: "--plat value",
-                expected: "`auto` or a manylinux/musllinux tag such as `manylinux_2_17_x86_64`",
-            }),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -677,25 +588,5 @@ mod tests {
             Some(false),
             "ZLIB is governed, empty"
         );
-    }
-
-    #[test]
-    fn plat_requests() {
-        for s in [
-            "auto",
-            "manylinux_2_17_x86_64",
-            "manylinux2014_aarch64",
-            "musllinux_1_2_ppc64le",
-        ] {
-            assert_eq!(s.parse::<PlatRequest>().unwrap().to_string(), s);
-        }
-        assert!("linux_x86_64".parse::<PlatRequest>().is_err());
-        assert!("macosx_11_0_arm64".parse::<PlatRequest>().is_err());
-        let base = |s: &str| s.parse::<PlatRequest>().unwrap().base_name();
-        assert_eq!(base("manylinux_2_17_x86_64"), "manylinux_2_17");
-        assert_eq!(base("manylinux2014_ppc64le"), "manylinux2014");
-        assert_eq!(base("manylinux_2_17_ppc64"), "manylinux_2_17");
-        assert_eq!(base("musllinux_1_2_armv7l"), "musllinux_1_2");
-        assert_eq!(base("auto"), "auto");
     }
 }

@@ -1,1 +1,0 @@
-//! Evaluation scenarios, built from typed inputs.
