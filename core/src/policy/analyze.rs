@@ -1,7 +1,7 @@
 //! The evaluation itself: auditwheel's `get_wheel_elfdata` and `analyze_wheel_abi`
 //! (`wheel_abi.py`), step by step, on typed inputs ([`WheelElf`]); `AUDITWHEEL.md` in
 //! this folder is the prose spec. Then, beyond auditwheel, the reasons behind every
-//! policy the wheel misses ([`Reason`]).
+//! policy the wheel misses ([`Reason`](super::Reason)).
 
 use std::collections::{BTreeMap, BTreeSet};
 

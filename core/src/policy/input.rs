@@ -194,8 +194,8 @@ impl IsaLevel {
         }
     }
 
-    /// Whether a wheel of baseline architecture `arch` may need this level: auditwheel's
-    /// `Architecture.is_superset` against the baseline, so only `Baseline` passes.
+    /// Whether a wheel may need this level: auditwheel compares it with the wheel's
+    /// baseline architecture (`Architecture.is_superset`), so only `Baseline` passes.
     pub fn within_baseline(self) -> bool {
         self == Self::Baseline
     }

@@ -19,7 +19,8 @@
 //!   resolver ([`LibraryResolver`]) supply, one per ELF member of the wheel;
 //! - [`analyze()`] → [`AbiReport`]: auditwheel's tags (`overall`, `symbol`, …), the
 //!   libraries each policy would bundle, and for every policy the [`Reason`]s it is missed;
-//! - [`ShowJson`]: the same as `auditwheel show --json` prints it (mapping in [`show`]).
+//! - [`ShowJson`]: the same as `auditwheel show --json` prints it (mapping in [`show`]);
+//!   [`AbiReport::repair_target`]: the tags `repair --plat` writes, or why it refuses.
 //!
 //! Nothing here reads a file or prints: inputs are values, outputs are `serde` values.
 
@@ -33,6 +34,7 @@ pub mod options;
 pub mod report;
 pub mod set;
 pub mod show;
+pub mod target;
 pub mod tree;
 
 #[cfg(test)]
@@ -52,6 +54,7 @@ pub use options::{
 pub use report::{AbiReport, ElfRef, IgnoredElf, PolicyRefs, PolicyVerdict, Reason, VersionUser};
 pub use set::{MuslPolicies, Policy, PolicyError, PolicySet};
 pub use show::ShowJson;
+pub use target::{RepairRefusal, RepairTarget};
 pub use tree::{
     DependencyTree, LibraryLocation, LibraryResolver, ResolveRequest, Resolved, TreeLibrary,
 };

@@ -3,7 +3,7 @@
 //! `manylinux_2_17`, `musllinux_1_2`), and a symbol version as auditwheel reads it
 //! ([`SymbolVersion`]: `GLIBC_2.17` = prefix `GLIBC` + version `2.17`).
 //!
-//! Each parses with [`FromStr`] and prints with [`Display`]; the pair round-trips.
+//! Each parses with [`FromStr`] and prints with [`Display`](fmt::Display); the pair round-trips.
 
 use std::cmp::Ordering;
 use std::fmt;

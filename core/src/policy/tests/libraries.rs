@@ -237,3 +237,59 @@ fn repair_plat_limits_grafting_by_name_not_alias() {
         })
     );
 }
+
+#[test]
+fn repair_targets_like_auditwheel() {
+    let x = Arch::X86_64;
+    let mut sys = System::glibc(&x).with("libfoo.so.1", lib_facts(&x, &["libc.so.6"]));
+    let elfs = sys.wheel(vec![(CORE, needs(extension(CORE, &x), "libfoo.so.1"))]);
+    let plat: PlatRequest = "manylinux_2_17_x86_64".parse().unwrap();
+    let r = repair(&elfs, "linux_x86_64", "manylinux_2_17_x86_64");
+    // eligible for better than requested: both, the better first
+    let t = r.repair_target(&plat, false).unwrap();
+    assert_eq!(t.policy.to_string(), "manylinux_2_5_x86_64");
+    let tags: Vec<String> = t.tags.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        tags,
+        [
+            "manylinux_2_5_x86_64",
+            "manylinux1_x86_64",
+            "manylinux_2_17_x86_64",
+            "manylinux2014_x86_64"
+        ]
+    );
+    let t = r.repair_target(&plat, true).unwrap();
+    assert_eq!(t.tags.len(), 2);
+    assert_eq!(t.policy.to_string(), "manylinux_2_17_x86_64");
+    // auto: the overall policy
+    let auto = "auto".parse().unwrap();
+    let r = repair(&elfs, "linux_x86_64", "auto");
+    assert_eq!(
+        r.repair_target(&auto, false).unwrap().policy.to_string(),
+        "manylinux_2_5_x86_64"
+    );
+    // too-new symbols refuse a stricter request
+    let ext = import(extension(CORE, &x), "libc.so.6", "GLIBC_2.28", "fcntl64");
+    let r = repair(
+        &sys.wheel(vec![(CORE, ext)]),
+        "linux_x86_64",
+        "manylinux_2_17_x86_64",
+    );
+    assert_eq!(
+        r.repair_target(&plat, false),
+        Err(RepairRefusal::SymbolVersions(tag("manylinux_2_17_x86_64")))
+    );
+    // auto on an x86-64-v2 wheel asks for the loosest policy, which the ISA refuses
+    let mut v2 = extension(CORE, &x);
+    v2.isa = IsaLevel::X86_64V2;
+    let r = repair(&sys.wheel(vec![(CORE, v2)]), "linux_x86_64", "auto");
+    assert_eq!(
+        r.repair_target(&auto, false),
+        Err(RepairRefusal::Isa(tag("manylinux_2_41_x86_64")))
+    );
+    let bad: PlatRequest = "manylinux_2_18_x86_64".parse().unwrap();
+    assert!(matches!(
+        r.repair_target(&bad, false),
+        Err(RepairRefusal::UnknownPolicy(_))
+    ));
+}
