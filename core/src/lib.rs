@@ -6,6 +6,7 @@
 
 pub mod binary;
 pub mod inspect;
+pub mod policy;
 pub mod source;
 pub mod wheel;
 
