@@ -124,6 +124,11 @@ pub struct Options {
     /// table says which of them are needed (default 16 MiB). A file whose tables lie
     /// further in is read in a second pass.
     pub window: u64,
+    /// Scanner only: how many of the bytes just fed to keep (default 2 MiB), for tables
+    /// that turn out to be needed only once something later is read. Tools that rewrite
+    /// a library (BOLT, patchelf) put the program headers or the dynamic table after the
+    /// tables they point at, typically within a megabyte.
+    pub trail: u64,
 }
 
 impl Default for Options {
@@ -132,6 +137,7 @@ impl Default for Options {
             symbols: true,
             max_table: 64 << 20,
             window: 16 << 20,
+            trail: 2 << 20,
         }
     }
 }

@@ -154,6 +154,64 @@ impl View for Store {
     }
 }
 
+/// The bytes just fed: `[start, start + data.len())`, ending at the pass position.
+#[derive(Debug, Default)]
+struct Trail {
+    start: u64,
+    data: Vec<u8>,
+}
+
+impl Trail {
+    fn end(&self) -> u64 {
+        self.start + self.data.len() as u64
+    }
+
+    /// Appends the piece at `at`, then keeps from the last multiple of `keep` that is at
+    /// least `keep` behind the end: what is held is a function of the position alone, not
+    /// of the chunking.
+    fn push(&mut self, at: u64, piece: &[u8], keep: u64) {
+        let end = at + piece.len() as u64;
+        let from = end.saturating_sub(keep) / keep * keep;
+        if self.end() != at || from >= at {
+            let from = from.max(at);
+            self.start = from;
+            self.data.clear();
+            self.data.extend_from_slice(&piece[(from - at) as usize..]);
+            return;
+        }
+        self.data.extend_from_slice(piece);
+        if from > self.start {
+            self.data.drain(..(from - self.start) as usize);
+            self.start = from;
+        }
+    }
+
+    fn held(&self, start: u64, end: u64) -> Option<&[u8]> {
+        if start < self.start || end > self.end() {
+            return None;
+        }
+        self.data
+            .get((start - self.start) as usize..(end - self.start) as usize)
+    }
+}
+
+/// What the reader sees: the kept bytes and the trail.
+struct Held<'a> {
+    store: &'a Store,
+    trail: &'a Trail,
+}
+
+impl View for Held<'_> {
+    fn total_len(&self) -> u64 {
+        self.store.len
+    }
+    fn held(&self, start: u64, end: u64) -> Option<&[u8]> {
+        self.store
+            .held(start, end)
+            .or_else(|| self.trail.held(start, end))
+    }
+}
+
 #[derive(Debug)]
 enum State {
     Running,
@@ -170,6 +228,7 @@ pub struct ElfScanner {
     /// How far the input of this pass has been fed.
     pos: u64,
     store: Store,
+    trail: Trail,
     /// Ranges to keep when they pass (sorted, merged).
     wanted: Vec<Range<u64>>,
     /// Ranges needed that were dropped in this pass.
@@ -212,6 +271,7 @@ impl ElfScanner {
                 len,
                 chunks: Vec::new(),
             },
+            trail: Trail::default(),
             wanted: Vec::new(),
             lost: Vec::new(),
             wake: None,
@@ -229,7 +289,7 @@ impl ElfScanner {
 
     /// How many bytes the scanner holds now.
     pub fn held_bytes(&self) -> u64 {
-        self.store.held_bytes()
+        self.store.held_bytes() + self.trail.data.len() as u64
     }
 
     /// Feeds the next chunk of the file, in file order.
@@ -280,6 +340,9 @@ impl ElfScanner {
             let stop = end.min(window);
             self.store.insert(at, &piece[..(stop - at) as usize]);
         }
+        if self.opts.trail > 0 {
+            self.trail.push(at, piece, self.opts.trail);
+        }
         for r in &self.wanted {
             let (s, e) = (r.start.max(at), r.end.min(end));
             if s < e {
@@ -291,7 +354,11 @@ impl ElfScanner {
 
     /// Runs the reader on what is held and decides what to keep and when to run again.
     fn step(&mut self) -> Result<Scan, ElfError> {
-        match resolve(&self.store, &self.opts) {
+        let view = Held {
+            store: &self.store,
+            trail: &self.trail,
+        };
+        match resolve(&view, &self.opts) {
             Err(e) => {
                 self.state = State::Failed(e.clone());
                 self.wake = None;
@@ -306,7 +373,16 @@ impl ElfScanner {
                 self.wake = None;
                 for Gap { need, want } in gaps {
                     let behind = need.end.min(self.pos).max(need.start);
-                    if need.end > self.pos && self.store.held(need.start, behind).is_some() {
+                    let view = Held {
+                        store: &self.store,
+                        trail: &self.trail,
+                    };
+                    if need.end > self.pos && view.held(need.start, behind).is_some() {
+                        // Keep what the trail holds of it before the trail moves on.
+                        let (s, e) = (want.start.max(self.trail.start), self.pos);
+                        if let Some(b) = (s < e).then(|| self.trail.held(s, e)).flatten() {
+                            self.store.insert(s, b);
+                        }
                         add_range(&mut self.wanted, want.start.max(self.pos)..want.end);
                         self.wake = Some(self.wake.map_or(need.end, |w| w.min(need.end)));
                     } else {

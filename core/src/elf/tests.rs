@@ -234,12 +234,13 @@ fn scan(bytes: &[u8], chunk: usize, opts: &Options) -> (Result<ElfInfo, ElfError
 
 #[test]
 fn scanning_in_any_chunking_equals_parsing() {
-    let windows = [0, 64, 0x900, 16 << 20];
+    let windows = [(0, 0), (64, 0), (0x900, 0), (0, 0x400), (16 << 20, 2 << 20)];
     for (name, bytes, _) in FIXTURES.iter().chain([&("noshdr", NOSHDR, "")]) {
         let want = parse(bytes).unwrap();
-        for window in windows {
+        for (window, trail) in windows {
             let opts = Options {
                 window,
+                trail,
                 ..Options::default()
             };
             let mut passes = Vec::new();
@@ -254,7 +255,7 @@ fn scanning_in_any_chunking_equals_parsing() {
             }
             assert!(
                 passes.windows(2).all(|p| p[0] == p[1]),
-                "{name} window {window}: passes {passes:?} depend on chunking"
+                "{name} {window}/{trail}: passes {passes:?} depend on chunking"
             );
         }
     }
@@ -275,6 +276,7 @@ fn scanner_stops_early_and_keeps_one_pass_when_it_can() {
         4096,
         &Options {
             window: 0,
+            trail: 0,
             ..Options::default()
         },
     );
@@ -290,6 +292,7 @@ fn scanner_stops_early_and_keeps_one_pass_when_it_can() {
         1,
         &Options {
             window: 0x2400,
+            trail: 0,
             ..Options::default()
         },
     );
@@ -306,11 +309,43 @@ fn scanner_stops_early_and_keeps_one_pass_when_it_can() {
         7,
         &Options {
             window: 0x900,
+            trail: 0,
             ..Options::default()
         },
     );
     assert!(info.is_ok());
     assert_eq!(passes, 2);
+}
+
+/// BOLT moves the program header table behind everything else (libLLVM, librustc_driver):
+/// the dynamic table is known only after it has passed. The trail keeps it.
+#[test]
+fn program_headers_at_the_end() {
+    let mut b = fixture("x86_64-gnu.so").to_vec();
+    let phoff = u64::from_le_bytes(b[32..40].try_into().unwrap()) as usize;
+    let n = u16::from_le_bytes(b[56..58].try_into().unwrap()) as usize;
+    let table = b[phoff..phoff + n * 56].to_vec();
+    while b.len() % 8 != 0 {
+        b.push(0);
+    }
+    let at = b.len() as u64;
+    b.extend(table);
+    put(&mut b, 32, at);
+    b[phoff..phoff + n * 56].fill(0);
+    let want = parse(&b).unwrap();
+    assert_eq!(want, parse(fixture("x86_64-gnu.so")).unwrap());
+    for chunk in [1, 7, 4096] {
+        let (got, passes, _) = scan(&b, chunk, &Options::default());
+        assert_eq!((got.as_ref(), passes), (Ok(&want), 1), "chunk {chunk}");
+        let opts = Options {
+            window: 0x100,
+            trail: 0,
+            ..Options::default()
+        };
+        let (got, passes, _) = scan(&b, chunk, &opts);
+        assert_eq!(got.as_ref(), Ok(&want));
+        assert!(passes >= 2);
+    }
 }
 
 const MAX_PASSES_FOR_TEST: u32 = scan::MAX_PASSES;
@@ -342,6 +377,7 @@ fn scan_reader_streams_again_for_a_second_pass() {
         },
         &Options {
             window: 0,
+            trail: 0,
             ..Options::default()
         },
         1000,

@@ -143,6 +143,10 @@ pub fn parse(text: &str) -> Dump {
                     while !t.next().unwrap().ends_with(']') {}
                 }
                 let ndx = t.next().unwrap();
+                // "bad section index[ 48]" (the section headers were rewritten, by BOLT)
+                if ndx == "bad" {
+                    while !t.next().unwrap().ends_with(']') {}
+                }
                 let name = t.next().unwrap_or("");
                 let (base, version) = if let Some((n, v)) = name.split_once("@@") {
                     (n, Some((v.to_owned(), false)))
