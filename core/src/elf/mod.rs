@@ -17,25 +17,29 @@
 //! to the end of the file and leaves the section headers behind them) read the same way.
 //!
 //! # Why hand-written, not `object` or `goblin`
-//! Measured on this project's needs (numbers in the branch report of the `elf` work):
+//! Measured on this project's needs (release build, libLLVM 190 MB with 39,117 dynamic
+//! symbols, and libclang-cpp 56 MB; `object` 0.40 and `goblin` 0.10):
 //! - Streaming with bounded memory decides it. `object::read::elf::ElfFile::parse` and
-//!   `goblin::elf::Elf::parse` both want the whole file as one slice (`object` also
-//!   accepts a `ReadRef` cache, but that needs `Read + Seek`, which an inflating zip
-//!   stream is not), and both read the section header table while parsing — it sits at
-//!   the end of the file, so a 500 MB library would have to be inflated entirely and held
-//!   in memory. The reader here works over a [`read::View`] of "which byte ranges are held",
-//!   so the same code serves the whole-file parse and the scanner, which learns from each
-//!   missing range what to keep and when it may stop.
-//! - Hostile input: every read is bounds-checked against the file and the held ranges,
-//!   lengths are checked before anything is allocated (a table is only ever a slice of
-//!   bytes already held), chains are bounded by their counts and by
-//!   [`version_needs::MAX_RECORDS`], and offsets only move forward in 64-bit arithmetic, so
-//!   nothing panics, loops or allocates past the input (a mutation test checks it).
-//! - What an audit needs is a small part of ELF (≈1,300 lines here, tests included),
-//!   while `object`'s symbol-version API (`VersionTable`) also needs the section headers.
-//! - Speed and wasm32: both libraries and this reader build for `wasm32-unknown-unknown`;
-//!   this reader reads the dynamic part of libLLVM (200 MB, 39,000 dynamic symbols) in a
-//!   few milliseconds once the bytes are in memory, on par with `object`.
+//!   `goblin::elf::Elf::parse` want the whole file as one slice (`object` also takes a
+//!   `ReadCache`, which needs `Read + Seek`; an inflating zip stream is neither), and both
+//!   go to the end of the file while parsing: given the first 16 MB of libclang-cpp,
+//!   `object` fails ("Invalid ELF section header offset/size/alignment") and so does
+//!   `goblin` ("bad offset"); `object`'s symbol versions (`VersionTable`) are found
+//!   through the section headers, which sit at the end. Holding libLLVM whole to parse it
+//!   took 393 MB of peak RSS. The reader here works over a `View` of which byte ranges
+//!   are held, so one code path serves the whole-file parse and the [`ElfScanner`], which
+//!   learns from each missing range what to keep and when to stop: libLLVM streamed in
+//!   64 KiB chunks stops after 134 of 190 MB in 57 ms at 32 MB peak RSS (libclang-cpp:
+//!   28 MB; librustc_driver: 80 of 146 MB read, 27 MB).
+//! - Hostile input: every read is checked against the file length and the held ranges
+//!   before any allocation (a table is only ever a slice of bytes already held), chains
+//!   are bounded by their counts and by [`version_needs::MAX_RECORDS`], and offsets only
+//!   move forward in 64-bit arithmetic, so nothing panics, loops or allocates beyond the
+//!   input (a mutation property test and truncation at every offset check it).
+//! - Speed: whole-file parse of libLLVM with every symbol name and version as owned
+//!   values takes 9.4 ms, against 2.1 ms for `object` (which borrows the names and was
+//!   not asked to build a report) and 16.7 ms for `goblin`: negligible next to inflating.
+//! - wasm32: all three build for `wasm32-unknown-unknown`; this one adds no dependency.
 
 pub mod dynamic;
 pub mod error;

@@ -21,7 +21,7 @@
 //! ```
 //!
 //! # What is kept, and when it stops
-//! The reader of [`super::resolve`] runs on the bytes held so far and reports the ranges it
+//! The reader (the private `resolve` module) runs on the bytes held so far and reports the ranges it
 //! misses. A missing range that lies ahead is kept when it passes, and the reader runs
 //! again once its last byte has come; one that lies behind was dropped, and is read in a
 //! later pass. Before the dynamic table says what is needed, the scanner keeps the first

@@ -506,3 +506,18 @@ proptest! {
         let _ = scan(&b, 3, &Options::default());
     }
 }
+
+#[test]
+fn without_symbols_the_rest_is_the_same() {
+    let opts = Options {
+        symbols: false,
+        ..Options::default()
+    };
+    for (name, bytes, _) in FIXTURES {
+        let mut all = parse(bytes).unwrap();
+        all.symbols.clear();
+        assert_eq!(parse_with(bytes, &opts).unwrap(), all, "{name}");
+        let (scanned, passes, _) = scan(bytes, 64, &opts);
+        assert_eq!((scanned.unwrap(), passes), (all, 1), "{name}");
+    }
+}
