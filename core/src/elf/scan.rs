@@ -28,11 +28,15 @@
 //! [`Options::window`] bytes: a linker puts the symbol, string and version tables near
 //! the start, but the dynamic table itself after the code, so they must be kept until it
 //! comes. patchelf moves `.dynamic` and `.dynstr` (sometimes `.gnu.version_r`) to the
-//! end of the file, which the scanner meets in order; only a file whose tables lie both
-//! beyond the window and before the dynamic table needs a second pass.
+//! end of the file, which the scanner meets in order. It also keeps a trail of the last
+//! [`Options::trail`] bytes fed: BOLT (libLLVM, librustc_driver) moves the program header
+//! table after `.dynamic`, and patchelf may put `.dynsym` just before it, so what turns
+//! out to be needed late is usually still in the trail. Only a file whose tables lie
+//! beyond the window and well before the point where they become known needs a second
+//! pass, which [`ElfScanner::finish`] asks for with the exact ranges.
 //!
-//! Memory held is bounded by the window plus the tables (each at most
-//! [`Options::max_table`]), never by the file size. Chunks are split at the points where
+//! Memory held is bounded by the window, the trail (at most twice its size) and the
+//! tables (each at most [`Options::max_table`]), never by the file size. Chunks are split at the points where
 //! the reader runs again, so the outcome does not depend on how the input is chunked.
 
 use std::io::{self, Read};
