@@ -165,7 +165,10 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
         None => Some(Vec::new()),
     };
     let syms = if opts.symbols && d.symtab.is_some() {
-        if let Some(n) = soft(&mut gaps, symbols::count(v, &header, &map, &d))? {
+        if let Some(n) = soft(
+            &mut gaps,
+            symbols::count(v, &header, &map, &d, opts.max_table),
+        )? {
             soft(&mut gaps, symbols::raw(v, rd, &map, &d, n, opts.max_table))?
         } else {
             speculate(v, &map, &d, &mut gaps);

@@ -388,7 +388,10 @@ impl ElfScanner {
                             self.store.insert(s, b);
                         }
                         add_range(&mut self.wanted, want.start.max(self.pos)..want.end);
-                        self.wake = Some(self.wake.map_or(need.end, |w| w.min(need.end)));
+                        // Wait for the whole of what is wanted: a chain within the
+                        // hint is then read in one go, not one record per wake.
+                        let at = want.end.max(need.end);
+                        self.wake = Some(self.wake.map_or(at, |w| w.min(at)));
                     } else {
                         add_range(&mut self.lost, want);
                     }

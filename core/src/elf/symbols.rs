@@ -129,6 +129,7 @@ pub(crate) fn count<V: View + ?Sized>(
     header: &Header,
     map: &AddressMap,
     d: &Dynamic,
+    max_table: u64,
 ) -> Result<u64, Stop> {
     let rd = header.rd;
     if let Some(hash) = d.hash {
@@ -144,13 +145,19 @@ pub(crate) fn count<V: View + ?Sized>(
         });
     }
     if let Some(gnu) = d.gnu_hash {
-        return gnu_count(v, rd, map, gnu);
+        return gnu_count(v, rd, map, gnu, max_table);
     }
     section_count(v, header)
 }
 
 /// Walks the GNU hash table: the symbol count is one past the last chain's end.
-fn gnu_count<V: View + ?Sized>(v: &V, rd: Rd, map: &AddressMap, addr: u64) -> Result<u64, Stop> {
+fn gnu_count<V: View + ?Sized>(
+    v: &V,
+    rd: Rd,
+    map: &AddressMap,
+    addr: u64,
+    max_table: u64,
+) -> Result<u64, Stop> {
     const WHAT: &str = "GNU hash table (DT_GNU_HASH)";
     let (off, avail) = map.offset(addr, WHAT)?;
     let h = bytes(v, off, 16, WHAT)?;
@@ -180,9 +187,21 @@ fn gnu_count<V: View + ?Sized>(v: &V, rd: Rd, map: &AddressMap, addr: u64) -> Re
     let table_end = off.saturating_add(avail);
     let mut at = chains_at.saturating_add((last - symoffset) * 4);
     let mut idx = last;
-    // Read the chain in blocks, bounded by the segment, until its end marker.
+    // Read the chain in blocks, bounded by the segment, until its end marker. Blocks
+    // double, so that a scanner re-reading from the start as bytes come does so only a
+    // logarithmic number of times; a chain longer than the largest symbol table allowed
+    // is refused.
+    let mut block = 4096u64;
     loop {
-        let block = 4096u64.min(table_end.saturating_sub(at) / 4 * 4);
+        if (idx - last) * 4 > max_table {
+            return Err(ElfError::TooLarge {
+                what: WHAT,
+                size: (idx - last) * 4,
+                limit: max_table,
+            }
+            .into());
+        }
+        block = block.min(table_end.saturating_sub(at) / 4 * 4);
         if block == 0 {
             return Err(ElfError::OutOfBounds { what: WHAT }.into());
         }
@@ -194,6 +213,7 @@ fn gnu_count<V: View + ?Sized>(v: &V, rd: Rd, map: &AddressMap, addr: u64) -> Re
             idx += 1;
         }
         at = at.saturating_add(block);
+        block = block.saturating_mul(2);
     }
 }
 
