@@ -5,6 +5,7 @@
 //! Host concerns (interpreters, ld.so paths, progress bars) live in the `truewheel` CLI.
 
 pub mod binary;
+pub mod elf;
 pub mod inspect;
 pub mod policy;
 pub mod source;

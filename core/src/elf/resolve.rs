@@ -1,0 +1,202 @@
+//! The reader proper: from a [`View`] of the file to an [`ElfInfo`], or to the list of byte
+//! ranges still missing.
+//!
+//! The order follows the file's own pointers: file header → program headers →
+//! `PT_INTERP`, the note segments and `PT_DYNAMIC` → through the dynamic table's addresses,
+//! mapped by the `PT_LOAD` segments, the string table, the version needs and definitions,
+//! the hash table (for the symbol count), the symbol table and the version indices. Parts
+//! that do not depend on each other are all attempted, so one round reports every range
+//! that can be known to be missing.
+
+use super::dynamic::Dynamic;
+use super::error::ElfError;
+use super::header::{linux_arch, AddressMap, Header, Machine, Segment, PT_DYNAMIC, PT_INTERP};
+use super::note::{isa_level, note_segments};
+use super::read::{bytes, c_str, Gap, Stop, View};
+use super::symbols;
+use super::version_needs::{name_defs, name_needs, read_defs, read_needs};
+use super::{ElfInfo, Options};
+
+/// What one round of reading found.
+#[derive(Debug)]
+pub(crate) enum Resolution {
+    /// Everything.
+    Done(Box<ElfInfo>),
+    /// These bytes are missing.
+    Pending(Vec<Gap>),
+}
+
+const STRTAB: &str = "dynamic string table (DT_STRTAB)";
+/// Interpreter paths longer than this are not read.
+const MAX_INTERP: u64 = 4096;
+
+/// Turns a gap into "not yet", keeping errors.
+fn soft<T>(gaps: &mut Vec<Gap>, r: Result<T, Stop>) -> Result<Option<T>, ElfError> {
+    match r {
+        Ok(t) => Ok(Some(t)),
+        Err(Stop::Gap(g)) => {
+            gaps.push(g);
+            Ok(None)
+        }
+        Err(Stop::Error(e)) => Err(e),
+    }
+}
+
+fn interpreter<V: View + ?Sized>(v: &V, seg: &Segment) -> Result<String, Stop> {
+    const WHAT: &str = "interpreter path (PT_INTERP)";
+    let b = bytes(v, seg.offset, seg.filesz.min(MAX_INTERP), WHAT)?;
+    Ok(c_str(b, 0, WHAT)?)
+}
+
+/// The most bytes asked for a table whose length is not known yet.
+const MAX_SPECULATION: u64 = 8 << 20;
+
+/// While the symbol count is missing (its hash table is), asks for the symbol and
+/// version-index tables too, up to the next table or the end of their segment: tables do
+/// not overlap, so that covers them, and a later pass gets them with the hash table
+/// instead of needing one more pass of its own.
+fn speculate<V: View + ?Sized>(v: &V, map: &AddressMap, d: &Dynamic, gaps: &mut Vec<Gap>) {
+    let starts: Vec<u64> = [
+        d.strtab, d.symtab, d.versym, d.verneed, d.verdef, d.hash, d.gnu_hash,
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|a| map.offset(a, "table").ok().map(|(off, _)| off))
+    .collect();
+    for addr in [d.symtab, d.versym].into_iter().flatten() {
+        let Ok((off, avail)) = map.offset(addr, "table") else {
+            continue;
+        };
+        let end = starts
+            .iter()
+            .copied()
+            .filter(|&s| s > off)
+            .fold(off.saturating_add(avail), u64::min)
+            .min(v.total_len());
+        if end > off && end - off <= MAX_SPECULATION && v.held(off, end).is_none() {
+            gaps.push(Gap {
+                need: off..end,
+                want: off..end,
+            });
+        }
+    }
+}
+
+/// Reads as much as the view holds.
+pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolution, ElfError> {
+    let mut gaps = Vec::new();
+    let Some(header) = soft(&mut gaps, Header::read(v))? else {
+        return Ok(Resolution::Pending(gaps));
+    };
+    let Some(segments) = soft(&mut gaps, header.segments(v))? else {
+        return Ok(Resolution::Pending(gaps));
+    };
+    let rd = header.rd;
+    let mut info = ElfInfo {
+        class: rd.class,
+        endian: rd.endian,
+        os_abi: header.os_abi,
+        file_type: header.file_type,
+        machine: header.machine,
+        flags: header.flags,
+        arch: linux_arch(header.machine, rd.class, rd.endian, header.flags),
+        isa: None,
+        interpreter: None,
+        dynamic: false,
+        soname: None,
+        needed: Vec::new(),
+        rpath: None,
+        runpath: None,
+        version_needs: Vec::new(),
+        version_defs: Vec::new(),
+        symbols: Vec::new(),
+    };
+    if let Some(seg) = segments.iter().find(|s| s.kind == PT_INTERP) {
+        info.interpreter = soft(&mut gaps, interpreter(v, seg))?;
+    }
+    if matches!(header.machine, Machine::X86 | Machine::X86_64) {
+        for seg in note_segments(&segments) {
+            if let Some(Some(level)) = soft(&mut gaps, isa_level(v, rd, &seg))? {
+                info.isa = Some(level);
+                break;
+            }
+        }
+    }
+    let Some(dseg) = segments.iter().find(|s| s.kind == PT_DYNAMIC) else {
+        return Ok(if gaps.is_empty() {
+            Resolution::Done(Box::new(info))
+        } else {
+            Resolution::Pending(gaps)
+        });
+    };
+    info.dynamic = true;
+    let Some(d) = soft(&mut gaps, Dynamic::read(v, rd, dseg))? else {
+        return Ok(Resolution::Pending(gaps));
+    };
+    let map = AddressMap::new(&segments);
+
+    let strtab = match d.strtab {
+        Some(addr) => {
+            let (off, avail) = map.offset(addr, STRTAB)?;
+            let len = d.strsz.unwrap_or(avail);
+            if len > opts.max_table {
+                return Err(ElfError::TooLarge {
+                    what: STRTAB,
+                    size: len,
+                    limit: opts.max_table,
+                });
+            }
+            soft(&mut gaps, bytes(v, off, len, STRTAB))?
+        }
+        None => Some(&[][..]),
+    };
+    let needs = match d.verneed {
+        Some(addr) => {
+            let (off, _) = map.offset(addr, "version needs (DT_VERNEED)")?;
+            soft(&mut gaps, read_needs(v, rd, off, d.verneednum))?
+        }
+        None => Some(Vec::new()),
+    };
+    let defs = match d.verdef {
+        Some(addr) => {
+            let (off, _) = map.offset(addr, "version definitions (DT_VERDEF)")?;
+            soft(&mut gaps, read_defs(v, rd, off, d.verdefnum))?
+        }
+        None => Some(Vec::new()),
+    };
+    let syms = if opts.symbols && d.symtab.is_some() {
+        if let Some(n) = soft(
+            &mut gaps,
+            symbols::count(v, &header, &map, &d, opts.max_table),
+        )? {
+            soft(&mut gaps, symbols::raw(v, rd, &map, &d, n, opts.max_table))?
+        } else {
+            speculate(v, &map, &d, &mut gaps);
+            None
+        }
+    } else {
+        Some(None)
+    };
+
+    let (Some(strtab), Some(needs), Some(defs), Some(syms)) = (strtab, needs, defs, syms) else {
+        return Ok(Resolution::Pending(gaps));
+    };
+    if !gaps.is_empty() {
+        return Ok(Resolution::Pending(gaps));
+    }
+    let name = |off: u64| c_str(strtab, off, STRTAB);
+    info.needed = d
+        .needed
+        .iter()
+        .map(|&o| name(o))
+        .collect::<Result<_, _>>()?;
+    info.soname = d.soname.map(name).transpose()?;
+    info.rpath = d.rpath.map(name).transpose()?;
+    info.runpath = d.runpath.map(name).transpose()?;
+    info.version_needs = name_needs(&needs, strtab)?;
+    info.version_defs = name_defs(&defs, strtab)?;
+    if let Some(raw) = syms {
+        info.symbols = symbols::named(&raw, rd, strtab, &info.version_needs, &info.version_defs)?;
+    }
+    Ok(Resolution::Done(Box::new(info)))
+}

@@ -1,0 +1,547 @@
+//! The streaming scanner: reads an ELF file fed in chunks, in file order, as a zip member
+//! is inflated, holding a bounded part of it and saying as soon as it has seen enough.
+//!
+//! ```
+//! # use truewheel_core::elf::{ElfScanner, Outcome, Scan};
+//! # fn chunks() -> Vec<Vec<u8>> { vec![] }
+//! # let total_len = 0;
+//! let mut s = ElfScanner::new(total_len);
+//! for chunk in chunks() {
+//!     if s.feed(&chunk)? == Scan::Done {
+//!         break; // stop inflating
+//!     }
+//! }
+//! match s.finish() {
+//!     Ok(Outcome::Info(info)) => { /* … */ }
+//!     Ok(Outcome::Rescan(ranges)) => { /* stream again from the start, feed again */ }
+//!     Err(e) if e.is_incomplete() => { /* the input ended early */ }
+//!     Err(e) => { /* malformed */ }
+//! }
+//! # Ok::<(), truewheel_core::elf::ElfError>(())
+//! ```
+//!
+//! # What is kept, and when it stops
+//! The reader (the private `resolve` module) runs on the bytes held so far and reports the ranges it
+//! misses. A missing range that lies ahead is kept when it passes, and the reader runs
+//! again once its last byte has come; one that lies behind was dropped, and is read in a
+//! later pass. Before the dynamic table says what is needed, the scanner keeps the first
+//! [`Options::window`] bytes: a linker puts the symbol, string and version tables near
+//! the start, but the dynamic table itself after the code, so they must be kept until it
+//! comes. patchelf moves `.dynamic` and `.dynstr` (sometimes `.gnu.version_r`) to the
+//! end of the file, which the scanner meets in order. It also keeps a trail of the last
+//! [`Options::trail`] bytes fed: BOLT (libLLVM, librustc_driver) moves the program header
+//! table after `.dynamic`, and patchelf may put `.dynsym` just before it, so what turns
+//! out to be needed late is usually still in the trail. Only a file whose tables lie
+//! beyond the window and well before the point where they become known needs a second
+//! pass, which [`ElfScanner::finish`] asks for with the exact ranges.
+//!
+//! Memory held is bounded by the window, the trail (at most twice its size) and the
+//! tables (each at most [`Options::max_table`]), never by the file size. Chunks are split at the points where
+//! the reader runs again, so the outcome does not depend on how the input is chunked.
+
+use std::io::{self, Read};
+use std::ops::Range;
+
+use super::error::ElfError;
+use super::read::{Gap, View};
+use super::resolve::{resolve, Resolution};
+use super::{ElfInfo, Options};
+
+/// The most passes over the input a file may need.
+pub const MAX_PASSES: u32 = 4;
+
+/// What the scanner wants after a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// Feed the next chunk.
+    NeedMore,
+    /// Stop feeding: call [`ElfScanner::finish`].
+    Done,
+}
+
+/// The result of a pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The file is read.
+    Info(Box<ElfInfo>),
+    /// The scanner needs these byte ranges, which it dropped in the pass just ended. Feed
+    /// the file again from its start (or [`ElfScanner::feed_at`] just these ranges, which
+    /// may lead to one more pass when they point at further data that was dropped).
+    Rescan(Vec<Range<u64>>),
+}
+
+/// The bytes held: sorted, disjoint, non-adjacent chunks.
+#[derive(Debug, Default)]
+struct Store {
+    len: u64,
+    chunks: Vec<(u64, Vec<u8>)>,
+}
+
+impl Store {
+    fn held_bytes(&self) -> u64 {
+        self.chunks.iter().map(|(_, d)| d.len() as u64).sum()
+    }
+
+    fn insert(&mut self, start: u64, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let end = start + data.len() as u64;
+        if let Some((s, d)) = self.chunks.last_mut() {
+            let last_end = *s + d.len() as u64;
+            if last_end == start {
+                d.extend_from_slice(data);
+                return;
+            }
+            if last_end < start {
+                self.chunks.push((start, data.to_vec()));
+                return;
+            }
+        } else {
+            self.chunks.push((start, data.to_vec()));
+            return;
+        }
+        // Fill only the holes, then merge neighbours.
+        let mut cur = start;
+        let mut new = Vec::new();
+        for (s, d) in &self.chunks {
+            let e = *s + d.len() as u64;
+            if e <= cur {
+                continue;
+            }
+            if *s >= end {
+                break;
+            }
+            if *s > cur {
+                new.push((
+                    cur,
+                    data[(cur - start) as usize..(*s - start) as usize].to_vec(),
+                ));
+            }
+            cur = e;
+            if cur >= end {
+                break;
+            }
+        }
+        if cur < end {
+            new.push((cur, data[(cur - start) as usize..].to_vec()));
+        }
+        self.chunks.extend(new);
+        self.chunks.sort_by_key(|c| c.0);
+        let mut merged: Vec<(u64, Vec<u8>)> = Vec::with_capacity(self.chunks.len());
+        for (s, d) in self.chunks.drain(..) {
+            match merged.last_mut() {
+                Some((ps, pd)) if *ps + pd.len() as u64 == s => pd.extend_from_slice(&d),
+                _ => merged.push((s, d)),
+            }
+        }
+        self.chunks = merged;
+    }
+}
+
+impl View for Store {
+    fn total_len(&self) -> u64 {
+        self.len
+    }
+    fn held(&self, start: u64, end: u64) -> Option<&[u8]> {
+        if start == end {
+            return Some(&[]);
+        }
+        let i = self
+            .chunks
+            .partition_point(|c| c.0 <= start)
+            .checked_sub(1)?;
+        let (s, d) = &self.chunks[i];
+        let from = usize::try_from(start - s).ok()?;
+        let to = usize::try_from(end - s).ok()?;
+        d.get(from..to)
+    }
+}
+
+/// The bytes just fed: `[start, start + data.len())`, ending at the pass position.
+#[derive(Debug, Default)]
+struct Trail {
+    start: u64,
+    data: Vec<u8>,
+}
+
+impl Trail {
+    fn end(&self) -> u64 {
+        self.start + self.data.len() as u64
+    }
+
+    /// Appends the piece at `at`, then keeps from the last multiple of `keep` that is at
+    /// least `keep` behind the end: what is held is a function of the position alone, not
+    /// of the chunking.
+    fn push(&mut self, at: u64, piece: &[u8], keep: u64) {
+        let end = at + piece.len() as u64;
+        let from = end.saturating_sub(keep) / keep * keep;
+        if self.end() != at || from >= at {
+            let from = from.max(at);
+            self.start = from;
+            self.data.clear();
+            self.data.extend_from_slice(&piece[(from - at) as usize..]);
+            return;
+        }
+        self.data.extend_from_slice(piece);
+        if from > self.start {
+            self.data.drain(..(from - self.start) as usize);
+            self.start = from;
+        }
+    }
+
+    fn held(&self, start: u64, end: u64) -> Option<&[u8]> {
+        if start < self.start || end > self.end() {
+            return None;
+        }
+        self.data
+            .get((start - self.start) as usize..(end - self.start) as usize)
+    }
+}
+
+/// What the reader sees: the kept bytes and the trail.
+struct Held<'a> {
+    store: &'a Store,
+    trail: &'a Trail,
+}
+
+impl View for Held<'_> {
+    fn total_len(&self) -> u64 {
+        self.store.len
+    }
+    fn held(&self, start: u64, end: u64) -> Option<&[u8]> {
+        self.store
+            .held(start, end)
+            .or_else(|| self.trail.held(start, end))
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    Running,
+    Complete(Box<ElfInfo>),
+    Failed(ElfError),
+    Finished,
+}
+
+/// Reads an ELF file fed in chunks (see the module doc).
+#[derive(Debug)]
+pub struct ElfScanner {
+    opts: Options,
+    pass: u32,
+    /// How far the input of this pass has been fed.
+    pos: u64,
+    store: Store,
+    trail: Trail,
+    /// Ranges to keep when they pass (sorted, merged).
+    wanted: Vec<Range<u64>>,
+    /// Ranges needed that were dropped in this pass.
+    lost: Vec<Range<u64>>,
+    /// Run the reader again when `pos` reaches this; `None` when nothing ahead can help.
+    wake: Option<u64>,
+    state: State,
+}
+
+/// Adds `r` to a sorted list of disjoint ranges, merging.
+fn add_range(list: &mut Vec<Range<u64>>, r: Range<u64>) {
+    if r.is_empty() {
+        return;
+    }
+    list.push(r);
+    list.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<u64>> = Vec::with_capacity(list.len());
+    for r in list.drain(..) {
+        match out.last_mut() {
+            Some(p) if p.end >= r.start => p.end = p.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    *list = out;
+}
+
+impl ElfScanner {
+    /// A scanner for a file of `len` bytes, with the default [`Options`].
+    pub fn new(len: u64) -> Self {
+        Self::with_options(len, Options::default())
+    }
+
+    /// A scanner for a file of `len` bytes.
+    pub fn with_options(len: u64, opts: Options) -> Self {
+        let mut s = Self {
+            opts,
+            pass: 1,
+            pos: 0,
+            store: Store {
+                len,
+                chunks: Vec::new(),
+            },
+            trail: Trail::default(),
+            wanted: Vec::new(),
+            lost: Vec::new(),
+            wake: None,
+            state: State::Running,
+        };
+        // Learn what is needed first; an error is reported by the first feed.
+        let _ = s.step();
+        s
+    }
+
+    /// Which pass this is (1 for the first).
+    pub fn pass(&self) -> u32 {
+        self.pass
+    }
+
+    /// How many bytes the scanner holds now.
+    pub fn held_bytes(&self) -> u64 {
+        self.store.held_bytes() + self.trail.data.len() as u64
+    }
+
+    /// Feeds the next chunk of the file, in file order.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<Scan, ElfError> {
+        self.feed_at(self.pos, chunk)
+    }
+
+    /// Feeds a chunk that starts at `offset`. Within a pass, offsets must not go back: a
+    /// caller may skip what it knows is not needed, but not revisit.
+    pub fn feed_at(&mut self, offset: u64, chunk: &[u8]) -> Result<Scan, ElfError> {
+        match &self.state {
+            State::Running => {}
+            State::Failed(e) => return Err(e.clone()),
+            State::Complete(_) | State::Finished => return Ok(Scan::Done),
+        }
+        let len = self.store.len;
+        offset
+            .checked_add(chunk.len() as u64)
+            .filter(|&e| e <= len)
+            .ok_or(ElfError::Overfed { len })?;
+        if self.wake.is_none() {
+            return Ok(Scan::Done);
+        }
+        let mut at = offset;
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            let cut = match self.wake {
+                Some(w) if w > at && w - at < rest.len() as u64 => (w - at) as usize,
+                _ => rest.len(),
+            };
+            let (piece, tail) = rest.split_at(cut);
+            self.absorb(at, piece);
+            at += cut as u64;
+            rest = tail;
+            self.pos = self.pos.max(at);
+            if self.wake.is_some_and(|w| self.pos >= w) && self.step()? == Scan::Done {
+                return Ok(Scan::Done);
+            }
+        }
+        Ok(Scan::NeedMore)
+    }
+
+    /// Keeps what is wanted of `piece`, which starts at `at`.
+    fn absorb(&mut self, at: u64, piece: &[u8]) {
+        let end = at + piece.len() as u64;
+        let window = if self.pass == 1 { self.opts.window } else { 0 };
+        if at < window {
+            let stop = end.min(window);
+            self.store.insert(at, &piece[..(stop - at) as usize]);
+        }
+        if self.opts.trail > 0 {
+            self.trail.push(at, piece, self.opts.trail);
+        }
+        for r in &self.wanted {
+            let (s, e) = (r.start.max(at), r.end.min(end));
+            if s < e {
+                self.store
+                    .insert(s, &piece[(s - at) as usize..(e - at) as usize]);
+            }
+        }
+    }
+
+    /// Runs the reader on what is held and decides what to keep and when to run again.
+    fn step(&mut self) -> Result<Scan, ElfError> {
+        let view = Held {
+            store: &self.store,
+            trail: &self.trail,
+        };
+        match resolve(&view, &self.opts) {
+            Err(e) => {
+                self.state = State::Failed(e.clone());
+                self.wake = None;
+                Err(e)
+            }
+            Ok(Resolution::Done(info)) => {
+                self.state = State::Complete(info);
+                self.wake = None;
+                Ok(Scan::Done)
+            }
+            Ok(Resolution::Pending(gaps)) => {
+                self.wake = None;
+                for Gap { need, want } in gaps {
+                    let behind = need.end.min(self.pos).max(need.start);
+                    let view = Held {
+                        store: &self.store,
+                        trail: &self.trail,
+                    };
+                    if need.end > self.pos && view.held(need.start, behind).is_some() {
+                        // Keep what the trail holds of it before the trail moves on.
+                        let (s, e) = (want.start.max(self.trail.start), self.pos);
+                        if let Some(b) = (s < e).then(|| self.trail.held(s, e)).flatten() {
+                            self.store.insert(s, b);
+                        }
+                        add_range(&mut self.wanted, want.start.max(self.pos)..want.end);
+                        // Wait for the whole of what is wanted: a chain within the
+                        // hint is then read in one go, not one record per wake.
+                        let at = want.end.max(need.end);
+                        self.wake = Some(self.wake.map_or(at, |w| w.min(at)));
+                    } else {
+                        add_range(&mut self.lost, want);
+                    }
+                }
+                let wanted: u64 = self.wanted.iter().map(|r| r.end - r.start).sum();
+                let limit = self.opts.max_table.saturating_add(self.opts.window);
+                if wanted > limit {
+                    let e = ElfError::TooLarge {
+                        what: "set of dynamic tables",
+                        size: wanted,
+                        limit,
+                    };
+                    self.state = State::Failed(e.clone());
+                    return Err(e);
+                }
+                Ok(if self.wake.is_some() {
+                    Scan::NeedMore
+                } else {
+                    Scan::Done
+                })
+            }
+        }
+    }
+
+    /// Ends a pass: the file's information, or the ranges to read in another pass.
+    pub fn finish(&mut self) -> Result<Outcome, ElfError> {
+        match std::mem::replace(&mut self.state, State::Finished) {
+            State::Complete(info) => return Ok(Outcome::Info(info)),
+            State::Failed(e) => {
+                self.state = State::Failed(e.clone());
+                return Err(e);
+            }
+            State::Finished => return Err(ElfError::Finished),
+            State::Running => self.state = State::Running,
+        }
+        if let Some(needed) = self.wake.filter(|_| self.lost.is_empty()) {
+            return Err(ElfError::Incomplete {
+                needed,
+                fed: self.pos,
+                len: self.store.len,
+            });
+        }
+        if let Some(needed) = self.wake {
+            // Some ranges were lost, but the input also stopped before others came.
+            return Err(ElfError::Incomplete {
+                needed,
+                fed: self.pos,
+                len: self.store.len,
+            });
+        }
+        self.pass += 1;
+        if self.pass > MAX_PASSES {
+            let e = ElfError::TooManyPasses(MAX_PASSES);
+            self.state = State::Failed(e.clone());
+            return Err(e);
+        }
+        let ranges = std::mem::take(&mut self.lost);
+        self.wanted.clone_from(&ranges);
+        self.pos = 0;
+        self.step()?;
+        Ok(Outcome::Rescan(ranges))
+    }
+}
+
+/// An error of [`scan_reader`]: the file, or reading it.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    /// The ELF file is malformed or incomplete.
+    #[error(transparent)]
+    Elf(#[from] ElfError),
+    /// Reading the stream failed.
+    #[error("reading failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Scans a file of `len` bytes from a stream that `open` starts (again, for a later pass),
+/// reading only as far as needed.
+pub fn scan_reader<R: Read>(
+    len: u64,
+    mut open: impl FnMut() -> io::Result<R>,
+    opts: &Options,
+    chunk: usize,
+) -> Result<ElfInfo, StreamError> {
+    let mut s = ElfScanner::with_options(len, opts.clone());
+    let mut buf = vec![0u8; chunk.max(1)];
+    loop {
+        let mut r = open()?;
+        loop {
+            let n = match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if s.feed(&buf[..n])? == Scan::Done {
+                break;
+            }
+        }
+        match s.finish()? {
+            Outcome::Info(info) => return Ok(*info),
+            Outcome::Rescan(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_fills_holes_and_merges() {
+        let mut s = Store {
+            len: 100,
+            chunks: Vec::new(),
+        };
+        s.insert(10, &[1; 5]);
+        s.insert(15, &[2; 5]);
+        s.insert(30, &[3; 5]);
+        assert_eq!(s.chunks.len(), 2);
+        s.insert(0, &[9; 40]);
+        assert_eq!(s.chunks.len(), 1);
+        let d = s.held(0, 40).unwrap();
+        assert_eq!(&d[8..12], &[9, 9, 1, 1]);
+        assert_eq!(&d[18..22], &[2, 2, 9, 9]);
+        assert_eq!(&d[29..31], &[9, 3]);
+        assert_eq!(s.held_bytes(), 40);
+        assert!(s.held(39, 41).is_none());
+        assert_eq!(s.held(50, 50), Some(&[][..]));
+        s.insert(60, &[4; 2]);
+        s.insert(50, &[5; 2]);
+        assert_eq!(s.held(50, 52), Some(&[5, 5][..]));
+        assert!(s.held(52, 53).is_none());
+    }
+
+    #[test]
+    fn ranges_merge() {
+        let mut l = Vec::new();
+        add_range(&mut l, 10..20);
+        add_range(&mut l, 30..40);
+        add_range(&mut l, 15..30);
+        add_range(&mut l, 5..5);
+        assert_eq!(l, vec![10..40]);
+    }
+
+    #[test]
+    fn not_elf_fails_on_first_feed() {
+        let mut s = ElfScanner::new(64);
+        assert_eq!(s.feed(&[0; 64]), Err(ElfError::NotElf));
+        assert_eq!(s.finish(), Err(ElfError::NotElf));
+        let mut s = ElfScanner::new(10);
+        assert_eq!(s.feed(&[1; 11]), Err(ElfError::Overfed { len: 10 }));
+    }
+}
