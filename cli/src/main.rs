@@ -5,7 +5,9 @@
 
 mod commands;
 mod failure;
+mod host;
 mod io;
+mod ldpaths;
 
 use std::process::ExitCode;
 
@@ -26,6 +28,10 @@ struct Cli {
 enum Command {
     /// Show a wheel's name, tags, WHEEL and METADATA, members, binaries, and verify RECORD.
     Inspect(commands::inspect::Args),
+    /// Audit wheels against the manylinux/musllinux policies (exit 1 if one fails).
+    Audit(commands::audit::Args),
+    /// What `auditwheel show` says of a wheel (`--json`: auditwheel's own schema).
+    Show(commands::audit::ShowArgs),
     /// Give a wheel new tags (like `wheel tags`): new file name, WHEEL Tag lines, RECORD.
     Retag(commands::retag::Args),
 }
@@ -36,6 +42,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(&args, &ctx),
         Command::Retag(args) => commands::retag::run(&args, &ctx),
+        Command::Audit(args) => commands::audit::run(&args, &ctx),
+        Command::Show(args) => commands::audit::show(&args, &ctx),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,7 @@
 //! the same code runs in the CLI, in a browser and in Node (wasm32-unknown-unknown).
 //! Host concerns (interpreters, ld.so paths, progress bars) live in the `truewheel` CLI.
 
+pub mod audit;
 pub mod binary;
 pub mod elf;
 pub mod inspect;

@@ -22,6 +22,9 @@ use crate::wheel::tags::Arch;
 /// `symbols` empty).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ElfFacts {
+    /// Class, byte order, machine and OS ABI: what decides whether a library found on a
+    /// search path can serve this file.
+    pub platform: ElfPlatform,
     /// The baseline architecture by auditwheel's table ([`baseline_arch`]); `None` when
     /// auditwheel does not know it (then a wheel member is ignored).
     pub arch: Option<Arch>,
@@ -39,6 +42,33 @@ pub struct ElfFacts {
     pub version_needs: Vec<VersionNeed>,
     /// `.dynsym`, in table order (auditwheel reads the section named `.dynsym`).
     pub symbols: Vec<DynamicSymbol>,
+}
+
+/// The ELF header fields that decide compatibility between a file and a library
+/// (auditwheel's `Platform.is_compatible`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct ElfPlatform {
+    /// `EI_OSABI`.
+    pub os_abi: u8,
+    /// 64-bit class.
+    pub is_64: bool,
+    /// Little-endian.
+    pub little_endian: bool,
+    /// `e_machine`.
+    pub machine: u16,
+}
+
+impl ElfPlatform {
+    /// Whether a library of platform `other` can serve a file of this one: same class,
+    /// byte order and machine; the OS ABIs equal or both of the none/System V/GNU/Linux
+    /// family (0 and 3).
+    pub fn is_compatible(&self, other: &Self) -> bool {
+        let linux = |abi: u8| matches!(abi, 0 | 3);
+        (self.os_abi == other.os_abi || (linux(self.os_abi) && linux(other.os_abi)))
+            && self.is_64 == other.is_64
+            && self.little_endian == other.little_endian
+            && self.machine == other.machine
+    }
 }
 
 /// One `Verneed` entry of `.gnu.version_r` with its `Vernaux` names.

@@ -1,0 +1,204 @@
+//! `truewheel audit WHEEL... [--json] [--plat POLICY]` and `truewheel show WHEEL [--json]`
+//! (auditwheel's `show`, whose `--json` is auditwheel's own schema).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use rayon::prelude::*;
+use truewheel_core::audit::{self, AuditReport};
+use truewheel_core::elf::ElfInfo;
+use truewheel_core::policy::{AnalyzeOptions, ShowJson};
+use truewheel_core::wheel::PlatformTag;
+
+use super::Context;
+use crate::failure::Failure;
+use crate::host::DiskHost;
+use crate::io::{open_wheel, DiskWheel};
+
+/// Arguments of `audit`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The wheels to audit.
+    #[arg(required = true, value_name = "WHEEL")]
+    wheels: Vec<PathBuf>,
+    /// Print the full report as JSON (documented schema, versioned; an array for several wheels).
+    #[arg(long)]
+    json: bool,
+    /// The policy each wheel must meet (default: the tags of its own file name).
+    #[arg(long, value_name = "POLICY")]
+    plat: Option<String>,
+    /// Leave out libraries matching this pattern (fnmatch), as auditwheel's --exclude.
+    #[arg(long, value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Threads to use (default: one per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+/// Arguments of `show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// The wheel.
+    #[arg(value_name = "WHEEL")]
+    wheel: PathBuf,
+    /// Print auditwheel's `show --json` schema (version 1).
+    #[arg(long)]
+    json: bool,
+    /// Report a pure-Python wheel as such instead of failing (auditwheel's flag).
+    #[arg(long)]
+    allow_pure_python_wheel: bool,
+}
+
+/// auditwheel's message for a wheel with no ELF file.
+const NOT_PLATFORM: &str = "This does not look like a platform wheel, no ELF executable or shared library file (including compiled Python C extension) found in the wheel archive";
+
+/// Audits one wheel from disk. The inner error is a wheel the policies cannot be
+/// evaluated on (auditwheel's own refusals), the outer one bad input.
+pub fn audit_wheel(
+    wheel: &DiskWheel,
+    exclude: &[String],
+) -> Result<Result<AuditReport, String>, Failure> {
+    let name = wheel.file_name();
+    let scanned: Vec<(String, Option<ElfInfo>)> = wheel
+        .archive
+        .members()
+        .par_iter()
+        .map(|m| Ok((m.name.clone(), audit::scan_member(wheel, m)?)))
+        .collect::<Vec<Result<_, audit::AuditError>>>()
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(|e| {
+            Failure::new(format!("{e} in {name}"))
+                .hint("the wheel holds a damaged library; rebuild it")
+        })?;
+    let elfs: HashMap<String, ElfInfo> = scanned
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect();
+    let (options, pure) = AnalyzeOptions::show(&wheel.filename.tags.platform)
+        .map_err(|e| Failure::new(format!("{name}: {e}")))?;
+    let pure = pure || elfs.is_empty();
+    let mut host = DiskHost::default();
+    match audit::audit(wheel, &elfs, &mut host, &options, pure, exclude) {
+        Ok(report) => Ok(Ok(report)),
+        Err(audit::AuditError::Analyze(reason)) => Ok(Err(reason)),
+        Err(e) => Err(Failure::new(format!("{name}: {e}"))),
+    }
+}
+
+fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Failure> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure::new(format!("cannot start worker threads: {e}")))
+}
+
+pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
+    let plat: Option<PlatformTag> = args
+        .plat
+        .as_deref()
+        .map(|p| {
+            p.parse().map_err(|e| {
+                Failure::new(format!("--plat {p}: {e}")).hint("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64")
+            })
+        })
+        .transpose()?;
+    let reports = pool(args.jobs)?.install(|| {
+        args.wheels
+            .par_iter()
+            .map(|path| {
+                let wheel = open_wheel(path)?;
+                audit_wheel(&wheel, &args.exclude)?
+                    .map_err(|reason| Failure::new(format!("{}: {reason}", wheel.file_name())))
+            })
+            .collect::<Vec<Result<AuditReport, Failure>>>()
+    });
+    let reports = reports.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let pass = |r: &AuditReport| {
+        plat.as_ref()
+            .map_or_else(|| r.meets_own_tags(), |p| r.meets(p))
+    };
+    if args.json {
+        let text = if reports.len() == 1 {
+            serde_json::to_string_pretty(&reports[0])
+        } else {
+            serde_json::to_string_pretty(&reports)
+        };
+        println!("{}", text.expect("reports serialize"));
+    } else {
+        for r in &reports {
+            print!("{}", render(r, plat.as_ref(), pass(r)));
+        }
+    }
+    Ok(if reports.iter().all(pass) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+pub fn show(args: &ShowArgs, _ctx: &Context) -> Result<ExitCode, Failure> {
+    let wheel = open_wheel(&args.wheel)?;
+    let name = wheel.file_name();
+    let refused = |message: &str| {
+        if args.json {
+            let json = ShowJson::error(&name, message);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).expect("reports serialize")
+            );
+        } else {
+            println!("{name}: {message}");
+        }
+        Ok(ExitCode::from(1))
+    };
+    let report = match audit_wheel(&wheel, &[])? {
+        Ok(r) => r,
+        Err(reason) => return refused(&reason),
+    };
+    if report.pure && !args.allow_pure_python_wheel {
+        return refused(NOT_PLATFORM);
+    }
+    if args.json {
+        let json = match &report.abi {
+            Some(abi) => ShowJson::platform(&report.wheel, abi),
+            None => ShowJson::pure(&report.wheel),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).expect("reports serialize")
+        );
+    } else {
+        print!("{}", render(&report, None, true));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The text form: the verdict line, then the findings, most important first.
+pub fn render(r: &AuditReport, plat: Option<&PlatformTag>, pass: bool) -> String {
+    let mut o = String::new();
+    let Some(overall) = &r.overall_tag else {
+        let _ = writeln!(o, "{}: pure (no ELF files; meets every policy)", r.wheel);
+        return o;
+    };
+    let _ = writeln!(o, "{}: {overall}", r.wheel);
+    if !pass {
+        let wanted = plat.map_or_else(
+            || {
+                r.platform_tags
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(".")
+            },
+            ToString::to_string,
+        );
+        let _ = writeln!(o, "  fails {wanted}");
+    }
+    for f in &r.findings {
+        let _ = writeln!(o, "  {} → not {} or stricter", f.text, f.rules_out);
+    }
+    o
+}

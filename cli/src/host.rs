@@ -1,0 +1,69 @@
+//! The real file system as the audit's [`HostFiles`]: the loader's search paths, folders,
+//! and the ELF facts of libraries, each read once (a streaming scan with bounded memory)
+//! and shared between threads.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use truewheel_core::audit::facts::facts;
+use truewheel_core::audit::{HostFiles, SearchPaths};
+use truewheel_core::elf::{scan_reader, Options};
+use truewheel_core::policy::input::ElfFacts;
+use truewheel_core::policy::Libc;
+
+use crate::ldpaths;
+
+type Cache = HashMap<String, Option<(String, Option<Arc<ElfFacts>>)>>;
+
+/// The host, with caches shared by every wheel audited in this run.
+#[derive(Debug, Clone, Default)]
+pub struct DiskHost {
+    files: Arc<Mutex<Cache>>,
+    paths: Arc<Mutex<HashMap<Option<Libc>, SearchPaths>>>,
+}
+
+fn read_facts(real: &str) -> Option<Arc<ElfFacts>> {
+    let len = std::fs::metadata(real).ok()?.len();
+    let info = scan_reader(len, || File::open(real), &Options::default(), 256 * 1024).ok()?;
+    Some(Arc::new(facts(&info)))
+}
+
+impl HostFiles for DiskHost {
+    fn search_paths(&mut self, libc: Option<Libc>) -> SearchPaths {
+        let mut paths = self.paths.lock().expect("no thread panics holding it");
+        paths
+            .entry(libc)
+            .or_insert_with(|| ldpaths::load(libc.unwrap_or(Libc::Glibc), Path::new("/")))
+            .clone()
+    }
+
+    fn is_dir(&mut self, path: &str) -> bool {
+        Path::new(path).is_dir()
+    }
+
+    fn open(&mut self, path: &str) -> Option<(String, Option<Arc<ElfFacts>>)> {
+        if let Some(hit) = self
+            .files
+            .lock()
+            .expect("no thread panics holding it")
+            .get(path)
+        {
+            return hit.clone();
+        }
+        let found = std::fs::canonicalize(path)
+            .ok()
+            .filter(|p| p.is_file())
+            .and_then(|p| p.to_str().map(str::to_owned))
+            .map(|real| {
+                let f = read_facts(&real);
+                (real, f)
+            });
+        self.files
+            .lock()
+            .expect("no thread panics holding it")
+            .insert(path.to_owned(), found.clone());
+        found
+    }
+}

@@ -1,0 +1,198 @@
+//! Where the host's dynamic loader looks for libraries, read the way auditwheel's
+//! `lddtree.load_ld_paths` reads it (so our verdicts and grafts match): `/etc/ld.so.conf`
+//! with its `include` globs, the trusted directories, `$AUDITWHEEL_LD_LIBRARY_PATH` and
+//! `$LD_LIBRARY_PATH`; for musl, `/etc/ld-musl-*.path` or musl's defaults.
+
+use std::path::{Path, PathBuf};
+
+use truewheel_core::audit::resolve::normpath;
+use truewheel_core::audit::SearchPaths;
+use truewheel_core::policy::Libc;
+
+/// Reads the host's search paths for a C library under `root` (normally `/`).
+pub fn load(libc: Libc, root: &Path) -> SearchPaths {
+    let env: Vec<String> = ["AUDITWHEEL_LD_LIBRARY_PATH", "LD_LIBRARY_PATH"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .filter(|v| !v.is_empty())
+        .collect::<Vec<_>>()
+        .join(":")
+        .split(':')
+        .filter(|p| !p.is_empty())
+        .map(normpath)
+        .collect();
+    let env = dedupe(env)
+        .into_iter()
+        .filter(|p| Path::new(p).is_dir())
+        .collect();
+    let conf = match libc {
+        Libc::Musl => musl_paths(root),
+        Libc::Glibc => {
+            let mut conf = parse_ld_so_conf(&root.join("etc/ld.so.conf"), root, 0);
+            conf = dedupe(conf)
+                .into_iter()
+                .filter(|p| Path::new(p).is_dir())
+                .collect();
+            // The trusted directories need not be in ld.so.conf.
+            conf.extend(["/lib", "/lib64/", "/usr/lib", "/usr/lib64"].map(String::from));
+            conf
+        }
+    };
+    SearchPaths { env, conf }
+}
+
+fn musl_paths(root: &Path) -> Vec<String> {
+    let etc = root.join("etc");
+    let files: Vec<PathBuf> = std::fs::read_dir(&etc)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("ld-musl-") && n.ends_with(".path"))
+        })
+        .collect();
+    let root = root.to_string_lossy().trim_end_matches('/').to_owned();
+    match files.first().and_then(|f| std::fs::read_to_string(f).ok()) {
+        Some(text) => text
+            .split([':', '\n'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("{root}{p}"))
+            .collect(),
+        None => ["/lib", "/usr/local/lib", "/usr/lib"]
+            .iter()
+            .map(|p| format!("{root}{p}"))
+            .collect(),
+    }
+}
+
+fn dedupe(items: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    items
+        .into_iter()
+        .filter(|i| seen.insert(i.clone()))
+        .collect()
+}
+
+fn parse_ld_so_conf(file: &Path, root: &Path, depth: usize) -> Vec<String> {
+    // Include loops are possible in a broken configuration; the loader stops too.
+    if depth > 16 {
+        return Vec::new();
+    }
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Vec::new();
+    };
+    let root_s = root.to_string_lossy().trim_end_matches('/').to_owned();
+    let mut paths = Vec::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(pattern) = line.strip_prefix("include ") {
+            let pattern = pattern.trim();
+            let pattern = if let Some(abs) = pattern.strip_prefix('/') {
+                root.join(abs)
+            } else {
+                file.parent().unwrap_or(Path::new("/")).join(pattern)
+            };
+            for included in glob(&pattern) {
+                paths.extend(parse_ld_so_conf(&included, root, depth + 1));
+            }
+        } else {
+            paths.push(normpath(&format!("{root_s}/{line}")));
+        }
+    }
+    paths
+}
+
+/// Expands `*` and `?` in the last component of a path, sorted like Python's glob on
+/// this kind of pattern; configuration files rarely need more.
+fn glob(pattern: &Path) -> Vec<PathBuf> {
+    let Some(name) = pattern.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    if !name.contains(['*', '?']) {
+        return if pattern.exists() {
+            vec![pattern.to_path_buf()]
+        } else {
+            Vec::new()
+        };
+    }
+    let dir = pattern.parent().unwrap_or(Path::new("/"));
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| !n.starts_with('.') && wildcard(name.as_bytes(), n.as_bytes()))
+        })
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Shell-style match of `*` and `?`.
+pub fn wildcard(pattern: &[u8], text: &[u8]) -> bool {
+    match (pattern.first(), text.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            wildcard(&pattern[1..], text) || (!text.is_empty() && wildcard(pattern, &text[1..]))
+        }
+        (Some(b'?'), Some(_)) => wildcard(&pattern[1..], &text[1..]),
+        (Some(p), Some(t)) if p == t => wildcard(&pattern[1..], &text[1..]),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard(b"*.conf", b"x86_64-linux-gnu.conf"));
+        assert!(!wildcard(b"*.conf", b"x.conf.bak"));
+        assert!(wildcard(b"lib?.so", b"liba.so"));
+    }
+
+    #[test]
+    fn reads_a_conf_tree_with_includes() {
+        let root = tempfile::tempdir().unwrap();
+        let etc = root.path().join("etc");
+        std::fs::create_dir_all(etc.join("ld.so.conf.d")).unwrap();
+        std::fs::create_dir_all(root.path().join("opt/a")).unwrap();
+        std::fs::create_dir_all(root.path().join("opt/b")).unwrap();
+        std::fs::write(
+            etc.join("ld.so.conf"),
+            "# comment\ninclude /etc/ld.so.conf.d/*.conf\n/opt/b\n",
+        )
+        .unwrap();
+        std::fs::write(
+            etc.join("ld.so.conf.d/one.conf"),
+            "/opt/a # trailing\n/opt/missing\n",
+        )
+        .unwrap();
+        std::fs::write(
+            etc.join("ld.so.conf.d/loop.conf"),
+            "include /etc/ld.so.conf\n",
+        )
+        .unwrap();
+        let paths = load(Libc::Glibc, root.path());
+        let r = root.path().to_string_lossy().to_string();
+        assert_eq!(
+            &paths.conf[..2],
+            &[format!("{r}/opt/b"), format!("{r}/opt/a")]
+        );
+        assert_eq!(
+            &paths.conf[2..],
+            &["/lib", "/lib64/", "/usr/lib", "/usr/lib64"]
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! Auditing a wheel: read every ELF member (streaming, stopping as soon as the dynamic
+//! tables are read), resolve what each needs, and evaluate the manylinux/musllinux
+//! policies as auditwheel does. Member scanning is per member so a caller can spread it
+//! over threads ([`scan_member`]); [`audit`] does the rest.
+
+pub mod facts;
+pub mod report;
+pub mod resolve;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::Arc;
+
+use crate::elf::{self, ElfInfo, Options};
+use crate::policy::analyze::{analyze, WheelElf};
+use crate::policy::input::ElfFacts;
+use crate::policy::options::AnalyzeOptions;
+use crate::policy::tree::DependencyTree;
+use crate::source::ReadAt;
+use crate::wheel::{Member, Wheel};
+
+pub use report::{AuditError, AuditReport};
+pub use resolve::{HostFiles, NoHost, SearchPaths, WheelResolver, WHEEL_ROOT};
+
+/// Reads the ELF facts of one member, or `None` if it is not an ELF file. The member is
+/// inflated as a stream and only until the dynamic tables are read; a library whose
+/// tables were moved to its end (by patchelf) is read in a second pass over only the
+/// ranges still missing. Memory stays bounded by the scanner's window, whatever the size.
+pub fn scan_member<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Option<ElfInfo>, AuditError> {
+    if m.is_dir() || m.size < 52 {
+        return Ok(None);
+    }
+    let mut head = [0u8; 4];
+    let mut r = wheel.archive.reader(m);
+    if r.read_exact(&mut head).is_err() || &head != b"\x7fELF" {
+        return Ok(None);
+    }
+    let opts = Options::default();
+    let info = elf::scan_reader(m.size, || Ok(wheel.archive.reader(m)), &opts, 256 * 1024)
+        .map_err(|e| AuditError::Elf {
+            member: m.name.clone(),
+            reason: e.to_string(),
+        })?;
+    Ok(Some(info))
+}
+
+/// Audits a wheel from the facts of its ELF members (member path → facts, from
+/// [`scan_member`]), resolving outside libraries through `host`.
+pub fn audit<S: ReadAt, H: HostFiles>(
+    wheel: &Wheel<S>,
+    elfs: &HashMap<String, ElfInfo>,
+    host: &mut H,
+    options: &AnalyzeOptions,
+    pure: bool,
+    exclude: &[String],
+) -> Result<AuditReport, AuditError> {
+    let facts: HashMap<String, Arc<ElfFacts>> = elfs
+        .iter()
+        .map(|(k, v)| (k.clone(), Arc::new(facts::facts(v))))
+        .collect();
+    // RECORD order, as auditwheel walks the unpacked files: it decides which file sets
+    // the architecture and the C library.
+    let mut order: Vec<&str> = wheel
+        .record
+        .entries
+        .iter()
+        .map(|e| e.path.as_str())
+        .filter(|p| facts.contains_key(*p))
+        .collect();
+    for m in wheel.archive.members() {
+        if facts.contains_key(m.name.as_str()) && !order.contains(&m.name.as_str()) {
+            order.push(&m.name);
+        }
+    }
+    let names = wheel.archive.members().iter().map(|m| m.name.as_str());
+    let mut resolver = WheelResolver::new(&facts, names, host);
+    let wheel_elfs: Vec<WheelElf> = order
+        .iter()
+        .map(|path| {
+            let f = &facts[*path];
+            WheelElf {
+                path: (*path).to_owned(),
+                tree: DependencyTree::build(path, f, &mut resolver, exclude),
+                facts: (**f).clone(),
+            }
+        })
+        .collect();
+    if pure {
+        return Ok(AuditReport::new(wheel, elfs, None));
+    }
+    let abi = analyze(&wheel_elfs, options).map_err(|e| AuditError::Analyze(e.to_string()))?;
+    Ok(AuditReport::new(wheel, elfs, Some(abi)))
+}

@@ -1,0 +1,288 @@
+//! The report of `truewheel audit`: a verdict first (the best policy the wheel meets, as
+//! auditwheel's `overall_tag`), then findings — each reason once, with the loosest policy
+//! it rules out, most important first — then the ELF members, then the full evaluation.
+//! Schema version [`AUDIT_SCHEMA`]; `show --json` uses auditwheel's own schema instead
+//! (`policy::show`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::binary::elf_machine_name;
+use crate::elf::ElfInfo;
+use crate::policy::report::{AbiReport, Reason};
+use crate::source::ReadAt;
+use crate::wheel::{PlatformTag, Wheel};
+
+/// Version of the JSON schema of [`AuditReport`].
+pub const AUDIT_SCHEMA: u32 = 1;
+
+/// Why a wheel could not be audited.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// An ELF member is malformed.
+    #[error("ELF member {member} is malformed: {reason}")]
+    Elf {
+        /// The member.
+        member: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The policies cannot be evaluated (as auditwheel fails).
+    #[error("{0}")]
+    Analyze(String),
+}
+
+/// One reason a stricter policy is not met.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// One sentence.
+    pub text: String,
+    /// The loosest policy it rules out (it rules out every stricter one too).
+    pub rules_out: PlatformTag,
+    /// `false` for a library `repair` would bundle: it lowers the tag only until repaired.
+    pub blocking: bool,
+    /// The reason, as data.
+    pub reason: Reason,
+}
+
+/// One ELF member, summarized.
+#[derive(Debug, Clone, Serialize)]
+pub struct ElfSummary {
+    /// Member path.
+    pub path: String,
+    /// `ELF 64-bit LSB shared object, x86-64`.
+    pub summary: String,
+    /// The Linux architecture, if known.
+    pub arch: Option<String>,
+    /// `DT_SONAME`.
+    pub soname: Option<String>,
+    /// `DT_NEEDED`.
+    pub needed: Vec<String>,
+    /// `DT_RPATH`.
+    pub rpath: Option<String>,
+    /// `DT_RUNPATH`.
+    pub runpath: Option<String>,
+    /// The x86 ISA level it declares, if any.
+    pub isa: Option<String>,
+    /// Symbol versions needed, per library.
+    pub version_needs: BTreeMap<String, Vec<String>>,
+}
+
+/// Everything `audit` reports for one wheel.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// Schema version.
+    pub schema: u32,
+    /// The wheel's file name.
+    pub wheel: String,
+    /// No ELF member: nothing to check.
+    pub pure: bool,
+    /// The platform tags of the file name.
+    pub platform_tags: Vec<PlatformTag>,
+    /// The best policy met without bundling anything (auditwheel's `overall_tag`).
+    pub overall_tag: Option<PlatformTag>,
+    /// The best policy the symbol versions allow (auditwheel's `sym_tag`).
+    pub symbol_tag: Option<PlatformTag>,
+    /// Reasons, most important first.
+    pub findings: Vec<Finding>,
+    /// The ELF members.
+    pub elfs: Vec<ElfSummary>,
+    /// The full evaluation.
+    pub abi: Option<AbiReport>,
+}
+
+fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first, rest @ ..] if rest.len() <= 2 => format!("{first}, {}", rest.join(", ")),
+        [first, second, ..] => format!("{first}, {second} and {} more", items.len() - 2),
+    }
+}
+
+/// One sentence for a reason.
+pub fn describe(reason: &Reason) -> String {
+    match reason {
+        Reason::SymbolVersion { version, users } => {
+            let who: Vec<String> = users
+                .iter()
+                .map(|u| {
+                    if u.symbols.is_empty() {
+                        format!("{}", u.elf)
+                    } else {
+                        format!("{} ({})", u.elf, list(&u.symbols))
+                    }
+                })
+                .collect();
+            format!("needs {version} in {}", list(&who))
+        }
+        Reason::ExternalLibrary {
+            soname,
+            path,
+            members,
+            via,
+            blocking,
+        } => {
+            let from = if via.is_empty() {
+                list(members)
+            } else {
+                format!("{} through {}", list(members), list(via))
+            };
+            let found = match path {
+                Some(p) => format!("found at {p}"),
+                None => "not found on this system".to_owned(),
+            };
+            let fix = if *blocking {
+                "bundle it with `truewheel repair`"
+            } else {
+                "repair bundles it"
+            };
+            format!("needs {soname}, which the policy does not allow, in {from} ({found}; {fix})")
+        }
+        Reason::BlacklistedSymbols {
+            library,
+            symbols,
+            members,
+        } => {
+            format!(
+                "uses {} from {library}, which the policy forbids, in {}",
+                list(symbols),
+                list(members)
+            )
+        }
+        Reason::IsaExtension { elf, isa } => {
+            format!("{elf} needs {isa}, beyond the architecture's baseline")
+        }
+        Reason::Ucs2 { members } => {
+            format!("{} built for a narrow-unicode (UCS2) Python", list(members))
+        }
+        Reason::PyFpeJbuf { members } => {
+            format!("{} use PyFPE_jbuf (a --with-fpectl Python)", list(members))
+        }
+        Reason::TooManyLibraries { libraries, allowed } => {
+            format!(
+                "would bundle {libraries} libraries where the requested policy bundles {allowed}"
+            )
+        }
+    }
+}
+
+fn blocking(reason: &Reason) -> bool {
+    !matches!(
+        reason,
+        Reason::ExternalLibrary {
+            blocking: false,
+            ..
+        }
+    )
+}
+
+/// Each reason once, with the loosest policy it rules out; loosest first.
+pub fn findings(abi: &AbiReport) -> Vec<Finding> {
+    let mut verdicts: Vec<_> = abi.verdicts.iter().collect();
+    verdicts.sort_by_key(|v| v.priority);
+    let mut out: Vec<Finding> = Vec::new();
+    for v in verdicts {
+        for r in &v.reasons {
+            let text = describe(r);
+            if out.iter().any(|f| f.text == text) {
+                continue;
+            }
+            out.push(Finding {
+                text,
+                rules_out: v.policy.clone(),
+                blocking: blocking(r),
+                reason: r.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn summary(path: &str, info: &ElfInfo) -> ElfSummary {
+    let kind = crate::binary::BinaryKind::Elf {
+        bits: if info.class == crate::elf::ElfClass::Elf64 {
+            64
+        } else {
+            32
+        },
+        endian: if info.endian == crate::elf::Endian::Little {
+            "little"
+        } else {
+            "big"
+        },
+        kind: match info.file_type {
+            crate::elf::FileType::SharedObject => "shared object",
+            crate::elf::FileType::Executable => "executable",
+            crate::elf::FileType::Relocatable => "relocatable",
+            _ => "other",
+        },
+        machine: elf_machine_name(info.machine.raw()),
+    };
+    ElfSummary {
+        path: path.to_owned(),
+        summary: kind.to_string(),
+        arch: info.arch.as_ref().map(ToString::to_string),
+        soname: info.soname.clone(),
+        needed: info.needed.clone(),
+        rpath: info.rpath.clone(),
+        runpath: info.runpath.clone(),
+        isa: info.isa.map(|i| format!("{i:?}")),
+        version_needs: info
+            .version_needs
+            .iter()
+            .map(|n| {
+                (
+                    n.file.clone(),
+                    n.versions.iter().map(|v| v.name.to_string()).collect(),
+                )
+            })
+            .collect(),
+    }
+}
+
+impl AuditReport {
+    /// Builds the report of a wheel from its ELF members and their evaluation.
+    pub fn new<S: ReadAt>(
+        wheel: &Wheel<S>,
+        elfs: &HashMap<String, ElfInfo>,
+        abi: Option<AbiReport>,
+    ) -> Self {
+        let mut paths: Vec<&String> = elfs.keys().collect();
+        paths.sort();
+        Self {
+            schema: AUDIT_SCHEMA,
+            wheel: wheel.file_name(),
+            pure: abi.is_none(),
+            platform_tags: wheel.filename.tags.platform.clone(),
+            overall_tag: abi.as_ref().map(|a| a.overall.clone()),
+            symbol_tag: abi.as_ref().map(|a| a.symbol.clone()),
+            findings: abi.as_ref().map(findings).unwrap_or_default(),
+            elfs: paths.into_iter().map(|p| summary(p, &elfs[p])).collect(),
+            abi,
+        }
+    }
+
+    /// Whether the wheel meets a policy (a pure wheel meets every one; a tag the
+    /// evaluation does not know, such as another architecture's, is not met).
+    pub fn meets(&self, tag: &PlatformTag) -> bool {
+        match &self.abi {
+            None => true,
+            Some(abi) => {
+                if matches!(tag, PlatformTag::Linux(_)) {
+                    return tag.linux_arch() == Some(&abi.arch);
+                }
+                abi.satisfies(&tag.to_pep600()).unwrap_or(false)
+            }
+        }
+    }
+
+    /// Whether the wheel meets every Linux platform tag its file name claims.
+    pub fn meets_own_tags(&self) -> bool {
+        self.platform_tags
+            .iter()
+            .filter(|t| t.linux_arch().is_some())
+            .all(|t| self.meets(t))
+    }
+}

@@ -1,0 +1,251 @@
+//! Finding the libraries a wheel's ELF files need: the wheel's own members first-class
+//! (as auditwheel sees them after unpacking the wheel), everything else through a
+//! [`HostFiles`] that the CLI implements over the real file system. The search order and
+//! the compatibility rule are auditwheel's `lddtree` (see [`LibraryResolver`]).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::policy::input::{detect_libc, file_name, ElfFacts};
+use crate::policy::tree::{LibraryLocation, LibraryResolver, ResolveRequest, Resolved};
+use crate::policy::Libc;
+
+/// Where the wheel's members appear to the search: `$ORIGIN` of a member expands under
+/// this folder, as under auditwheel's temporary unpack folder.
+pub const WHEEL_ROOT: &str = "/@wheel";
+
+/// The host loader's search paths for one C library.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchPaths {
+    /// `$AUDITWHEEL_LD_LIBRARY_PATH` and `$LD_LIBRARY_PATH`, existing folders, in order.
+    pub env: Vec<String>,
+    /// `ld.so.conf` (or musl's path file) and the trusted folders, in order.
+    pub conf: Vec<String>,
+}
+
+/// The files outside the wheel.
+pub trait HostFiles {
+    /// The loader's search paths for a C library (`None`: not known, read as glibc).
+    fn search_paths(&mut self, libc: Option<Libc>) -> SearchPaths;
+    /// Whether a folder exists.
+    fn is_dir(&mut self, path: &str) -> bool;
+    /// If a file exists at `path`: its real path, and its facts if it is a readable ELF.
+    fn open(&mut self, path: &str) -> Option<(String, Option<Arc<ElfFacts>>)>;
+}
+
+/// A host with no files: what a browser has.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHost;
+
+impl HostFiles for NoHost {
+    fn search_paths(&mut self, _: Option<Libc>) -> SearchPaths {
+        SearchPaths::default()
+    }
+    fn is_dir(&mut self, _: &str) -> bool {
+        false
+    }
+    fn open(&mut self, _: &str) -> Option<(String, Option<Arc<ElfFacts>>)> {
+        None
+    }
+}
+
+/// `os.path.normpath` with `//` folded, as auditwheel normalizes search paths.
+pub fn normpath(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| *p != "..") {
+                    parts.pop();
+                } else if !absolute {
+                    parts.push("..");
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+fn dirname(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &path[..i],
+        None => "",
+    }
+}
+
+/// Resolves against the wheel's members and a host.
+pub struct WheelResolver<'a, H: HostFiles> {
+    members: &'a HashMap<String, Arc<ElfFacts>>,
+    dirs: HashSet<String>,
+    host: &'a mut H,
+    paths: HashMap<Option<Libc>, SearchPaths>,
+}
+
+impl<H: HostFiles> std::fmt::Debug for WheelResolver<'_, H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WheelResolver")
+            .field("members", &self.members.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, H: HostFiles> WheelResolver<'a, H> {
+    /// A resolver over the ELF members of a wheel (by member path) and every member path
+    /// of the wheel (so that folders are known), backed by `host`.
+    pub fn new<'n>(
+        members: &'a HashMap<String, Arc<ElfFacts>>,
+        all_names: impl IntoIterator<Item = &'n str>,
+        host: &'a mut H,
+    ) -> Self {
+        let mut dirs = HashSet::new();
+        dirs.insert(WHEEL_ROOT.to_owned());
+        for name in all_names {
+            let mut path = format!("{WHEEL_ROOT}/{}", name.trim_end_matches('/'));
+            if !name.ends_with('/') {
+                path = dirname(&path).to_owned();
+            }
+            while path.len() > WHEEL_ROOT.len() && dirs.insert(path.clone()) {
+                path = dirname(&path).to_owned();
+            }
+        }
+        Self {
+            members,
+            dirs,
+            host,
+            paths: HashMap::new(),
+        }
+    }
+
+    fn is_dir(&mut self, path: &str) -> bool {
+        if path == WHEEL_ROOT || path.starts_with(&format!("{WHEEL_ROOT}/")) {
+            self.dirs.contains(path)
+        } else {
+            self.host.is_dir(path)
+        }
+    }
+
+    /// Expands one `DT_RPATH`/`DT_RUNPATH` list of the file at `path` (a virtual or host
+    /// path), keeping existing folders, without repeats.
+    fn expand(&mut self, dirs: &[String], path: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for dir in dirs {
+            if dir.is_empty() {
+                // ld.so reads "" as the working directory, which a wheel does not have.
+                continue;
+            }
+            let d = if dir.contains("$ORIGIN") || dir.contains("${ORIGIN}") {
+                let origin = dirname(path);
+                dir.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
+            } else {
+                dir.clone()
+            };
+            let d = normpath(&d);
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+        out.retain(|d| self.is_dir(d));
+        out
+    }
+
+    /// A file's own RPATH and RUNPATH; its RPATH is ignored when it has a RUNPATH.
+    fn own_paths(&mut self, facts: &ElfFacts, path: &str) -> (Vec<String>, Vec<String>) {
+        let runpath = self.expand(&facts.runpath, path);
+        let rpath = if runpath.is_empty() {
+            self.expand(&facts.rpath, path)
+        } else {
+            Vec::new()
+        };
+        (rpath, runpath)
+    }
+
+    fn search_paths(&mut self, libc: Option<Libc>) -> SearchPaths {
+        if let Some(p) = self.paths.get(&libc) {
+            return p.clone();
+        }
+        let p = self.host.search_paths(libc);
+        self.paths.insert(libc, p.clone());
+        p
+    }
+
+    /// The file at a search candidate, from the wheel or the host.
+    fn candidate(&mut self, path: &str) -> Option<(LibraryLocation, Arc<ElfFacts>)> {
+        if let Some(member) = path
+            .strip_prefix(WHEEL_ROOT)
+            .and_then(|p| p.strip_prefix('/'))
+        {
+            return self
+                .members
+                .get(member)
+                .map(|f| (LibraryLocation::InWheel(member.to_owned()), f.clone()));
+        }
+        let (real, facts) = self.host.open(path)?;
+        Some((LibraryLocation::External(real), facts?))
+    }
+}
+
+fn virtual_path(location: &LibraryLocation) -> String {
+    match location {
+        LibraryLocation::InWheel(member) => format!("{WHEEL_ROOT}/{member}"),
+        LibraryLocation::External(path) => path.clone(),
+    }
+}
+
+/// Whether a candidate can stand in for a need of `of` (auditwheel's
+/// `Platform.is_compatible`): same class, byte order and machine, and an OS ABI of the
+/// same family (none/System V/GNU/Linux are one).
+fn compatible(of: &ElfFacts, candidate: &ElfFacts) -> bool {
+    of.platform.is_compatible(&candidate.platform)
+}
+
+impl<H: HostFiles> LibraryResolver for WheelResolver<'_, H> {
+    fn resolve(&mut self, soname: &str, request: &ResolveRequest<'_>) -> Option<Resolved> {
+        let top_path = format!("{WHEEL_ROOT}/{}", request.top_path);
+        let libc = detect_libc(file_name(request.top_path), request.top)
+            .ok()
+            .flatten();
+        let paths = self.search_paths(libc);
+        let (top_rpath, top_runpath) = self.own_paths(request.top, &top_path);
+        let (rpath, runpath) = match request.parent {
+            None => (top_rpath.clone(), top_runpath.clone()),
+            Some((location, facts)) => self.own_paths(facts, &virtual_path(location)),
+        };
+        let mut interp = Vec::new();
+        if let Some(i) = &request.top.interpreter {
+            let dir = dirname(&normpath(i)).to_owned();
+            interp.push(normpath(&dir));
+            interp.push(normpath(&format!("/usr{dir}")));
+        }
+        let search = top_rpath
+            .iter()
+            .chain(&rpath)
+            .chain(&runpath)
+            .chain(&paths.env)
+            .chain(&top_runpath)
+            .chain(&paths.conf)
+            .chain(&interp)
+            .cloned()
+            .collect::<Vec<_>>();
+        for dir in search {
+            let path = format!("{}/{soname}", dir.trim_end_matches('/'));
+            if let Some((location, facts)) = self.candidate(&path) {
+                if compatible(request.top, &facts) {
+                    return Some(Resolved {
+                        location,
+                        facts: (*facts).clone(),
+                    });
+                }
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,94 @@
+"""`truewheel audit`/`show` against the real `auditwheel show` on every corpus wheel and
+every wheel built here: the same best policy (overall tag), symbol tag, external
+libraries and versioned symbols."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import LOCAL, ROOT, local_wheels, manifest_wheels, run
+
+AUDITWHEEL = Path(sys.executable).parent / "auditwheel"
+
+# Where we deliberately differ from auditwheel, with the reason. Empty: we agree on all.
+DIFFERENCES: dict = {}
+
+ALL = manifest_wheels() + [pytest.param(p, id=f"local/{p.name}") for p in local_wheels()]
+
+
+def env():
+    # The private libraries of tw_needslib resolve through LD_LIBRARY_PATH for both tools.
+    e = dict(os.environ)
+    e["LD_LIBRARY_PATH"] = str(LOCAL / "libs")
+    return e
+
+
+def auditwheel_show(wheel):
+    proc = subprocess.run([AUDITWHEEL, "show", "--json", wheel], capture_output=True, text=True, env=env())
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("wheel", ALL)
+def test_show_json_agrees_with_auditwheel(wheel):
+    theirs = auditwheel_show(wheel)
+    proc = subprocess.run([os.environ.get("TRUEWHEEL_BIN", ROOT / "target/release/truewheel"), "show", "--json", wheel],
+                          capture_output=True, text=True, env=env())
+    assert proc.returncode in (0, 1), proc.stderr
+    ours = json.loads(proc.stdout)
+    if wheel.name in DIFFERENCES:
+        pytest.skip(DIFFERENCES[wheel.name])
+    if "error" in theirs:
+        assert proc.returncode == 1 and ours == theirs
+        return
+    for key in ("pure", "overall_tag", "sym_tag", "pyfpe", "ucs2", "unsupported_isa"):
+        assert ours.get(key) == theirs.get(key), f"{key}: ours {ours.get(key)!r}, auditwheel {theirs.get(key)!r}"
+    if not theirs["pure"]:
+        assert sorted(ours["external_libs"]) == sorted(theirs["external_libs"])
+        assert {k: sorted(v) for k, v in ours["versioned_symbols"].items()} == \
+               {k: sorted(v) for k, v in theirs["versioned_symbols"].items()}
+        assert sorted(ours["policy_upgrades"]) == sorted(theirs["policy_upgrades"])
+
+
+@pytest.mark.parametrize("wheel", ALL)
+def test_audit_json_overall_tag_matches_show(wheel):
+    proc = subprocess.run([os.environ.get("TRUEWHEEL_BIN", ROOT / "target/release/truewheel"), "audit", "--json", wheel],
+                          capture_output=True, text=True, env=env())
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(proc.stdout)
+    theirs = auditwheel_show(wheel)
+    assert report["schema"] == 1
+    if theirs.get("pure", True):
+        assert report["pure"] and report["overall_tag"] is None
+    else:
+        assert report["overall_tag"] == theirs["overall_tag"]
+        # Exit status: 1 exactly when a Linux tag of the name is stricter than what is met.
+        assert (proc.returncode == 0) == all(
+            t.startswith("linux_") or report_meets(report, t) for t in report["platform_tags"]
+        )
+
+
+def report_meets(report, tag):
+    pep600 = tag
+    for alias, glibc in (("manylinux1_", "2_5"), ("manylinux2010_", "2_12"), ("manylinux2014_", "2_17")):
+        if tag.startswith(alias):
+            pep600 = f"manylinux_{glibc}_" + tag[len(alias):]
+    for v in report["abi"]["verdicts"]:
+        if v["policy"] == pep600:
+            return v["satisfied"]
+    return False
+
+
+def test_audit_exit_status_with_plat(tmp_path):
+    wheels = sorted(LOCAL.glob("tw_newglibc-*.whl"))
+    assert wheels
+    ok = run("audit", "--plat", "manylinux_2_28_x86_64", wheels[0])
+    assert ok.returncode == 0, ok.stderr
+    bad = run("audit", "--plat", "manylinux2014_x86_64", wheels[0])
+    assert bad.returncode == 1
+    first = bad.stdout.splitlines()[0]
+    assert first == f"{wheels[0].name}: manylinux_2_28_x86_64"
+    assert "needs GLIBC_2.28 in tw_newglibc/_core" in bad.stdout and "(fcntl64)" in bad.stdout
