@@ -4,6 +4,18 @@
 //! the same code runs in the CLI, in a browser and in Node (wasm32-unknown-unknown).
 //! Host concerns (interpreters, ld.so paths, progress bars) live in the `truewheel` CLI.
 
+/// Implements `Serialize` through `Display` for types whose text form is their identity
+/// (tags, policies, machines): JSON shows them as they are written.
+macro_rules! serialize_display {
+    ($($t:ty),*) => {$(
+        impl ::serde::Serialize for $t {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    )*};
+}
+
 pub mod audit;
 pub mod binary;
 pub mod elf;

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use super::error::ElfError;
 use super::read::{bytes, Rd, Stop, View};
@@ -166,15 +166,6 @@ impl fmt::Display for Machine {
     }
 }
 
-macro_rules! serialize_display {
-    ($($t:ty),*) => {$(
-        impl Serialize for $t {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-    )*};
-}
 serialize_display!(FileType, Machine);
 
 /// `EF_ARM_EABIMASK`: the EABI version bits of an ARM `e_flags`.

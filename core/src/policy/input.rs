@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::name::{serialize_display, Libc, NameError};
+use super::name::{Libc, NameError};
 use crate::wheel::tags::Arch;
 
 /// The facts of one ELF file, as an ELF reader finds them.

@@ -255,17 +255,6 @@ impl Ord for SymbolVersion {
     }
 }
 
-macro_rules! serialize_display {
-    ($($t:ty),*) => {$(
-        impl ::serde::Serialize for $t {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-    )*};
-}
-pub(crate) use serialize_display;
-
 serialize_display!(Libc, PolicyName, SymbolVersion);
 
 #[cfg(test)]

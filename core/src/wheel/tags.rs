@@ -8,7 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 /// Why a tag did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,16 +46,6 @@ fn check_chars(s: &str, kind: &'static str) -> Result<(), TagError> {
         ));
     }
     Ok(())
-}
-
-macro_rules! serialize_display {
-    ($($t:ty),*) => {$(
-        impl Serialize for $t {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-    )*};
 }
 
 /// A Python implementation, as abbreviated in an interpreter tag.
