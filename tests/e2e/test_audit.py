@@ -92,3 +92,22 @@ def test_audit_exit_status_with_plat(tmp_path):
     first = bad.stdout.splitlines()[0]
     assert first == f"{wheels[0].name}: manylinux_2_28_x86_64"
     assert "needs GLIBC_2.28 in tw_newglibc/_core" in bad.stdout and "(fcntl64)" in bad.stdout
+
+
+@pytest.mark.parametrize("elf", [
+    b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x03\x00\x3e\x00" + b"\xff" * 100,  # bogus header fields
+    "header-only",  # a real library's ELF header whose tables lie past the end
+])
+def test_malformed_elf_member_is_named(tmp_path, elf):
+    from zips import make_wheel
+
+    if elf == "header-only":
+        elf = Path(sys.executable).resolve().read_bytes()[:64]
+    w = make_wheel(tmp_path / "demo-1.0-cp311-cp311-linux_x86_64.whl", {"demo/_x.so": elf},
+                   tag="cp311-cp311-linux_x86_64")
+    for cmd in ("audit", "show"):
+        proc = run(cmd, w)
+        assert proc.returncode == 2, proc
+        first = proc.stderr.splitlines()[0]
+        assert first.startswith("error: ELF member demo/_x.so is malformed: "), proc.stderr
+        assert first.endswith(f" in {w.name}")
