@@ -8,6 +8,7 @@ mod failure;
 mod host;
 mod io;
 mod ldpaths;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -95,7 +95,7 @@ fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Failure> {
         .map_err(|e| Failure::new(format!("cannot start worker threads: {e}")))
 }
 
-pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
+pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     let plat: Option<PlatformTag> = args
         .plat
         .as_deref()
@@ -105,16 +105,20 @@ pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
             })
         })
         .transpose()?;
+    let bar = crate::progress::bar(ctx, args.wheels.len() as u64, "auditing");
     let reports = pool(args.jobs)?.install(|| {
         args.wheels
             .par_iter()
             .map(|path| {
                 let wheel = open_wheel(path)?;
-                audit_wheel(&wheel, &args.exclude)?
-                    .map_err(|reason| Failure::new(format!("{}: {reason}", wheel.file_name())))
+                let report = audit_wheel(&wheel, &args.exclude)?
+                    .map_err(|reason| Failure::new(format!("{}: {reason}", wheel.file_name())));
+                bar.inc(1);
+                report
             })
             .collect::<Vec<Result<AuditReport, Failure>>>()
     });
+    bar.finish_and_clear();
     let reports = reports.into_iter().collect::<Result<Vec<_>, _>>()?;
     let pass = |r: &AuditReport| {
         plat.as_ref()
