@@ -17,11 +17,35 @@ use crate::ldpaths;
 
 type Cache = HashMap<String, Option<(String, Option<Arc<ElfFacts>>)>>;
 
+/// Which host libraries an audit may see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// The loader's own configuration and the environment.
+    #[default]
+    System,
+    /// These folders instead of the loader's configuration (auditwheel's `--ldpaths`);
+    /// `$AUDITWHEEL_LD_LIBRARY_PATH` still counts.
+    Folders(Vec<String>),
+    /// Nothing outside the wheel, as in a browser.
+    WheelOnly,
+}
+
 /// The host, with caches shared by every wheel audited in this run.
 #[derive(Debug, Clone, Default)]
 pub struct DiskHost {
+    scope: Scope,
     files: Arc<Mutex<Cache>>,
     paths: Arc<Mutex<HashMap<Option<Libc>, SearchPaths>>>,
+}
+
+impl DiskHost {
+    /// A host that sees what `scope` allows.
+    pub fn new(scope: Scope) -> Self {
+        Self {
+            scope,
+            ..Self::default()
+        }
+    }
 }
 
 fn read_facts(real: &str) -> Option<Arc<ElfFacts>> {
@@ -32,18 +56,26 @@ fn read_facts(real: &str) -> Option<Arc<ElfFacts>> {
 
 impl HostFiles for DiskHost {
     fn search_paths(&mut self, libc: Option<Libc>) -> SearchPaths {
+        let scope = self.scope.clone();
         let mut paths = self.paths.lock().expect("no thread panics holding it");
         paths
             .entry(libc)
-            .or_insert_with(|| ldpaths::load(libc.unwrap_or(Libc::Glibc), Path::new("/")))
+            .or_insert_with(|| match scope {
+                Scope::System => ldpaths::load(libc.unwrap_or(Libc::Glibc), Path::new("/")),
+                Scope::Folders(dirs) => ldpaths::from_folders(&dirs),
+                Scope::WheelOnly => SearchPaths::default(),
+            })
             .clone()
     }
 
     fn is_dir(&mut self, path: &str) -> bool {
-        Path::new(path).is_dir()
+        self.scope != Scope::WheelOnly && Path::new(path).is_dir()
     }
 
     fn open(&mut self, path: &str) -> Option<(String, Option<Arc<ElfFacts>>)> {
+        if self.scope == Scope::WheelOnly {
+            return None;
+        }
         if let Some(hit) = self
             .files
             .lock()

@@ -41,6 +41,27 @@ pub fn load(libc: Libc, root: &Path) -> SearchPaths {
     SearchPaths { env, conf }
 }
 
+/// auditwheel's `--ldpaths`: these folders replace the loader's configuration; only
+/// `$AUDITWHEEL_LD_LIBRARY_PATH` is read from the environment.
+pub fn from_folders(dirs: &[String]) -> SearchPaths {
+    let existing = |v: Vec<String>| -> Vec<String> {
+        dedupe(
+            v.into_iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| normpath(&p))
+                .collect(),
+        )
+        .into_iter()
+        .filter(|p| Path::new(p).is_dir())
+        .collect()
+    };
+    let env = std::env::var("AUDITWHEEL_LD_LIBRARY_PATH").unwrap_or_default();
+    SearchPaths {
+        env: existing(env.split(':').map(str::to_owned).collect()),
+        conf: existing(dirs.to_vec()),
+    }
+}
+
 fn musl_paths(root: &Path) -> Vec<String> {
     let etc = root.join("etc");
     let files: Vec<PathBuf> = std::fs::read_dir(&etc)

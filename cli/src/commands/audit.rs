@@ -14,7 +14,7 @@ use truewheel_core::wheel::PlatformTag;
 
 use super::Context;
 use crate::failure::Failure;
-use crate::host::DiskHost;
+use crate::host::{DiskHost, Scope};
 use crate::io::{open_wheel, DiskWheel};
 
 /// Arguments of `audit`.
@@ -32,6 +32,13 @@ pub struct Args {
     /// Leave out libraries matching this pattern (fnmatch), as auditwheel's --exclude.
     #[arg(long, value_name = "PATTERN")]
     exclude: Vec<String>,
+    /// Colon-separated folders to search for outside libraries instead of the loader's
+    /// configuration (auditwheel's --ldpaths).
+    #[arg(long, value_name = "PATHS", conflicts_with = "wheel_only")]
+    ldpaths: Option<String>,
+    /// Look for libraries only inside the wheel, as the browser inspector does.
+    #[arg(long)]
+    wheel_only: bool,
     /// Threads to use (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     jobs: Option<usize>,
@@ -49,6 +56,17 @@ pub struct ShowArgs {
     /// Report a pure-Python wheel as such instead of failing (auditwheel's flag).
     #[arg(long)]
     allow_pure_python_wheel: bool,
+    /// Colon-separated folders to search for outside libraries (auditwheel's --ldpaths).
+    #[arg(long, value_name = "PATHS")]
+    ldpaths: Option<String>,
+}
+
+fn scope(ldpaths: Option<&String>, wheel_only: bool) -> Scope {
+    match (ldpaths, wheel_only) {
+        (_, true) => Scope::WheelOnly,
+        (Some(p), false) => Scope::Folders(p.split(':').map(str::to_owned).collect()),
+        (None, false) => Scope::System,
+    }
 }
 
 /// auditwheel's message for a wheel with no ELF file.
@@ -59,6 +77,7 @@ const NOT_PLATFORM: &str = "This does not look like a platform wheel, no ELF exe
 pub fn audit_wheel(
     wheel: &DiskWheel,
     exclude: &[String],
+    host: &DiskHost,
 ) -> Result<Result<AuditReport, String>, Failure> {
     let name = wheel.file_name();
     let scanned: Vec<(String, Option<ElfInfo>)> = wheel
@@ -80,7 +99,7 @@ pub fn audit_wheel(
     let (options, pure) = AnalyzeOptions::show(&wheel.filename.tags.platform)
         .map_err(|e| Failure::new(format!("{name}: {e}")))?;
     let pure = pure || elfs.is_empty();
-    let mut host = DiskHost::default();
+    let mut host = host.clone();
     match audit::audit(wheel, &elfs, &mut host, &options, pure, exclude) {
         Ok(report) => Ok(Ok(report)),
         Err(audit::AuditError::Analyze(reason)) => Ok(Err(reason)),
@@ -106,12 +125,13 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         })
         .transpose()?;
     let bar = crate::progress::bar(ctx, args.wheels.len() as u64, "auditing");
+    let host = DiskHost::new(scope(args.ldpaths.as_ref(), args.wheel_only));
     let reports = pool(args.jobs)?.install(|| {
         args.wheels
             .par_iter()
             .map(|path| {
                 let wheel = open_wheel(path)?;
-                let report = audit_wheel(&wheel, &args.exclude)?
+                let report = audit_wheel(&wheel, &args.exclude, &host)?
                     .map_err(|reason| Failure::new(format!("{}: {reason}", wheel.file_name())));
                 bar.inc(1);
                 report
@@ -158,7 +178,8 @@ pub fn show(args: &ShowArgs, _ctx: &Context) -> Result<ExitCode, Failure> {
         }
         Ok(ExitCode::from(1))
     };
-    let report = match audit_wheel(&wheel, &[])? {
+    let host = DiskHost::new(scope(args.ldpaths.as_ref(), false));
+    let report = match audit_wheel(&wheel, &[], &host)? {
         Ok(r) => r,
         Err(reason) => return refused(&reason),
     };
