@@ -33,6 +33,9 @@ enum Command {
     Audit(commands::audit::Args),
     /// What `auditwheel show` says of a wheel (`--json`: auditwheel's own schema).
     Show(commands::audit::ShowArgs),
+    /// Time inflating only what an audit reads (for bench/run).
+    #[command(hide = true)]
+    Floor(commands::floor::Args),
     /// Give a wheel new tags (like `wheel tags`): new file name, WHEEL Tag lines, RECORD.
     Retag(commands::retag::Args),
 }
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Retag(args) => commands::retag::run(&args, &ctx),
         Command::Audit(args) => commands::audit::run(&args, &ctx),
         Command::Show(args) => commands::audit::show(&args, &ctx),
+        Command::Floor(args) => commands::floor::run(&args, &ctx),
     };
     match result {
         Ok(code) => code,

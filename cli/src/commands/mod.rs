@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod audit;
+pub mod floor;
 pub mod inspect;
 pub mod retag;
 

@@ -22,26 +22,74 @@ use crate::wheel::{Member, Wheel};
 pub use report::{AuditError, AuditReport};
 pub use resolve::{HostFiles, NoHost, SearchPaths, WheelResolver, WHEEL_ROOT};
 
+/// What scanning one member found, and how much of it had to be inflated.
+#[derive(Debug, Clone, Default)]
+pub struct Scanned {
+    /// The ELF facts, or `None` when the member is not an ELF file.
+    pub info: Option<ElfInfo>,
+    /// Bytes inflated in all, over every pass.
+    pub inflated: u64,
+    /// The furthest byte any pass reached: what one perfect pass would inflate.
+    pub reach: u64,
+}
+
+/// Counts what a reader hands out.
+struct Counted<R> {
+    inner: R,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
 /// Reads the ELF facts of one member, or `None` if it is not an ELF file. The member is
 /// inflated as a stream and only until the dynamic tables are read; a library whose
 /// tables were moved to its end (by patchelf) is read in a second pass over only the
 /// ranges still missing. Memory stays bounded by the scanner's window, whatever the size.
 pub fn scan_member<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Option<ElfInfo>, AuditError> {
+    scan_member_counted(wheel, m).map(|s| s.info)
+}
+
+/// [`scan_member`], with how many bytes were inflated (for benchmarks and reports).
+pub fn scan_member_counted<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Scanned, AuditError> {
     if m.is_dir() || m.size < 52 {
-        return Ok(None);
+        return Ok(Scanned::default());
     }
     let mut head = [0u8; 4];
     let mut r = wheel.archive.reader(m);
     if r.read_exact(&mut head).is_err() || &head != b"\x7fELF" {
-        return Ok(None);
+        return Ok(Scanned {
+            inflated: 4,
+            reach: 4,
+            ..Scanned::default()
+        });
     }
     let opts = Options::default();
-    let info = elf::scan_reader(m.size, || Ok(wheel.archive.reader(m)), &opts, 256 * 1024)
-        .map_err(|e| AuditError::Elf {
-            member: m.name.clone(),
-            reason: e.to_string(),
-        })?;
-    Ok(Some(info))
+    let passes: std::rc::Rc<std::cell::RefCell<Vec<std::rc::Rc<std::cell::Cell<u64>>>>> =
+        std::rc::Rc::default();
+    let open = || {
+        let count = std::rc::Rc::new(std::cell::Cell::new(0));
+        passes.borrow_mut().push(count.clone());
+        Ok(Counted {
+            inner: wheel.archive.reader(m),
+            count,
+        })
+    };
+    let info = elf::scan_reader(m.size, open, &opts, 256 * 1024).map_err(|e| AuditError::Elf {
+        member: m.name.clone(),
+        reason: e.to_string(),
+    })?;
+    let counts: Vec<u64> = passes.borrow().iter().map(|c| c.get()).collect();
+    Ok(Scanned {
+        info: Some(info),
+        inflated: counts.iter().sum(),
+        reach: counts.into_iter().max().unwrap_or(0),
+    })
 }
 
 /// Audits a wheel from the facts of its ELF members (member path → facts, from
