@@ -3,7 +3,7 @@
 
 use crate::elf::{self, ElfClass, ElfInfo, Endian};
 use crate::policy::input::{
-    baseline_arch, DynamicSymbol, ElfFacts, ElfPlatform, IsaLevel, SymbolBinding, SymbolKind,
+    DynamicSymbol, ElfFacts, ElfPlatform, IsaLevel, SymbolBinding, SymbolKind,
     VersionNeed,
 };
 
@@ -57,7 +57,7 @@ pub fn facts(info: &ElfInfo) -> ElfFacts {
             little_endian,
             machine,
         },
-        arch: baseline_arch(machine, is_64, little_endian, info.flags),
+        arch: info.arch.clone(),
         isa: isa(info.isa),
         interpreter: info.interpreter.clone(),
         needed: info.needed.clone(),

@@ -1,7 +1,7 @@
 //! What the policy evaluation needs to know about one ELF file ([`ElfFacts`]), in the
 //! terms auditwheel reads them with pyelftools, so that an ELF reader's output maps onto
 //! it field by field; and the small rules auditwheel applies to those facts: the baseline
-//! architecture of an ELF header ([`baseline_arch`]), the x86-64 ISA level of its GNU
+//! architecture of an ELF header (`elf::linux_arch`), the x86-64 ISA level of its GNU
 //! property note ([`IsaLevel::from_x86_isa_1_needed`]), whether it is a Python extension
 //! module ([`PythonExtension::detect`]) and which libc it was built for ([`detect_libc`]).
 //!
@@ -25,7 +25,7 @@ pub struct ElfFacts {
     /// Class, byte order, machine and OS ABI: what decides whether a library found on a
     /// search path can serve this file.
     pub platform: ElfPlatform,
-    /// The baseline architecture by auditwheel's table ([`baseline_arch`]); `None` when
+    /// The baseline architecture by auditwheel's table ([`crate::elf::linux_arch`]); `None` when
     /// auditwheel does not know it (then a wheel member is ignored).
     pub arch: Option<Arch>,
     /// The x86-64 ISA level the file declares it needs ([`IsaLevel::from_x86_isa_1_needed`]).
@@ -259,59 +259,6 @@ impl FromStr for IsaLevel {
 
 serialize_display!(IsaLevel);
 
-/// ELF `e_machine` values auditwheel maps to an architecture.
-pub mod machine {
-    /// `EM_386`.
-    pub const EM_386: u16 = 3;
-    /// `EM_PPC64`.
-    pub const EM_PPC64: u16 = 21;
-    /// `EM_S390`.
-    pub const EM_S390: u16 = 22;
-    /// `EM_ARM`.
-    pub const EM_ARM: u16 = 40;
-    /// `EM_X86_64`.
-    pub const EM_X86_64: u16 = 62;
-    /// `EM_AARCH64`.
-    pub const EM_AARCH64: u16 = 183;
-    /// `EM_RISCV`.
-    pub const EM_RISCV: u16 = 243;
-    /// `EM_LOONGARCH`.
-    pub const EM_LOONGARCH: u16 = 258;
-}
-
-/// auditwheel's `_get_platform`: the baseline architecture of an ELF header, or `None`
-/// when auditwheel does not know it. 32-bit ARM must be EABI version 5 and hard-float
-/// to count as `armv7l`.
-pub fn baseline_arch(
-    e_machine: u16,
-    is_64: bool,
-    little_endian: bool,
-    e_flags: u32,
-) -> Option<Arch> {
-    const EF_ARM_EABIMASK: u32 = 0xFF00_0000;
-    const EF_ARM_EABI_VER5: u32 = 0x0500_0000;
-    const EF_ARM_ABI_FLOAT_HARD: u32 = 0x0000_0400;
-    use machine::{
-        EM_386, EM_AARCH64, EM_ARM, EM_LOONGARCH, EM_PPC64, EM_RISCV, EM_S390, EM_X86_64,
-    };
-    Some(match (e_machine, is_64, little_endian) {
-        (EM_386, false, true) => Arch::I686,
-        (EM_X86_64, true, true) => Arch::X86_64,
-        (EM_PPC64, true, true) => Arch::Ppc64le,
-        (EM_PPC64, true, false) => Arch::Ppc64,
-        (EM_RISCV, true, true) => Arch::Riscv64,
-        (EM_AARCH64, true, true) => Arch::Aarch64,
-        (EM_S390, true, false) => Arch::S390x,
-        (EM_LOONGARCH, true, true) => Arch::Loongarch64,
-        (EM_ARM, false, true)
-            if e_flags & EF_ARM_EABIMASK == EF_ARM_EABI_VER5
-                && e_flags & EF_ARM_ABI_FLOAT_HARD == EF_ARM_ABI_FLOAT_HARD =>
-        {
-            Arch::Armv7l
-        }
-        _ => return None,
-    })
-}
 
 /// Which Python C API a module's init function belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -449,40 +396,6 @@ mod tests {
         assert!(IsaLevel::Baseline.within_baseline() && !IsaLevel::X86_64V2.within_baseline());
     }
 
-    #[test]
-    fn architectures_from_headers() {
-        use machine::*;
-        assert_eq!(baseline_arch(EM_X86_64, true, true, 0), Some(Arch::X86_64));
-        assert_eq!(baseline_arch(EM_386, false, true, 0), Some(Arch::I686));
-        assert_eq!(baseline_arch(EM_PPC64, true, false, 0), Some(Arch::Ppc64));
-        assert_eq!(baseline_arch(EM_PPC64, true, true, 0), Some(Arch::Ppc64le));
-        assert_eq!(baseline_arch(EM_S390, true, false, 0), Some(Arch::S390x));
-        assert_eq!(
-            baseline_arch(EM_AARCH64, true, true, 0),
-            Some(Arch::Aarch64)
-        );
-        assert_eq!(baseline_arch(EM_RISCV, true, true, 0), Some(Arch::Riscv64));
-        assert_eq!(
-            baseline_arch(EM_LOONGARCH, true, true, 0),
-            Some(Arch::Loongarch64)
-        );
-        assert_eq!(
-            baseline_arch(EM_ARM, false, true, 0x0500_0400),
-            Some(Arch::Armv7l)
-        );
-        assert_eq!(
-            baseline_arch(EM_ARM, false, true, 0x0500_0200),
-            None,
-            "soft-float"
-        );
-        assert_eq!(
-            baseline_arch(EM_ARM, false, true, 0x0400_0400),
-            None,
-            "EABI 4"
-        );
-        assert_eq!(baseline_arch(EM_X86_64, false, true, 0), None, "x32");
-        assert_eq!(baseline_arch(EM_RISCV, false, true, 0), None);
-    }
 
     #[test]
     fn python_extensions_by_init_symbol() {

@@ -44,7 +44,7 @@ pub use analyze::{analyze, AnalyzeError, WheelElf};
 pub use data::{AUDITWHEEL_VERSION, COPIED_ON};
 pub use external::ExternalRefs;
 pub use input::{
-    baseline_arch, detect_libc, DynamicSymbol, ElfFacts, IsaLevel, LibcConflict, PythonExtension,
+    detect_libc, DynamicSymbol, ElfFacts, IsaLevel, LibcConflict, PythonExtension,
     SymbolBinding, SymbolKind, VersionNeed,
 };
 pub use name::{Libc, NameError, PolicyName, SymbolVersion};
