@@ -47,6 +47,21 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
+/// Drops the symbols no check reads, so that many large libraries can be held at once:
+/// the evaluation reads imports (versions, blacklist, PyFPE, UCS2) and, of the exports,
+/// only module init functions (to tell Python extensions). torch's libtorch_cpu.so
+/// exports ~10^5 symbols.
+fn keep_audited_symbols(mut info: ElfInfo) -> ElfInfo {
+    info.symbols.retain(|s| {
+        !s.defined
+            || ["PyInit_", "init", "_cffi_pypyinit_"]
+                .iter()
+                .any(|p| s.name.starts_with(p))
+    });
+    info.symbols.shrink_to_fit();
+    info
+}
+
 /// Reads the ELF facts of one member, or `None` if it is not an ELF file. The member is
 /// inflated as a stream and only until the dynamic tables are read; a library whose
 /// tables were moved to its end (by patchelf) is read in a second pass over only the
@@ -86,7 +101,7 @@ pub fn scan_member_counted<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Sc
     })?;
     let counts: Vec<u64> = passes.borrow().iter().map(|c| c.get()).collect();
     Ok(Scanned {
-        info: Some(info),
+        info: Some(keep_audited_symbols(info)),
         inflated: counts.iter().sum(),
         reach: counts.into_iter().max().unwrap_or(0),
     })
