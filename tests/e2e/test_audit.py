@@ -111,3 +111,23 @@ def test_malformed_elf_member_is_named(tmp_path, elf):
         first = proc.stderr.splitlines()[0]
         assert first.startswith("error: ELF member demo/_x.so is malformed: "), proc.stderr
         assert first.endswith(f" in {w.name}")
+
+
+def local_index():
+    index = json.loads((LOCAL / "index.json").read_text())
+    cases = [(w["filename"], w["expected_auditwheel"], w["purpose"]) for w in index["wheels"]]
+    cases += [(e["wheel"], e["expected_auditwheel"], e["purpose"]) for e in index["elf"]]
+    return [pytest.param(f, want, id=f.split("-")[0]) for f, want, _ in cases]
+
+
+@pytest.mark.parametrize("filename,expected", local_index())
+def test_policy_boundaries_built_here(filename, expected):
+    """Each ELF case make-local compiles with .symver (GLIBC_2.17 against 2.18, 2.28,
+    2.34, a blacklisted zlib symbol, a library not allowed, x86-64-v3, ...) lands on the
+    verdict make-local records, which auditwheel gave when the case was written."""
+    proc = subprocess.run([os.environ.get("TRUEWHEEL_BIN", ROOT / "target/release/truewheel"), "audit", "--json",
+                           LOCAL / filename], capture_output=True, text=True, env=env())
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(proc.stdout)
+    got = "pure" if report["pure"] else report["overall_tag"]
+    assert got == expected
