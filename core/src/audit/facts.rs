@@ -3,8 +3,7 @@
 
 use crate::elf::{self, ElfClass, ElfInfo, Endian};
 use crate::policy::input::{
-    DynamicSymbol, ElfFacts, ElfPlatform, IsaLevel, SymbolBinding, SymbolKind,
-    VersionNeed,
+    DynamicSymbol, ElfFacts, ElfPlatform, IsaLevel, SymbolBinding, SymbolKind, VersionNeed,
 };
 
 fn isa(level: Option<elf::IsaLevel>) -> IsaLevel {

@@ -259,7 +259,6 @@ impl FromStr for IsaLevel {
 
 serialize_display!(IsaLevel);
 
-
 /// Which Python C API a module's init function belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -395,7 +394,6 @@ mod tests {
         }
         assert!(IsaLevel::Baseline.within_baseline() && !IsaLevel::X86_64V2.within_baseline());
     }
-
 
     #[test]
     fn python_extensions_by_init_symbol() {

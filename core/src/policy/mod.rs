@@ -44,8 +44,8 @@ pub use analyze::{analyze, AnalyzeError, WheelElf};
 pub use data::{AUDITWHEEL_VERSION, COPIED_ON};
 pub use external::ExternalRefs;
 pub use input::{
-    detect_libc, DynamicSymbol, ElfFacts, IsaLevel, LibcConflict, PythonExtension,
-    SymbolBinding, SymbolKind, VersionNeed,
+    detect_libc, DynamicSymbol, ElfFacts, IsaLevel, LibcConflict, PythonExtension, SymbolBinding,
+    SymbolKind, VersionNeed,
 };
 pub use name::{Libc, NameError, PolicyName, SymbolVersion};
 pub use options::{

@@ -6,6 +6,7 @@ pub mod error;
 pub mod filename;
 pub mod headers;
 pub mod metadata;
+pub mod platform;
 pub mod record;
 pub mod rewrite;
 pub mod tags;
