@@ -13,6 +13,7 @@ pub mod tags;
 pub mod verify;
 pub mod wheel_info;
 pub mod writer;
+mod zip_records;
 
 pub use archive::{Archive, Compression, Limits, Member};
 pub use error::{ArchiveError, WheelError};

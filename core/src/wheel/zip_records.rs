@@ -1,0 +1,350 @@
+//! The records of the zip format (APPNOTE 6.3.x) that a reader must parse: the end of
+//! central directory record (and its zip64 form), central directory entries with their
+//! zip64 extra fields, and the checks on names and sizes that make a member safe to read.
+
+use super::archive::{
+    Compression, Limits, Member, CENTRAL_SIG, EOCD64_LOCATOR_SIG, EOCD64_SIG, EOCD_SIG, LOCAL_SIG,
+    ZIP64_EXTRA,
+};
+use super::error::ArchiveError;
+use crate::source::ReadAt;
+
+const FLAG_ENCRYPTED: u16 = 1;
+const FLAG_STRONG_ENCRYPTION: u16 = 1 << 6;
+const FLAG_UTF8: u16 = 1 << 11;
+
+pub(crate) fn u16le(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+pub(crate) fn u32le(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+pub(crate) fn u64le(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
+}
+
+/// The end of central directory, zip64 values folded in.
+pub(crate) struct Eocd {
+    pub(crate) entries: u64,
+    pub(crate) cd_size: u64,
+    pub(crate) cd_offset: u64,
+    /// Where the end records start (the zip64 record if any, else the classic one).
+    pub(crate) end_start: u64,
+    pub(crate) comment_len: usize,
+}
+
+pub(crate) fn find_extra(extra: &[u8], id: u16) -> Option<&[u8]> {
+    let mut p = 0;
+    while p + 4 <= extra.len() {
+        let tag = u16le(extra, p);
+        let len = u16le(extra, p + 2) as usize;
+        let body = extra.get(p + 4..p + 4 + len)?;
+        if tag == id {
+            return Some(body);
+        }
+        p += 4 + len;
+    }
+    None
+}
+
+pub(crate) fn find_eocd<S: ReadAt>(src: &S) -> Result<Eocd, ArchiveError> {
+    let len = src.size();
+    if len == 0 {
+        return Err(ArchiveError::NotZip("the file is empty".into()));
+    }
+    if len < 22 {
+        return Err(ArchiveError::NotZip(
+            "the file is too short to be a zip archive".into(),
+        ));
+    }
+    let tail_len = len.min(22 + 65535) as usize;
+    let mut tail = vec![0u8; tail_len];
+    src.read_exact_at(len - tail_len as u64, &mut tail)
+        .map_err(|_| ArchiveError::Truncated)?;
+    // The last signature wins, as in Python's zipfile; the comment must then reach the end
+    // exactly, so nothing can hide after the end record.
+    let pos = (0..=tail_len - 22)
+        .rev()
+        .find(|&p| u32le(&tail, p) == EOCD_SIG)
+        .ok_or_else(|| {
+            let mut head = [0u8; 4];
+            let is_zip_start =
+                src.read_exact_at(0, &mut head).is_ok() && u32le(&head, 0) == LOCAL_SIG;
+            if is_zip_start {
+                ArchiveError::Truncated
+            } else {
+                ArchiveError::NotZip("it has no zip end-of-central-directory record".into())
+            }
+        })?;
+    let rec = &tail[pos..];
+    let comment_len = u16le(rec, 20) as usize;
+    if 22 + comment_len != rec.len() {
+        return Err(ArchiveError::Corrupt(
+            "bytes follow the end of the archive (after the end-of-central-directory record)"
+                .into(),
+        ));
+    }
+    if u16le(rec, 4) != 0 || u16le(rec, 6) != 0 {
+        return Err(ArchiveError::Corrupt(
+            "multi-disk (split) archives are not supported".into(),
+        ));
+    }
+    let eocd_at = len - (tail_len - pos) as u64;
+    let mut entries = u64::from(u16le(rec, 10));
+    let mut cd_size = u64::from(u32le(rec, 12));
+    let mut cd_offset = u64::from(u32le(rec, 16));
+    if u16le(rec, 8) != u16le(rec, 10) {
+        return Err(ArchiveError::Corrupt(
+            "the end record's two member counts disagree".into(),
+        ));
+    }
+    let mut end_start = eocd_at;
+    // A zip64 locator sits just before the classic end record.
+    if eocd_at >= 20 {
+        let mut loc = [0u8; 20];
+        src.read_exact_at(eocd_at - 20, &mut loc)
+            .map_err(|_| ArchiveError::Truncated)?;
+        if u32le(&loc, 0) == EOCD64_LOCATOR_SIG {
+            let rec64_at = u64le(&loc, 8);
+            if rec64_at.checked_add(56).is_none_or(|e| e > eocd_at - 20) {
+                return Err(ArchiveError::Corrupt(
+                    "the zip64 end record locator points outside the archive".into(),
+                ));
+            }
+            let mut r = [0u8; 56];
+            src.read_exact_at(rec64_at, &mut r)
+                .map_err(|_| ArchiveError::Truncated)?;
+            if u32le(&r, 0) != EOCD64_SIG {
+                return Err(ArchiveError::Corrupt(
+                    "the zip64 end record is missing".into(),
+                ));
+            }
+            let rec_size = u64le(&r, 4);
+            if rec64_at
+                .checked_add(12)
+                .and_then(|v| v.checked_add(rec_size))
+                != Some(eocd_at - 20)
+            {
+                return Err(ArchiveError::Corrupt(
+                    "the zip64 end record has a wrong size or data follows it".into(),
+                ));
+            }
+            let e64 = u64le(&r, 32);
+            if e64 != u64le(&r, 24) {
+                return Err(ArchiveError::Corrupt(
+                    "the zip64 end record's two member counts disagree".into(),
+                ));
+            }
+            let (s64, o64) = (u64le(&r, 40), u64le(&r, 48));
+            // Classic fields must be the zip64 values or the 0xFF.. markers.
+            let agrees =
+                |classic: u64, wide: u64, marker: u64| classic == marker || classic == wide;
+            if !(agrees(entries, e64, 0xFFFF)
+                && agrees(cd_size, s64, 0xFFFF_FFFF)
+                && agrees(cd_offset, o64, 0xFFFF_FFFF))
+            {
+                return Err(ArchiveError::Corrupt(
+                    "the zip64 end record disagrees with the classic one".into(),
+                ));
+            }
+            entries = e64;
+            cd_size = s64;
+            cd_offset = o64;
+            end_start = rec64_at;
+        }
+    }
+    Ok(Eocd {
+        entries,
+        cd_size,
+        cd_offset,
+        end_start,
+        comment_len,
+    })
+}
+
+pub(crate) fn parse_central(cd: &[u8], pos: &mut usize) -> Result<Member, ArchiveError> {
+    let p = *pos;
+    let corrupt = || {
+        ArchiveError::Corrupt(format!(
+            "the central directory is damaged at entry offset {p}"
+        ))
+    };
+    if p + 46 > cd.len() || u32le(cd, p) != CENTRAL_SIG {
+        return Err(corrupt());
+    }
+    let made_by_os = cd[p + 5];
+    let flags = u16le(cd, p + 8);
+    let method = u16le(cd, p + 10);
+    let time = u16le(cd, p + 12);
+    let date = u16le(cd, p + 14);
+    let crc32 = u32le(cd, p + 16);
+    let mut compressed_size = u64::from(u32le(cd, p + 20));
+    let mut size = u64::from(u32le(cd, p + 24));
+    let name_len = u16le(cd, p + 28) as usize;
+    let extra_len = u16le(cd, p + 30) as usize;
+    let comment_len = u16le(cd, p + 32) as usize;
+    let disk = u16le(cd, p + 34);
+    let external = u32le(cd, p + 38);
+    let mut header_offset = u64::from(u32le(cd, p + 42));
+    let end = p + 46 + name_len + extra_len + comment_len;
+    if end > cd.len() {
+        return Err(corrupt());
+    }
+    let raw_name = &cd[p + 46..p + 46 + name_len];
+    let extra = &cd[p + 46 + name_len..p + 46 + name_len + extra_len];
+    *pos = end;
+
+    let name = if flags & FLAG_UTF8 != 0 || raw_name.is_ascii() {
+        String::from_utf8(raw_name.to_vec()).map_err(|_| ArchiveError::BadName {
+            name: String::from_utf8_lossy(raw_name).into_owned(),
+            reason: "it is not valid UTF-8",
+        })?
+    } else {
+        // Python reads such names as cp437, which would differ from any UTF-8 reading.
+        return Err(ArchiveError::BadName {
+            name: String::from_utf8_lossy(raw_name).into_owned(),
+            reason: "it is not ASCII and not marked as UTF-8",
+        });
+    };
+    if flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION) != 0 {
+        return Err(ArchiveError::Member {
+            member: name,
+            reason: "it is encrypted; wheels cannot hold encrypted members".into(),
+        });
+    }
+    let compression = match method {
+        0 => Compression::Stored,
+        8 => Compression::Deflated,
+        other => {
+            return Err(ArchiveError::Member {
+                member: name,
+                reason: format!("it uses compression method {other}; truewheel reads stored (0) and deflated (8) members"),
+            })
+        }
+    };
+    let mut disk = u32::from(disk);
+    if size == 0xFFFF_FFFF
+        || compressed_size == 0xFFFF_FFFF
+        || header_offset == 0xFFFF_FFFF
+        || disk == 0xFFFF
+    {
+        let z = find_extra(extra, ZIP64_EXTRA).ok_or_else(|| ArchiveError::Member {
+            member: name.clone(),
+            reason: "it needs a zip64 extra field but has none".into(),
+        })?;
+        let mut q = 0;
+        let mut take = |field: &mut u64| -> Result<(), ArchiveError> {
+            if *field == 0xFFFF_FFFF {
+                if q + 8 > z.len() {
+                    return Err(ArchiveError::Member {
+                        member: name.clone(),
+                        reason: "its zip64 extra field is too short".into(),
+                    });
+                }
+                *field = u64le(z, q);
+                q += 8;
+            }
+            Ok(())
+        };
+        take(&mut size)?;
+        take(&mut compressed_size)?;
+        take(&mut header_offset)?;
+        if disk == 0xFFFF && q + 4 <= z.len() {
+            disk = u32le(z, q);
+        }
+    }
+    if disk != 0 {
+        return Err(ArchiveError::Corrupt(
+            "multi-disk (split) archives are not supported".into(),
+        ));
+    }
+    if compression == Compression::Stored && compressed_size != size {
+        return Err(ArchiveError::Member {
+            member: name,
+            reason: "it is stored but its two sizes differ".into(),
+        });
+    }
+    let unix_mode = if made_by_os == 3 { external >> 16 } else { 0 };
+    if unix_mode & 0o170_000 == 0o120_000 {
+        return Err(ArchiveError::Member {
+            member: name,
+            reason: "it is a symbolic link; wheels cannot hold links".into(),
+        });
+    }
+    Ok(Member {
+        name,
+        compression,
+        crc32,
+        compressed_size,
+        size,
+        header_offset,
+        data_offset: 0,
+        unix_mode,
+        dos_datetime: (date, time),
+    })
+}
+
+pub(crate) fn check_limits(m: &Member, total: u64, limits: &Limits) -> Result<(), ArchiveError> {
+    if m.size > limits.max_member_size {
+        return Err(ArchiveError::Member {
+            member: m.name.clone(),
+            reason: format!(
+                "it declares {} bytes, more than the limit of {} bytes per member",
+                m.size, limits.max_member_size
+            ),
+        });
+    }
+    if total > limits.max_total_size {
+        return Err(ArchiveError::Limit(format!(
+            "its members declare more than {} bytes in all",
+            limits.max_total_size
+        )));
+    }
+    if m.size > (1 << 20) && m.size / m.compressed_size.max(1) > limits.max_ratio {
+        return Err(ArchiveError::Member {
+            member: m.name.clone(),
+            reason: format!(
+                "it would inflate {}-fold, past the limit of {} (a zip bomb?)",
+                m.size / m.compressed_size.max(1),
+                limits.max_ratio
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses names that could escape the install directory or read differently elsewhere.
+pub(crate) fn check_name(name: &str) -> Result<(), ArchiveError> {
+    let bad = |reason| {
+        Err(ArchiveError::BadName {
+            name: name.to_owned(),
+            reason,
+        })
+    };
+    if name.is_empty() {
+        return bad("it is empty");
+    }
+    if name.contains('\0') {
+        return bad("it contains a NUL byte");
+    }
+    if name.contains('\\') {
+        return bad("it contains a backslash");
+    }
+    if name.starts_with('/') {
+        return bad("it is an absolute path");
+    }
+    let b = name.as_bytes();
+    if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
+        return bad("it starts with a drive letter");
+    }
+    let trimmed = name.strip_suffix('/').unwrap_or(name);
+    for part in trimmed.split('/') {
+        match part {
+            ".." => return bad("it climbs out of the archive with `..`"),
+            "" => return bad("it has an empty path component"),
+            "." => return bad("it has a `.` path component"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
