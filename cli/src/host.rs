@@ -50,7 +50,12 @@ impl DiskHost {
 
 fn read_facts(real: &str) -> Option<Arc<ElfFacts>> {
     let len = std::fs::metadata(real).ok()?.len();
-    let info = scan_reader(len, || File::open(real), &Options::default(), 256 * 1024).ok()?;
+    // A library outside the wheel is judged by what it needs, never by its symbols.
+    let opts = Options {
+        symbols: false,
+        ..Options::default()
+    };
+    let info = scan_reader(len, || File::open(real), &opts, 256 * 1024).ok()?;
     Some(Arc::new(facts(&info)))
 }
 

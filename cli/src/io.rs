@@ -29,10 +29,13 @@ pub fn open_wheel(path: &Path) -> Result<DiskWheel, Failure> {
 /// members were hashed.
 pub fn verify(wheel: &DiskWheel) -> Result<(Vec<RecordIssue>, usize), Failure> {
     let mut issues = wheel.listing_issues();
-    let members = wheel.hashed_members();
+    let mut members = wheel.hashed_members();
     let hashed = members.len();
+    // Largest first, one task each, so the longest inflation never starts last.
+    members.sort_by_key(|(m, _)| std::cmp::Reverse(m.compressed_size));
     let found: Vec<Result<Option<RecordIssue>, _>> = members
         .par_iter()
+        .with_max_len(1)
         .map(|(m, e)| wheel.verify_member(m, e))
         .collect();
     for r in found {

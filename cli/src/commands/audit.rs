@@ -80,10 +80,13 @@ pub fn audit_wheel(
     host: &DiskHost,
 ) -> Result<Result<AuditReport, String>, Failure> {
     let name = wheel.file_name();
-    let scanned: Vec<(String, Option<ElfInfo>)> = wheel
-        .archive
-        .members()
+    // Largest first, one task each: the longest inflation starts at once and the other
+    // threads share out the rest (on torch, libtorch_cuda.so alone is 1 GB).
+    let mut members: Vec<_> = wheel.archive.members().iter().collect();
+    members.sort_by_key(|m| std::cmp::Reverse(m.compressed_size));
+    let scanned: Vec<(String, Option<ElfInfo>)> = members
         .par_iter()
+        .with_max_len(1)
         .map(|m| Ok((m.name.clone(), audit::scan_member(wheel, m)?)))
         .collect::<Vec<Result<_, audit::AuditError>>>()
         .into_iter()

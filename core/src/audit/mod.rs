@@ -47,19 +47,16 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// Drops the symbols no check reads, so that many large libraries can be held at once:
-/// the evaluation reads imports (versions, blacklist, PyFPE, UCS2) and, of the exports,
-/// only module init functions (to tell Python extensions). torch's libtorch_cpu.so
-/// exports ~10^5 symbols.
-fn keep_audited_symbols(mut info: ElfInfo) -> ElfInfo {
-    info.symbols.retain(|s| {
-        !s.defined
-            || ["PyInit_", "init", "_cffi_pypyinit_"]
-                .iter()
-                .any(|p| s.name.starts_with(p))
-    });
-    info.symbols.shrink_to_fit();
-    info
+/// What the audit reads of an ELF member: every import (versions, blacklist, PyFPE,
+/// UCS2) and, of the exports, only module init functions (to tell Python extensions),
+/// so that several large libraries can be held at once (torch's libtorch_cpu.so exports
+/// ~10^5 symbols).
+pub fn scan_options() -> Options {
+    Options {
+        defined_prefixes: Some(&["PyInit_", "init", "_cffi_pypyinit_"]),
+        window: 4 << 20,
+        ..Options::default()
+    }
 }
 
 /// Reads the ELF facts of one member, or `None` if it is not an ELF file. The member is
@@ -84,7 +81,7 @@ pub fn scan_member_counted<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Sc
             ..Scanned::default()
         });
     }
-    let opts = Options::default();
+    let opts = scan_options();
     let passes: std::rc::Rc<std::cell::RefCell<Vec<std::rc::Rc<std::cell::Cell<u64>>>>> =
         std::rc::Rc::default();
     let open = || {
@@ -101,7 +98,7 @@ pub fn scan_member_counted<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Sc
     })?;
     let counts: Vec<u64> = passes.borrow().iter().map(|c| c.get()).collect();
     Ok(Scanned {
-        info: Some(keep_audited_symbols(info)),
+        info: Some(info),
         inflated: counts.iter().sum(),
         reach: counts.into_iter().max().unwrap_or(0),
     })

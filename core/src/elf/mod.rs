@@ -121,6 +121,10 @@ impl ElfInfo {
 pub struct Options {
     /// Read the dynamic symbols (on by default). Off, the scanner needs fewer bytes.
     pub symbols: bool,
+    /// Of the defined (exported) symbols, keep only those whose name starts with one of
+    /// these prefixes (`None`: keep all). Imports are always kept. A library such as
+    /// torch's libtorch_cpu.so exports ~10^5 symbols an audit never reads.
+    pub defined_prefixes: Option<&'static [&'static str]>,
     /// The largest string or symbol table to hold, in bytes (default 64 MiB; the largest
     /// real ones, in CUDA libraries, are a few tens of MiB).
     pub max_table: u64,
@@ -139,6 +143,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             symbols: true,
+            defined_prefixes: None,
             max_table: 64 << 20,
             window: 16 << 20,
             trail: 2 << 20,

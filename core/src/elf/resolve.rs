@@ -196,7 +196,14 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
     info.version_needs = name_needs(&needs, strtab)?;
     info.version_defs = name_defs(&defs, strtab)?;
     if let Some(raw) = syms {
-        info.symbols = symbols::named(&raw, rd, strtab, &info.version_needs, &info.version_defs)?;
+        info.symbols = symbols::named(
+            &raw,
+            rd,
+            strtab,
+            &info.version_needs,
+            &info.version_defs,
+            opts.defined_prefixes,
+        )?;
     }
     Ok(Resolution::Done(Box::new(info)))
 }

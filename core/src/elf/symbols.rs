@@ -302,6 +302,7 @@ pub(crate) fn named(
     strtab: &[u8],
     needs: &[VersionNeed],
     defs: &[VersionDef],
+    defined_prefixes: Option<&[&str]>,
 ) -> Result<Vec<DynamicSymbol>, ElfError> {
     let mut versions: BTreeMap<u16, (&SymbolVersion, Option<&str>)> = BTreeMap::new();
     for d in defs.iter().filter(|d| !d.base) {
@@ -317,11 +318,22 @@ pub(crate) fn named(
         .chunks_exact(step)
         .enumerate()
         .skip(1)
-        .map(|(i, e)| {
+        .filter_map(|(i, e)| {
             let (name, info, shndx) = match rd.class {
                 ElfClass::Elf32 => (rd.u32(e, 0), e[12], rd.u16(e, 14)),
                 ElfClass::Elf64 => (rd.u32(e, 0), e[4], rd.u16(e, 6)),
             };
+            if let (Some(prefixes), true) = (defined_prefixes, shndx != 0) {
+                // Decide on the bytes, before a name is allocated.
+                let at = usize::try_from(name).ok()?;
+                let bytes = strtab.get(at..)?;
+                if !prefixes.iter().any(|p| bytes.starts_with(p.as_bytes())) {
+                    return None;
+                }
+            }
+            Some((i, name, info, shndx))
+        })
+        .map(|(i, name, info, shndx)| {
             let version = raw.versym.and_then(|vs| {
                 let raw = rd.u16(vs, i * 2);
                 let (name, file) = versions.get(&(raw & 0x7fff))?;
