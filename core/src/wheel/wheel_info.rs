@@ -97,6 +97,26 @@ impl WheelInfo {
         self.tags = tags;
     }
 
+    /// Replaces the `Tag` lines the way Python's `email` does on `del m["Tag"]` followed
+    /// by `add_header` for each: the new lines go after every other header, and the file
+    /// ends in a blank line (as auditwheel writes WHEEL).
+    pub fn append_tags(&mut self, tags: Vec<Tag>) {
+        let fields = &mut self.headers.fields;
+        fields.retain(|(k, _)| !k.eq_ignore_ascii_case("Tag"));
+        fields.extend(tags.iter().map(|t| ("Tag".to_owned(), t.to_string())));
+        self.headers.body.get_or_insert_with(String::new);
+        self.tags = tags;
+    }
+
+    /// Marks the wheel platlib (`Root-Is-Purelib: False`, moved last, as auditwheel does
+    /// when a platform tag replaces `any`).
+    pub fn set_purelib_false(&mut self) {
+        let fields = &mut self.headers.fields;
+        fields.retain(|(k, _)| !k.eq_ignore_ascii_case("Root-Is-Purelib"));
+        fields.push(("Root-Is-Purelib".into(), "False".into()));
+        self.root_is_purelib = false;
+    }
+
     /// Sets or removes the `Build` line.
     pub fn set_build(&mut self, build: Option<String>) {
         let fields = &mut self.headers.fields;

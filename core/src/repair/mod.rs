@@ -1,0 +1,92 @@
+//! `repair`: bundle the outside libraries a wheel needs and retag it, as `auditwheel
+//! repair` does. [`plan`] decides everything from an audit made for repair; [`apply`]
+//! writes the new wheel through the one wheel writer, with ELF edits made by an
+//! [`ElfEditor`] (the core's patchelf), so unchanged members are copied raw.
+
+pub mod plan;
+pub mod tags;
+
+use std::io::Write;
+
+use crate::source::ReadAt;
+use crate::wheel::rewrite::Changes;
+use crate::wheel::{Wheel, WheelInfo, WriteOptions};
+
+pub use plan::{plan, ElfEdits, Graft, Plan, PlanError, PlanInputs};
+
+/// Reads a host library: its bytes and its Unix mode.
+pub type ReadLibrary<'a> = dyn FnMut(&str) -> std::io::Result<(Vec<u8>, u32)> + 'a;
+
+/// Makes ELF edits: the bytes of a file in, the edited bytes out.
+pub trait ElfEditor {
+    /// Applies `edits` to an ELF file.
+    fn edit(&self, elf: &[u8], edits: &ElfEdits) -> Result<Vec<u8>, String>;
+}
+
+/// Why applying a plan failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// An ELF edit failed.
+    #[error("cannot edit {path}: {reason}")]
+    Edit {
+        /// The member or library.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A member could not be read.
+    #[error(transparent)]
+    Archive(#[from] crate::wheel::ArchiveError),
+    /// Writing failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Writes the repaired wheel: grafted libraries (bytes given by path) edited and added
+/// under the libs folder, edited members replaced, WHEEL replaced; everything else
+/// copied raw.
+pub fn apply<S: ReadAt, W: Write>(
+    wheel: &Wheel<S>,
+    plan: &Plan,
+    library: &mut ReadLibrary<'_>,
+    editor: &dyn ElfEditor,
+    info: &WheelInfo,
+    out: W,
+    options: WriteOptions,
+) -> Result<W, ApplyError> {
+    let mut changes = Changes::default();
+    for graft in &plan.grafts {
+        let (bytes, mode) = library(&graft.source)?;
+        let edited = editor
+            .edit(&bytes, &graft.edits)
+            .map_err(|reason| ApplyError::Edit {
+                path: graft.source.clone(),
+                reason,
+            })?;
+        // auditwheel makes a copied library writable; keep the rest of its mode.
+        changes.put(graft.member.clone(), edited, mode | 0o200);
+    }
+    for (member, edits) in &plan.members {
+        let m = wheel
+            .archive
+            .member(member)
+            .ok_or_else(|| ApplyError::Edit {
+                path: member.clone(),
+                reason: "it is not in the wheel".into(),
+            })?;
+        let bytes = wheel.archive.read(m)?;
+        let edited = editor
+            .edit(&bytes, edits)
+            .map_err(|reason| ApplyError::Edit {
+                path: member.clone(),
+                reason,
+            })?;
+        changes.put(member.clone(), edited, m.unix_mode);
+    }
+    changes.put(
+        format!("{}/WHEEL", wheel.dist_info),
+        info.to_text().into_bytes(),
+        0o644,
+    );
+    Ok(wheel.rewrite(&changes, out, options)?)
+}

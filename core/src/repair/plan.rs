@@ -1,0 +1,316 @@
+//! What `repair` does to a wheel, decided before any byte is written: which outside
+//! libraries are grafted, under which names, and which ELF edits each member and each
+//! grafted library gets — auditwheel's `repair_wheel`, step for step, so the result has
+//! its layout: `<name>.libs/libfoo-<8 hex of sha256>.so.1.2`, `DT_NEEDED` renamed,
+//! RPATH `$ORIGIN/<relative path to the .libs folder>` (entries inside the wheel kept).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::audit::resolve::{normpath, WHEEL_ROOT};
+use crate::policy::tree::is_libpython;
+use crate::policy::AbiReport;
+use crate::wheel::PlatformTag;
+
+/// The edits one ELF file gets, applied in patchelf's order: soname, removed needs,
+/// replaced needs, then RPATH (cleared, or set as `DT_RPATH` as auditwheel's
+/// `--force-rpath` does).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ElfEdits {
+    /// New `DT_SONAME`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soname: Option<String>,
+    /// `DT_NEEDED` entries to drop.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remove_needed: Vec<String>,
+    /// `DT_NEEDED` renames, old → new.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replace_needed: Vec<(String, String)>,
+    /// Drop RPATH and RUNPATH.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub clear_rpath: bool,
+    /// The new RPATH.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rpath: Option<String>,
+}
+
+impl ElfEdits {
+    /// Whether nothing changes.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// One library copied into the wheel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Graft {
+    /// The `DT_NEEDED` name it was found by.
+    pub soname: String,
+    /// Where it came from (real path on the host).
+    pub source: String,
+    /// Its new name (`libyaml-0-8ec1a697.so.2.0.9`), also its new `DT_SONAME`.
+    pub new_soname: String,
+    /// Its path in the wheel.
+    pub member: String,
+    /// The edits it gets.
+    pub edits: ElfEdits,
+}
+
+/// Why a wheel cannot be repaired.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// A needed library was not found on this host.
+    #[error(
+        "cannot repair the wheel: the library {soname} that {member} needs could not be found"
+    )]
+    NotFound {
+        /// The library.
+        soname: String,
+        /// Who needs it.
+        member: String,
+    },
+    /// The policy chosen has no references in the report (should not happen).
+    #[error("the evaluation has no entry for policy {0}")]
+    NoPolicy(PlatformTag),
+}
+
+/// The repair of one wheel.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Plan {
+    /// The folder grafted libraries go to (`pyyaml.libs`).
+    pub libs_dir: String,
+    /// Libraries to graft, by new member path.
+    pub grafts: Vec<Graft>,
+    /// Edits of the wheel's own ELF members, by member path.
+    pub members: BTreeMap<String, ElfEdits>,
+}
+
+/// What the planner needs of the host: a library's bytes (for its hash) and the
+/// `DT_NEEDED` / RPATH of files (wheel members and grafted libraries).
+pub trait PlanInputs {
+    /// The SHA-256 of a host file, as 64 lowercase hex digits.
+    fn sha256_hex(&mut self, path: &str) -> Result<String, String>;
+    /// The `DT_NEEDED` names of a host library.
+    fn needed(&mut self, path: &str) -> Result<Vec<String>, String>;
+    /// The current RPATH (or RUNPATH) of a wheel member, as `patchelf --print-rpath`.
+    fn member_rpath(&mut self, member: &str) -> String;
+}
+
+/// `os.path.relpath(to, from)` for `/`-separated paths relative to the same root.
+pub fn relpath(to: &str, from: &str) -> String {
+    let parts = |p: &str| -> Vec<String> {
+        normpath(&format!("/{p}"))
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let (t, f) = (parts(to), parts(from));
+    let common = t.iter().zip(&f).take_while(|(a, b)| a == b).count();
+    let mut out: Vec<String> = vec!["..".into(); f.len() - common];
+    out.extend(t[common..].iter().cloned());
+    if out.is_empty() {
+        ".".into()
+    } else {
+        out.join("/")
+    }
+}
+
+fn dirname(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// auditwheel's `copylib` naming: `base-<hash8>.ext`, where `base.ext` is the real file
+/// name split at its first dot; a name already carrying the hash is kept.
+pub fn grafted_name(real_file_name: &str, sha256_hex: &str) -> String {
+    let short = &sha256_hex[..8.min(sha256_hex.len())];
+    match real_file_name.split_once('.') {
+        Some((base, _)) if base.ends_with(&format!("-{short}")) => real_file_name.to_owned(),
+        Some((base, ext)) => format!("{base}-{short}.{ext}"),
+        // Python's `split(".", 1)` would fail to unpack; keep the name whole.
+        None => format!("{real_file_name}-{short}"),
+    }
+}
+
+/// auditwheel's `append_rpath_within_wheel`: the old entries that resolve inside the
+/// wheel (with `$ORIGIN` at the member's folder), without repeats, then `new`.
+pub fn rpath_within_wheel(old: &str, member: &str, new: &str, lib: &str, platform: &str) -> String {
+    let origin = normpath(&format!("{WHEEL_ROOT}/{}", dirname(member)));
+    let mut kept: Vec<String> = Vec::new();
+    for entry in old.split(':').filter(|e| !e.is_empty()) {
+        let mut full = entry.to_owned();
+        for (token, value) in [
+            ("ORIGIN", origin.as_str()),
+            ("LIB", lib),
+            ("PLATFORM", platform),
+        ] {
+            full = full
+                .replace(&format!("${token}"), value)
+                .replace(&format!("${{{token}}}"), value);
+        }
+        if !full.starts_with('/') {
+            continue;
+        }
+        let full = normpath(&full);
+        let inside = full == WHEEL_ROOT || full.starts_with(&format!("{WHEEL_ROOT}/"));
+        if inside && !kept.iter().any(|k| k == entry) {
+            kept.push(entry.to_owned());
+        }
+    }
+    if !kept.iter().any(|k| k == new) {
+        kept.push(new.to_owned());
+    }
+    kept.join(":")
+}
+
+/// Plans the repair of a wheel evaluated for `repair` (`AnalyzeOptions::repair`), bundling
+/// what `policy` (the [`RepairTarget`](crate::policy::RepairTarget)'s) asks. `dist_name`
+/// is the distribution name as the file name spells it; `lib_sdir` auditwheel's
+/// `--lib-sdir` (`.libs`).
+pub fn plan(
+    abi: &AbiReport,
+    policy: &PlatformTag,
+    dist_name: &str,
+    lib_sdir: &str,
+    inputs: &mut dyn PlanInputs,
+) -> Result<Plan, PlanError> {
+    let libs_dir = format!("{dist_name}{lib_sdir}");
+    let mut out = Plan {
+        libs_dir: libs_dir.clone(),
+        ..Plan::default()
+    };
+    // DT_NEEDED name → (new soname, member path, source).
+    let mut soname_map: BTreeMap<String, (String, String, String)> = BTreeMap::new();
+    let wheel_arch = abi.arch.as_str().to_owned();
+    for (member, refs) in &abi.member_refs {
+        let Some(refs) = refs.iter().find(|r| r.policy == *policy) else {
+            return Err(PlanError::NoPolicy(policy.clone()));
+        };
+        let libs = &refs.refs.libs;
+        let mut edits = ElfEdits::default();
+        for (soname, path) in libs {
+            if is_libpython(soname) {
+                edits.remove_needed.push(soname.clone());
+                continue;
+            }
+            let Some(source) = path else {
+                return Err(PlanError::NotFound {
+                    soname: soname.clone(),
+                    member: member.clone(),
+                });
+            };
+            let new_soname = match soname_map.get(soname) {
+                Some((n, _, _)) => n.clone(),
+                None => {
+                    let hash = inputs.sha256_hex(source).map_err(|_| PlanError::NotFound {
+                        soname: soname.clone(),
+                        member: member.clone(),
+                    })?;
+                    let real_name = source.rsplit('/').next().unwrap_or(source);
+                    let n = grafted_name(real_name, &hash);
+                    soname_map.insert(
+                        soname.clone(),
+                        (n.clone(), format!("{libs_dir}/{n}"), source.clone()),
+                    );
+                    n
+                }
+            };
+            edits.replace_needed.push((soname.clone(), new_soname));
+        }
+        if !libs.is_empty() {
+            let rel = relpath(&libs_dir, dirname(member));
+            let new_rpath = format!("$ORIGIN/{rel}");
+            let old = inputs.member_rpath(member);
+            let lib = if abi.arch.as_str().ends_with("64") {
+                "lib64"
+            } else {
+                "lib"
+            };
+            edits.rpath = Some(rpath_within_wheel(
+                &old,
+                member,
+                &new_rpath,
+                lib,
+                &wheel_arch,
+            ));
+        }
+        if !edits.is_empty() {
+            out.members.insert(member.clone(), edits);
+        }
+    }
+    // Grafted libraries may need each other: rename those needs, and let them find each
+    // other in their own folder; otherwise no RPATH at all.
+    for (soname, (new_soname, member, source)) in &soname_map {
+        let needed = inputs.needed(source).unwrap_or_default();
+        let replace: Vec<(String, String)> = needed
+            .iter()
+            .filter_map(|n| {
+                soname_map
+                    .get(n)
+                    .map(|(new, _, _)| (n.clone(), new.clone()))
+            })
+            .collect();
+        let mut edits = ElfEdits {
+            soname: Some(new_soname.clone()),
+            ..ElfEdits::default()
+        };
+        if replace.is_empty() {
+            edits.clear_rpath = true;
+        } else {
+            edits.rpath = Some("$ORIGIN".into());
+            edits.replace_needed = replace;
+        }
+        out.grafts.push(Graft {
+            soname: soname.clone(),
+            source: source.clone(),
+            new_soname: new_soname.clone(),
+            member: member.clone(),
+            edits,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_like_python() {
+        assert_eq!(relpath("pyyaml.libs", "yaml"), "../pyyaml.libs");
+        assert_eq!(relpath("pyyaml.libs", ""), "pyyaml.libs");
+        assert_eq!(relpath("a.libs", "a/b/c"), "../../../a.libs");
+        assert_eq!(relpath("a/b", "a/b"), ".");
+    }
+
+    #[test]
+    fn graft_names_like_auditwheel() {
+        let h = "8ec1a6972f0c9c5ca3c5a0f0c2e5b8a1d0e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3";
+        assert_eq!(
+            grafted_name("libyaml-0.so.2.0.9", h),
+            "libyaml-0-8ec1a697.so.2.0.9"
+        );
+        assert_eq!(
+            grafted_name("libyaml-0-8ec1a697.so.2.0.9", h),
+            "libyaml-0-8ec1a697.so.2.0.9"
+        );
+        assert_eq!(grafted_name("libz.so.1", h), "libz-8ec1a697.so.1");
+    }
+
+    #[test]
+    fn keeps_rpath_entries_inside_the_wheel_only() {
+        let r = rpath_within_wheel(
+            "$ORIGIN/../lib:/usr/local/lib:$ORIGIN/../../../../etc:$ORIGIN/../lib",
+            "pkg/sub/_ext.so",
+            "$ORIGIN/../../pkg.libs",
+            "lib64",
+            "x86_64",
+        );
+        assert_eq!(r, "$ORIGIN/../lib:$ORIGIN/../../pkg.libs");
+        assert_eq!(
+            rpath_within_wheel("", "m.so", "$ORIGIN/x.libs", "lib64", "x86_64"),
+            "$ORIGIN/x.libs"
+        );
+    }
+}
