@@ -48,6 +48,7 @@ pub mod note;
 mod read;
 mod resolve;
 pub mod scan;
+pub mod strip;
 pub mod symbols;
 pub mod version;
 pub mod version_needs;

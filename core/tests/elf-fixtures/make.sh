@@ -28,6 +28,10 @@ build ppc64 powerpc64-linux-gnu-gcc
 build ppc64le powerpc64le-linux-gnu-gcc
 build riscv64 riscv64-linux-gnu-gcc
 
+# Unstripped, with debug info: what `repair --strip` removes (elf::strip).
+gcc $LIB -g -Wl,-z,noseparate-code -Wl,-z,max-page-size=0x1000 -Wl,-z,common-page-size=0x1000 \
+    -Wl,--build-id=none -o x86_64-debug.so demo.c -lm
+
 # A PIE executable, for PT_INTERP.
 gcc -O1 -fno-asynchronous-unwind-tables $SMALL -o x86_64-exe exe.c
 
