@@ -17,7 +17,10 @@ AUDITWHEEL = Path(sys.executable).parent / "auditwheel"
 # Where we deliberately differ from auditwheel, with the reason. Empty: we agree on all.
 DIFFERENCES: dict = {}
 
-ALL = manifest_wheels() + [pytest.param(p, id=f"local/{p.name}") for p in local_wheels()]
+BUILT = Path(os.environ.get("TRUEWHEEL_BUILT", ROOT / "target" / "corpus" / "built"))
+ALL = (manifest_wheels()
+       + [pytest.param(p, id=f"local/{p.name}") for p in local_wheels()]
+       + [pytest.param(p, id=f"built/{p.name}") for p in sorted(BUILT.glob("*.whl"))])
 
 
 def env():
