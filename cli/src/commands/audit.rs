@@ -72,6 +72,26 @@ fn scope(ldpaths: Option<&String>, wheel_only: bool) -> Scope {
 /// auditwheel's message for a wheel with no ELF file.
 const NOT_PLATFORM: &str = "This does not look like a platform wheel, no ELF executable or shared library file (including compiled Python C extension) found in the wheel archive";
 
+/// The ELF members of a wheel and what they need, read on all threads: largest first,
+/// one task each, so the longest inflation starts at once (torch's libtorch_cuda.so
+/// alone is 1 GB) and the other threads share out the rest.
+pub fn scan_elfs(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failure> {
+    let mut members: Vec<_> = wheel.archive.members().iter().collect();
+    members.sort_by_key(|m| std::cmp::Reverse(m.compressed_size));
+    let scanned = members
+        .par_iter()
+        .with_max_len(1)
+        .map(|m| Ok((m.name.clone(), audit::scan_member(wheel, m)?)))
+        .collect::<Vec<Result<_, audit::AuditError>>>()
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            Failure::new(format!("{e} in {}", wheel.file_name()))
+                .hint("the wheel holds a damaged library; rebuild it")
+        })?;
+    Ok(scanned.into_iter().filter_map(|(k, v)| Some((k, v?))).collect())
+}
+
 /// Audits one wheel from disk. The inner error is a wheel the policies cannot be
 /// evaluated on (auditwheel's own refusals), the outer one bad input.
 pub fn audit_wheel(
@@ -80,25 +100,7 @@ pub fn audit_wheel(
     host: &DiskHost,
 ) -> Result<Result<AuditReport, String>, Failure> {
     let name = wheel.file_name();
-    // Largest first, one task each: the longest inflation starts at once and the other
-    // threads share out the rest (on torch, libtorch_cuda.so alone is 1 GB).
-    let mut members: Vec<_> = wheel.archive.members().iter().collect();
-    members.sort_by_key(|m| std::cmp::Reverse(m.compressed_size));
-    let scanned: Vec<(String, Option<ElfInfo>)> = members
-        .par_iter()
-        .with_max_len(1)
-        .map(|m| Ok((m.name.clone(), audit::scan_member(wheel, m)?)))
-        .collect::<Vec<Result<_, audit::AuditError>>>()
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .map_err(|e| {
-            Failure::new(format!("{e} in {name}"))
-                .hint("the wheel holds a damaged library; rebuild it")
-        })?;
-    let elfs: HashMap<String, ElfInfo> = scanned
-        .into_iter()
-        .filter_map(|(k, v)| Some((k, v?)))
-        .collect();
+    let elfs = scan_elfs(wheel)?;
     let (options, pure) = AnalyzeOptions::show(&wheel.filename.tags.platform)
         .map_err(|e| Failure::new(format!("{name}: {e}")))?;
     let pure = pure || elfs.is_empty();
