@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use truewheel_core::audit::facts::facts;
+use truewheel_core::audit::resolve::normpath;
 use truewheel_core::audit::{HostFiles, SearchPaths};
 use truewheel_core::elf::{scan_reader, Options};
 use truewheel_core::policy::input::ElfFacts;
@@ -59,6 +60,29 @@ fn read_facts(real: &str) -> Option<Arc<ElfFacts>> {
     Some(Arc::new(facts(&info)))
 }
 
+/// auditwheel's `lddtree.readlink`: follows symbolic links of the last component only
+/// (a library found through `/lib` on a merged-/usr system keeps its `/lib` path), so
+/// the paths we report are the ones auditwheel reports.
+fn readlink(path: &str) -> Option<String> {
+    let mut p = path.to_owned();
+    // ELOOP after 40 links, as the kernel.
+    for _ in 0..40 {
+        match std::fs::read_link(&p) {
+            Ok(target) => {
+                let target = target.to_str()?;
+                p = if target.starts_with('/') {
+                    target.to_owned()
+                } else {
+                    let dir = p.rsplit_once('/').map_or("", |(d, _)| d);
+                    format!("{dir}/{target}")
+                };
+            }
+            Err(_) => return Some(normpath(&p)),
+        }
+    }
+    None
+}
+
 impl HostFiles for DiskHost {
     fn search_paths(&mut self, libc: Option<Libc>) -> SearchPaths {
         let scope = self.scope.clone();
@@ -89,10 +113,8 @@ impl HostFiles for DiskHost {
         {
             return hit.clone();
         }
-        let found = std::fs::canonicalize(path)
-            .ok()
-            .filter(|p| p.is_file())
-            .and_then(|p| p.to_str().map(str::to_owned))
+        let found = readlink(path)
+            .filter(|p| Path::new(p).is_file())
             .map(|real| {
                 let f = read_facts(&real);
                 (real, f)

@@ -4,6 +4,7 @@
 //! [`ElfEditor`] (the core's patchelf), so unchanged members are copied raw.
 
 pub mod plan;
+pub mod sbom;
 pub mod tags;
 
 use std::io::Write;
