@@ -4,6 +4,8 @@
 //! package provides a file is host knowledge (`dpkg -S`, `rpm -qf`, `apk info -W`); the
 //! CLI finds it, this module only writes the document.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 use sha2::Digest;
 
@@ -27,7 +29,7 @@ pub fn quote(value: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -82,7 +84,7 @@ struct Dependency {
 #[derive(Serialize)]
 struct Bom {
     #[serde(rename = "bomFormat")]
-    bom_format: &'static str,
+    format: &'static str,
     #[serde(rename = "specVersion")]
     spec_version: &'static str,
     version: u32,
@@ -147,7 +149,7 @@ pub fn sbom(
         },
     );
     let bom = Bom {
-        bom_format: "CycloneDX",
+        format: "CycloneDX",
         spec_version: "1.4",
         version: 1,
         metadata: Metadata {
