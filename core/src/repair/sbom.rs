@@ -22,6 +22,15 @@ pub struct Provider {
     pub version: String,
 }
 
+/// Lowercase hexadecimal, as Python's `hexdigest()`.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 /// Percent-encoding as Python's `urllib.parse.quote(value, safe="")`.
 pub fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -123,10 +132,7 @@ pub fn sbom(
     let mut depends = Vec::new();
     let mut dependencies = Vec::new();
     for (path, p) in sorted {
-        let hash: String = sha2::Sha256::digest(path.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = hex(&sha2::Sha256::digest(path.as_bytes()));
         let bom_ref = format!("{}#{hash}", p.purl());
         components.push(Component {
             kind: "library",
