@@ -44,14 +44,16 @@ pub enum ApplyError {
 }
 
 /// Writes the repaired wheel: grafted libraries (bytes given by path) edited and added
-/// under the libs folder, edited members replaced, WHEEL replaced; everything else
-/// copied raw.
+/// under the libs folder, edited members replaced, WHEEL replaced, the SBOM added
+/// (see [`sbom`]); everything else copied raw.
+#[allow(clippy::too_many_arguments)]
 pub fn apply<S: ReadAt, W: Write>(
     wheel: &Wheel<S>,
     plan: &Plan,
     library: &mut ReadLibrary<'_>,
     editor: &dyn ElfEditor,
     info: &WheelInfo,
+    sbom: Option<&str>,
     out: W,
     options: WriteOptions,
 ) -> Result<W, ApplyError> {
@@ -89,5 +91,12 @@ pub fn apply<S: ReadAt, W: Write>(
         info.to_text().into_bytes(),
         0o644,
     );
+    if let Some(sbom) = sbom {
+        changes.put(
+            format!("{}/sboms/auditwheel.cdx.json", wheel.dist_info),
+            sbom.as_bytes().to_vec(),
+            0o644,
+        );
+    }
     Ok(wheel.rewrite(&changes, out, options)?)
 }

@@ -1,0 +1,56 @@
+//! Which system package provides a file, asked of the package manager the way
+//! auditwheel's `whichprovides` asks it (apk, rpm, then dpkg), for the SBOM `repair`
+//! writes. A host without one, or a file no package owns, gives `None`.
+
+use std::process::{Command, Stdio};
+
+use truewheel_core::repair::sbom::Provider;
+
+fn distro() -> Option<String> {
+    let text = std::fs::read_to_string("/etc/os-release").ok()?;
+    text.lines().find_map(|l| {
+        let v = l.strip_prefix("ID=")?;
+        Some(v.trim_matches('"').to_owned())
+    })
+}
+
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The package that provides `path`, if the host's package manager knows.
+pub fn provider(path: &str) -> Option<Provider> {
+    let distro = distro()?;
+    let make = |kind: &str, name: &str, version: &str| Provider {
+        package_type: kind.to_owned(),
+        distro: Some(distro.clone()),
+        name: name.to_owned(),
+        version: version.to_owned(),
+    };
+    // apk: "/usr/lib/libz.so.1 is owned by zlib-1.3.1-r0"
+    if let Some(out) = output("apk", &["info", "--who-owns", path]) {
+        if let Some(owner) = out.lines().find_map(|l| l.split(" is owned by ").nth(1)) {
+            if let Some((name, version)) = owner.trim().split_once('-') {
+                return Some(make("apk", name, version));
+            }
+        }
+    }
+    if let Some(out) = output("rpm", &["-qf", "--queryformat", "%{NAME} %{VERSION} %{RELEASE} %{ARCH}", path]) {
+        let parts: Vec<&str> = out.trim().split(' ').collect();
+        if let [name, version, release, ..] = parts.as_slice() {
+            return Some(make("rpm", name, &format!("{version}-{release}")));
+        }
+    }
+    // dpkg: "libyaml-0-2:amd64: /usr/lib/x86_64-linux-gnu/libyaml-0.so.2.0.9"
+    let out = output("dpkg", &["-S", path])?;
+    let name = out.lines().next()?.split(':').next()?.to_owned();
+    let status = output("dpkg", &["-s", &name])?;
+    let version = status.lines().find_map(|l| l.strip_prefix("Version: "))?.split_whitespace().next()?.to_owned();
+    Some(make("deb", &name, &version))
+}
