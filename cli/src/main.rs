@@ -35,6 +35,8 @@ enum Command {
     Show(commands::audit::ShowArgs),
     /// Give a wheel new tags (like `wheel tags`): new file name, WHEEL Tag lines, RECORD.
     Retag(commands::retag::Args),
+    /// Edit DT_NEEDED, RPATH/RUNPATH and SONAME of ELF files (patchelf's flags).
+    Patchelf(commands::patchelf::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Retag(args) => commands::retag::run(&args, &ctx),
         Command::Audit(args) => commands::audit::run(&args, &ctx),
         Command::Show(args) => commands::audit::show(&args, &ctx),
+        Command::Patchelf(args) => commands::patchelf::run(&args, &ctx),
     };
     match result {
         Ok(code) => code,

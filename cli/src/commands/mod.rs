@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod inspect;
+pub mod patchelf;
 pub mod retag;
 
 /// Settings every command shares.
