@@ -38,6 +38,8 @@ enum Command {
     Floor(commands::floor::Args),
     /// Give a wheel new tags (like `wheel tags`): new file name, WHEEL Tag lines, RECORD.
     Retag(commands::retag::Args),
+    /// Edit DT_NEEDED, RPATH/RUNPATH and SONAME of ELF files (patchelf's flags).
+    Patchelf(commands::patchelf::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::run(&args, &ctx),
         Command::Show(args) => commands::audit::show(&args, &ctx),
         Command::Floor(args) => commands::floor::run(&args, &ctx),
+        Command::Patchelf(args) => commands::patchelf::run(&args, &ctx),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod floor;
 pub mod inspect;
+pub mod patchelf;
 pub mod retag;
 
 /// Settings every command shares.

@@ -45,6 +45,7 @@ pub mod dynamic;
 pub mod error;
 pub mod header;
 pub mod note;
+pub mod patch;
 mod read;
 mod resolve;
 pub mod scan;

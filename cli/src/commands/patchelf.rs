@@ -1,0 +1,206 @@
+//! `truewheel patchelf [OPTIONS] FILE...`: patchelf's common flags, with patchelf's
+//! meanings, over the core's [`truewheel_core::elf::patch`].
+//!
+//! As in patchelf, the operations of one call are applied in a fixed order whatever the
+//! order of the flags: `--print-soname`, `--set-soname`, `--print-rpath`,
+//! `--remove-rpath` (which wins over `--set-rpath`) or `--set-rpath`, `--print-needed`,
+//! `--remove-needed`, `--replace-needed`, `--add-needed` (sorted, as patchelf keeps them
+//! in a set). The prints show the file as it was read.
+//!
+//! Without `--output` the file is edited in place, as patchelf does, but atomically: the
+//! new file is written next to it and renamed over it, keeping its permissions; a
+//! symlink is followed and its target replaced. A file that nothing changes is not
+//! rewritten; with `--output` the output is always written (new files get mode 0755,
+//! like patchelf's under the usual umask).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use truewheel_core::elf::patch::{self, Edit, PatchError};
+
+use super::Context;
+use crate::failure::Failure;
+
+/// Arguments of `patchelf`.
+// The flags are patchelf's, one bool each.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Operations are applied in patchelf's order, whatever the order given.")]
+pub struct Args {
+    /// The ELF files to read or edit.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Set DT_RUNPATH (or DT_RPATH with --force-rpath), converting the other kind.
+    #[arg(long, value_name = "RPATH", allow_hyphen_values = true)]
+    set_rpath: Option<String>,
+    /// With --set-rpath: write DT_RPATH (searched before LD_LIBRARY_PATH) not DT_RUNPATH.
+    #[arg(long)]
+    force_rpath: bool,
+    /// Remove DT_RPATH and DT_RUNPATH.
+    #[arg(long)]
+    remove_rpath: bool,
+    /// Set DT_SONAME (shared objects only).
+    #[arg(long, value_name = "SONAME", allow_hyphen_values = true)]
+    set_soname: Option<String>,
+    /// Rename a needed library, in DT_NEEDED and in the version needs (repeatable).
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], allow_hyphen_values = true)]
+    replace_needed: Vec<String>,
+    /// Add a DT_NEEDED entry (repeatable; a library already needed is not added twice).
+    #[arg(long, value_name = "LIBRARY", allow_hyphen_values = true)]
+    add_needed: Vec<String>,
+    /// Remove the DT_NEEDED entries naming a library (repeatable).
+    #[arg(long, value_name = "LIBRARY", allow_hyphen_values = true)]
+    remove_needed: Vec<String>,
+    /// Print DT_RUNPATH, or DT_RPATH if there is no DT_RUNPATH.
+    #[arg(long)]
+    print_rpath: bool,
+    /// Print the DT_NEEDED entries, one a line.
+    #[arg(long)]
+    print_needed: bool,
+    /// Print DT_SONAME.
+    #[arg(long)]
+    print_soname: bool,
+    /// Write the result here instead of editing FILE in place (one FILE only).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+impl Args {
+    /// The edits, in patchelf's order.
+    fn edits(&self) -> Vec<Edit> {
+        let mut edits = Vec::new();
+        if let Some(name) = &self.set_soname {
+            edits.push(Edit::SetSoname(name.clone()));
+        }
+        if self.remove_rpath {
+            edits.push(Edit::RemoveRpath);
+        } else if let Some(path) = &self.set_rpath {
+            edits.push(Edit::SetRpath {
+                path: path.clone(),
+                force_rpath: self.force_rpath,
+            });
+        }
+        if !self.remove_needed.is_empty() {
+            edits.push(Edit::RemoveNeeded(self.remove_needed.clone()));
+        }
+        if !self.replace_needed.is_empty() {
+            // patchelf keeps a map: a later pair for the same OLD wins.
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            for p in self.replace_needed.chunks_exact(2) {
+                pairs.retain(|(old, _)| *old != p[0]);
+                pairs.push((p[0].clone(), p[1].clone()));
+            }
+            edits.push(Edit::ReplaceNeeded(pairs));
+        }
+        if !self.add_needed.is_empty() {
+            let mut libs = self.add_needed.clone();
+            libs.sort();
+            libs.dedup();
+            edits.push(Edit::AddNeeded(libs));
+        }
+        edits
+    }
+}
+
+pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
+    if args.output.is_some() && args.files.len() > 1 {
+        return Err(
+            Failure::new("--output takes one input file, but several were given").hint(
+                "run truewheel patchelf once per file, or edit them in place without --output",
+            ),
+        );
+    }
+    let edits = args.edits();
+    for path in &args.files {
+        patch_one(args, &edits, path)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
+    let bytes = fs::read(path).map_err(|e| Failure::io("read", path, &e))?;
+    let fail = |e: PatchError| {
+        Failure::new(format!("cannot patch {}: {e}", path.display())).hint(match e {
+            PatchError::Verify(_) => "this is a bug in truewheel; please report it with the file",
+            PatchError::NulInName(_) => "names cannot contain NUL bytes",
+            _ => "the file is not a dynamically linked ELF file, or it is damaged",
+        })
+    };
+    if args.print_soname || args.print_rpath || args.print_needed {
+        let names = patch::names(&bytes).map_err(fail)?;
+        let mut out = std::io::stdout().lock();
+        let mut lines = Vec::new();
+        if args.print_soname {
+            lines.extend(names.soname.clone());
+        }
+        if args.print_rpath {
+            lines.push(names.search_path().unwrap_or_default().to_owned());
+        }
+        if args.print_needed {
+            lines.extend(names.needed.iter().cloned());
+        }
+        for l in lines {
+            writeln!(out, "{l}").map_err(|e| Failure::io("write to", Path::new("stdout"), &e))?;
+        }
+    }
+    if edits.is_empty() && args.output.is_none() {
+        return Ok(());
+    }
+    let patched = patch::apply(&bytes, edits).map_err(fail)?;
+    match &args.output {
+        Some(out) => replace(out, &patched.bytes, existing_mode(out).unwrap_or(0o755)),
+        None if patched.changed => {
+            // Like patchelf, write through a symlink to the file it names.
+            let target = fs::canonicalize(path).map_err(|e| Failure::io("resolve", path, &e))?;
+            let mode = existing_mode(&target).unwrap_or(0o755);
+            replace(&target, &patched.bytes, mode)
+        }
+        None => Ok(()),
+    }
+}
+
+/// The permission bits of an existing file.
+fn existing_mode(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Writes `bytes` to `target` atomically: a temp file in the same directory, given
+/// `mode`, synced, then renamed over `target`. On failure nothing named `target` changes.
+fn replace(target: &Path, bytes: &[u8], mode: u32) -> Result<(), Failure> {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".truewheel-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Failure::io("write to", dir, &e))?;
+    let io = |e: std::io::Error| Failure::io("write", target, &e);
+    tmp.write_all(bytes).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(io)?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(target).map_err(|e| io(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! Errors of the ELF patcher. Each is one phrase about the file or the edit; the caller
+//! adds which file it is about.
+
+use super::super::ElfError;
+
+/// Why an ELF file could not be patched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatchError {
+    /// The file could not be read.
+    #[error("{0}")]
+    Read(#[from] ElfError),
+    /// The file has no `PT_DYNAMIC` (it is statically linked, or an object file).
+    #[error("it has no dynamic section (a statically linked file has no libraries to edit)")]
+    NoDynamic,
+    /// The file has no `PT_LOAD` segment to extend the address space from.
+    #[error("it has no loadable segment")]
+    NoLoad,
+    /// The dynamic table has no `DT_STRTAB`, so names cannot be added.
+    #[error("its dynamic section has no string table (DT_STRTAB)")]
+    NoStringTable,
+    /// A name to write contains a NUL byte, which would cut it short.
+    #[error("the name {0:?} contains a NUL byte")]
+    NulInName(String),
+    /// The program header table is full: `e_phnum` would reach `PN_XNUM`.
+    #[error("its program header table cannot take another entry")]
+    TooManySegments,
+    /// The new segment would not fit in the address space or the file would be too large.
+    #[error("there is no room for a new segment in its {0}")]
+    NoRoom(&'static str),
+    /// A table written by the patcher would not be read back as it was meant to be; the
+    /// result is refused rather than returned damaged.
+    #[error("the patched file would not read back as intended ({0}); nothing was changed")]
+    Verify(String),
+}

@@ -1,0 +1,459 @@
+//! Writing an edited dynamic table back: in place when it fits, otherwise into new space
+//! at the end of the file that a `PT_LOAD` segment maps.
+//!
+//! # What goes where
+//! - The dynamic table is rewritten in place when its entries and a `DT_NULL` fit in
+//!   `PT_DYNAMIC` (removing entries always fits; linkers rarely leave spare slots).
+//! - New strings are never squeezed into the old string table: the whole table is copied
+//!   to the new space with the strings appended, so every offset into it (symbol names,
+//!   version names) stays valid, and `DT_STRTAB`/`DT_STRSZ` point at the copy.
+//! - The new space is mapped by extending the last `PT_LOAD` when it is a plain
+//!   read-write segment that ends the file (one we made before: edits in sequence grow one
+//!   segment instead of adding one each time), else by a new `PT_LOAD`. Its entry takes a
+//!   `PT_NULL` slot if the table has one; otherwise the program header table itself moves
+//!   to the start of the new space, one entry longer, and `PT_PHDR` follows it.
+//! - Old copies are left where they were: nothing that still points at them (a stale
+//!   section header, `_DYNAMIC` in a symbol table) sees a half-edited table.
+//!
+//! # Addresses
+//! The new segment starts at file offset `O` (the end of the file, 8-aligned) and address
+//! `V`, with `O ≡ V (mod A)`, where `A` is the largest `p_align` of the `PT_LOAD`s (at
+//! least 4 KiB), and above every page that an existing segment (with its `.bss`) uses.
+//! For a library `V = roundup(max end, A) + O mod A`. For an executable whose program
+//! headers move, the kernel computes `AT_PHDR` as `e_phoff` plus the first `PT_LOAD`'s
+//! `p_vaddr - p_offset` (before Linux 5.18), so the new segment keeps that same
+//! difference, padding the file if it must (what patchelf does for executables too).
+//!
+//! Section headers, when present, follow: `.dynamic` (`SHT_DYNAMIC`) and `.dynstr` (the
+//! allocated `SHT_STRTAB` at the old `DT_STRTAB`) get their new offset, address and size.
+
+use super::super::header::{Segment, PT_LOAD};
+use super::super::read::Rd;
+use super::edit::State;
+use super::image::{entry_size, Image, DT_MIPS_RLD_MAP_REL, DT_NULL, DT_STRSZ, DT_STRTAB};
+use super::PatchError;
+use crate::elf::ElfClass;
+
+/// `PT_NULL`.
+const PT_NULL: u32 = 0;
+/// `PT_PHDR`.
+const PT_PHDR: u32 = 6;
+/// `PF_W | PF_R`.
+const PF_RW: u32 = 6;
+/// `SHT_STRTAB`.
+const SHT_STRTAB: u32 = 3;
+/// `SHT_DYNAMIC`.
+const SHT_DYNAMIC: u32 = 6;
+/// `SHF_ALLOC`.
+const SHF_ALLOC: u64 = 2;
+/// The smallest page size assumed for a new segment.
+const MIN_PAGE: u64 = 0x1000;
+
+/// Writes integers in the file's byte order and class. Every write is bounds-checked; a
+/// write that misses (which only a bug could cause) is reported, never a panic.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Wr(pub Rd);
+
+impl Wr {
+    fn put(out: &mut [u8], at: u64, b: &[u8]) -> Result<(), PatchError> {
+        usize::try_from(at)
+            .ok()
+            .and_then(|a| out.get_mut(a..a.checked_add(b.len())?))
+            .map(|dst| dst.copy_from_slice(b))
+            .ok_or_else(|| PatchError::Verify(format!("a write at {at:#x} lies outside the file")))
+    }
+
+    /// Writes a `u16`.
+    pub fn u16(self, out: &mut [u8], at: u64, v: u16) -> Result<(), PatchError> {
+        match self.0.endian {
+            crate::elf::Endian::Little => Self::put(out, at, &v.to_le_bytes()),
+            crate::elf::Endian::Big => Self::put(out, at, &v.to_be_bytes()),
+        }
+    }
+
+    /// Writes a `u32`.
+    pub fn u32(self, out: &mut [u8], at: u64, v: u32) -> Result<(), PatchError> {
+        match self.0.endian {
+            crate::elf::Endian::Little => Self::put(out, at, &v.to_le_bytes()),
+            crate::elf::Endian::Big => Self::put(out, at, &v.to_be_bytes()),
+        }
+    }
+
+    /// Writes a class-sized word; in a 32-bit file the value must fit in 32 bits.
+    pub fn word(self, out: &mut [u8], at: u64, v: u64) -> Result<(), PatchError> {
+        match self.0.class {
+            ElfClass::Elf32 => {
+                let v = u32::try_from(v).map_err(|_| PatchError::NoRoom("32-bit address space"))?;
+                self.u32(out, at, v)
+            }
+            ElfClass::Elf64 => match self.0.endian {
+                crate::elf::Endian::Little => Self::put(out, at, &v.to_le_bytes()),
+                crate::elf::Endian::Big => Self::put(out, at, &v.to_be_bytes()),
+            },
+        }
+    }
+}
+
+/// Field offsets that differ by class.
+struct Fields {
+    /// `e_phoff`, `e_phnum` in the file header.
+    e_phoff: u64,
+    e_phnum: u64,
+    /// In a program header: `p_offset`, `p_vaddr`, `p_paddr`, `p_filesz`, `p_memsz`,
+    /// `p_flags`, `p_align`.
+    p: [u64; 7],
+    /// In a section header: `sh_flags`, `sh_addr`, `sh_offset`, `sh_size`, and its size.
+    sh: [u64; 4],
+    sh_size: u64,
+}
+
+fn fields(class: ElfClass) -> Fields {
+    match class {
+        ElfClass::Elf32 => Fields {
+            e_phoff: 28,
+            e_phnum: 44,
+            p: [4, 8, 12, 16, 20, 24, 28],
+            sh: [8, 12, 16, 20],
+            sh_size: 40,
+        },
+        ElfClass::Elf64 => Fields {
+            e_phoff: 32,
+            e_phnum: 56,
+            p: [8, 16, 24, 32, 40, 4, 48],
+            sh: [8, 16, 24, 32],
+            sh_size: 64,
+        },
+    }
+}
+
+fn align_up(v: u64, a: u64) -> Option<u64> {
+    v.checked_add(a - 1).map(|x| x / a * a)
+}
+
+/// How the new space gets mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mapping {
+    /// Extend this `PT_LOAD`.
+    Extend(usize),
+    /// A new `PT_LOAD` in this `PT_NULL` slot.
+    NullSlot(usize),
+    /// A new `PT_LOAD`, with the program header table moved into the new space.
+    MovePhdrs,
+}
+
+/// Writes the edited state into a copy of the input.
+pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Vec<u8>, PatchError> {
+    let rd = img.header.rd;
+    let wr = Wr(rd);
+    let f = fields(rd.class);
+    let ent = entry_size(rd.class);
+    let mut out = img.src.to_vec();
+    for &(at, val) in &st.verneed {
+        let val = u32::try_from(val).map_err(|_| PatchError::NoRoom("string table"))?;
+        wr.u32(&mut out, at, val)?;
+    }
+    let move_str = !st.added.is_empty();
+    if move_str {
+        st.ensure_strsz();
+    }
+    let n = st.entries.len() as u64;
+    let dseg = img.segments[img.dyn_index];
+    let move_dyn = n + 1 > img.dyn_slots;
+    if !move_str && !move_dyn {
+        write_dynamic(wr, &mut out, st, dseg.offset, dseg.vaddr, img.dyn_slots)?;
+        return Ok(out);
+    }
+
+    let loads: Vec<usize> = (0..img.segments.len())
+        .filter(|&i| img.segments[i].kind == PT_LOAD)
+        .collect();
+    let (&first, &last) = loads.first().zip(loads.last()).ok_or(PatchError::NoLoad)?;
+    let page = loads
+        .iter()
+        .map(|&i| img.segments[i].align)
+        .fold(MIN_PAGE, u64::max);
+    if !page.is_power_of_two() {
+        return Err(PatchError::NoRoom(
+            "address space (a segment alignment is not a power of two)",
+        ));
+    }
+    let max_end = loads
+        .iter()
+        .map(|&i| img.segments[i].vaddr.checked_add(img.segments[i].memsz))
+        .try_fold(0u64, |m, e| e.map(|e| m.max(e)))
+        .ok_or(PatchError::NoRoom("address space"))?;
+    let file_len = out.len() as u64;
+    let mapping = choose(img, &loads, file_len);
+    let phnum = u64::from(img.header.phnum);
+    let phent = u64::from(img.header.phentsize);
+
+    // Where the new space starts, in the file and in memory.
+    let end8 = align_up(file_len, 8).ok_or(PatchError::NoRoom("file"))?;
+    let above = align_up(max_end, page).ok_or(PatchError::NoRoom("address space"))?;
+    let (o, v) = match mapping {
+        Mapping::Extend(i) => {
+            let s = img.segments[i];
+            (end8, s.vaddr + (end8 - s.offset))
+        }
+        Mapping::MovePhdrs if img.interp => {
+            let s = img.segments[first];
+            let delta = s.vaddr.wrapping_sub(s.offset);
+            if delta % page != 0 {
+                return Err(PatchError::NoRoom(
+                    "address space (the first segment is not page-aligned)",
+                ));
+            }
+            // The first segment's address is at least `delta`, so `above` is too.
+            let o = end8.max(above.saturating_sub(delta));
+            (
+                o,
+                o.checked_add(delta)
+                    .ok_or(PatchError::NoRoom("address space"))?,
+            )
+        }
+        _ => (end8, above + end8 % page),
+    };
+
+    // The new space: [program headers][dynamic table][string table].
+    let mut cur = o;
+    let phdr_at = cur;
+    if mapping == Mapping::MovePhdrs {
+        cur += (phnum + 1) * phent;
+    }
+    let dyn_at = if move_dyn {
+        cur = align_up(cur, 8).ok_or(PatchError::NoRoom("file"))?;
+        let at = cur;
+        cur += (n + 1) * ent;
+        at
+    } else {
+        dseg.offset
+    };
+    let str_at = cur;
+    let str_len = (st.base.len() + st.added.len()) as u64;
+    if move_str {
+        cur += str_len;
+    }
+    let end = cur;
+    let addr = |off: u64| v + (off - o);
+    if usize::try_from(end).is_err()
+        || rd.class == ElfClass::Elf32 && addr(end) > u64::from(u32::MAX)
+    {
+        return Err(PatchError::NoRoom("address space"));
+    }
+    out.resize(end as usize, 0);
+
+    if move_str {
+        for e in &mut st.entries {
+            match e.tag {
+                DT_STRTAB => e.val = addr(str_at),
+                DT_STRSZ => e.val = str_len,
+                _ => {}
+            }
+        }
+        let s = str_at as usize;
+        out[s..s + st.base.len()].copy_from_slice(st.base);
+        out[s + st.base.len()..end as usize].copy_from_slice(&st.added);
+    }
+    let (dyn_addr, slots) = if move_dyn {
+        (addr(dyn_at), n + 1)
+    } else {
+        (dseg.vaddr, img.dyn_slots)
+    };
+    write_dynamic(wr, &mut out, st, dyn_at, dyn_addr, slots)?;
+
+    // Program headers: PT_DYNAMIC, the segment mapping the new space, PT_PHDR.
+    let mut segs = img.segments.clone();
+    let mut raws: Vec<Vec<u8>> = (0..phnum)
+        .map(|i| {
+            let at = (img.header.phoff + i * phent) as usize;
+            img.src[at..at + phent as usize].to_vec()
+        })
+        .collect();
+    if move_dyn {
+        let d = &mut segs[img.dyn_index];
+        (d.offset, d.vaddr, d.filesz, d.memsz) = (dyn_at, dyn_addr, slots * ent, slots * ent);
+    }
+    let new = Segment {
+        kind: PT_LOAD,
+        flags: PF_RW,
+        offset: o,
+        vaddr: v,
+        filesz: end - o,
+        memsz: end - o,
+        align: page,
+    };
+    match mapping {
+        Mapping::Extend(i) => {
+            segs[i].filesz = end - segs[i].offset;
+            segs[i].memsz = segs[i].filesz;
+        }
+        Mapping::NullSlot(i) => {
+            // The new PT_LOAD goes after the last one: loads stay sorted by address.
+            let raw = raws.remove(i);
+            segs.remove(i);
+            let at = if i < last { last } else { last + 1 };
+            raws.insert(at, raw);
+            segs.insert(at, new);
+        }
+        Mapping::MovePhdrs => {
+            raws.insert(last + 1, vec![0; phent as usize]);
+            segs.insert(last + 1, new);
+            let size = (phnum + 1) * phent;
+            for s in segs.iter_mut().filter(|s| s.kind == PT_PHDR) {
+                (s.offset, s.vaddr, s.filesz, s.memsz) = (phdr_at, v, size, size);
+            }
+        }
+    }
+    let table_at = if mapping == Mapping::MovePhdrs {
+        phdr_at
+    } else {
+        img.header.phoff
+    };
+    for (i, (s, raw)) in segs.iter().zip(&raws).enumerate() {
+        let at = table_at + i as u64 * phent;
+        Wr::put(&mut out, at, raw)?;
+        wr.u32(&mut out, at, s.kind)?;
+        let [p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags, p_align] = f.p.map(|x| at + x);
+        wr.word(&mut out, p_offset, s.offset)?;
+        // A segment that moved (or is new) gets p_paddr = p_vaddr; others keep theirs.
+        let paddr = if s.vaddr == rd.word(raw, (p_vaddr - at) as usize) {
+            rd.word(raw, (p_paddr - at) as usize)
+        } else {
+            s.vaddr
+        };
+        wr.word(&mut out, p_vaddr, s.vaddr)?;
+        wr.word(&mut out, p_paddr, paddr)?;
+        wr.word(&mut out, p_filesz, s.filesz)?;
+        wr.word(&mut out, p_memsz, s.memsz)?;
+        wr.u32(&mut out, p_flags, s.flags)?;
+        wr.word(&mut out, p_align, s.align)?;
+    }
+    if mapping == Mapping::MovePhdrs {
+        let count = u16::try_from(phnum + 1)
+            .ok()
+            .filter(|&c| c < 0xffff)
+            .ok_or(PatchError::TooManySegments)?;
+        wr.word(&mut out, f.e_phoff, phdr_at)?;
+        wr.u16(&mut out, f.e_phnum, count)?;
+    }
+    let old_str = img.strtab.map(|s| s.addr);
+    update_sections(img, wr, &f, &mut out, |kind, flags, sh_addr| {
+        if kind == SHT_DYNAMIC && move_dyn {
+            Some((dyn_at, dyn_addr, slots * ent))
+        } else if kind == SHT_STRTAB
+            && flags & SHF_ALLOC != 0
+            && move_str
+            && Some(sh_addr) == old_str
+        {
+            Some((str_at, addr(str_at), str_len))
+        } else {
+            None
+        }
+    })?;
+    Ok(out)
+}
+
+/// Picks how to map the new space.
+fn choose(img: &Image<'_>, loads: &[usize], file_len: u64) -> Mapping {
+    if let Some(&i) = loads.last() {
+        let s = img.segments[i];
+        let highest = loads.iter().all(|&j| img.segments[j].vaddr <= s.vaddr);
+        if highest
+            && s.flags == PF_RW
+            && s.memsz == s.filesz
+            && s.offset.checked_add(s.filesz) == Some(file_len)
+        {
+            return Mapping::Extend(i);
+        }
+    }
+    match img.segments.iter().position(|s| s.kind == PT_NULL) {
+        Some(i) => Mapping::NullSlot(i),
+        None => Mapping::MovePhdrs,
+    }
+}
+
+/// Writes the entries and `DT_NULL` padding to `slots` entries at `at`.
+fn write_dynamic(
+    wr: Wr,
+    out: &mut [u8],
+    st: &State<'_>,
+    at: u64,
+    addr: u64,
+    slots: u64,
+) -> Result<(), PatchError> {
+    let ent = entry_size(wr.0.class);
+    let w = wr.0.word_size();
+    for i in 0..slots {
+        let e_at = at + i * ent;
+        let (tag, val) = match st.entries.get(i as usize) {
+            Some(e) if e.tag == DT_MIPS_RLD_MAP_REL => {
+                let here = addr + i * ent;
+                (
+                    e.tag,
+                    e.was_at
+                        .map_or(e.val, |was| e.val.wrapping_add(was).wrapping_sub(here)),
+                )
+            }
+            Some(e) => (e.tag, e.val),
+            None => (DT_NULL, 0),
+        };
+        let mask = if wr.0.class == ElfClass::Elf32 {
+            u64::from(u32::MAX)
+        } else {
+            u64::MAX
+        };
+        wr.word(out, e_at, tag)?;
+        wr.word(out, e_at + w, val & mask)?;
+    }
+    Ok(())
+}
+
+/// Applies `new(sh_type, sh_flags, sh_addr) -> (offset, addr, size)` to each section
+/// header. A file without section headers, or with a table outside the file, is left
+/// alone: the loader never reads them.
+fn update_sections(
+    img: &Image<'_>,
+    wr: Wr,
+    f: &Fields,
+    out: &mut [u8],
+    new: impl Fn(u32, u64, u64) -> Option<(u64, u64, u64)>,
+) -> Result<(), PatchError> {
+    let h = &img.header;
+    let rd = h.rd;
+    let size = u64::from(h.shentsize);
+    if h.shoff == 0 || size < f.sh_size {
+        return Ok(());
+    }
+    let at0 = h.shoff;
+    let mut count = u64::from(h.shnum);
+    if count == 0 {
+        // Extended numbering: the count is in the first header's sh_size.
+        match img
+            .src
+            .get(at0 as usize..)
+            .and_then(|b| b.get(..size as usize))
+        {
+            Some(b) => count = rd.word(b, f.sh[3] as usize),
+            None => return Ok(()),
+        }
+    }
+    let Some(table_end) = count.checked_mul(size).and_then(|s| s.checked_add(at0)) else {
+        return Ok(());
+    };
+    if table_end > img.src.len() as u64 {
+        return Ok(());
+    }
+    for i in 0..count {
+        let at = at0 + i * size;
+        let sh = &img.src[at as usize..(at + size) as usize];
+        let kind = rd.u32(sh, 4);
+        let flags = rd.word(sh, f.sh[0] as usize);
+        let addr = rd.word(sh, f.sh[1] as usize);
+        if let Some((offset, addr, len)) = new(kind, flags, addr) {
+            wr.word(out, at + f.sh[1], addr)?;
+            wr.word(out, at + f.sh[2], offset)?;
+            wr.word(out, at + f.sh[3], len)?;
+        }
+    }
+    Ok(())
+}
