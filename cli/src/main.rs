@@ -9,6 +9,7 @@ mod host;
 mod io;
 mod ldpaths;
 mod progress;
+mod provides;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,8 @@ enum Command {
     Audit(commands::audit::Args),
     /// What `auditwheel show` says of a wheel (`--json`: auditwheel's own schema).
     Show(commands::audit::ShowArgs),
+    /// Bundle the outside libraries a wheel needs and retag it (like `auditwheel repair`).
+    Repair(commands::repair::Args),
     /// Time inflating only what an audit reads (for bench/run).
     #[command(hide = true)]
     Floor(commands::floor::Args),
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::run(&args, &ctx),
         Command::Show(args) => commands::audit::show(&args, &ctx),
         Command::Floor(args) => commands::floor::run(&args, &ctx),
+        Command::Repair(args) => commands::repair::run(&args, &ctx),
         Command::Patchelf(args) => commands::patchelf::run(&args, &ctx),
     };
     match result {

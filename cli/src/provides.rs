@@ -21,12 +21,18 @@ fn output(program: &str, args: &[&str]) -> Option<String> {
         .stderr(Stdio::null())
         .output()
         .ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The package that provides `path`, if the host's package manager knows.
+/// The package that provides `path`, if the host's package manager knows. The package
+/// manager is asked about the fully resolved path (on a merged-/usr system dpkg knows
+/// `/usr/lib/...`, not `/lib/...`), as whichprovides does.
 pub fn provider(path: &str) -> Option<Provider> {
     let distro = distro()?;
+    let resolved = std::fs::canonicalize(path).ok()?;
+    let path = resolved.to_str()?;
     let make = |kind: &str, name: &str, version: &str| Provider {
         package_type: kind.to_owned(),
         distro: Some(distro.clone()),
@@ -41,7 +47,15 @@ pub fn provider(path: &str) -> Option<Provider> {
             }
         }
     }
-    if let Some(out) = output("rpm", &["-qf", "--queryformat", "%{NAME} %{VERSION} %{RELEASE} %{ARCH}", path]) {
+    if let Some(out) = output(
+        "rpm",
+        &[
+            "-qf",
+            "--queryformat",
+            "%{NAME} %{VERSION} %{RELEASE} %{ARCH}",
+            path,
+        ],
+    ) {
         let parts: Vec<&str> = out.trim().split(' ').collect();
         if let [name, version, release, ..] = parts.as_slice() {
             return Some(make("rpm", name, &format!("{version}-{release}")));
@@ -51,6 +65,11 @@ pub fn provider(path: &str) -> Option<Provider> {
     let out = output("dpkg", &["-S", path])?;
     let name = out.lines().next()?.split(':').next()?.to_owned();
     let status = output("dpkg", &["-s", &name])?;
-    let version = status.lines().find_map(|l| l.strip_prefix("Version: "))?.split_whitespace().next()?.to_owned();
+    let version = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Version: "))?
+        .split_whitespace()
+        .next()?
+        .to_owned();
     Some(make("deb", &name, &version))
 }

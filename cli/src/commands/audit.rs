@@ -89,7 +89,10 @@ pub fn scan_elfs(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failure>
             Failure::new(format!("{e} in {}", wheel.file_name()))
                 .hint("the wheel holds a damaged library; rebuild it")
         })?;
-    Ok(scanned.into_iter().filter_map(|(k, v)| Some((k, v?))).collect())
+    Ok(scanned
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect())
 }
 
 /// Audits one wheel from disk. The inner error is a wheel the policies cannot be

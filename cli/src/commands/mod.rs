@@ -4,6 +4,7 @@ pub mod audit;
 pub mod floor;
 pub mod inspect;
 pub mod patchelf;
+pub mod repair;
 pub mod retag;
 
 /// Settings every command shares.

@@ -3,6 +3,7 @@
 //! writes the new wheel through the one wheel writer, with ELF edits made by an
 //! [`ElfEditor`] (the core's patchelf), so unchanged members are copied raw.
 
+pub mod editor;
 pub mod plan;
 pub mod sbom;
 pub mod tags;

@@ -1,0 +1,277 @@
+//! `truewheel repair WHEEL... -w DIR [--plat P] [--only-plat] [--exclude PAT] [--strip]
+//! [--json] [-j N]`: a drop-in for `auditwheel repair`, with auditwheel's flags.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use truewheel_core::audit;
+use truewheel_core::elf::ElfInfo;
+use truewheel_core::policy::{AnalyzeOptions, PlatRequest};
+use truewheel_core::repair::editor::CoreEditor;
+use truewheel_core::repair::{self, tags::add_platforms, Plan, PlanInputs};
+use truewheel_core::wheel::PlatformTag;
+
+use super::Context;
+use crate::failure::Failure;
+use crate::host::{DiskHost, Scope};
+use crate::io::{ensure_dir, open_wheel, require_valid_record, write_atomic, write_options};
+
+/// Arguments of `repair` (auditwheel's spellings; its flags are booleans).
+#[derive(Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct Args {
+    /// The wheels to repair.
+    #[arg(required = true, value_name = "WHEEL")]
+    wheels: Vec<PathBuf>,
+    /// Directory for the repaired wheels.
+    #[arg(
+        short = 'w',
+        long = "wheel-dir",
+        value_name = "DIR",
+        default_value = "wheelhouse"
+    )]
+    wheel_dir: PathBuf,
+    /// The policy to reach: a name (`manylinux_2_17_x86_64`, `manylinux2014_x86_64`) or
+    /// `auto` (the best the wheel can reach).
+    #[arg(long, value_name = "PLATFORM", default_value = "auto")]
+    plat: String,
+    /// Tag only the requested policy, even when the wheel earns a better one.
+    #[arg(long)]
+    only_plat: bool,
+    /// Leave out libraries matching this pattern (they must be present at run time).
+    #[arg(long, value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Strip the symbols of grafted and patched libraries.
+    #[arg(long)]
+    strip: bool,
+    /// Folder suffix for grafted libraries (`<name>.libs`).
+    #[arg(
+        short = 'L',
+        long = "lib-sdir",
+        value_name = "SUFFIX",
+        default_value = ".libs"
+    )]
+    lib_sdir: String,
+    /// Do not update the wheel's filename tags and WHEEL info.
+    #[arg(long = "no-update-tags")]
+    no_update_tags: bool,
+    /// Colon-separated folders to search instead of the loader's configuration.
+    #[arg(long, value_name = "PATHS")]
+    ldpaths: Option<String>,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Threads to use (default: one per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+/// What `repair --json` reports for one wheel.
+#[derive(Debug, Serialize)]
+pub struct RepairReport {
+    /// The input wheel.
+    pub wheel: String,
+    /// The repaired wheel written.
+    pub output: String,
+    /// The policy whose libraries were bundled.
+    pub policy: PlatformTag,
+    /// The platform tags written.
+    pub tags: Vec<PlatformTag>,
+    /// Grafts and edits.
+    pub plan: Plan,
+}
+
+/// The host side of planning: hashes and DT_NEEDED of host libraries, RPATH of members.
+struct Inputs<'a> {
+    elfs: &'a HashMap<String, ElfInfo>,
+}
+
+impl PlanInputs for Inputs<'_> {
+    fn sha256_hex(&mut self, path: &str) -> Result<String, String> {
+        use sha2::Digest;
+        let mut f = File::open(path).map_err(|e| e.to_string())?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = f.read(&mut buf).map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(truewheel_core::repair::sbom::hex(&hasher.finalize()))
+    }
+
+    fn needed(&mut self, path: &str) -> Result<Vec<String>, String> {
+        let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+        let opts = truewheel_core::elf::Options {
+            symbols: false,
+            ..truewheel_core::elf::Options::default()
+        };
+        truewheel_core::elf::scan_reader(len, || File::open(path), &opts, 1 << 18)
+            .map(|i| i.needed)
+            .map_err(|e| e.to_string())
+    }
+
+    fn member_rpath(&mut self, member: &str) -> String {
+        self.elfs
+            .get(member)
+            .and_then(|i| i.runpath.clone().or_else(|| i.rpath.clone()))
+            .unwrap_or_default()
+    }
+}
+
+fn read_library(path: &str) -> std::io::Result<(Vec<u8>, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let bytes = std::fs::read(path)?;
+    let mode = std::fs::metadata(path)?.permissions().mode() & 0o7777;
+    Ok((bytes, mode))
+}
+
+pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
+    let request = if args.plat == "auto" {
+        PlatRequest::Auto
+    } else {
+        PlatRequest::Tag(args.plat.parse().map_err(|e| {
+            Failure::new(format!("--plat {}: {e}", args.plat))
+                .hint("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64, or auto")
+        })?)
+    };
+    ensure_dir(&args.wheel_dir)?;
+    let scope = args.ldpaths.as_ref().map_or(Scope::System, |p| {
+        Scope::Folders(p.split(':').map(str::to_owned).collect())
+    });
+    let host = DiskHost::new(scope);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure::new(format!("cannot start worker threads: {e}")))?;
+    let results: Vec<Result<Outcome, Failure>> = pool.install(|| {
+        args.wheels
+            .par_iter()
+            .map(|path| repair_one(args, path, &request, &host))
+            .collect()
+    });
+    let mut reports = Vec::new();
+    let mut refused = false;
+    for r in results {
+        match r? {
+            Outcome::Done(report) => {
+                if !args.json && !ctx.quiet {
+                    println!("{}", report.output);
+                }
+                reports.push(report);
+            }
+            Outcome::Refused(message) => {
+                eprintln!("error: {message}");
+                refused = true;
+            }
+        }
+    }
+    if args.json {
+        let text = if reports.len() == 1 {
+            serde_json::to_string_pretty(&reports[0])
+        } else {
+            serde_json::to_string_pretty(&reports)
+        };
+        println!("{}", text.expect("reports serialize"));
+    }
+    Ok(if refused {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+enum Outcome {
+    Done(RepairReport),
+    Refused(String),
+}
+
+fn repair_one(
+    args: &Args,
+    path: &Path,
+    request: &PlatRequest,
+    host: &DiskHost,
+) -> Result<Outcome, Failure> {
+    let wheel = open_wheel(path)?;
+    let name = wheel.file_name();
+    require_valid_record(&wheel)?;
+    let (options, pure) = AnalyzeOptions::repair(&wheel.filename.tags.platform, request)
+        .map_err(|e| Failure::new(format!("{name}: {e}")))?;
+    let elfs = super::audit::scan_elfs(&wheel)?;
+    if pure || elfs.is_empty() {
+        return Ok(Outcome::Refused(format!(
+            "{name}: this does not look like a platform wheel: it holds no ELF file, so there is nothing to repair"
+        )));
+    }
+    let mut h = host.clone();
+    let report = match audit::audit(&wheel, &elfs, &mut h, &options, false, &args.exclude) {
+        Ok(r) => r,
+        Err(audit::AuditError::Analyze(reason)) => {
+            return Ok(Outcome::Refused(format!("{name}: {reason}")))
+        }
+        Err(e) => return Err(Failure::new(format!("{name}: {e}"))),
+    };
+    let abi = report
+        .abi
+        .as_ref()
+        .expect("a platform wheel has an evaluation");
+    let target = match abi.repair_target(request, args.only_plat) {
+        Ok(t) => t,
+        Err(refusal) => return Ok(Outcome::Refused(format!("{name}: {refusal}"))),
+    };
+    let mut inputs = Inputs { elfs: &elfs };
+    let plan = repair::plan(abi, &target.policy, wheel.filename.name.as_str(), &args.lib_sdir, &mut inputs)
+        .map_err(|e| {
+            Failure::new(format!("{name}: {e}"))
+                .hint("install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude")
+        })?;
+    // auditwheel's SBOM: the bundled files that a system package provides.
+    let provided: Vec<(String, truewheel_core::repair::sbom::Provider)> = plan
+        .grafts
+        .iter()
+        .filter_map(|g| crate::provides::provider(&g.source).map(|p| (g.source.clone(), p)))
+        .collect();
+    let (new_name, info) = if args.no_update_tags {
+        (wheel.filename.clone(), wheel.info.clone())
+    } else {
+        let remove = repair::tags::replaced_by(&target.tags[0]);
+        add_platforms(&wheel.filename, &wheel.info, &target.tags, &remove)
+    };
+    let out_name = new_name.to_string();
+    let sbom = truewheel_core::repair::sbom::sbom(
+        &out_name,
+        wheel.filename.name.as_str(),
+        &wheel.filename.version,
+        &provided,
+    );
+    let write_opts = write_options()?;
+    let editor = CoreEditor { strip: args.strip };
+    let output = write_atomic(&args.wheel_dir, &out_name, |w| {
+        repair::apply(
+            &wheel,
+            &plan,
+            &mut read_library,
+            &editor,
+            &info,
+            sbom.as_deref(),
+            w,
+            write_opts,
+        )
+        .map(|_| ())
+        .map_err(|e| std::io::Error::other(e.to_string()))
+    })?;
+    Ok(Outcome::Done(RepairReport {
+        wheel: name,
+        output: output.display().to_string(),
+        policy: target.policy,
+        tags: target.tags,
+        plan,
+    }))
+}

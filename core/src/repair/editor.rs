@@ -1,0 +1,89 @@
+//! The core's own [`ElfEditor`]: `elf::strip` (for `--strip`, before any edit, as
+//! auditwheel strips before patching) then `elf::patch`, with the edits in patchelf's
+//! order and auditwheel's `--force-rpath`.
+
+use super::{ElfEditor, ElfEdits};
+use crate::elf::patch::{apply, Edit};
+use crate::elf::strip::strip_all;
+
+/// Edits with the core's ELF patcher.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CoreEditor {
+    /// Strip symbols and debug information first.
+    pub strip: bool,
+}
+
+/// The patchelf edits for a repair's [`ElfEdits`], in the order auditwheel passes them.
+pub fn patch_edits(edits: &ElfEdits) -> Vec<Edit> {
+    let mut ops = Vec::new();
+    if let Some(s) = &edits.soname {
+        ops.push(Edit::SetSoname(s.clone()));
+    }
+    if !edits.remove_needed.is_empty() {
+        ops.push(Edit::RemoveNeeded(edits.remove_needed.clone()));
+    }
+    if !edits.replace_needed.is_empty() {
+        ops.push(Edit::ReplaceNeeded(edits.replace_needed.clone()));
+    }
+    if edits.clear_rpath && edits.rpath.is_none() {
+        ops.push(Edit::RemoveRpath);
+    }
+    if let Some(path) = &edits.rpath {
+        ops.push(Edit::SetRpath {
+            path: path.clone(),
+            force_rpath: true,
+        });
+    }
+    ops
+}
+
+impl ElfEditor for CoreEditor {
+    fn edit(&self, elf: &[u8], edits: &ElfEdits) -> Result<Vec<u8>, String> {
+        let stripped;
+        let input = if self.strip {
+            stripped = strip_all(elf).map_err(|e| e.to_string())?;
+            &stripped[..]
+        } else {
+            elf
+        };
+        apply(input, &patch_edits(edits))
+            .map(|p| p.bytes)
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIB: &[u8] = include_bytes!("../../tests/elf-fixtures/x86_64-debug.so");
+
+    #[test]
+    fn graft_edits_read_back() {
+        let edits = ElfEdits {
+            soname: Some("libdemo-0123abcd.so.1".into()),
+            replace_needed: vec![("libm.so.6".into(), "libm-89abcdef.so.6".into())],
+            rpath: Some("$ORIGIN".into()),
+            ..ElfEdits::default()
+        };
+        let out = CoreEditor { strip: true }.edit(LIB, &edits).unwrap();
+        let info = crate::elf::parse(&out).unwrap();
+        assert_eq!(info.soname.as_deref(), Some("libdemo-0123abcd.so.1"));
+        assert!(info.needed.contains(&"libm-89abcdef.so.6".to_owned()));
+        assert_eq!(info.rpath.as_deref(), Some("$ORIGIN"));
+        assert_eq!(info.runpath, None);
+        assert!(
+            out.len() < LIB.len() + 4096,
+            "stripped, then grown by at most a page"
+        );
+    }
+
+    #[test]
+    fn clearing_an_absent_rpath_changes_nothing() {
+        let edits = ElfEdits {
+            clear_rpath: true,
+            ..ElfEdits::default()
+        };
+        assert_eq!(CoreEditor::default().edit(LIB, &edits).unwrap(), LIB);
+    }
+}
