@@ -63,6 +63,11 @@ pub fn verify(wheel: &DiskWheel) -> Result<(Vec<RecordIssue>, usize), Failure> {
 /// Fails on the first RECORD issue, with the hint the design gives.
 pub fn require_valid_record(wheel: &DiskWheel) -> Result<(), Failure> {
     let (issues, _) = verify(wheel)?;
+    record_failure(wheel, &issues)
+}
+
+/// The failure for RECORD issues found, if any.
+pub fn record_failure(wheel: &DiskWheel, issues: &[RecordIssue]) -> Result<(), Failure> {
     if let Some(first) = issues.first() {
         let more = if issues.len() > 1 {
             format!(" (and {} more problems)", issues.len() - 1)

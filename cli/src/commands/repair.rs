@@ -19,7 +19,7 @@ use truewheel_core::wheel::PlatformTag;
 use super::Context;
 use crate::failure::Failure;
 use crate::host::{DiskHost, Scope};
-use crate::io::{ensure_dir, open_wheel, require_valid_record, write_atomic, write_options};
+use crate::io::{ensure_dir, open_wheel, record_failure, write_atomic, write_options, DiskWheel};
 
 /// Arguments of `repair` (auditwheel's spellings; its flags are booleans).
 #[derive(Debug, clap::Args)]
@@ -126,6 +126,48 @@ impl PlanInputs for Inputs<'_> {
     }
 }
 
+/// RECORD verification and the ELF scan in one inflation per member, on all threads,
+/// largest member first.
+fn verify_and_scan(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failure> {
+    let name = wheel.file_name();
+    let mut issues = wheel.listing_issues();
+    let mut members: Vec<_> = wheel
+        .archive
+        .members()
+        .iter()
+        .filter(|m| !m.is_dir())
+        .collect();
+    members.sort_by_key(|m| std::cmp::Reverse(m.compressed_size));
+    let results: Vec<_> = members
+        .par_iter()
+        .with_max_len(1)
+        .map(|m| {
+            let entry = wheel.record.get(&m.name);
+            audit::verify_and_scan(wheel, m, entry).map(|r| (m.name.clone(), r))
+        })
+        .collect();
+    let mut elfs = HashMap::new();
+    for r in results {
+        let (member, (issue, info)) = r.map_err(|e| {
+            Failure::new(format!("{e} in {name}")).hint("the wheel is damaged; rebuild it")
+        })?;
+        issues.extend(issue);
+        if let Some(info) = info {
+            elfs.insert(member, info);
+        }
+    }
+    let order: HashMap<&str, usize> = wheel
+        .archive
+        .members()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.as_str(), i))
+        .collect();
+    issues.sort_by_key(|i| order.get(i.path()).copied().unwrap_or(usize::MAX));
+    record_failure(wheel, &issues)?;
+    Ok(elfs)
+}
+
 fn read_library(path: &str) -> std::io::Result<(Vec<u8>, u32)> {
     use std::os::unix::fs::PermissionsExt;
     let bytes = std::fs::read(path)?;
@@ -201,10 +243,9 @@ fn repair_one(
 ) -> Result<Outcome, Failure> {
     let wheel = open_wheel(path)?;
     let name = wheel.file_name();
-    require_valid_record(&wheel)?;
+    let elfs = verify_and_scan(&wheel)?;
     let (options, pure) = AnalyzeOptions::repair(&wheel.filename.tags.platform, request)
         .map_err(|e| Failure::new(format!("{name}: {e}")))?;
-    let elfs = super::audit::scan_elfs(&wheel)?;
     if pure || elfs.is_empty() {
         return Ok(Outcome::Refused(format!(
             "{name}: this does not look like a platform wheel: it holds no ELF file, so there is nothing to repair"

@@ -11,13 +11,14 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
-use crate::elf::{self, ElfInfo, Options};
+use crate::elf::{self, ElfInfo, ElfScanner, Options, Outcome, Scan};
 use crate::policy::analyze::{analyze, WheelElf};
 use crate::policy::input::ElfFacts;
 use crate::policy::options::AnalyzeOptions;
 use crate::policy::tree::DependencyTree;
 use crate::source::ReadAt;
-use crate::wheel::{Member, Wheel};
+use crate::wheel::record::{Hasher, RecordEntry};
+use crate::wheel::{ArchiveError, Member, RecordIssue, Wheel};
 
 pub use report::{AuditError, AuditReport};
 pub use resolve::{HostFiles, NoHost, SearchPaths, WheelResolver, WHEEL_ROOT};
@@ -102,6 +103,72 @@ pub fn scan_member_counted<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Sc
         inflated: counts.iter().sum(),
         reach: counts.into_iter().max().unwrap_or(0),
     })
+}
+
+/// One pass over a member for both RECORD verification and the ELF scan, as `repair`
+/// needs both: the member is inflated once, hashed to its end, and fed to the scanner
+/// until it has what it needs. A library whose tables were dropped before the scanner
+/// knew it needed them is read again by [`scan_member`].
+pub fn verify_and_scan<S: ReadAt>(
+    wheel: &Wheel<S>,
+    m: &Member,
+    entry: Option<&RecordEntry>,
+) -> Result<(Option<RecordIssue>, Option<ElfInfo>), AuditError> {
+    let Some(expected) = entry.and_then(|e| e.hash.as_ref()) else {
+        return Ok((None, scan_member(wheel, m)?));
+    };
+    let mut hasher = Hasher::new(expected.algorithm);
+    let mut reader = wheel.archive.reader(m);
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut scanner: Option<ElfScanner> = None;
+    let mut first = true;
+    let mut scanning = false;
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| AuditError::Archive(ArchiveError::from_read(&m.name, &e)))?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        hasher.update(chunk);
+        if first {
+            first = false;
+            if m.size >= 52 && chunk.starts_with(b"\x7fELF") {
+                scanner = Some(ElfScanner::with_options(m.size, scan_options()));
+                scanning = true;
+            }
+        }
+        if scanning {
+            if let Some(s) = scanner.as_mut() {
+                let elf_error = |e: crate::elf::ElfError| AuditError::Elf {
+                    member: m.name.clone(),
+                    reason: e.to_string(),
+                };
+                scanning = s.feed(chunk).map_err(elf_error)? == Scan::NeedMore;
+            }
+        }
+    }
+    let found = hasher.finish();
+    let issue = (&found != expected).then(|| RecordIssue::HashMismatch {
+        path: m.name.clone(),
+        expected: expected.clone(),
+        found,
+    });
+    let info = match scanner {
+        None => None,
+        Some(mut s) => match s.finish() {
+            Ok(Outcome::Info(info)) => Some(*info),
+            Ok(Outcome::Rescan(_)) => scan_member(wheel, m)?,
+            Err(e) => {
+                return Err(AuditError::Elf {
+                    member: m.name.clone(),
+                    reason: e.to_string(),
+                })
+            }
+        },
+    };
+    Ok((issue, info))
 }
 
 /// Audits a wheel from the facts of its ELF members (member path → facts, from

@@ -28,6 +28,9 @@ pub enum AuditError {
         /// What is wrong.
         reason: String,
     },
+    /// A member could not be read.
+    #[error(transparent)]
+    Archive(crate::wheel::ArchiveError),
     /// The policies cannot be evaluated (as auditwheel fails).
     #[error("{0}")]
     Analyze(String),
