@@ -176,3 +176,38 @@ def test_unwritable_output_dir(tmp_path):
     proc = run("repair", "-w", blocker / "sub", src)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: cannot create the output directory")
+
+
+def test_strip_removes_symbols_of_grafted_libraries(tmp_path):
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    libs = LOCAL / "libs"
+    plain = truewheel_repair(src, tmp_path / "plain", libs)
+    stripped = truewheel_repair(src, tmp_path / "stripped", libs, "--strip")
+
+    def sections(wheel, member):
+        out = tmp_path / "x.so"
+        out.write_bytes(zipfile.ZipFile(wheel).read(member))
+        text = subprocess.run(["readelf", "-SW", out], capture_output=True, text=True, check=True).stdout
+        return {line.split("]")[1].split()[0] for line in text.splitlines() if "]" in line and "[" in line and line.split("]")[1].strip()}
+
+    for g in stripped["plan"]["grafts"]:
+        before = sections(plain["output"], g["member"])
+        after = sections(stripped["output"], g["member"])
+        assert ".symtab" in before, "make-local's private libraries keep their symbols"
+        assert ".symtab" not in after and not any(s.startswith(".debug") for s in after)
+        assert ".dynsym" in after and ".dynamic" in after
+    v = install(stripped["output"], tmp_path)
+    index = json.loads((LOCAL / "index.json").read_text())
+    check = next(w["check"] for w in index["wheels"] if w["fixture"] == "tw_needslib")
+    r = v.run(check, env={k: val for k, val in os.environ.items() if k != "LD_LIBRARY_PATH"})
+    assert r.returncode == 0, r.stderr
+
+
+def test_same_input_same_bytes_and_jobs_do_not_matter(tmp_path):
+    wheels = sorted(BUILT.glob("*.whl"))
+    one = [Path(truewheel_repair(w, tmp_path / "one")["output"]).read_bytes() for w in wheels]
+    proc = subprocess.run([os.environ.get("TRUEWHEEL_BIN", ROOT / "target/release/truewheel"), "repair", "-q",
+                           "-j", "8", "-w", tmp_path / "many", *wheels], capture_output=True, text=True, env=env())
+    assert proc.returncode == 0, proc.stderr
+    many = [p.read_bytes() for p in sorted((tmp_path / "many").glob("*.whl"))]
+    assert sorted(one) == sorted(many)
