@@ -124,15 +124,8 @@ fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
         .map_err(|e| Failure::io("read", path, &e))?;
-    let fail = |e: PatchError| {
-        Failure::new(format!("cannot patch {}: {e}", path.display())).hint(match e {
-            PatchError::Verify(_) => "this is a bug in truewheel; please report it with the file",
-            PatchError::NulInName(_) => "names cannot contain NUL bytes",
-            _ => "the file is not a dynamically linked ELF file, or it is damaged",
-        })
-    };
     if args.print_soname || args.print_rpath || args.print_needed {
-        let names = patch::names(&bytes).map_err(fail)?;
+        let names = patch::names(&bytes).map_err(|e| failure("read", path, &e))?;
         let mut out = std::io::stdout().lock();
         let mut lines = Vec::new();
         if args.print_soname {
@@ -151,7 +144,8 @@ fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
     if edits.is_empty() && args.output.is_none() {
         return Ok(());
     }
-    let changes = patch::apply_in_place(&mut bytes, edits).map_err(fail)?;
+    let changes =
+        patch::apply_in_place(&mut bytes, edits).map_err(|e| failure("edit", path, &e))?;
     let new = Output {
         source: &mut file,
         bytes: &bytes,
@@ -167,6 +161,29 @@ fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
         }
         None => Ok(()),
     }
+}
+
+/// `error: cannot edit FILE: why`, with a hint by kind of problem.
+fn failure(verb: &str, path: &Path, e: &PatchError) -> Failure {
+    use truewheel_core::elf::ElfError;
+    let hint = match e {
+        PatchError::Read(
+            ElfError::NotElf | ElfError::UnknownClass(_) | ElfError::UnknownByteOrder(_),
+        ) => "patchelf edits ELF shared objects and executables; check the path",
+        PatchError::Read(_) => "the file is damaged or cut short; build or fetch it again",
+        PatchError::NoDynamic => {
+            "only a dynamically linked file has libraries and search paths to edit"
+        }
+        PatchError::NulInName(_) => "names cannot contain NUL bytes",
+        PatchError::Verify(_)
+        | PatchError::NoLoad
+        | PatchError::NoStringTable
+        | PatchError::NoRoom(_)
+        | PatchError::TooManySegments => {
+            "the file was left as it was; please report this with the file"
+        }
+    };
+    Failure::new(format!("cannot {verb} {}: {e}", path.display())).hint(hint)
 }
 
 /// A patched file to write: the open input, the new bytes, and what changed.

@@ -47,6 +47,9 @@ const SHT_STRTAB: u32 = 3;
 const SHT_DYNAMIC: u32 = 6;
 /// `SHF_ALLOC`.
 const SHF_ALLOC: u64 = 2;
+/// The most zeros written to keep an executable's `AT_PHDR` right (its `.bss` and page
+/// rounding); beyond this the file is refused rather than bloated.
+const MAX_PADDING: u64 = 16 << 20;
 /// The smallest page size assumed for a new segment.
 const MIN_PAGE: u64 = 0x1000;
 
@@ -220,6 +223,11 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, Patc
             }
             // The first segment's address is at least `delta`, so `above` is too.
             let o = end8.max(above.saturating_sub(delta));
+            if o - end8 > MAX_PADDING {
+                return Err(PatchError::NoRoom(
+                    "file (the executable's .bss would need more than 16 MiB of padding)",
+                ));
+            }
             (
                 o,
                 o.checked_add(delta)
