@@ -14,11 +14,11 @@
 //! like patchelf's under the usual umask).
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use truewheel_core::elf::patch::{self, Edit, PatchError};
+use truewheel_core::elf::patch::{self, Changes, Edit, PatchError};
 
 use super::Context;
 use crate::failure::Failure;
@@ -120,16 +120,12 @@ pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
 }
 
 fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
-    let bytes = fs::read(path).map_err(|e| Failure::io("read", path, &e))?;
-    let fail = |e: PatchError| {
-        Failure::new(format!("cannot patch {}: {e}", path.display())).hint(match e {
-            PatchError::Verify(_) => "this is a bug in truewheel; please report it with the file",
-            PatchError::NulInName(_) => "names cannot contain NUL bytes",
-            _ => "the file is not a dynamically linked ELF file, or it is damaged",
-        })
-    };
+    let mut file = fs::File::open(path).map_err(|e| Failure::io("open", path, &e))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Failure::io("read", path, &e))?;
     if args.print_soname || args.print_rpath || args.print_needed {
-        let names = patch::names(&bytes).map_err(fail)?;
+        let names = patch::names(&bytes).map_err(|e| failure("read", path, &e))?;
         let mut out = std::io::stdout().lock();
         let mut lines = Vec::new();
         if args.print_soname {
@@ -148,16 +144,78 @@ fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
     if edits.is_empty() && args.output.is_none() {
         return Ok(());
     }
-    let patched = patch::apply(&bytes, edits).map_err(fail)?;
+    let changes =
+        patch::apply_in_place(&mut bytes, edits).map_err(|e| failure("edit", path, &e))?;
+    let new = Output {
+        source: &mut file,
+        bytes: &bytes,
+        changes: changes.as_ref(),
+    };
     match &args.output {
-        Some(out) => replace(out, &patched.bytes, existing_mode(out).unwrap_or(0o755)),
-        None if patched.changed => {
+        Some(out) => replace(out, new, existing_mode(out).unwrap_or(0o755)),
+        None if changes.is_some() => {
             // Like patchelf, write through a symlink to the file it names.
             let target = fs::canonicalize(path).map_err(|e| Failure::io("resolve", path, &e))?;
             let mode = existing_mode(&target).unwrap_or(0o755);
-            replace(&target, &patched.bytes, mode)
+            replace(&target, new, mode)
         }
         None => Ok(()),
+    }
+}
+
+/// `error: cannot edit FILE: why`, with a hint by kind of problem.
+fn failure(verb: &str, path: &Path, e: &PatchError) -> Failure {
+    use truewheel_core::elf::ElfError;
+    let hint = match e {
+        PatchError::Read(
+            ElfError::NotElf | ElfError::UnknownClass(_) | ElfError::UnknownByteOrder(_),
+        ) => "patchelf edits ELF shared objects and executables; check the path",
+        PatchError::Read(_) => "the file is damaged or cut short; build or fetch it again",
+        PatchError::NoDynamic => {
+            "only a dynamically linked file has libraries and search paths to edit"
+        }
+        PatchError::NulInName(_) => "names cannot contain NUL bytes",
+        PatchError::Verify(_)
+        | PatchError::NoLoad
+        | PatchError::NoStringTable
+        | PatchError::NoRoom(_)
+        | PatchError::TooManySegments => {
+            "the file was left as it was; please report this with the file"
+        }
+    };
+    Failure::new(format!("cannot {verb} {}: {e}", path.display())).hint(hint)
+}
+
+/// A patched file to write: the open input, the new bytes, and what changed.
+struct Output<'a> {
+    source: &'a mut fs::File,
+    bytes: &'a [u8],
+    changes: Option<&'a Changes>,
+}
+
+impl Output<'_> {
+    /// Writes the new bytes to `to`. An edit rewrites a few hundred bytes and appends a
+    /// few kilobytes, so the input is copied file to file (`copy_file_range`: no trip
+    /// through this process), then only the changed ranges and the new tail are written.
+    fn write_to(self, to: &mut fs::File) -> std::io::Result<()> {
+        let old_len = self.changes.map_or(self.bytes.len() as u64, |c| c.old_len);
+        self.source.seek(SeekFrom::Start(0))?;
+        let copied = std::io::copy(&mut self.source.take(old_len), to)?;
+        if copied != old_len {
+            // The input changed size under us: write everything from memory.
+            to.set_len(0)?;
+            to.seek(SeekFrom::Start(0))?;
+            return to.write_all(self.bytes);
+        }
+        let Some(changes) = self.changes else {
+            return Ok(());
+        };
+        let tail = changes.old_len..self.bytes.len() as u64;
+        for r in changes.ranges.iter().chain(std::iter::once(&tail)) {
+            to.seek(SeekFrom::Start(r.start))?;
+            to.write_all(&self.bytes[r.start as usize..r.end as usize])?;
+        }
+        Ok(())
     }
 }
 
@@ -177,9 +235,9 @@ fn existing_mode(path: &Path) -> Option<u32> {
     }
 }
 
-/// Writes `bytes` to `target` atomically: a temp file in the same directory, given
+/// Writes the output to `target` atomically: a temp file in the same directory, given
 /// `mode`, synced, then renamed over `target`. On failure nothing named `target` changes.
-fn replace(target: &Path, bytes: &[u8], mode: u32) -> Result<(), Failure> {
+fn replace(target: &Path, output: Output<'_>, mode: u32) -> Result<(), Failure> {
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -190,7 +248,7 @@ fn replace(target: &Path, bytes: &[u8], mode: u32) -> Result<(), Failure> {
         .tempfile_in(dir)
         .map_err(|e| Failure::io("write to", dir, &e))?;
     let io = |e: std::io::Error| Failure::io("write", target, &e);
-    tmp.write_all(bytes).map_err(io)?;
+    output.write_to(tmp.as_file_mut()).map_err(io)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -7,7 +7,7 @@
 //! segments. Section headers are only read later, to keep them in step with what moves.
 
 use super::super::error::ElfError;
-use super::super::header::{AddressMap, ElfClass, Header, Segment, PT_DYNAMIC, PT_INTERP};
+use super::super::header::{AddressMap, ElfClass, Header, Segment, PT_DYNAMIC, PT_INTERP, PT_LOAD};
 use super::super::read::{bytes, Rd, Stop};
 use super::super::version_needs::MAX_RECORDS;
 use super::PatchError;
@@ -100,6 +100,19 @@ impl<'a> Image<'a> {
         let header = whole(Header::read(src), "ELF header")?;
         let segments = whole(header.segments(src), "program header table")?;
         let rd = header.rd;
+        // A segment that claims bytes past the end: the file is cut short, and new space
+        // appended at its end would land inside that segment.
+        if segments.iter().any(|s| {
+            s.kind == PT_LOAD
+                && s.offset
+                    .checked_add(s.filesz)
+                    .is_none_or(|e| e > src.len() as u64)
+        }) {
+            return Err(ElfError::OutOfBounds {
+                what: "loadable segment",
+            }
+            .into());
+        }
         let dyn_index = segments
             .iter()
             .position(|s| s.kind == PT_DYNAMIC)

@@ -31,8 +31,9 @@ use super::super::header::{Segment, PT_LOAD};
 use super::super::read::Rd;
 use super::edit::State;
 use super::image::{entry_size, Image, DT_MIPS_RLD_MAP_REL, DT_NULL, DT_STRSZ, DT_STRTAB};
+use super::overlay::Overlay;
 use super::PatchError;
-use crate::elf::ElfClass;
+use crate::elf::{ElfClass, Endian};
 
 /// `PT_NULL`.
 const PT_NULL: u32 = 0;
@@ -46,51 +47,66 @@ const SHT_STRTAB: u32 = 3;
 const SHT_DYNAMIC: u32 = 6;
 /// `SHF_ALLOC`.
 const SHF_ALLOC: u64 = 2;
+/// The most zeros written to keep an executable's `AT_PHDR` right (its `.bss` and page
+/// rounding); beyond this the file is refused rather than bloated.
+const MAX_PADDING: u64 = 16 << 20;
 /// The smallest page size assumed for a new segment.
 const MIN_PAGE: u64 = 0x1000;
 
-/// Writes integers in the file's byte order and class. Every write is bounds-checked; a
-/// write that misses (which only a bug could cause) is reported, never a panic.
+/// Writes integers in the file's byte order and class into a buffer (one record, built
+/// whole before it goes into the [`Overlay`]).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Wr(pub Rd);
 
 impl Wr {
-    fn put(out: &mut [u8], at: u64, b: &[u8]) -> Result<(), PatchError> {
+    fn put(buf: &mut [u8], at: u64, b: &[u8]) -> Result<(), PatchError> {
         usize::try_from(at)
             .ok()
-            .and_then(|a| out.get_mut(a..a.checked_add(b.len())?))
+            .and_then(|a| buf.get_mut(a..a.checked_add(b.len())?))
             .map(|dst| dst.copy_from_slice(b))
-            .ok_or_else(|| PatchError::Verify(format!("a write at {at:#x} lies outside the file")))
+            .ok_or_else(|| {
+                PatchError::Verify(format!("a field at {at:#x} lies outside its record"))
+            })
     }
 
-    /// Writes a `u16`.
-    pub fn u16(self, out: &mut [u8], at: u64, v: u16) -> Result<(), PatchError> {
+    /// The bytes of a `u16`.
+    pub fn u16_bytes(self, v: u16) -> [u8; 2] {
         match self.0.endian {
-            crate::elf::Endian::Little => Self::put(out, at, &v.to_le_bytes()),
-            crate::elf::Endian::Big => Self::put(out, at, &v.to_be_bytes()),
+            Endian::Little => v.to_le_bytes(),
+            Endian::Big => v.to_be_bytes(),
         }
     }
 
-    /// Writes a `u32`.
-    pub fn u32(self, out: &mut [u8], at: u64, v: u32) -> Result<(), PatchError> {
+    /// The bytes of a `u32`.
+    pub fn u32_bytes(self, v: u32) -> [u8; 4] {
         match self.0.endian {
-            crate::elf::Endian::Little => Self::put(out, at, &v.to_le_bytes()),
-            crate::elf::Endian::Big => Self::put(out, at, &v.to_be_bytes()),
+            Endian::Little => v.to_le_bytes(),
+            Endian::Big => v.to_be_bytes(),
         }
     }
 
-    /// Writes a class-sized word; in a 32-bit file the value must fit in 32 bits.
-    pub fn word(self, out: &mut [u8], at: u64, v: u64) -> Result<(), PatchError> {
-        match self.0.class {
+    /// Writes a `u32` into `buf`.
+    pub fn u32(self, buf: &mut [u8], at: u64, v: u32) -> Result<(), PatchError> {
+        Self::put(buf, at, &self.u32_bytes(v))
+    }
+
+    /// The bytes of a class-sized word; in a 32-bit file the value must fit in 32 bits.
+    pub fn word_bytes(self, v: u64) -> Result<Vec<u8>, PatchError> {
+        Ok(match self.0.class {
             ElfClass::Elf32 => {
                 let v = u32::try_from(v).map_err(|_| PatchError::NoRoom("32-bit address space"))?;
-                self.u32(out, at, v)
+                self.u32_bytes(v).to_vec()
             }
             ElfClass::Elf64 => match self.0.endian {
-                crate::elf::Endian::Little => Self::put(out, at, &v.to_le_bytes()),
-                crate::elf::Endian::Big => Self::put(out, at, &v.to_be_bytes()),
+                Endian::Little => v.to_le_bytes().to_vec(),
+                Endian::Big => v.to_be_bytes().to_vec(),
             },
-        }
+        })
+    }
+
+    /// Writes a class-sized word into `buf`.
+    pub fn word(self, buf: &mut [u8], at: u64, v: u64) -> Result<(), PatchError> {
+        Self::put(buf, at, &self.word_bytes(v)?)
     }
 }
 
@@ -141,16 +157,18 @@ enum Mapping {
     MovePhdrs,
 }
 
-/// Writes the edited state into a copy of the input.
-pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Vec<u8>, PatchError> {
+/// Lays the edited state out as writes over the input.
+pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, PatchError> {
     let rd = img.header.rd;
     let wr = Wr(rd);
     let f = fields(rd.class);
     let ent = entry_size(rd.class);
-    let mut out = img.src.to_vec();
-    for &(at, val) in &st.verneed {
-        let val = u32::try_from(val).map_err(|_| PatchError::NoRoom("string table"))?;
-        wr.u32(&mut out, at, val)?;
+    let mut out = Overlay::new(img.src.len() as u64);
+    for (&(at, val), &(_, was)) in st.verneed.iter().zip(&img.verneed) {
+        if val != was {
+            let val = u32::try_from(val).map_err(|_| PatchError::NoRoom("string table"))?;
+            out.put(at, &wr.u32_bytes(val))?;
+        }
     }
     let move_str = !st.added.is_empty();
     if move_str {
@@ -182,7 +200,7 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Vec<u8>, Patc
         .map(|&i| img.segments[i].vaddr.checked_add(img.segments[i].memsz))
         .try_fold(0u64, |m, e| e.map(|e| m.max(e)))
         .ok_or(PatchError::NoRoom("address space"))?;
-    let file_len = out.len() as u64;
+    let file_len = out.len;
     let mapping = choose(img, &loads, file_len);
     let phnum = u64::from(img.header.phnum);
     let phent = u64::from(img.header.phentsize);
@@ -205,6 +223,11 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Vec<u8>, Patc
             }
             // The first segment's address is at least `delta`, so `above` is too.
             let o = end8.max(above.saturating_sub(delta));
+            if o - end8 > MAX_PADDING {
+                return Err(PatchError::NoRoom(
+                    "file (the executable's .bss would need more than 16 MiB of padding)",
+                ));
+            }
             (
                 o,
                 o.checked_add(delta)
@@ -240,7 +263,7 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Vec<u8>, Patc
     {
         return Err(PatchError::NoRoom("address space"));
     }
-    out.resize(end as usize, 0);
+    out.grow(end);
 
     if move_str {
         for e in &mut st.entries {
@@ -250,9 +273,9 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Vec<u8>, Patc
                 _ => {}
             }
         }
-        let s = str_at as usize;
-        out[s..s + st.base.len()].copy_from_slice(st.base);
-        out[s + st.base.len()..end as usize].copy_from_slice(&st.added);
+        let from = img.strtab.map_or(0, |t| t.offset);
+        out.copy(str_at, from..from + st.base.len() as u64)?;
+        out.put(str_at + st.base.len() as u64, &st.added)?;
     }
     let (dyn_addr, slots) = if move_dyn {
         (addr(dyn_at), n + 1)
@@ -309,32 +332,34 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Vec<u8>, Patc
     } else {
         img.header.phoff
     };
-    for (i, (s, raw)) in segs.iter().zip(&raws).enumerate() {
-        let at = table_at + i as u64 * phent;
-        Wr::put(&mut out, at, raw)?;
-        wr.u32(&mut out, at, s.kind)?;
-        let [p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags, p_align] = f.p.map(|x| at + x);
-        wr.word(&mut out, p_offset, s.offset)?;
+    let mut table = Vec::with_capacity(raws.len() * phent as usize);
+    for (s, raw) in segs.iter().zip(&raws) {
+        let mut e = raw.clone();
+        wr.u32(&mut e, 0, s.kind)?;
+        let [p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags, p_align] = f.p;
+        wr.word(&mut e, p_offset, s.offset)?;
         // A segment that moved (or is new) gets p_paddr = p_vaddr; others keep theirs.
-        let paddr = if s.vaddr == rd.word(raw, (p_vaddr - at) as usize) {
-            rd.word(raw, (p_paddr - at) as usize)
+        let paddr = if s.vaddr == rd.word(raw, p_vaddr as usize) {
+            rd.word(raw, p_paddr as usize)
         } else {
             s.vaddr
         };
-        wr.word(&mut out, p_vaddr, s.vaddr)?;
-        wr.word(&mut out, p_paddr, paddr)?;
-        wr.word(&mut out, p_filesz, s.filesz)?;
-        wr.word(&mut out, p_memsz, s.memsz)?;
-        wr.u32(&mut out, p_flags, s.flags)?;
-        wr.word(&mut out, p_align, s.align)?;
+        wr.word(&mut e, p_vaddr, s.vaddr)?;
+        wr.word(&mut e, p_paddr, paddr)?;
+        wr.word(&mut e, p_filesz, s.filesz)?;
+        wr.word(&mut e, p_memsz, s.memsz)?;
+        wr.u32(&mut e, p_flags, s.flags)?;
+        wr.word(&mut e, p_align, s.align)?;
+        table.extend_from_slice(&e);
     }
+    out.put(table_at, &table)?;
     if mapping == Mapping::MovePhdrs {
         let count = u16::try_from(phnum + 1)
             .ok()
             .filter(|&c| c < 0xffff)
             .ok_or(PatchError::TooManySegments)?;
-        wr.word(&mut out, f.e_phoff, phdr_at)?;
-        wr.u16(&mut out, f.e_phnum, count)?;
+        out.put(f.e_phoff, &wr.word_bytes(phdr_at)?)?;
+        out.put(f.e_phnum, &wr.u16_bytes(count))?;
     }
     let old_str = img.strtab.map(|s| s.addr);
     update_sections(img, wr, &f, &mut out, |kind, flags, sh_addr| {
@@ -375,7 +400,7 @@ fn choose(img: &Image<'_>, loads: &[usize], file_len: u64) -> Mapping {
 /// Writes the entries and `DT_NULL` padding to `slots` entries at `at`.
 fn write_dynamic(
     wr: Wr,
-    out: &mut [u8],
+    out: &mut Overlay,
     st: &State<'_>,
     at: u64,
     addr: u64,
@@ -383,8 +408,9 @@ fn write_dynamic(
 ) -> Result<(), PatchError> {
     let ent = entry_size(wr.0.class);
     let w = wr.0.word_size();
+    let mut table = vec![0; (slots * ent) as usize];
     for i in 0..slots {
-        let e_at = at + i * ent;
+        let e_at = i * ent;
         let (tag, val) = match st.entries.get(i as usize) {
             Some(e) if e.tag == DT_MIPS_RLD_MAP_REL => {
                 let here = addr + i * ent;
@@ -402,10 +428,10 @@ fn write_dynamic(
         } else {
             u64::MAX
         };
-        wr.word(out, e_at, tag)?;
-        wr.word(out, e_at + w, val & mask)?;
+        wr.word(&mut table, e_at, tag)?;
+        wr.word(&mut table, e_at + w, val & mask)?;
     }
-    Ok(())
+    out.put(at, &table)
 }
 
 /// Applies `new(sh_type, sh_flags, sh_addr) -> (offset, addr, size)` to each section
@@ -415,7 +441,7 @@ fn update_sections(
     img: &Image<'_>,
     wr: Wr,
     f: &Fields,
-    out: &mut [u8],
+    out: &mut Overlay,
     new: impl Fn(u32, u64, u64) -> Option<(u64, u64, u64)>,
 ) -> Result<(), PatchError> {
     let h = &img.header;
@@ -450,9 +476,11 @@ fn update_sections(
         let flags = rd.word(sh, f.sh[0] as usize);
         let addr = rd.word(sh, f.sh[1] as usize);
         if let Some((offset, addr, len)) = new(kind, flags, addr) {
-            wr.word(out, at + f.sh[1], addr)?;
-            wr.word(out, at + f.sh[2], offset)?;
-            wr.word(out, at + f.sh[3], len)?;
+            let mut e = sh.to_vec();
+            wr.word(&mut e, f.sh[1], addr)?;
+            wr.word(&mut e, f.sh[2], offset)?;
+            wr.word(&mut e, f.sh[3], len)?;
+            out.put(at, &e)?;
         }
     }
     Ok(())

@@ -47,6 +47,9 @@ mod edit;
 mod error;
 mod image;
 mod layout;
+mod overlay;
+
+use std::ops::Range;
 
 use serde::Serialize;
 
@@ -128,6 +131,49 @@ fn names_of(st: &State<'_>) -> Result<Names, PatchError> {
 
 /// Applies `edits` in order and returns the new file.
 pub fn apply(bytes: &[u8], edits: &[Edit]) -> Result<Patched, PatchError> {
+    let mut buf = bytes.to_vec();
+    let changes = apply_in_place(&mut buf, edits)?;
+    Ok(Patched {
+        bytes: buf,
+        changed: changes.is_some(),
+    })
+}
+
+/// What [`apply_in_place`] changed in a buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// The length of the file before the edit; everything from there on is new.
+    pub old_len: u64,
+    /// The ranges of the old bytes that were rewritten, sorted and disjoint.
+    pub ranges: Vec<Range<u64>>,
+}
+
+/// Applies `edits` in order to the file held in `buf`, in place: `None` when nothing
+/// changes. On an error `buf` holds the input again. A large file is edited without a
+/// second copy, and [`Changes`] says which bytes to write back.
+pub fn apply_in_place(buf: &mut Vec<u8>, edits: &[Edit]) -> Result<Option<Changes>, PatchError> {
+    let Some(plan) = plan(buf, edits)? else {
+        return Ok(None);
+    };
+    let saved = plan.overlay.apply(buf);
+    if let Err(e) = verify(buf, &plan.want, &plan.want_files) {
+        plan.overlay.undo(buf, saved);
+        return Err(e);
+    }
+    Ok(Some(Changes {
+        old_len: plan.overlay.old_len,
+        ranges: plan.overlay.changed(),
+    }))
+}
+
+/// An edit laid out, with what the result must read back as.
+struct Plan {
+    overlay: overlay::Overlay,
+    want: Names,
+    want_files: Vec<String>,
+}
+
+fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
     let img = Image::read(bytes)?;
     let mut st = State::new(&img);
     for e in edits {
@@ -149,10 +195,7 @@ pub fn apply(bytes: &[u8], edits: &[Edit]) -> Result<Patched, PatchError> {
             .zip(&img.entries)
             .all(|(a, b)| (a.tag, a.val) == (b.tag, b.val));
     if unchanged {
-        return Ok(Patched {
-            bytes: bytes.to_vec(),
-            changed: false,
-        });
+        return Ok(None);
     }
     let want = names_of(&st)?;
     let want_files = st
@@ -160,12 +203,12 @@ pub fn apply(bytes: &[u8], edits: &[Edit]) -> Result<Patched, PatchError> {
         .iter()
         .map(|&(_, off)| st.string(off))
         .collect::<Result<Vec<_>, _>>()?;
-    let out = layout::write(&img, &mut st)?;
-    verify(&out, &want, &want_files)?;
-    Ok(Patched {
-        bytes: out,
-        changed: true,
-    })
+    let overlay = layout::write(&img, &mut st)?;
+    Ok(Some(Plan {
+        overlay,
+        want,
+        want_files,
+    }))
 }
 
 /// Reads the output back and compares it with what was meant.

@@ -391,3 +391,53 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn executables_keep_at_phdr_right() {
+    // A PIE (PT_INTERP): the program headers move into the new segment, which keeps the
+    // first PT_LOAD's p_vaddr - p_offset, and PT_PHDR follows them.
+    let b = fixture("x86_64-exe");
+    let out = set_rpath(b, &"/e".repeat(1000), false).unwrap();
+    let h = Header::read(&out[..]).ok().unwrap();
+    let segs = h.segments(&out[..]).ok().unwrap();
+    let l = loads(&out);
+    let (first, new) = (l[0], l[l.len() - 1]);
+    assert_eq!(h.phoff, new.offset, "the table starts the new segment");
+    assert_eq!(new.vaddr - new.offset, first.vaddr - first.offset);
+    let phdr = segs.iter().find(|s| s.kind == 6).unwrap();
+    assert_eq!((phdr.offset, phdr.vaddr), (new.offset, new.vaddr));
+    assert_eq!(phdr.filesz, u64::from(h.phnum) * u64::from(h.phentsize));
+    assert_eq!(
+        parse(&out).unwrap().interpreter,
+        parse(b).unwrap().interpreter
+    );
+}
+
+#[test]
+fn in_place_edits_undo_on_error_and_report_changes() {
+    let b = fixture("x86_64-sysv.so");
+    let mut buf = b.to_vec();
+    let c = apply_in_place(&mut buf, &[Edit::AddNeeded(vec![s("libnew.so")])])
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.old_len, b.len() as u64);
+    // Only the changed ranges and the tail differ.
+    for (i, (x, y)) in b.iter().zip(&buf).enumerate() {
+        if x != y {
+            assert!(
+                c.ranges.iter().any(|r| r.contains(&(i as u64))),
+                "byte {i:#x}"
+            );
+        }
+    }
+    let mut removed = b.to_vec();
+    let c = apply_in_place(&mut removed, &[Edit::RemoveRpath, Edit::RemoveRpath]).unwrap();
+    assert_eq!(
+        c.unwrap().old_len,
+        removed.len() as u64,
+        "removing fits in place"
+    );
+    let mut bad = b"\x7fELF garbage".to_vec();
+    assert!(apply_in_place(&mut bad, &[Edit::RemoveRpath]).is_err());
+    assert_eq!(bad, b"\x7fELF garbage");
+}
