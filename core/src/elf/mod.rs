@@ -7,6 +7,7 @@
 //! Two entry points share one reader: [`parse`] for a whole file in memory, and
 //! [`ElfScanner`] for a file fed in chunks in file order (a zip member being inflated),
 //! which keeps a bounded amount of it and says when it has seen enough (see [`scan`]).
+//! [`patch`] edits what the reader reads (patchelf's operations) and reads its output back.
 //!
 //! # Locating things
 //! Everything is found through the program headers and the dynamic table: `PT_DYNAMIC`

@@ -7,13 +7,16 @@
 //! [`apply`] reads the file as the dynamic loader does (program headers → `PT_DYNAMIC` →
 //! addresses mapped through `PT_LOAD`), so stripped files and files without section
 //! headers are edited the same way; it edits a model of the dynamic table and its string
-//! table ([`edit`]), then writes it back in place when it fits or into new space mapped by
-//! a new or extended `PT_LOAD` segment, moving the program header table when it has no
-//! free slot ([`layout`] says exactly how). Before returning, it reads its own output back
-//! with [`crate::elf::parse`] and checks every name it meant to write; a result that does
-//! not read back is an error, so a caller never gets a damaged file. Applying an edit
-//! that is already true returns the input unchanged (`changed == false`), so applying
-//! the same edit twice gives the same bytes as once.
+//! table (`edit.rs`), then lays it out as writes over the input (`overlay.rs`): in place
+//! when it fits, else into new space mapped by a new or extended `PT_LOAD` segment,
+//! moving the program header table when it has no free slot (`layout.rs` says exactly
+//! how). Before returning, it reads its own output back with [`crate::elf::parse`] and
+//! checks every name it meant to write and that no `PT_LOAD`s overlap; a result that
+//! does not read back is an error, so a caller never gets a damaged file. Applying an
+//! edit that is already true changes nothing (`changed == false`), so applying the same
+//! edit twice gives the same bytes as once. [`apply_in_place`] does the same on the
+//! caller's buffer and says which byte ranges changed (a 300 MB library is not copied,
+//! and the CLI writes back only those ranges after a kernel-side copy of the file).
 //!
 //! # Why hand-written, not `object`'s `build::elf::Builder`
 //! Measured with `object` 0.40 (feature `build`) and `object-rewrite` 0.1.1 (the
@@ -37,11 +40,18 @@
 //! needs neither, and loaders accept it: glibc reads the table wherever `e_phoff` says
 //! and finds it mapped in the new `PT_LOAD`; musl needs it inside a `PT_LOAD` for
 //! `dl_iterate_phdr` (and so exception unwinding), which it is; for executables the new
-//! segment is placed so that the kernel's `AT_PHDR` is right (see [`layout`]).
+//! segment is placed so that the kernel's `AT_PHDR` is right (see `layout.rs`).
 //!
 //! Differences from patchelf, on purpose: strings are never overwritten in place (they
 //! may be shared with symbol names); `--add-needed` of a library already needed adds no
-//! duplicate; the file is never left half-written (patchelf can be killed mid-write).
+//! duplicate; files without section headers are edited (patchelf refuses them); the file
+//! is never left half-written (patchelf can be killed mid-write).
+//!
+//! Limits, shared with patchelf: a moved `.dynamic` is writable but no longer under
+//! `PT_GNU_RELRO`; `--remove-needed` leaves the version needs of the removed library, so
+//! the loader asserts unless that library is loaded anyway (libc always is). An
+//! executable whose program headers must move while its `.bss` would need more than
+//! 16 MiB of padding is refused.
 
 mod edit;
 mod error;
