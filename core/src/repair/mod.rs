@@ -1,5 +1,5 @@
 //! `repair`: bundle the outside libraries a wheel needs and retag it, as `auditwheel
-//! repair` does. [`plan`] decides everything from an audit made for repair; [`apply`]
+//! repair` does. [`plan()`] decides everything from an audit made for repair; [`apply`]
 //! writes the new wheel through the one wheel writer, with ELF edits made by an
 //! [`ElfEditor`] (the core's patchelf), so unchanged members are copied raw.
 

@@ -2,7 +2,7 @@
 //! a file name; platform tags (PEP 600 manylinux, PEP 656 musllinux and the legacy
 //! aliases) live in [`super::platform`] and are re-exported here.
 //!
-//! Every tag parses with [`FromStr`] and prints with [`Display`]; the pair round-trips
+//! Every tag parses with [`FromStr`] and prints with [`Display`](std::fmt::Display); the pair round-trips
 //! exactly, so a tag read from a file name is written back as it was spelled
 //! (`manylinux2014_x86_64` stays an alias; [`PlatformTag::to_pep600`] converts).
 
