@@ -7,6 +7,7 @@ pub mod filename;
 pub mod headers;
 pub mod metadata;
 pub mod record;
+pub mod retag;
 pub mod rewrite;
 pub mod tags;
 pub mod verify;
