@@ -43,11 +43,11 @@ pub type MemWheel = Wheel<Vec<u8>>;
 /// Zeroed room for a wheel of `len` bytes, or a readable error when the memory cannot
 /// grow so far (a wasm32 module addresses 4 GiB at most).
 pub fn alloc(len: f64) -> Result<Vec<u8>, Failure> {
-    let hint = Some("use the CLI for this wheel: truewheel audit --wheel-only WHEEL");
+    let hint = Some("use the CLI for this wheel: truewheel audit WHEEL");
     let mib = len / f64::from(1 << 20);
     if !(0.0..4_294_967_296.0).contains(&len) {
         return Err(Failure::input(
-            format!("the wheel is too large for the browser ({mib:.0} MiB; a WebAssembly module holds less than 4 GiB)"),
+            format!("the wheel is too large for WebAssembly ({mib:.0} MiB; a module holds less than 4 GiB)"),
             hint,
         ));
     }
@@ -63,6 +63,25 @@ pub fn alloc(len: f64) -> Result<Vec<u8>, Failure> {
     })?;
     data.resize(len, 0);
     Ok(data)
+}
+
+/// Copies `chunk` into `data` at `offset`.
+pub fn fill(data: &mut [u8], offset: f64, chunk: &[u8]) -> Result<(), Failure> {
+    let start = offset as usize;
+    match data.get_mut(start..start.saturating_add(chunk.len())) {
+        Some(dst) if offset >= 0.0 => {
+            dst.copy_from_slice(chunk);
+            Ok(())
+        }
+        _ => Err(Failure::input(
+            format!(
+                "{} bytes at offset {offset} do not fit in a buffer of {}",
+                chunk.len(),
+                data.len()
+            ),
+            None,
+        )),
+    }
 }
 
 /// Opens a wheel from its bytes and file name (the last path component).
@@ -375,10 +394,13 @@ mod tests {
     #[test]
     fn alloc_refuses_what_wasm32_cannot_hold() {
         assert_eq!(alloc(3.0).unwrap(), [0, 0, 0]);
-        assert!(alloc(5e9)
-            .unwrap_err()
-            .message
-            .contains("too large for the browser"));
+        let e = alloc(5e9).unwrap_err();
+        assert!(e.message.contains("too large for WebAssembly"), "{e:?}");
+        let mut buf = alloc(4.0).unwrap();
+        fill(&mut buf, 1.0, b"ab").unwrap();
+        assert_eq!(buf, b"\0ab\0");
+        assert!(fill(&mut buf, 3.0, b"ab").is_err());
+        assert!(fill(&mut buf, -1.0, b"a").is_err());
         assert!(alloc(-1.0).is_err());
         assert!(alloc(f64::NAN).is_err());
     }

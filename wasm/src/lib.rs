@@ -84,9 +84,9 @@ pub fn retag(bytes: Vec<u8>, filename: &str, tags: &JsValue) -> Result<Retagged,
     WheelFile { wheel: w }.retag(tags, None)
 }
 
-/// Room for a wheel's bytes in the module's memory, which JavaScript fills in place
-/// (`new Uint8Array(memory.buffer, buf.ptr, n).set(chunk)`), so a large wheel is held
-/// once, not twice; then [`WheelFile::from_buffer`].
+/// Room for a wheel's bytes in the module's memory, filled a chunk at a time
+/// (`buf.set(offset, chunk)`), so that a large wheel is held once, not twice (the whole
+/// file in JavaScript and its copy in the module); then [`WheelFile::from_buffer`].
 #[wasm_bindgen]
 pub struct WheelBuffer {
     data: Vec<u8>,
@@ -99,10 +99,9 @@ impl WheelBuffer {
         api::alloc(len).map(|data| Self { data }).map_err(throw)
     }
 
-    /// Where the bytes start in the module's memory.
-    #[wasm_bindgen(getter)]
-    pub fn ptr(&self) -> usize {
-        self.data.as_ptr() as usize
+    /// Copies `chunk` in at `offset`.
+    pub fn set(&mut self, offset: f64, chunk: &[u8]) -> Result<(), JsValue> {
+        api::fill(&mut self.data, offset, chunk).map_err(throw)
     }
 
     /// How many bytes.

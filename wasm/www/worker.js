@@ -31,16 +31,13 @@ function throttled(phase) {
   };
 }
 
-// Reads the file straight into the module's memory, a chunk at a time (one copy of the
-// wheel, not two), reporting progress.
-async function readInto(wasm, file) {
+// Reads the file into the module's memory a chunk at a time (one copy of the wheel, not
+// two), reporting progress.
+async function readInto(file) {
   const buf = WheelBuffer.alloc(file.size);
-  const ptr = buf.ptr;
   const report = throttled('reading');
   for (let off = 0; off < file.size; off += CHUNK) {
-    const chunk = new Uint8Array(await file.slice(off, off + CHUNK).arrayBuffer());
-    // A fresh view each time: the memory may have grown since.
-    new Uint8Array(wasm.memory.buffer, ptr + off, chunk.length).set(chunk);
+    buf.set(off, new Uint8Array(await file.slice(off, off + CHUNK).arrayBuffer()));
     report(Math.min(off + CHUNK, file.size), file.size);
   }
   return buf;
@@ -49,8 +46,8 @@ async function readInto(wasm, file) {
 self.onmessage = async (event) => {
   const { module, file } = event.data;
   try {
-    const wasm = await init({ module_or_path: module });
-    const buf = await readInto(wasm, file);
+    await init({ module_or_path: module });
+    const buf = await readInto(file);
     postMessage({ type: 'progress', phase: 'opening', done: 0, total: 1 });
     const wheel = WheelFile.fromBuffer(buf, file.name);
     const inspect = wheel.inspect(throttled('verifying RECORD'));
