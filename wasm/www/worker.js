@@ -37,7 +37,13 @@ async function readInto(file) {
   const buf = WheelBuffer.alloc(file.size);
   const report = throttled('reading');
   for (let off = 0; off < file.size; off += CHUNK) {
-    buf.set(off, new Uint8Array(await file.slice(off, off + CHUNK).arrayBuffer()));
+    let chunk;
+    try {
+      chunk = new Uint8Array(await file.slice(off, off + CHUNK).arrayBuffer());
+    } catch (err) {
+      throw Object.assign(new Error(`cannot read ${file.name}: ${err.message}`), { hint: 'is it a file (not a folder), still on disk?' });
+    }
+    buf.set(off, chunk);
     report(Math.min(off + CHUNK, file.size), file.size);
   }
   return buf;
