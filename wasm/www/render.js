@@ -61,7 +61,9 @@ function verdict(ins, audit) {
   } else if (plainLinux) {
     note = `tagged plain linux, which PyPI does not accept; it qualifies for ${r.overall_tag} (repair retags it)`;
   }
-  return h('div', { class: `verdict ${cls}`, 'data-verdict': cls },
+  // Meeting a plain linux tag is no achievement: shown in amber, not green.
+  const shade = audit.pass && r.overall_tag.startsWith('linux_') ? ' caution' : '';
+  return h('div', { class: `verdict ${cls}${shade}`, 'data-verdict': cls },
     h('div', { class: 'big' }, audit.pass ? `✓ meets ${audit.wanted}` : `✗ fails ${audit.wanted}`,
       audit.wanted === own ? h('span', { class: 'own' }, ' (its own tag)') : null),
     h('div', { class: 'best' }, 'best policy: ', h('code', { class: 'best-tag' }, r.overall_tag),
