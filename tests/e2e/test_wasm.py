@@ -6,6 +6,7 @@ scripts/check makes both. Screenshots of the page go to TRUEWHEEL_TEST_OUTPUT (d
 target/test-output).
 """
 
+import gzip
 import json
 import os
 import re
@@ -425,3 +426,14 @@ def test_committed_action_dist_loads(tmp_path):
     version = re.search(r'^version = "(.*)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
     assert proc.stdout.strip() == version
     assert (dist / "truewheel_wasm_bg.wasm").stat().st_size < 1_000_000
+
+
+def test_module_size_budget():
+    """The inspector downloads this module: under 1 MB, and 400 KB gzipped."""
+    data = (WASM_OUT / "pkg-web" / "truewheel_wasm_bg.wasm").read_bytes()
+    assert len(data) < 1_000_000, len(data)
+    assert len(gzip.compress(data, 9)) < 400_000
+    # The page serves only what wasm/build put next to it.
+    served = sorted(p.relative_to(WASM_OUT / "www").as_posix() for p in (WASM_OUT / "www").rglob("*") if p.is_file())
+    assert served == ["app.js", "index.html", "pkg/truewheel_wasm.js", "pkg/truewheel_wasm_bg.wasm",
+                      "render.js", "style.css", "worker.js"]
