@@ -37,9 +37,10 @@ def _wasm_built():
         pytest.fail(f"{PKG_NODE} is missing; build it with wasm/build (scripts/check does)")
 
 
-def node_run(command, *args):
+def node_run(command, *args, options=None):
+    env = {**os.environ, "TRUEWHEEL_AUDIT_OPTIONS": json.dumps(options) if options else ""}
     proc = subprocess.run([NODE, str(RUNNER), str(PKG_NODE), command, *map(str, args)],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
@@ -90,6 +91,19 @@ def test_inspect_parity(wheel, wasm_inspects):
     got = wasm_inspects[wheel.name]
     assert got["ok"], got
     assert got["json"] + "\n" == cli.stdout
+
+
+def test_audit_options_parity():
+    """`exclude` is `--exclude`; `plat` only decides pass/fail, so the report is the same."""
+    wheel = LOCAL / "tw_needslib-0.1.0-cp311-cp311-linux_x86_64.whl"
+    cli = run("audit", "--json", "--wheel-only", "--exclude", "libtwdemo*", wheel, check=0)
+    [got] = node_run("audit", wheel, options={"exclude": ["libtwdemo*"], "plat": "manylinux_2_5_x86_64"})
+    assert got["ok"], got
+    assert got["json"] + "\n" == cli.stdout
+    assert json.loads(cli.stdout)["overall_tag"] != "linux_x86_64"
+    [bad] = node_run("audit", wheel, options={"plat": "manylinux_2_17"})
+    cli = run("audit", "--plat", "manylinux_2_17", wheel, check=2)
+    assert cli.stderr.startswith(f"error: {bad['error']['message']}\n")
 
 
 def test_retag_parity(tmp_path):

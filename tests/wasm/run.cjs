@@ -1,7 +1,8 @@
 // Runs the Node build of truewheel-wasm over wheels, one JSON line per wheel, for
 // tests/e2e/test_wasm.py to compare with the CLI.
 //
-//   node tests/wasm/run.cjs PKG_DIR audit|inspect WHEEL...
+//   node tests/wasm/run.cjs PKG_DIR audit|inspect WHEEL...   (audit options as JSON in
+//                                                            $TRUEWHEEL_AUDIT_OPTIONS)
 //   node tests/wasm/run.cjs PKG_DIR retag WHEEL OUTDIR EDITS_JSON TIMESTAMP
 //
 // Each line: {"file", "ok": true, "json": TEXT} or {"file", "ok": false, "error":
@@ -28,7 +29,9 @@ if (command === 'retag') {
   for (const file of rest) {
     try {
       const bytes = fs.readFileSync(file);
-      const json = command === 'audit' ? wasm.audit(bytes, path.basename(file)) : wasm.inspect(bytes, path.basename(file));
+      const json = command === 'audit'
+        ? wasm.audit(bytes, path.basename(file), process.env.TRUEWHEEL_AUDIT_OPTIONS)
+        : wasm.inspect(bytes, path.basename(file));
       console.log(JSON.stringify({ file, ok: true, json }));
     } catch (e) {
       console.log(JSON.stringify({ file, ok: false, error: errorOf(e) }));
