@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use truewheel_core::audit::{self, AuditReport};
 use truewheel_core::elf::ElfInfo;
-use truewheel_core::policy::{AnalyzeOptions, ShowJson};
+use truewheel_core::policy::ShowJson;
 use truewheel_core::wheel::PlatformTag;
 
 use super::Context;
@@ -104,11 +104,8 @@ pub fn audit_wheel(
 ) -> Result<Result<AuditReport, String>, Failure> {
     let name = wheel.file_name();
     let elfs = scan_elfs(wheel)?;
-    let (options, pure) = AnalyzeOptions::show(&wheel.filename.tags.platform)
-        .map_err(|e| Failure::new(format!("{name}: {e}")))?;
-    let pure = pure || elfs.is_empty();
     let mut host = host.clone();
-    match audit::audit(wheel, &elfs, &mut host, &options, pure, exclude) {
+    match audit::audit_scanned(wheel, &elfs, &mut host, exclude) {
         Ok(report) => Ok(Ok(report)),
         Err(audit::AuditError::Analyze(reason)) => Ok(Err(reason)),
         Err(e) => Err(Failure::new(format!("{name}: {e}"))),

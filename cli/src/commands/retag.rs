@@ -2,16 +2,13 @@
 //! [--remove] [-w DIR]`: what `wheel tags` does, through the one wheel writer.
 //!
 //! A tag value replaces the set (`cp311.cp312`), or with a leading `+` adds to it and
-//! with `-` removes from it, as `wheel tags` reads them. Sets come out sorted.
+//! with `-` removes from it, as `wheel tags` reads them. Sets come out sorted. The edits
+//! are the core's ([`truewheel_core::wheel::retag`]), shared with the WASM build.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::str::FromStr;
 
-use truewheel_core::wheel::rewrite::Changes;
-use truewheel_core::wheel::tags::{sort_by_text, TagError};
-use truewheel_core::wheel::{AbiTag, PlatformTag, PythonTag, TagSet, WheelFilename};
+use truewheel_core::wheel::retag::{retag, TagEdits};
 
 use super::Context;
 use crate::failure::Failure;
@@ -43,36 +40,6 @@ pub struct Args {
     wheel_dir: Option<PathBuf>,
 }
 
-fn apply<T: FromStr<Err = TagError> + fmt::Display + Clone>(
-    original: &[T],
-    edits: &[String],
-) -> Result<Vec<T>, Failure> {
-    let parse = |s: &str| -> Result<Vec<T>, Failure> {
-        s.split('.')
-            .map(|t| t.parse::<T>().map_err(|e| Failure::new(e.to_string())))
-            .collect()
-    };
-    let mut set: Vec<T> = original.to_vec();
-    for edit in edits {
-        let text = |t: &T| t.to_string();
-        if let Some(add) = edit.strip_prefix('+') {
-            set.extend(parse(add)?);
-        } else if let Some(remove) = edit.strip_prefix('-') {
-            let drop: Vec<String> = parse(remove)?.iter().map(text).collect();
-            set.retain(|t| !drop.contains(&text(t)));
-        } else {
-            set = parse(edit)?;
-        }
-    }
-    if set.is_empty() {
-        return Err(Failure::new(
-            "the edit leaves no tag in a set; a wheel needs at least one of each",
-        ));
-    }
-    sort_by_text(&mut set);
-    Ok(set)
-}
-
 pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     for path in &args.wheels {
         let out = retag_one(args, path)?;
@@ -85,28 +52,14 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
 
 fn retag_one(args: &Args, path: &Path) -> Result<PathBuf, Failure> {
     let wheel = open_wheel(path)?;
-    let old = &wheel.filename;
-    let tags = TagSet {
-        python: apply::<PythonTag>(&old.tags.python, &args.python_tag)?,
-        abi: apply::<AbiTag>(&old.tags.abi, &args.abi_tag)?,
-        platform: apply::<PlatformTag>(&old.tags.platform, &args.platform_tag)?,
+    let edits = TagEdits {
+        python: args.python_tag.clone(),
+        abi: args.abi_tag.clone(),
+        platform: args.platform_tag.clone(),
+        build: args.build.clone(),
     };
-    let mut new_name: WheelFilename = old.with_tags(tags.clone());
-    let mut info = wheel.info.clone();
-    if let Some(b) = &args.build {
-        if b.is_empty() {
-            new_name.build = None;
-            info.set_build(None);
-        } else {
-            new_name.build = Some(b.parse().map_err(|()| {
-                Failure::new(format!(
-                    "build tag `{b}` is invalid: it must start with a digit"
-                ))
-            })?);
-            info.set_build(Some(b.clone()));
-        }
-    }
-    info.set_tags(tags.expand());
+    let retagged =
+        retag(&wheel.filename, &wheel.info, &edits).map_err(|e| Failure::new(e.to_string()))?;
     let dir = match &args.wheel_dir {
         Some(d) => d.clone(),
         None => path
@@ -114,14 +67,14 @@ fn retag_one(args: &Args, path: &Path) -> Result<PathBuf, Failure> {
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     };
     ensure_dir(&dir)?;
-    let name = new_name.to_string();
+    let name = retagged.filename.to_string();
     let target = dir.join(&name);
     let same_file = target
         .canonicalize()
         .ok()
         .zip(path.canonicalize().ok())
         .is_some_and(|(a, b)| a == b);
-    if same_file && info.to_text() == wheel.info.to_text() {
+    if same_file && !retagged.changes_wheel_file(&wheel.info) {
         // Nothing changes; `wheel tags` leaves the file alone too.
         return Ok(target);
     }
@@ -133,12 +86,7 @@ fn retag_one(args: &Args, path: &Path) -> Result<PathBuf, Failure> {
         .hint("write the result elsewhere with -w DIR"));
     }
     require_valid_record(&wheel)?;
-    let mut changes = Changes::default();
-    changes.put(
-        format!("{}/WHEEL", wheel.dist_info),
-        info.to_text().into_bytes(),
-        0o644,
-    );
+    let changes = retagged.changes(&wheel.dist_info);
     let options = write_options()?;
     let written = write_atomic(&dir, &name, |w| {
         wheel.rewrite(&changes, w, options).map(|_| ())

@@ -1,7 +1,9 @@
 //! Auditing a wheel: read every ELF member (streaming, stopping as soon as the dynamic
 //! tables are read), resolve what each needs, and evaluate the manylinux/musllinux
 //! policies as auditwheel does. Member scanning is per member so a caller can spread it
-//! over threads ([`scan_member`]); [`audit`] does the rest.
+//! over threads ([`scan_member`]); [`audit_scanned`] does the rest as `auditwheel show`
+//! does it, and [`audit_wheel_sequential`] is the whole sequence on one thread (the WASM
+//! build's, which has no threads), so every caller gives the same report.
 
 pub mod facts;
 pub mod report;
@@ -171,6 +173,52 @@ pub fn verify_and_scan<S: ReadAt>(
     Ok((issue, info))
 }
 
+/// Reads the ELF facts of every member, one after another, in archive order, calling
+/// `progress(done, total)` after each member (for a progress bar; `total` is the number
+/// of members). Non-ELF members are left out of the map.
+pub fn scan_members<S: ReadAt>(
+    wheel: &Wheel<S>,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<HashMap<String, ElfInfo>, AuditError> {
+    let members = wheel.archive.members();
+    let mut elfs = HashMap::new();
+    for (i, m) in members.iter().enumerate() {
+        if let Some(info) = scan_member(wheel, m)? {
+            elfs.insert(m.name.clone(), info);
+        }
+        progress(i + 1, members.len());
+    }
+    Ok(elfs)
+}
+
+/// What `auditwheel show` does once the members are scanned: the policy options from the
+/// wheel's platform tags ([`AnalyzeOptions::show`]), pure when the tags say so or no
+/// member is an ELF file, then [`audit`]. A wheel whose tags name no usable C library
+/// fails with [`AuditError::Tags`]; one the policies cannot be evaluated on with
+/// [`AuditError::Analyze`] (auditwheel's own refusals).
+pub fn audit_scanned<S: ReadAt, H: HostFiles>(
+    wheel: &Wheel<S>,
+    elfs: &HashMap<String, ElfInfo>,
+    host: &mut H,
+    exclude: &[String],
+) -> Result<AuditReport, AuditError> {
+    let (options, pure) = AnalyzeOptions::show(&wheel.filename.tags.platform)?;
+    let pure = pure || elfs.is_empty();
+    audit(wheel, elfs, host, &options, pure, exclude)
+}
+
+/// The whole audit of a wheel on one thread: [`scan_members`] then [`audit_scanned`].
+/// With [`NoHost`] this is `truewheel audit --wheel-only`, byte for byte.
+pub fn audit_wheel_sequential<S: ReadAt, H: HostFiles>(
+    wheel: &Wheel<S>,
+    host: &mut H,
+    exclude: &[String],
+    progress: impl FnMut(usize, usize),
+) -> Result<AuditReport, AuditError> {
+    let elfs = scan_members(wheel, progress)?;
+    audit_scanned(wheel, &elfs, host, exclude)
+}
+
 /// Audits a wheel from the facts of its ELF members (member path → facts, from
 /// [`scan_member`]), resolving outside libraries through `host`.
 pub fn audit<S: ReadAt, H: HostFiles>(
@@ -217,4 +265,68 @@ pub fn audit<S: ReadAt, H: HostFiles>(
     }
     let abi = analyze(&wheel_elfs, options).map_err(|e| AuditError::Analyze(e.to_string()))?;
     Ok(AuditReport::new(wheel, elfs, Some(abi)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wheel::{WheelWriter, WriteOptions};
+
+    /// A wheel holding the x86-64 fixture library, tagged `platform`.
+    fn wheel(platform: &str) -> Wheel<Vec<u8>> {
+        let so = include_bytes!("../../tests/elf-fixtures/x86_64-gnu.so");
+        let di = "demo-1.0.dist-info";
+        let mut w = WheelWriter::new(Vec::new(), WriteOptions::default());
+        w.add("demo/_core.so", so, 0o755).unwrap();
+        w.add("demo/__init__.py", b"", 0o644).unwrap();
+        w.add(
+            &format!("{di}/METADATA"),
+            b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
+            0o644,
+        )
+        .unwrap();
+        let tag = format!("cp311-cp311-{platform}");
+        let info =
+            format!("Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\nTag: {tag}\n");
+        w.add(&format!("{di}/WHEEL"), info.as_bytes(), 0o644)
+            .unwrap();
+        let bytes = w.finish(&format!("{di}/RECORD")).unwrap();
+        Wheel::open(&format!("demo-1.0-{tag}.whl"), bytes).unwrap()
+    }
+
+    #[test]
+    fn sequential_audit_matches_the_per_member_sequence() {
+        let w = wheel("linux_x86_64");
+        let mut calls = Vec::new();
+        let report = audit_wheel_sequential(&w, &mut NoHost, &[], |done, total| {
+            calls.push((done, total));
+        })
+        .unwrap();
+        let total = w.archive.members().len();
+        assert_eq!(calls, (1..=total).map(|i| (i, total)).collect::<Vec<_>>());
+
+        let elfs: HashMap<String, ElfInfo> = w
+            .archive
+            .members()
+            .iter()
+            .filter_map(|m| Some((m.name.clone(), scan_member(&w, m).unwrap()?)))
+            .collect();
+        assert_eq!(elfs.keys().collect::<Vec<_>>(), ["demo/_core.so"]);
+        let (options, pure) = AnalyzeOptions::show(&w.filename.tags.platform).unwrap();
+        let by_hand = audit(&w, &elfs, &mut NoHost, &options, pure, &[]).unwrap();
+        assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            serde_json::to_string(&by_hand).unwrap()
+        );
+        assert!(!report.pure);
+        assert!(report.overall_tag.is_some());
+    }
+
+    #[test]
+    fn tags_naming_no_usable_libc_are_refused() {
+        let w = wheel("android_24_x86_64");
+        let err = audit_wheel_sequential(&w, &mut NoHost, &[], |_, _| {}).unwrap_err();
+        assert!(matches!(err, AuditError::Tags(_)), "{err:?}");
+        assert_eq!(err.to_string(), "Android wheels are not supported");
+    }
 }

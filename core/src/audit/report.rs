@@ -34,6 +34,9 @@ pub enum AuditError {
     /// The policies cannot be evaluated (as auditwheel fails).
     #[error("{0}")]
     Analyze(String),
+    /// The platform tags name no C library the policies can be evaluated for.
+    #[error("{0}")]
+    Tags(#[from] crate::policy::options::TagLibcError),
 }
 
 /// One reason a stricter policy is not met.

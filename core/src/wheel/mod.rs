@@ -8,6 +8,7 @@ pub mod headers;
 pub mod metadata;
 pub mod platform;
 pub mod record;
+pub mod retag;
 pub mod rewrite;
 pub mod tags;
 pub mod verify;

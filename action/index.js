@@ -1,0 +1,290 @@
+// The truewheel GitHub Action: audits every wheel a job built against the manylinux /
+// musllinux policies with truewheel's core compiled to WebAssembly (dist/, made by
+// `wasm/build --action`). No Python, no network, no npm packages: Node's own modules only,
+// so it runs on the runner's node24 and on Node 20.
+//
+// Inputs come as GitHub passes them (INPUT_<NAME>, upper case, spaces as `_`, hyphens
+// kept): INPUT_WHEELS, INPUT_POLICY, INPUT_FAIL-ON, INPUT_JSON-REPORT. It writes a table
+// to $GITHUB_STEP_SUMMARY, `verdict` and `report` to $GITHUB_OUTPUT, `::error` annotations
+// for violations, and exits 1 on a violation (2 on an unreadable wheel) as `fail-on` asks.
+// The verdicts are `truewheel audit --wheel-only`'s: libraries outside the wheel are not
+// looked up (the runner's own libraries say nothing of a user's machine).
+'use strict';
+const crypto = require('crypto');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const FAIL_ON = ['violation', 'error', 'never'];
+
+function input(name, dflt) {
+  const v = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
+  return v === undefined || v.trim() === '' ? dflt : v.trim();
+}
+
+// Workflow command escaping, as GitHub's toolkit does it.
+const escapeData = (s) => String(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeProp = (s) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+function annotate(level, message, props = {}) {
+  const p = Object.entries(props).map(([k, v]) => `${k}=${escapeProp(v)}`).join(',');
+  process.stdout.write(`::${level}${p ? ` ${p}` : ''}::${escapeData(message)}${os.EOL}`);
+}
+
+function setOutput(name, value) {
+  const file = process.env.GITHUB_OUTPUT;
+  if (!file) return;
+  const delim = `ghadelimiter_${crypto.randomUUID()}`;
+  fs.appendFileSync(file, `${name}<<${delim}${os.EOL}${value}${os.EOL}${delim}${os.EOL}`);
+}
+
+// ---- glob: `*`, `?`, `[...]`, `{a,b}` within a path segment, `**` across folders;
+// several patterns one per line, `!pattern` excludes. A `*` does not match a leading dot.
+function segmentRegex(seg) {
+  let re = '';
+  for (let i = 0; i < seg.length; i += 1) {
+    const c = seg[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = seg.indexOf(']', i + 2);
+      if (end < 0) { re += '\\['; continue; }
+      let body = seg.slice(i + 1, end);
+      if (body[0] === '!') body = `^${body.slice(1)}`;
+      re += `[${body.replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else if (c === '{') {
+      const end = seg.indexOf('}', i);
+      if (end < 0) { re += '\\{'; continue; }
+      re += `(?:${seg.slice(i + 1, end).split(',').map((a) => a.replace(/[.+^$()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')).join('|')})`;
+      i = end;
+    } else re += c.replace(/[.+^$()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+const hasMagic = (seg) => /[*?[{]/.test(seg);
+
+function glob(pattern, cwd) {
+  const abs = path.isAbsolute(pattern);
+  const segs = pattern.split(/[\\/]+/).filter((s, i) => s !== '' && !(s === '.' && i > 0) && !(s === '.' && i === 0));
+  const found = new Set();
+  const isDir = (p) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } };
+  const isFile = (p) => { try { return fs.statSync(p).isFile(); } catch { return false; } };
+  const list = (dir) => { try { return fs.readdirSync(dir, { withFileTypes: true }); } catch { return []; } };
+  const walk = (dir, i) => {
+    if (i === segs.length) {
+      if (isFile(dir)) found.add(dir);
+      return;
+    }
+    const seg = segs[i];
+    if (seg === '**') {
+      walk(dir, i + 1);
+      for (const e of list(dir)) {
+        if (e.isDirectory() && !e.name.startsWith('.')) walk(path.join(dir, e.name), i);
+      }
+    } else if (!hasMagic(seg)) {
+      walk(path.join(dir, seg), i + 1);
+    } else {
+      const re = segmentRegex(seg);
+      for (const e of list(dir)) {
+        if (e.name.startsWith('.') && !seg.startsWith('.')) continue;
+        if (re.test(e.name)) walk(path.join(dir, e.name), i + 1);
+      }
+    }
+  };
+  if (segs.length === 0) return [];
+  walk(abs ? path.parse(pattern).root : cwd, 0);
+  return [...found];
+}
+
+function matchWheels(patterns, cwd) {
+  const include = new Set();
+  const lines = patterns.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  for (const l of lines.filter((x) => !x.startsWith('!'))) for (const f of glob(l, cwd)) include.add(f);
+  for (const l of lines.filter((x) => x.startsWith('!'))) for (const f of glob(l.slice(1), cwd)) include.delete(f);
+  return [...include].sort();
+}
+
+// ---- reports
+const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const tagsOf = (name) => {
+  const stem = name.replace(/\.whl$/, '').split('-');
+  return stem.length >= 5 ? stem.slice(-3).join('-') : '';
+};
+
+// Reads a wheel straight into the module's memory, 8 MiB at a time: the wheel is held
+// once, however large.
+function readWheel(wasm, file) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    let buf;
+    try {
+      buf = wasm.WheelBuffer.alloc(size);
+    } catch (err) {
+      err.message = `${path.basename(file)}: ${err.message}`;
+      throw err;
+    }
+    const chunk = Buffer.allocUnsafe(Math.min(size, 8 << 20) || 1);
+    for (let off = 0; off < size;) {
+      const n = fs.readSync(fd, chunk, 0, Math.min(chunk.length, size - off), off);
+      if (n === 0) throw new Error(`cannot read ${file}: it ended after ${off} of ${size} bytes`);
+      buf.set(off, chunk.subarray(0, n));
+      off += n;
+    }
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// The module, instantiated afresh after a trap (its memory is then in an unknown state).
+const DIST = path.join(__dirname, 'dist', 'truewheel_wasm.js');
+function loadWasm(fresh) {
+  if (fresh) delete require.cache[require.resolve(DIST)];
+  return require(DIST);
+}
+
+function auditOne(wasm, file, policy) {
+  const name = path.basename(file);
+  let wheel;
+  try {
+    wheel = wasm.WheelFile.fromBuffer(readWheel(wasm, file), name);
+    const a = wheel.audit(policy ? { plat: policy } : undefined);
+    const result = { file, name, pass: a.pass, wanted: a.wanted, report: JSON.parse(a.json) };
+    a.free();
+    return result;
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) {
+      wheel = null;
+      return { file, name, trapped: true, error: { message: `${name}: truewheel stopped on an internal error (${err.message})`, hint: 'please report it with the wheel' } };
+    }
+    const message = err.code === 'ENOENT' || err.code === 'EACCES' ? `cannot read ${file}: ${err.message}` : err.message;
+    return { file, name, error: { message, hint: err.hint || null } };
+  } finally {
+    if (wheel) wheel.free();
+  }
+}
+
+function reasonLine(f) {
+  return `${f.text} → not ${f.rules_out} or stricter`;
+}
+
+function textReport(r) {
+  if (r.error) return `${r.name}: error: ${r.error.message}${r.error.hint ? `\n  hint: ${r.error.hint}` : ''}\n`;
+  const rep = r.report;
+  if (rep.pure) return `${rep.wheel}: pure (no ELF files; meets every policy)\n`;
+  let o = `${rep.wheel}: ${rep.overall_tag}\n`;
+  if (!r.pass) o += `  fails ${r.wanted}\n`;
+  for (const f of rep.findings) o += `  ${reasonLine(f)}\n`;
+  return o;
+}
+
+function summary(results, policy, verdict) {
+  const icon = { pass: '✅', fail: '❌', error: '⚠️' }[verdict];
+  let md = `### ${icon} truewheel audit: ${results.length} wheel${results.length === 1 ? '' : 's'}, ${verdict}\n\n`;
+  md += `Policy: ${policy ? `\`${policy}\`` : "each wheel's own platform tags"}. Libraries are looked up in the wheel only.\n\n`;
+  md += '| wheel | tags | best policy | verdict | top reason |\n|---|---|---|---|---|\n';
+  for (const r of results) {
+    if (r.error) {
+      md += `| \`${cell(r.name)}\` | ${cell(tagsOf(r.name))} | — | ⚠️ error | ${cell(r.error.message)} |\n`;
+      continue;
+    }
+    const rep = r.report;
+    const best = rep.pure ? 'pure' : `\`${rep.overall_tag}\``;
+    const v = r.pass ? `✅ meets \`${cell(r.wanted)}\`` : `❌ fails \`${cell(r.wanted)}\``;
+    const top = rep.findings.length ? cell(reasonLine(rep.findings[0])) : '—';
+    md += `| \`${cell(r.name)}\` | ${cell(tagsOf(r.name))} | ${best} | ${v} | ${top} |\n`;
+  }
+  const failing = results.filter((r) => !r.error && !r.pass && r.report.findings.length > 1);
+  for (const r of failing) {
+    md += `\n<details><summary>every reason for <code>${r.name.replace(/</g, '&lt;')}</code></summary>\n\n`;
+    for (const f of r.report.findings) md += `- ${cell(reasonLine(f))}\n`;
+    md += '\n</details>\n';
+  }
+  return md;
+}
+
+function main() {
+  const patterns = input('wheels', 'dist/*.whl');
+  const policy = input('policy', '');
+  const failOn = input('fail-on', 'violation');
+  // GitHub starts actions in $GITHUB_WORKSPACE; patterns are relative to it.
+  const cwd = process.cwd();
+  const reportPath = path.resolve(cwd, input('json-report', path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'truewheel-audit.json')));
+
+  if (!FAIL_ON.includes(failOn)) {
+    annotate('error', `fail-on is \`${failOn}\`; it takes violation, error or never`, { title: 'truewheel audit' });
+    return 2;
+  }
+  let wasm;
+  try {
+    wasm = loadWasm(false);
+  } catch (err) {
+    annotate('error', `cannot load truewheel's WebAssembly build from ${path.join(__dirname, 'dist')}: ${err.message}`, { title: 'truewheel audit' });
+    return 2;
+  }
+  const files = matchWheels(patterns, cwd);
+  if (files.length === 0) {
+    const msg = `no wheel matches ${patterns.split(/\r?\n/).join(', ')} (in ${cwd})`;
+    annotate(failOn === 'never' ? 'warning' : 'error', `${msg}: build the wheels first, or set the \`wheels\` input`, { title: 'truewheel audit' });
+    setOutput('verdict', 'error');
+    return failOn === 'never' ? 0 : 2;
+  }
+  console.log(`truewheel ${wasm.version()} (WebAssembly): auditing ${files.length} wheel${files.length === 1 ? '' : 's'}${policy ? ` against ${policy}` : ''}`);
+
+  const results = [];
+  for (const f of files) {
+    const r = auditOne(wasm, f, policy);
+    if (r.trapped) wasm = loadWasm(true);
+    results.push(r);
+  }
+  const errors = results.filter((r) => r.error);
+  const violations = results.filter((r) => !r.error && !r.pass);
+  const verdict = errors.length ? 'error' : violations.length ? 'fail' : 'pass';
+
+  for (const r of results) process.stdout.write(textReport(r));
+  const rel = (f) => path.relative(cwd, f) || f;
+  for (const r of violations) {
+    const top = r.report.findings[0];
+    annotate('error', `${r.name} fails ${r.wanted} (best policy: ${r.report.overall_tag})${top ? `: ${reasonLine(top)}` : ''}`, { file: rel(r.file), title: `truewheel: not ${r.wanted}` });
+  }
+  for (const r of errors) {
+    annotate('error', `${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ''}`, { file: rel(r.file), title: 'truewheel: unreadable wheel' });
+  }
+
+  const json = {
+    schema: 1,
+    tool: `truewheel ${wasm.version()} (wasm)`,
+    verdict,
+    policy: policy || null,
+    wheels: results.map((r) => (r.error
+      ? { file: rel(r.file), error: r.error }
+      : { file: rel(r.file), pass: r.pass, wanted: r.wanted, report: r.report })),
+  };
+  try {
+    fs.mkdirSync(path.dirname(reportPath), { recursive: true });
+    fs.writeFileSync(reportPath, `${JSON.stringify(json, null, 2)}\n`);
+  } catch (err) {
+    annotate('error', `cannot write the JSON report to ${reportPath}: ${err.message}`, { title: 'truewheel audit' });
+    return 2;
+  }
+  if (process.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary(results, policy, verdict));
+  setOutput('verdict', verdict);
+  setOutput('report', reportPath);
+
+  if (failOn === 'never') return 0;
+  if (errors.length) return 2;
+  if (failOn === 'violation' && violations.length) return 1;
+  return 0;
+}
+
+if (require.main === module) {
+  try {
+    process.exitCode = main();
+  } catch (err) {
+    annotate('error', `truewheel audit failed: ${err.message}`, { title: 'truewheel audit' });
+    process.exitCode = 2;
+  }
+}
+
+module.exports = { glob, matchWheels, segmentRegex };

@@ -1,0 +1,453 @@
+"""The WASM build (truewheel-wasm) gives the CLI's answers: under Node, in the inspector
+page (Debian's Chromium driven by playwright-core), and in the GitHub Action.
+
+Needs wasm/build's output (TRUEWHEEL_WASM_OUT, default target/wasm-out) and Node;
+scripts/check makes both. Screenshots of the page go to TRUEWHEEL_TEST_OUTPUT (default
+target/test-output).
+"""
+
+import gzip
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, LOCAL, ROOT, local_wheels, manifest_wheels, run
+from zips import make_wheel, record_line
+
+WASM_OUT = Path(os.environ.get("TRUEWHEEL_WASM_OUT", ROOT / "target" / "wasm-out"))
+PKG_NODE = WASM_OUT / "pkg-node"
+TEST_OUTPUT = Path(os.environ.get("TRUEWHEEL_TEST_OUTPUT", ROOT / "target" / "test-output"))
+NODE = shutil.which("node")
+RUNNER = ROOT / "tests" / "wasm" / "run.cjs"
+SAMPLE_GOOD = ROOT / "wheels-corpus" / "samples" / "tw_cext-0.1.0-cp311-cp311-linux_x86_64.whl"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _wasm_built():
+    if NODE is None:
+        pytest.fail("node is not installed; scripts/check needs Node 20 or newer")
+    if not (PKG_NODE / "truewheel_wasm.js").exists():
+        pytest.fail(f"{PKG_NODE} is missing; build it with wasm/build (scripts/check does)")
+
+
+def node_run(command, *args, options=None):
+    env = {**os.environ, "TRUEWHEEL_AUDIT_OPTIONS": json.dumps(options) if options else ""}
+    proc = subprocess.run([NODE, str(RUNNER), str(PKG_NODE), command, *map(str, args)],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def all_wheels():
+    return [p.values[0] for p in manifest_wheels()] + local_wheels()
+
+
+# ---------------------------------------------------------------- parity under Node
+
+@pytest.fixture(scope="module")
+def wasm_audits():
+    wheels = all_wheels()
+    assert len(wheels) >= 40, f"expected the manifest and local corpus, found {len(wheels)} wheels"
+    return {Path(r["file"]).name: r for r in node_run("audit", *wheels)}
+
+
+@pytest.fixture(scope="module")
+def wasm_inspects():
+    return {Path(r["file"]).name: r for r in node_run("inspect", *all_wheels())}
+
+
+def _param(p):
+    return pytest.param(p, id=p.name)
+
+
+CORPUS_PARAMS = [_param(p.values[0]) for p in manifest_wheels()] + [_param(p) for p in local_wheels()]
+
+
+@pytest.mark.parametrize("wheel", CORPUS_PARAMS)
+def test_audit_parity(wheel, wasm_audits):
+    """`audit(bytes)` under Node is `truewheel audit --json --wheel-only`, byte for byte."""
+    cli = run("audit", "--json", "--wheel-only", wheel)
+    got = wasm_audits[wheel.name]
+    if cli.returncode == 2:
+        assert not got["ok"], f"the CLI refused {wheel.name} but the WASM build did not"
+        assert cli.stderr.startswith(f"error: {got['error']['message']}\n"), (cli.stderr, got)
+        return
+    assert cli.returncode in (0, 1), cli.stderr
+    assert got["ok"], got
+    assert got["json"] + "\n" == cli.stdout
+
+
+@pytest.mark.parametrize("wheel", CORPUS_PARAMS)
+def test_inspect_parity(wheel, wasm_inspects):
+    """`inspect(bytes)` under Node is `truewheel inspect --json`, byte for byte."""
+    cli = run("inspect", "--json", wheel)
+    got = wasm_inspects[wheel.name]
+    assert got["ok"], got
+    assert got["json"] + "\n" == cli.stdout
+
+
+def test_audit_options_parity():
+    """`exclude` is `--exclude`; `plat` only decides pass/fail, so the report is the same."""
+    wheel = LOCAL / "tw_needslib-0.1.0-cp311-cp311-linux_x86_64.whl"
+    cli = run("audit", "--json", "--wheel-only", "--exclude", "libtwdemo*", wheel, check=0)
+    [got] = node_run("audit", wheel, options={"exclude": ["libtwdemo*"], "plat": "manylinux_2_5_x86_64"})
+    assert got["ok"], got
+    assert got["json"] + "\n" == cli.stdout
+    assert json.loads(cli.stdout)["overall_tag"] != "linux_x86_64"
+    [bad] = node_run("audit", wheel, options={"plat": "manylinux_2_17"})
+    cli = run("audit", "--plat", "manylinux_2_17", wheel, check=2)
+    assert cli.stderr.startswith(f"error: {bad['error']['message']}\n")
+
+
+def test_retag_parity(tmp_path):
+    """`retag` in WASM writes the bytes `truewheel retag` writes (same SOURCE_DATE_EPOCH)."""
+    src = SAMPLE_GOOD
+    cli_dir, wasm_dir = tmp_path / "cli", tmp_path / "wasm"
+    cli_dir.mkdir()
+    wasm_dir.mkdir()
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    run("retag", "--platform-tag", "manylinux_2_17_x86_64", "--platform-tag", "+manylinux2014_x86_64",
+        "--build", "3", "-w", cli_dir, src, check=0, env=env)
+    edits = json.dumps({"platform": ["manylinux_2_17_x86_64", "+manylinux2014_x86_64"], "build": "3"})
+    [res] = node_run("retag", src, wasm_dir, edits, 1700000000)
+    assert res["ok"], res
+    [cli_out] = cli_dir.iterdir()
+    assert res["name"] == cli_out.name == "tw_cext-0.1.0-3-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+    assert (wasm_dir / res["name"]).read_bytes() == cli_out.read_bytes()
+
+
+def test_retag_refuses_like_the_cli(tmp_path):
+    [res] = node_run("retag", SAMPLE_GOOD, tmp_path, json.dumps({"platform": "-linux_x86_64"}), 0)
+    cli = run("retag", "--platform-tag=-linux_x86_64", "-w", tmp_path, SAMPLE_GOOD, check=2)
+    assert cli.stderr.startswith(f"error: {res['error']['message']}\n")
+
+
+# ---------------------------------------------------------------- bad input
+
+def huge_member_wheel(path: Path, stored: bool):
+    """A small wheel whose member `huge/data.bin` declares 2 GiB uncompressed (and, when
+    `stored`, 2 GiB stored too), in both the local header and the central directory."""
+    make_wheel(path, {"huge/data.bin": b"\0" * 1000}, name="huge")
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        off = z.getinfo("huge/data.bin").header_offset
+    struct.pack_into("<I", data, off + 22, 2 << 30)
+    if stored:
+        struct.pack_into("<H", data, off + 8, 0)
+        struct.pack_into("<I", data, off + 18, 2 << 30)
+    i = data.find(b"PK\x01\x02")
+    while i >= 0:
+        n = struct.unpack_from("<H", data, i + 28)[0]
+        if data[i + 46:i + 46 + n] == b"huge/data.bin":
+            struct.pack_into("<I", data, i + 24, 2 << 30)
+            if stored:
+                struct.pack_into("<H", data, i + 10, 0)
+                struct.pack_into("<I", data, i + 20, 2 << 30)
+        i = data.find(b"PK\x01\x02", i + 4)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def bad_wheels(tmp_path):
+    d = tmp_path / "bad"
+    d.mkdir()
+    not_zip = d / "notzip-1.0-py3-none-any.whl"
+    not_zip.write_bytes(b"<html>this is a download error page, not a wheel</html>\n" * 20)
+    return [not_zip,
+            huge_member_wheel(d / "huge-1.0-py3-none-any.whl", stored=False),
+            huge_member_wheel(d / "hugestored-1.0-py3-none-any.whl", stored=True)]
+
+
+def test_unreadable_wheels_give_the_cli_message(bad_wheels):
+    results = {Path(r["file"]).name: r for r in node_run("audit", *bad_wheels)}
+    for w in bad_wheels:
+        got = results[w.name]
+        assert not got["ok"] and not got["error"]["trap"], got
+        cli = run("audit", "--json", "--wheel-only", w, check=2)
+        assert cli.stderr == f"error: {got['error']['message']}\nhint: {got['error']['hint']}\n"
+        assert w.name in got["error"]["message"]
+
+
+# ---------------------------------------------------------------- the inspector page
+
+@pytest.fixture(scope="module")
+def server():
+    proc = subprocess.Popen([NODE, str(ROOT / "wasm" / "serve"), "--port", "0", "--dir", str(WASM_OUT / "www")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    m = re.match(r"serving (http://127\.0\.0\.1:\d+/)", line)
+    assert m, line + proc.stderr.read()
+    yield m.group(1)
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def bad_tagged(tmp_path_factory):
+    """tw_newglibc (needs GLIBC_2.28) claiming manylinux_2_17: fails its own tag."""
+    d = tmp_path_factory.mktemp("badtag")
+    src = LOCAL / "tw_newglibc-0.1.0-cp311-cp311-linux_x86_64.whl"
+    run("retag", "--platform-tag", "manylinux_2_17_x86_64", "-w", d, src, check=0)
+    return d / "tw_newglibc-0.1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
+
+
+def cli_audit(wheel):
+    proc = run("audit", "--json", "--wheel-only", wheel)
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout), proc.returncode == 0
+
+
+def browse(url, outdir, pick=(), drop=(), screenshot="inspector"):
+    cmd = [NODE, str(ROOT / "tests" / "wasm" / "browser.cjs"), url, str(outdir),
+           "--pick", *map(str, pick), "--drop", *map(str, drop), "--screenshot", screenshot]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT / "tests" / "wasm")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_inspector_shows_the_verdicts_and_reasons(server, bad_tagged, bad_wheels):
+    needslib = LOCAL / "tw_needslib-0.1.0-cp311-cp311-linux_x86_64.whl"
+    picked = [bad_tagged, SAMPLE_GOOD, needslib]
+    page = browse(server, TEST_OUTPUT, pick=picked, drop=bad_wheels)
+    assert page["version"].startswith("truewheel ")
+    assert page["pageErrors"] == [] and page["console"] == [], page
+    assert page["offsite"] == [], "the page must not fetch anything from elsewhere"
+    cards = {c["file"]: c for c in page["cards"]}
+    assert [c["file"] for c in page["cards"]] == [p.name for p in picked + bad_wheels]
+
+    for wheel in picked:
+        card = cards[wheel.name]
+        report, passes = cli_audit(wheel)
+        assert card["state"] == "done", card
+        wanted = ".".join(report["platform_tags"])
+        assert card["verdict"] == ("pass" if passes else "fail")
+        assert card["verdictText"] == f"{'✓ meets' if passes else '✗ fails'} {wanted} (its own tag)"
+        assert card["best"] == report["overall_tag"]
+        shown = [(g["rulesOut"], r) for g in card["groups"] for r in g["reasons"]]
+        assert shown == [(f["rules_out"], f["text"]) for f in report["findings"]]
+        assert [row[0].split("ELF")[0] for row in card["libraries"]] == [e["path"] for e in report["elfs"]]
+        assert card["record"] == "ok"
+        assert card["metadataName"] == wheel.name.split("-")[0]
+
+    bad = cards[bad_tagged.name]
+    assert bad["verdictText"] == "✗ fails manylinux_2_17_x86_64 (its own tag)"
+    assert bad["best"] == "manylinux_2_28_x86_64"
+    assert bad["groups"][0]["rulesOut"] == "manylinux_2_27_x86_64"
+    assert bad["groups"][0]["reasons"][0].startswith("needs GLIBC_2.28 in tw_newglibc/")
+    lib = bad["libraries"][0]
+    assert lib[2] == "libc.so.6" and "GLIBC_2.28" in lib[4]
+    good = cards[SAMPLE_GOOD.name]
+    assert good["verdict"] == "pass" and good["best"] == "manylinux_2_5_x86_64" and good["groups"] == []
+    needs = cards[needslib.name]
+    assert needs["best"] == "linux_x86_64"
+    assert any("libtwdemo.so.1" in r for g in needs["groups"] for r in g["reasons"])
+
+    for w in bad_wheels:
+        card = cards[w.name]
+        cli = run("inspect", w, check=2)
+        assert card["state"] == "error" and card["verdict"] == "error", card
+        assert cli.stderr.startswith(f"error: {card['error']}\n"), (cli.stderr, card)
+        assert card["hint"].startswith("hint: ")
+    assert (TEST_OUTPUT / "inspector.png").stat().st_size > 10_000
+
+
+def big_wheel(path: Path, megabytes: int):
+    """A valid wheel of about `megabytes` MB of incompressible members (stored)."""
+    name, version = "big", "1.0"
+    di = f"{name}-{version}.dist-info"
+    rows = []
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for i in range(megabytes // 16):
+            data = os.urandom(16 << 20)
+            z.writestr(f"big/blob{i:02}.bin", data)
+            rows.append(record_line(f"big/blob{i:02}.bin", data))
+        for leaf, text in [("METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
+                           ("WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")]:
+            z.writestr(f"{di}/{leaf}", text)
+            rows.append(record_line(f"{di}/{leaf}", text.encode()))
+        z.writestr(f"{di}/RECORD", "\n".join(rows + [f"{di}/RECORD,,"]) + "\n")
+    return path
+
+
+def test_inspector_large_wheel_stays_responsive(server, tmp_path):
+    """A wheel of hundreds of MB is read in the worker: the page shows progress and
+    keeps answering (each poll of the page answers within a second)."""
+    wheel = big_wheel(tmp_path / "big-1.0-py3-none-any.whl", 320)
+    page = browse(server, tmp_path / "shots", pick=[wheel], screenshot="big")
+    [card] = page["cards"]
+    assert card["state"] == "done" and card["record"] == "ok", card
+    assert card["verdict"] == "pass"
+    watch = page["watch"]
+    assert watch["maxLatencyMs"] < 1000, watch
+    phases = " ".join(watch["phases"])
+    assert "reading…" in phases and "verifying RECORD…" in phases, watch
+    assert page["pageErrors"] == [] and page["console"] == [], page
+
+
+# ---------------------------------------------------------------- the GitHub Action
+
+@pytest.fixture(scope="module")
+def action_dir(tmp_path_factory):
+    """The Action as GitHub checks it out, with this build's dist/ (the committed one is
+    tested separately: test_committed_action_dist_loads)."""
+    d = tmp_path_factory.mktemp("action")
+    shutil.copy(ROOT / "action" / "action.yml", d)
+    shutil.copy(ROOT / "action" / "index.js", d)
+    (d / "dist").mkdir()
+    for f in ("truewheel_wasm.js", "truewheel_wasm_bg.wasm"):
+        shutil.copy(PKG_NODE / f, d / "dist" / f)
+    return d
+
+
+def run_action(action, workspace, tmp_path, **inputs):
+    """Runs the entry script as the runner does: INPUT_<NAME> upper-cased, spaces as `_`,
+    hyphens kept; GITHUB_STEP_SUMMARY and GITHUB_OUTPUT files; cwd = the workspace."""
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    summary.write_text("")
+    output.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUT_")}
+    env.update({"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output),
+                "GITHUB_WORKSPACE": str(workspace), "RUNNER_TEMP": str(tmp_path)})
+    # The defaults action.yml declares, which the runner passes when an input is not set.
+    defaults = {"wheels": "dist/*.whl", "policy": "", "fail-on": "violation", "json-report": ""}
+    for name, value in {**defaults, **inputs}.items():
+        env[f"INPUT_{name.replace(' ', '_').upper()}"] = value
+    proc = subprocess.run([NODE, str(action / "index.js")], cwd=workspace, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert "TypeError" not in proc.stderr and "at Object" not in proc.stderr, proc.stderr
+    text = output.read_text()
+    outputs = {m.group(1): m.group(3) for m in re.finditer(r"^([\w-]+)<<(\S+)\n(.*?)\n\2$", text, re.M | re.S)}
+    return proc, summary.read_text(), outputs
+
+
+def table_rows(summary):
+    return [[c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            for line in summary.splitlines() if line.startswith("| `")]
+
+
+@pytest.fixture
+def workspace(tmp_path, bad_tagged):
+    ws = tmp_path / "ws"
+    (ws / "dist").mkdir(parents=True)
+    shutil.copy(SAMPLE_GOOD, ws / "dist")
+    shutil.copy(bad_tagged, ws / "dist")
+    return ws
+
+
+@pytest.mark.parametrize("fail_on,code", [("violation", 1), ("never", 0), ("error", 0)])
+def test_action_summary_outputs_and_exit(action_dir, workspace, tmp_path, bad_tagged, fail_on, code):
+    report = tmp_path / "reports" / "audit.json"
+    proc, summary, outputs = run_action(action_dir, workspace, tmp_path, **{"fail-on": fail_on, "json-report": str(report)})
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert outputs == {"verdict": "fail", "report": str(report)}
+    assert "| wheel | tags | best policy | verdict | top reason |" in summary
+    rows = {r[0].strip("`"): r for r in table_rows(summary)}
+    assert rows[SAMPLE_GOOD.name] == [f"`{SAMPLE_GOOD.name}`", "cp311-cp311-linux_x86_64", "`manylinux_2_5_x86_64`",
+                                      "✅ meets `linux_x86_64`", "—"]
+    bad = rows[bad_tagged.name]
+    assert bad[1:4] == ["cp311-cp311-manylinux_2_17_x86_64", "`manylinux_2_28_x86_64`", "❌ fails `manylinux_2_17_x86_64`"]
+    assert bad[4].startswith("needs GLIBC_2.28 in tw_newglibc/") and bad[4].endswith("→ not manylinux_2_27_x86_64 or stricter")
+    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"::error file=dist/{bad_tagged.name},title=truewheel%3A not manylinux_2_17_x86_64::")
+    data = json.loads(report.read_text())
+    assert data["verdict"] == "fail"
+    by_file = {w["file"]: w for w in data["wheels"]}
+    cli, _ = cli_audit(bad_tagged)
+    assert by_file[f"dist/{bad_tagged.name}"]["report"] == cli
+    assert by_file[f"dist/{SAMPLE_GOOD.name}"]["pass"] is True
+
+
+def test_action_policy_input(action_dir, workspace, tmp_path):
+    proc, summary, outputs = run_action(action_dir, workspace, tmp_path, policy="manylinux_2_28_x86_64")
+    assert proc.returncode == 0, proc.stdout
+    assert outputs["verdict"] == "pass"
+    assert all(r[3] == "✅ meets `manylinux_2_28_x86_64`" for r in table_rows(summary))
+    assert Path(outputs["report"]).parent == tmp_path  # default: in $RUNNER_TEMP
+
+
+def test_action_unreadable_wheels(action_dir, tmp_path, bad_wheels):
+    ws = tmp_path / "ws"
+    shutil.copytree(bad_wheels[0].parent, ws / "dist")
+    proc, summary, outputs = run_action(action_dir, ws, tmp_path)
+    assert proc.returncode == 2, proc.stdout
+    assert outputs["verdict"] == "error"
+    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert len(errors) == len(bad_wheels)
+    for w in bad_wheels:
+        cli = run("audit", w, check=2)
+        message = cli.stderr.splitlines()[0].removeprefix("error: ")
+        row = next(r for r in table_rows(summary) if r[0] == f"`{w.name}`")
+        assert row[3] == "⚠️ error" and row[4] == message.replace("|", "\\|")
+        assert any(message.replace(":", "%3A") in e or message in e for e in errors)
+    proc, _, outputs = run_action(action_dir, ws, tmp_path, **{"fail-on": "never"})
+    assert proc.returncode == 0 and outputs["verdict"] == "error"
+
+
+def test_action_no_wheel_matched(action_dir, tmp_path):
+    ws = tmp_path / "empty"
+    ws.mkdir()
+    proc, _, outputs = run_action(action_dir, ws, tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout.startswith("::error title=truewheel audit::no wheel matches dist/*.whl")
+    assert outputs == {"verdict": "error"}
+    proc, _, _ = run_action(action_dir, ws, tmp_path, **{"fail-on": "never"})
+    assert proc.returncode == 0 and proc.stdout.startswith("::warning ")
+    proc, _, _ = run_action(action_dir, ws, tmp_path, **{"fail-on": "sometimes"})
+    assert proc.returncode == 2 and "fail-on is `sometimes`" in proc.stdout
+
+
+def test_action_globs(action_dir, tmp_path):
+    ws = tmp_path / "g"
+    for rel in ["dist/a-1.0-py3-none-any.whl", "dist/b-1.0-py3-none-any.whl", "dist/sub/c-1.0-py3-none-any.whl",
+                "dist/.hidden-1.0-py3-none-any.whl", "wheelhouse/d-1.0-py3-none-any.whl", "dist/notes.txt"]:
+        (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ws / rel).write_text("")
+    script = ("const {matchWheels} = require(process.argv[1]);"
+              "console.log(JSON.stringify(matchWheels(process.argv[2], process.cwd())"
+              ".map(f => require('path').relative(process.cwd(), f))))")
+
+    def match(patterns):
+        proc = subprocess.run([NODE, "-e", script, str(action_dir / "index.js"), patterns], cwd=ws,
+                              capture_output=True, text=True, check=True)
+        return json.loads(proc.stdout)
+
+    assert match("dist/*.whl") == ["dist/a-1.0-py3-none-any.whl", "dist/b-1.0-py3-none-any.whl"]
+    assert match("**/*.whl") == ["dist/a-1.0-py3-none-any.whl", "dist/b-1.0-py3-none-any.whl",
+                                 "dist/sub/c-1.0-py3-none-any.whl", "wheelhouse/d-1.0-py3-none-any.whl"]
+    assert match("dist/{a,b}-*.whl\n!dist/b*") == ["dist/a-1.0-py3-none-any.whl"]
+    assert match("./dist/[ab]-?.0-*.whl") == ["dist/a-1.0-py3-none-any.whl", "dist/b-1.0-py3-none-any.whl"]
+    assert match("dist/.*.whl") == ["dist/.hidden-1.0-py3-none-any.whl"]
+    assert match(str(ws / "wheelhouse" / "*.whl")) == ["wheelhouse/d-1.0-py3-none-any.whl"]
+    assert match("nothing/*.whl") == []
+
+
+def test_committed_action_dist_loads(tmp_path):
+    """What GitHub runs is the committed action/dist: it loads under this Node and is a
+    build of this version."""
+    dist = ROOT / "action" / "dist"
+    proc = subprocess.run([NODE, "-e", "console.log(require(process.argv[1]).version())", str(dist / "truewheel_wasm.js")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    version = re.search(r'^version = "(.*)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
+    assert proc.stdout.strip() == version
+    assert (dist / "truewheel_wasm_bg.wasm").stat().st_size < 1_000_000
+
+
+def test_module_size_budget():
+    """The inspector downloads this module: under 1 MB, and 400 KB gzipped."""
+    data = (WASM_OUT / "pkg-web" / "truewheel_wasm_bg.wasm").read_bytes()
+    assert len(data) < 1_000_000, len(data)
+    assert len(gzip.compress(data, 9)) < 400_000
+    # The page serves only what wasm/build put next to it.
+    served = sorted(p.relative_to(WASM_OUT / "www").as_posix() for p in (WASM_OUT / "www").rglob("*") if p.is_file())
+    assert served == ["app.js", "index.html", "pkg/truewheel_wasm.js", "pkg/truewheel_wasm_bg.wasm",
+                      "render.js", "style.css", "worker.js"]

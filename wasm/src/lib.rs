@@ -1,0 +1,194 @@
+//! truewheel-wasm: the core for JavaScript (wasm-bindgen), for the in-browser inspector
+//! (`www/`, `--target web`) and the GitHub Action (`action/`, `--target nodejs`).
+//!
+//! ```js
+//! version()                              // "0.1.0"
+//! inspect(bytes, "x-1.0-….whl")          // JSON text: `truewheel inspect --json`
+//! audit(bytes, name, {plat, exclude})    // JSON text: `truewheel audit --json --wheel-only`
+//! retag(bytes, name, {platform: "manylinux_2_17_x86_64"})  // {name, bytes}
+//! const w = new WheelFile(bytes, name)   // open once, then w.inspect(progress),
+//!                                        // w.audit(options, progress) → {json, pass, wanted}
+//! ```
+//!
+//! Reports are returned as the CLI's JSON text (not JS objects) so that "the same answer
+//! as the CLI" is a string comparison. Errors are thrown as `Error`s whose `message` is the
+//! CLI's `error:` sentence, with `hint` and `kind` (`input` or `refused`) properties.
+//! Work runs one member after another (wasm32 has no threads); `progress(done, total)`
+//! is called after each member, so a Web Worker can report how far it got.
+//!
+//! The logic lives in [`api`], which has no `JsValue` and is tested natively.
+
+pub mod api;
+
+use js_sys::{Function, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+
+use api::{AuditOptions, Failure, MemWheel};
+
+#[allow(clippy::needless_pass_by_value)] // used as `.map_err(throw)`
+fn throw(f: Failure) -> JsValue {
+    let e = js_sys::Error::new(&f.message);
+    let _ = Reflect::set(&e, &"kind".into(), &f.kind.into());
+    if let Some(h) = &f.hint {
+        let _ = Reflect::set(&e, &"hint".into(), &h.into());
+    }
+    e.into()
+}
+
+/// A JS value as JSON text: strings pass as they are, `undefined`/`null` as `""`.
+fn json_text(v: &JsValue) -> String {
+    if v.is_undefined() || v.is_null() {
+        return String::new();
+    }
+    if let Some(s) = v.as_string() {
+        return s;
+    }
+    JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+fn reporter(progress: Option<&Function>) -> impl FnMut(f64, f64) + '_ {
+    move |done, total| {
+        if let Some(f) = progress {
+            let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());
+        }
+    }
+}
+
+/// The version of truewheel this module was built from.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// `truewheel inspect --json` of a wheel's bytes.
+#[wasm_bindgen]
+pub fn inspect(bytes: Vec<u8>, filename: &str) -> Result<String, JsValue> {
+    api::inspect_json(bytes, filename).map_err(throw)
+}
+
+/// `truewheel audit --json --wheel-only` of a wheel's bytes; `options` is
+/// `{plat, exclude}` (an object or its JSON text) or nothing.
+#[wasm_bindgen]
+pub fn audit(bytes: Vec<u8>, filename: &str, options: &JsValue) -> Result<String, JsValue> {
+    api::audit_json(bytes, filename, &json_text(options)).map_err(throw)
+}
+
+/// `truewheel retag`: `tags` is `{python, abi, platform, build}`, each edit as the CLI's
+/// (`T` replaces, `+T` adds, `-T` removes; a string or a list).
+#[wasm_bindgen]
+pub fn retag(bytes: Vec<u8>, filename: &str, tags: &JsValue) -> Result<Retagged, JsValue> {
+    let w = api::open(bytes, filename).map_err(throw)?;
+    WheelFile { wheel: w }.retag(tags, None)
+}
+
+/// Room for a wheel's bytes in the module's memory, filled a chunk at a time
+/// (`buf.set(offset, chunk)`), so that a large wheel is held once, not twice (the whole
+/// file in JavaScript and its copy in the module); then [`WheelFile::from_buffer`].
+#[wasm_bindgen]
+pub struct WheelBuffer {
+    data: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl WheelBuffer {
+    /// Zeroed room for `len` bytes, or a readable error when the memory cannot grow so far.
+    pub fn alloc(len: f64) -> Result<WheelBuffer, JsValue> {
+        api::alloc(len).map(|data| Self { data }).map_err(throw)
+    }
+
+    /// Copies `chunk` in at `offset`.
+    pub fn set(&mut self, offset: f64, chunk: &[u8]) -> Result<(), JsValue> {
+        api::fill(&mut self.data, offset, chunk).map_err(throw)
+    }
+
+    /// How many bytes.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// A wheel opened once (its bytes copied into the module's memory), for several questions.
+#[wasm_bindgen]
+pub struct WheelFile {
+    wheel: MemWheel,
+}
+
+/// An audit: the report's JSON text, and the verdict against the policy asked for.
+#[wasm_bindgen(getter_with_clone)]
+pub struct AuditResult {
+    /// `truewheel audit --json --wheel-only`.
+    pub json: String,
+    /// The wheel meets the policy asked for (default: its own platform tags).
+    pub pass: bool,
+    /// That policy as text.
+    pub wanted: String,
+}
+
+/// A retagged wheel.
+#[wasm_bindgen(getter_with_clone)]
+pub struct Retagged {
+    /// Its new file name.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl WheelFile {
+    /// Opens a wheel from its bytes and file name.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: Vec<u8>, filename: &str) -> Result<WheelFile, JsValue> {
+        Ok(Self {
+            wheel: api::open(bytes, filename).map_err(throw)?,
+        })
+    }
+
+    /// Opens a wheel from a filled [`WheelBuffer`] (which it takes over).
+    #[wasm_bindgen(js_name = fromBuffer)]
+    pub fn from_buffer(buf: WheelBuffer, filename: &str) -> Result<WheelFile, JsValue> {
+        Ok(Self {
+            wheel: api::open(buf.data, filename).map_err(throw)?,
+        })
+    }
+
+    /// The file name.
+    #[wasm_bindgen(getter)]
+    pub fn filename(&self) -> String {
+        self.wheel.file_name()
+    }
+
+    /// The inspect report (JSON text); `progress(bytesHashed, bytesTotal)`.
+    pub fn inspect(&self, progress: &JsValue) -> Result<String, JsValue> {
+        let r =
+            api::inspect(&self.wheel, reporter(progress.dyn_ref::<Function>())).map_err(throw)?;
+        Ok(api::to_json(&r))
+    }
+
+    /// The audit; `options` is `{plat, exclude}`; `progress(membersScanned, members)`.
+    pub fn audit(&self, options: &JsValue, progress: &JsValue) -> Result<AuditResult, JsValue> {
+        let options = AuditOptions::parse(&json_text(options)).map_err(throw)?;
+        let a = api::audit(
+            &self.wheel,
+            &options,
+            reporter(progress.dyn_ref::<Function>()),
+        )
+        .map_err(throw)?;
+        Ok(AuditResult {
+            json: api::to_json(&a.report),
+            pass: a.pass,
+            wanted: a.wanted,
+        })
+    }
+
+    /// Retags (see [`retag`]); `timestamp` (Unix seconds) fixes every member's time.
+    pub fn retag(&self, tags: &JsValue, timestamp: Option<f64>) -> Result<Retagged, JsValue> {
+        let edits = api::parse_edits(&json_text(tags)).map_err(throw)?;
+        let (name, bytes) =
+            api::retag_wheel(&self.wheel, &edits, timestamp.map(|t| t as u64)).map_err(throw)?;
+        Ok(Retagged { name, bytes })
+    }
+}
