@@ -16,9 +16,8 @@ fn distro() -> Option<String> {
 
 /// Whether a program is on `PATH` (spawning a missing one costs a dozen failed execs).
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 fn output(program: &str, args: &[&str]) -> Option<String> {
