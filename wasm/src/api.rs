@@ -123,7 +123,7 @@ pub fn inspect(
     Ok(report(wheel, issues, members.len()))
 }
 
-/// Options of [`audit`], as JSON from JavaScript: `{"exclude": ["libfoo.so.*"]}`.
+/// Options of [`audit()`], as JSON from JavaScript: `{"exclude": ["libfoo.so.*"]}`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditOptions {
