@@ -48,15 +48,7 @@ pub fn verify(wheel: &DiskWheel) -> Result<(Vec<RecordIssue>, usize), Failure> {
             }
         }
     }
-    // Report in archive order, whatever order the threads finished in.
-    let order: std::collections::HashMap<&str, usize> = wheel
-        .archive
-        .members()
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (m.name.as_str(), i))
-        .collect();
-    issues.sort_by_key(|i| order.get(i.path()).copied().unwrap_or(usize::MAX));
+    wheel.sort_issues(&mut issues);
     Ok((issues, hashed))
 }
 

@@ -7,8 +7,6 @@
 //! [`NoHost`]), `retag` is `truewheel retag` — the same core functions, called one
 //! member after another since wasm32 has no threads.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use truewheel_core::audit::{self, AuditError, AuditReport, NoHost};
 use truewheel_core::inspect::{report, InspectReport};
@@ -112,14 +110,7 @@ pub fn inspect(
         done += m.size;
         progress(done as f64, total as f64);
     }
-    let order: HashMap<&str, usize> = wheel
-        .archive
-        .members()
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (m.name.as_str(), i))
-        .collect();
-    issues.sort_by_key(|i| order.get(i.path()).copied().unwrap_or(usize::MAX));
+    wheel.sort_issues(&mut issues);
     Ok(report(wheel, issues, members.len()))
 }
 

@@ -156,14 +156,7 @@ fn verify_and_scan(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failur
             elfs.insert(member, info);
         }
     }
-    let order: HashMap<&str, usize> = wheel
-        .archive
-        .members()
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (m.name.as_str(), i))
-        .collect();
-    issues.sort_by_key(|i| order.get(i.path()).copied().unwrap_or(usize::MAX));
+    wheel.sort_issues(&mut issues);
     record_failure(wheel, &issues)?;
     Ok(elfs)
 }

@@ -191,6 +191,18 @@ impl<S: ReadAt> Wheel<S> {
         }))
     }
 
+    /// Puts issues in archive order, whatever order threads found them in.
+    pub fn sort_issues(&self, issues: &mut [RecordIssue]) {
+        let order: std::collections::HashMap<&str, usize> = self
+            .archive
+            .members()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.name.as_str(), i))
+            .collect();
+        issues.sort_by_key(|i| order.get(i.path()).copied().unwrap_or(usize::MAX));
+    }
+
     /// Every check, one member after another.
     pub fn verify(&self) -> Result<Vec<RecordIssue>, ArchiveError> {
         let mut issues = self.listing_issues();
