@@ -72,6 +72,15 @@ pub fn record_failure(wheel: &DiskWheel, issues: &[RecordIssue]) -> Result<(), F
     Ok(())
 }
 
+/// Prints reports as JSON on stdout: one object for one wheel, an array for several.
+pub fn print_json<T: serde::Serialize>(reports: &[T]) {
+    let text = match reports {
+        [one] => serde_json::to_string_pretty(one),
+        all => serde_json::to_string_pretty(all),
+    };
+    println!("{}", text.expect("reports serialize"));
+}
+
 /// Write options from the environment: `SOURCE_DATE_EPOCH` fixes every timestamp.
 pub fn write_options() -> Result<WriteOptions, Failure> {
     let mut options = WriteOptions::default();

@@ -150,12 +150,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
             .map_or_else(|| r.meets_own_tags(), |p| r.meets(p))
     };
     if args.json {
-        let text = if reports.len() == 1 {
-            serde_json::to_string_pretty(&reports[0])
-        } else {
-            serde_json::to_string_pretty(&reports)
-        };
-        println!("{}", text.expect("reports serialize"));
+        crate::io::print_json(&reports);
     } else {
         for r in &reports {
             print!("{}", render(r, plat.as_ref(), pass(r)));

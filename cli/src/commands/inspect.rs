@@ -37,12 +37,7 @@ pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
         // The first failure in argument order, whichever thread met it first.
         .collect::<Result<Vec<_>, _>>()?;
     if args.json {
-        let text = if reports.len() == 1 {
-            serde_json::to_string_pretty(&reports[0])
-        } else {
-            serde_json::to_string_pretty(&reports)
-        };
-        println!("{}", text.expect("reports serialize"));
+        crate::io::print_json(&reports);
     } else {
         for (i, r) in reports.iter().enumerate() {
             if i > 0 {

@@ -209,12 +209,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         }
     }
     if args.json {
-        let text = if reports.len() == 1 {
-            serde_json::to_string_pretty(&reports[0])
-        } else {
-            serde_json::to_string_pretty(&reports)
-        };
-        println!("{}", text.expect("reports serialize"));
+        crate::io::print_json(&reports);
     }
     Ok(if refused {
         ExitCode::from(1)
