@@ -1,0 +1,36 @@
+//! The ELF patcher: edits chosen by the last bytes, applied to the whole input (so the
+//! seed libraries stay valid ELF files); an edited file
+//! must read back with the values asked for (the patcher checks that itself and errs
+//! otherwise), and applying the same edits again changes nothing.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use truewheel_core::elf::patch::{apply, Edit};
+
+fn edits(sel: &[u8]) -> Vec<Edit> {
+    sel.iter()
+        .map(|b| match b % 6 {
+            0 => Edit::SetSoname(format!("libfuzz-{b}.so.1")),
+            1 => Edit::SetRpath {
+                path: "$ORIGIN/../fuzz.libs:".repeat(usize::from(b % 5) + 1),
+                force_rpath: b & 0x40 != 0,
+            },
+            2 => Edit::RemoveRpath,
+            3 => Edit::AddNeeded(vec![format!("libadded{b}.so")]),
+            4 => Edit::RemoveNeeded(vec!["libc.so.6".into()]),
+            _ => Edit::ReplaceNeeded(vec![("libm.so.6".into(), format!("libm-{b:02x}.so.6"))]),
+        })
+        .collect()
+}
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 4 {
+        return;
+    }
+    let ops = edits(&data[data.len() - 3..]);
+    let elf = data;
+    if let Ok(once) = apply(elf, &ops) {
+        let twice = apply(&once.bytes, &ops).expect("an edited file edits again");
+        assert_eq!(twice.bytes, once.bytes, "edits are idempotent");
+    }
+});
