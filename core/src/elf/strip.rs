@@ -158,7 +158,7 @@ pub fn strip_all(elf: &[u8]) -> Result<Vec<u8>, ElfError> {
     }
     let shstr = &sections[shstrndx];
     let names = elf
-        .get(shstr.offset as usize..(shstr.offset + shstr.size) as usize)
+        .get(shstr.offset as usize..shstr.offset.saturating_add(shstr.size) as usize)
         .ok_or(ElfError::OutOfBounds {
             what: "section name table",
         })?
@@ -186,7 +186,7 @@ pub fn strip_all(elf: &[u8]) -> Result<Vec<u8>, ElfError> {
     let mut end = mapped_end;
     for (s, &k) in sections.iter().zip(&keep) {
         if k && s.flags & SHF_ALLOC != 0 && s.kind != SHT_NOBITS {
-            end = end.max(s.offset + s.size);
+            end = end.max(s.offset.saturating_add(s.size));
         }
     }
     let end = usize::try_from(end)
@@ -204,12 +204,18 @@ pub fn strip_all(elf: &[u8]) -> Result<Vec<u8>, ElfError> {
         let mut h = s.header.clone();
         let offset_field = if l.is_64 { 24 } else { 16 };
         if i != 0 && s.flags & SHF_ALLOC == 0 && s.kind != SHT_NOBITS && s.size > 0 {
-            let align = s.align.max(1) as usize;
-            while out.len() % align != 0 {
-                out.push(0);
+            // Alignments are small powers of two; anything else is a hostile header
+            // (and padding to it could run away).
+            if s.align > 1 << 16 || (s.align > 1 && !s.align.is_power_of_two()) {
+                return Err(ElfError::Malformed {
+                    what: "section header table",
+                    reason: "a section alignment is not a small power of two",
+                });
             }
+            let align = s.align.max(1) as usize;
+            out.resize(out.len().next_multiple_of(align), 0);
             let data = elf
-                .get(s.offset as usize..(s.offset + s.size) as usize)
+                .get(s.offset as usize..s.offset.saturating_add(s.size) as usize)
                 .ok_or(ElfError::OutOfBounds {
                     what: "section data",
                 })?;
@@ -293,6 +299,13 @@ mod tests {
         // Idempotent, and a no-op on a stripped file.
         assert_eq!(strip_all(&out).unwrap(), out);
         assert_eq!(strip_all(STRIPPED).unwrap(), STRIPPED);
+    }
+
+    #[test]
+    fn fuzz_regressions() {
+        // A section alignment of 2^60: padding to it used to run until memory ran out.
+        let hostile = include_bytes!("../../tests/fuzz-regressions/strip-huge-alignment");
+        assert!(strip_all(hostile).is_err());
     }
 
     #[test]
