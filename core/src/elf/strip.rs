@@ -27,7 +27,7 @@ struct Layout {
 impl Layout {
     fn get(self, b: &[u8], at: usize, size: usize) -> Result<u64, ElfError> {
         let s = b
-            .get(at..at + size)
+            .get(at..at.saturating_add(size))
             .ok_or(ElfError::OutOfBounds { what: "ELF header" })?;
         let mut v = 0u64;
         for i in 0..size {
@@ -114,9 +114,15 @@ pub fn strip_all(elf: &[u8]) -> Result<Vec<u8>, ElfError> {
             .unwrap_or(usize::MAX)
             .saturating_add(i * phentsize);
         let (off, filesz) = if l.is_64 {
-            (l.get(elf, p + 8, 8)?, l.get(elf, p + 32, 8)?)
+            (
+                l.get(elf, p.saturating_add(8), 8)?,
+                l.get(elf, p.saturating_add(32), 8)?,
+            )
         } else {
-            (l.get(elf, p + 4, 4)?, l.get(elf, p + 16, 4)?)
+            (
+                l.get(elf, p.saturating_add(4), 4)?,
+                l.get(elf, p.saturating_add(16), 4)?,
+            )
         };
         mapped_end = mapped_end.max(off.saturating_add(filesz));
     }
@@ -126,7 +132,7 @@ pub fn strip_all(elf: &[u8]) -> Result<Vec<u8>, ElfError> {
             .unwrap_or(usize::MAX)
             .saturating_add(i * shentsize);
         let header = elf
-            .get(at..at + shentsize)
+            .get(at..at.saturating_add(shentsize))
             .ok_or(ElfError::OutOfBounds {
                 what: "section header table",
             })?
@@ -189,6 +195,8 @@ pub fn strip_all(elf: &[u8]) -> Result<Vec<u8>, ElfError> {
             end = end.max(s.offset.saturating_add(s.size));
         }
     }
+    // The file header always stays, even in a file no segment maps.
+    let end = end.max(if l.is_64 { 64 } else { 52 });
     let end = usize::try_from(end)
         .ok()
         .filter(|&e| e <= elf.len())
@@ -306,6 +314,15 @@ mod tests {
         // A section alignment of 2^60: padding to it used to run until memory ran out.
         let hostile = include_bytes!("../../tests/fuzz-regressions/strip-huge-alignment");
         assert!(strip_all(hostile).is_err());
+        // A program header offset near the end of the address space overflowed.
+        let hostile =
+            include_bytes!("../../tests/fuzz-regressions/strip-program-header-offset-overflow");
+        let _ = strip_all(hostile);
+        // No segment, no allocated section: the header must still be there to patch.
+        let mut bare = DEBUG.to_vec();
+        bare[0x38] = 0; // e_phnum = 0
+        bare[0x39] = 0;
+        let _ = strip_all(&bare);
     }
 
     #[test]
