@@ -30,7 +30,13 @@ fuzz_target!(|data: &[u8]| {
     }
     let ops = edits(&data[data.len() - 3..]);
     let elf = data;
-    if let Ok(once) = apply(elf, &ops) {
+    let once = apply(elf, &ops);
+    // A file whose names cannot be read comes back untouched when nothing applies to it
+    // (core/tests/fuzz_regressions.rs); the property below is about readable files.
+    if names(elf).is_err() {
+        return;
+    }
+    if let Ok(once) = once {
         let twice = apply(&once.bytes, &ops).expect("an edited file edits again");
         assert_eq!(
             names(&twice.bytes).expect("edited files read"),
