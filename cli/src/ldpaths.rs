@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use truewheel_core::audit::resolve::normpath;
 use truewheel_core::audit::SearchPaths;
+use truewheel_core::policy::tree::fnmatch;
 use truewheel_core::policy::Libc;
 
 /// Reads the host's search paths for a C library under `root` (normally `/`).
@@ -130,13 +131,13 @@ fn parse_ld_so_conf(file: &Path, root: &Path, depth: usize) -> Vec<String> {
     paths
 }
 
-/// Expands `*` and `?` in the last component of a path, sorted like Python's glob on
+/// Expands `*`, `?` and `[...]` (fnmatch, as Python's glob) in the last component of a path,
 /// this kind of pattern; configuration files rarely need more.
 fn glob(pattern: &Path) -> Vec<PathBuf> {
     let Some(name) = pattern.file_name().and_then(|n| n.to_str()) else {
         return Vec::new();
     };
-    if !name.contains(['*', '?']) {
+    if !name.contains(['*', '?', '[']) {
         return if pattern.exists() {
             vec![pattern.to_path_buf()]
         } else {
@@ -151,25 +152,12 @@ fn glob(pattern: &Path) -> Vec<PathBuf> {
         .filter(|e| {
             e.file_name()
                 .to_str()
-                .is_some_and(|n| !n.starts_with('.') && wildcard(name.as_bytes(), n.as_bytes()))
+                .is_some_and(|n| !n.starts_with('.') && fnmatch(n, name))
         })
         .map(|e| e.path())
         .collect();
     out.sort();
     out
-}
-
-/// Shell-style match of `*` and `?`.
-pub fn wildcard(pattern: &[u8], text: &[u8]) -> bool {
-    match (pattern.first(), text.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => {
-            wildcard(&pattern[1..], text) || (!text.is_empty() && wildcard(pattern, &text[1..]))
-        }
-        (Some(b'?'), Some(_)) => wildcard(&pattern[1..], &text[1..]),
-        (Some(p), Some(t)) if p == t => wildcard(&pattern[1..], &text[1..]),
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -178,9 +166,9 @@ mod tests {
 
     #[test]
     fn wildcards() {
-        assert!(wildcard(b"*.conf", b"x86_64-linux-gnu.conf"));
-        assert!(!wildcard(b"*.conf", b"x.conf.bak"));
-        assert!(wildcard(b"lib?.so", b"liba.so"));
+        assert!(fnmatch("x86_64-linux-gnu.conf", "*.conf"));
+        assert!(!fnmatch("x.conf.bak", "*.conf"));
+        assert!(fnmatch("liba.so", "lib?.so"));
     }
 
     #[test]
