@@ -132,7 +132,7 @@ fn parse_ld_so_conf(file: &Path, root: &Path, depth: usize) -> Vec<String> {
 }
 
 /// Expands `*`, `?` and `[...]` (fnmatch, as Python's glob) in the last component of a path,
-/// this kind of pattern; configuration files rarely need more.
+/// sorted; configuration files rarely need more.
 fn glob(pattern: &Path) -> Vec<PathBuf> {
     let Some(name) = pattern.file_name().and_then(|n| n.to_str()) else {
         return Vec::new();
