@@ -19,3 +19,23 @@ fn patch_leaves_an_unreadable_file_alone_when_nothing_changes() {
     assert!(!out.changed);
     assert_eq!(out.bytes, data.to_vec());
 }
+
+/// An ELF whose writable segment sits in the last pages of the address space: the first
+/// edit adds a segment just below 2^64, and a second edit must grow that segment rather
+/// than fail because no page above it exists (the patcher computed the room for a new
+/// segment even when it did not need one).
+#[test]
+fn patch_edits_again_a_file_at_the_top_of_the_address_space() {
+    let data = include_bytes!("fuzz-regressions/patch-second-edit-top-of-address-space");
+    let ops = [
+        Edit::SetRpath {
+            path: "$ORIGIN/../fuzz.libs:$ORIGIN/../fuzz.libs:".into(),
+            force_rpath: false,
+        },
+        Edit::RemoveRpath,
+        Edit::ReplaceNeeded(vec![("libm.so.6".into(), "libm-05.so.6".into())]),
+    ];
+    let once = apply(data, &ops).unwrap();
+    let twice = apply(&once.bytes, &ops).expect("an edited file edits again");
+    assert_eq!(names(&twice.bytes).unwrap(), names(&once.bytes).unwrap());
+}

@@ -207,11 +207,17 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, Patc
 
     // Where the new space starts, in the file and in memory.
     let end8 = align_up(file_len, 8).ok_or(PatchError::NoRoom("file"))?;
-    let above = align_up(max_end, page).ok_or(PatchError::NoRoom("address space"))?;
+    // Only a new mapping needs room above the highest segment: extending the last one
+    // must not fail because the page after it would not fit.
+    let above = || align_up(max_end, page).ok_or(PatchError::NoRoom("address space"));
     let (o, v) = match mapping {
         Mapping::Extend(i) => {
             let s = img.segments[i];
-            (end8, s.vaddr + (end8 - s.offset))
+            let v = s
+                .vaddr
+                .checked_add(end8 - s.offset)
+                .ok_or(PatchError::NoRoom("address space"))?;
+            (end8, v)
         }
         Mapping::MovePhdrs if img.interp => {
             let s = img.segments[first];
@@ -222,7 +228,7 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, Patc
                 ));
             }
             // The first segment's address is at least `delta`, so `above` is too.
-            let o = end8.max(above.saturating_sub(delta));
+            let o = end8.max(above()?.saturating_sub(delta));
             if o - end8 > MAX_PADDING {
                 return Err(PatchError::NoRoom(
                     "file (the executable's .bss would need more than 16 MiB of padding)",
@@ -234,7 +240,7 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, Patc
                     .ok_or(PatchError::NoRoom("address space"))?,
             )
         }
-        _ => (end8, above + end8 % page),
+        _ => (end8, above()? + end8 % page),
     };
 
     // The new space: [program headers][dynamic table][string table].
@@ -257,9 +263,11 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, Patc
         cur += str_len;
     }
     let end = cur;
+    // Every address in the new space is at most the end's, so checking the end suffices.
     let addr = |off: u64| v + (off - o);
+    let top = v.checked_add(end - o);
     if usize::try_from(end).is_err()
-        || rd.class == ElfClass::Elf32 && addr(end) > u64::from(u32::MAX)
+        || top.is_none_or(|t| rd.class == ElfClass::Elf32 && t > u64::from(u32::MAX))
     {
         return Err(PatchError::NoRoom("address space"));
     }
