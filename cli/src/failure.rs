@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use truewheel_core::wheel::WheelError;
+use truewheel_core::wheel::{LimitKind, WheelError};
 
 /// A failure to report to the user.
 #[derive(Debug)]
@@ -59,7 +59,21 @@ impl fmt::Display for Failure {
 
 impl From<WheelError> for Failure {
     fn from(e: WheelError) -> Self {
-        let hint = e.hint();
+        let hint = match e.limit() {
+            Some(LimitKind::MemberSize) => {
+                Some("if you trust this wheel, raise the limit with --max-member-size")
+            }
+            Some(LimitKind::TotalSize) => {
+                Some("if you trust this wheel, raise the limit with --max-total-size")
+            }
+            Some(LimitKind::Ratio) => {
+                Some("if you trust this wheel, raise the limit with --max-ratio")
+            }
+            Some(LimitKind::Members) => {
+                Some("if you trust this wheel, raise the limit with --max-members")
+            }
+            None => e.hint(),
+        };
         let f = Self::new(e.to_string());
         match hint {
             Some(h) => f.hint(h),

@@ -7,22 +7,22 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use truewheel_core::source::FileSource;
-use truewheel_core::wheel::{RecordIssue, Wheel, WriteOptions};
+use truewheel_core::wheel::{Limits, RecordIssue, Wheel, WriteOptions};
 
 use crate::failure::Failure;
 
 /// An opened wheel on disk.
 pub type DiskWheel = Wheel<FileSource>;
 
-/// Opens a wheel file.
-pub fn open_wheel(path: &Path) -> Result<DiskWheel, Failure> {
+/// Opens a wheel file, refusing one that declares more than `limits` allow.
+pub fn open_wheel(path: &Path, limits: &Limits) -> Result<DiskWheel, Failure> {
     let file = File::open(path).map_err(|e| Failure::io("open", path, &e))?;
     let source = FileSource::new(file).map_err(|e| Failure::io("read", path, &e))?;
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| Failure::new(format!("{} has no usable file name", path.display())))?;
-    Ok(Wheel::open(name, source)?)
+    Ok(Wheel::open_with_limits(name, source, *limits)?)
 }
 
 /// Verifies RECORD, hashing members on all cores. Returns the issues and how many

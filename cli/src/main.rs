@@ -8,6 +8,7 @@ mod failure;
 mod host;
 mod io;
 mod ldpaths;
+mod limits;
 mod progress;
 mod provides;
 
@@ -22,6 +23,8 @@ struct Cli {
     /// Print no progress and no notes (results and errors still go out).
     #[arg(short, long, global = true)]
     quiet: bool,
+    #[command(flatten)]
+    limits: limits::LimitArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -47,7 +50,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = commands::Context { quiet: cli.quiet };
+    let ctx = commands::Context {
+        quiet: cli.quiet,
+        limits: cli.limits.limits(),
+    };
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(&args, &ctx),
         Command::Retag(args) => commands::retag::run(&args, &ctx),

@@ -135,7 +135,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         args.wheels
             .par_iter()
             .map(|path| {
-                let wheel = open_wheel(path)?;
+                let wheel = open_wheel(path, &ctx.limits)?;
                 let report = audit_wheel(&wheel, &args.exclude, &host)?
                     .map_err(|reason| Failure::new(format!("{}: {reason}", wheel.file_name())));
                 bar.inc(1);
@@ -163,8 +163,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     })
 }
 
-pub fn show(args: &ShowArgs, _ctx: &Context) -> Result<ExitCode, Failure> {
-    let wheel = open_wheel(&args.wheel)?;
+pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
+    let wheel = open_wheel(&args.wheel, &ctx.limits)?;
     let name = wheel.file_name();
     let refused = |message: &str| {
         if args.json {

@@ -22,11 +22,11 @@ pub struct Args {
     wheels: Vec<PathBuf>,
 }
 
-pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
+pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     let wheels = args
         .wheels
         .iter()
-        .map(|p| open_wheel(p))
+        .map(|p| open_wheel(p, &ctx.limits))
         .collect::<Result<Vec<_>, _>>()?;
     let mut work = Vec::new();
     let (mut reach_total, mut inflated_total) = (0u64, 0u64);

@@ -22,13 +22,13 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
+pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     // Wheels in parallel, and members of each wheel in parallel (rayon nests them).
     let reports = args
         .wheels
         .par_iter()
         .map(|path| {
-            let wheel = open_wheel(path)?;
+            let wheel = open_wheel(path, &ctx.limits)?;
             let (issues, hashed) = verify(&wheel)?;
             Ok(report(&wheel, issues, hashed))
         })

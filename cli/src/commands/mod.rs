@@ -7,9 +7,13 @@ pub mod patchelf;
 pub mod repair;
 pub mod retag;
 
+use truewheel_core::wheel::Limits;
+
 /// Settings every command shares.
 #[derive(Debug, Clone, Copy)]
 pub struct Context {
     /// `-q`: no progress or notes.
     pub quiet: bool,
+    /// The caps on what a wheel may make us read (`--max-member-size` and friends).
+    pub limits: Limits,
 }

@@ -189,7 +189,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     let results: Vec<Result<Outcome, Failure>> = pool.install(|| {
         args.wheels
             .par_iter()
-            .map(|path| repair_one(args, path, &request, &host))
+            .map(|path| repair_one(args, ctx, path, &request, &host))
             .collect()
     });
     let mut reports = Vec::new();
@@ -225,11 +225,12 @@ enum Outcome {
 
 fn repair_one(
     args: &Args,
+    ctx: &Context,
     path: &Path,
     request: &PlatRequest,
     host: &DiskHost,
 ) -> Result<Outcome, Failure> {
-    let wheel = open_wheel(path)?;
+    let wheel = open_wheel(path, &ctx.limits)?;
     let name = wheel.file_name();
     let elfs = verify_and_scan(&wheel)?;
     let (options, pure) = AnalyzeOptions::repair(&wheel.filename.tags.platform, request)

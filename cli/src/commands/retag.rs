@@ -42,7 +42,7 @@ pub struct Args {
 
 pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     for path in &args.wheels {
-        let out = retag_one(args, path)?;
+        let out = retag_one(args, ctx, path)?;
         if !ctx.quiet {
             println!("{}", out.display());
         }
@@ -50,8 +50,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn retag_one(args: &Args, path: &Path) -> Result<PathBuf, Failure> {
-    let wheel = open_wheel(path)?;
+fn retag_one(args: &Args, ctx: &Context, path: &Path) -> Result<PathBuf, Failure> {
+    let wheel = open_wheel(path, &ctx.limits)?;
     let edits = TagEdits {
         python: args.python_tag.clone(),
         abi: args.abi_tag.clone(),

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 
-use super::error::ArchiveError;
+use super::error::{ArchiveError, LimitKind};
 use super::zip_records::{
     check_limits, check_name, find_eocd, find_extra, parse_central, u16le, u32le, u64le,
 };
@@ -130,10 +130,13 @@ impl<S: ReadAt> Archive<S> {
     pub fn with_limits(source: S, limits: Limits) -> Result<Self, ArchiveError> {
         let eocd = find_eocd(&source)?;
         if eocd.entries > limits.max_members as u64 {
-            return Err(ArchiveError::Limit(format!(
-                "it declares {} members, more than the limit of {}",
-                eocd.entries, limits.max_members
-            )));
+            return Err(ArchiveError::Limit {
+                limit: LimitKind::Members,
+                reason: format!(
+                    "it declares {} members, more than the limit of {}",
+                    eocd.entries, limits.max_members
+                ),
+            });
         }
         if eocd.cd_offset.checked_add(eocd.cd_size) != Some(eocd.end_start) {
             return Err(ArchiveError::Corrupt(

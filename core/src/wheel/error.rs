@@ -15,9 +15,24 @@ pub enum ArchiveError {
     /// The container's structure is inconsistent.
     #[error("the archive is damaged: {0}")]
     Corrupt(String),
-    /// A limit was hit.
-    #[error("the archive is too large to read safely: {0}")]
-    Limit(String),
+    /// A limit on the whole archive was hit.
+    #[error("the archive is too large to read safely: {reason}")]
+    Limit {
+        /// Which limit.
+        limit: LimitKind,
+        /// By how much.
+        reason: String,
+    },
+    /// One member is over a limit (its size, or its compression ratio).
+    #[error("member {member} is too large to read safely: {reason}")]
+    MemberLimit {
+        /// The member.
+        member: String,
+        /// Which limit.
+        limit: LimitKind,
+        /// By how much.
+        reason: String,
+    },
     /// Two members share a name.
     #[error("member {0} appears twice in the archive")]
     Duplicate(String),
@@ -40,6 +55,19 @@ pub enum ArchiveError {
     /// The source could not be read.
     #[error("reading failed: {0}")]
     Io(#[from] io::Error),
+}
+
+/// Which of the [`Limits`](super::Limits) an archive went past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    /// `max_member_size`.
+    MemberSize,
+    /// `max_total_size`.
+    TotalSize,
+    /// `max_ratio`.
+    Ratio,
+    /// `max_members`.
+    Members,
 }
 
 impl ArchiveError {
@@ -95,12 +123,26 @@ pub enum WheelError {
 }
 
 impl WheelError {
+    /// The configurable limit this error is about, if it is one (not a defect of the wheel).
+    pub fn limit(&self) -> Option<LimitKind> {
+        match self {
+            Self::Archive {
+                source: ArchiveError::Limit { limit, .. } | ArchiveError::MemberLimit { limit, .. },
+                ..
+            } => Some(*limit),
+            _ => None,
+        }
+    }
+
     /// A hint for the user, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             Self::Filename(_) => Some("wheel file names look like name-1.0-cp311-cp311-manylinux_2_17_x86_64.whl (PEP 427)"),
             Self::Archive { source: ArchiveError::NotZip(_) | ArchiveError::Truncated, .. } => {
                 Some("the download or copy may be incomplete; fetch or build the wheel again")
+            }
+            Self::Archive { source: ArchiveError::Limit { .. } | ArchiveError::MemberLimit { .. }, .. } => {
+                Some("if you trust this wheel, raise the limit")
             }
             Self::Archive { .. } => Some("rebuild the wheel with a standard tool (pip wheel, build, maturin, truewheel build)"),
             Self::DistInfo { .. } | Self::Malformed { .. } | Self::Missing { .. } => {

@@ -17,7 +17,7 @@ pub mod writer;
 mod zip_records;
 
 pub use archive::{Archive, Compression, Limits, Member};
-pub use error::{ArchiveError, WheelError};
+pub use error::{ArchiveError, LimitKind, WheelError};
 pub use filename::{DistName, WheelFilename};
 pub use metadata::Metadata;
 pub use record::{Record, RecordEntry, RecordHash};

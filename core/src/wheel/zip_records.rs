@@ -6,7 +6,7 @@ use super::archive::{
     Compression, Limits, Member, CENTRAL_SIG, EOCD64_LOCATOR_SIG, EOCD64_SIG, EOCD_SIG, LOCAL_SIG,
     ZIP64_EXTRA,
 };
-use super::error::ArchiveError;
+use super::error::{ArchiveError, LimitKind};
 use crate::source::ReadAt;
 
 const FLAG_ENCRYPTED: u16 = 1;
@@ -286,8 +286,9 @@ pub(crate) fn parse_central(cd: &[u8], pos: &mut usize) -> Result<Member, Archiv
 
 pub(crate) fn check_limits(m: &Member, total: u64, limits: &Limits) -> Result<(), ArchiveError> {
     if m.size > limits.max_member_size {
-        return Err(ArchiveError::Member {
+        return Err(ArchiveError::MemberLimit {
             member: m.name.clone(),
+            limit: LimitKind::MemberSize,
             reason: format!(
                 "it declares {} bytes, more than the limit of {} bytes per member",
                 m.size, limits.max_member_size
@@ -295,14 +296,18 @@ pub(crate) fn check_limits(m: &Member, total: u64, limits: &Limits) -> Result<()
         });
     }
     if total > limits.max_total_size {
-        return Err(ArchiveError::Limit(format!(
-            "its members declare more than {} bytes in all",
-            limits.max_total_size
-        )));
+        return Err(ArchiveError::Limit {
+            limit: LimitKind::TotalSize,
+            reason: format!(
+                "its members declare more than {} bytes in all",
+                limits.max_total_size
+            ),
+        });
     }
     if m.size > (1 << 20) && m.size / m.compressed_size.max(1) > limits.max_ratio {
-        return Err(ArchiveError::Member {
+        return Err(ArchiveError::MemberLimit {
             member: m.name.clone(),
+            limit: LimitKind::Ratio,
             reason: format!(
                 "it would inflate {}-fold, past the limit of {} (a zip bomb?)",
                 m.size / m.compressed_size.max(1),
