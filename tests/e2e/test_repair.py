@@ -190,17 +190,56 @@ def test_strip_removes_symbols_of_grafted_libraries(tmp_path):
         text = subprocess.run(["readelf", "-SW", out], capture_output=True, text=True, check=True).stdout
         return {line.split("]")[1].split()[0] for line in text.splitlines() if "]" in line and "[" in line and line.split("]")[1].strip()}
 
-    for g in stripped["plan"]["grafts"]:
-        before = sections(plain["output"], g["member"])
-        after = sections(stripped["output"], g["member"])
-        assert ".symtab" in before, "make-local's private libraries keep their symbols"
+    # As auditwheel --strip: every grafted library and every ELF file of the wheel.
+    elfs = [g["member"] for g in stripped["plan"]["grafts"]] + list(stripped["plan"]["members"])
+    assert any(m.endswith(".so") for m in stripped["plan"]["members"]), "the extension is stripped too"
+    for member in elfs:
+        before = sections(plain["output"], member)
+        after = sections(stripped["output"], member)
+        assert ".symtab" in before, "make-local's libraries and extensions keep their symbols"
         assert ".symtab" not in after and not any(s.startswith(".debug") for s in after)
         assert ".dynsym" in after and ".dynamic" in after
+    theirs = tmp_path / "theirs"
+    subprocess.run([VENV_BIN / "auditwheel", "repair", "--strip", "-w", theirs, src], check=True,
+                   capture_output=True, env=env(libs))
+    (theirs,) = theirs.glob("*.whl")
+    def elf_members(w):
+        z = zipfile.ZipFile(w)
+        return sorted(re.sub(r"-[0-9a-f]{8}\.", ".", n) for n in z.namelist() if z.read(n)[:4] == b"\x7fELF")
+    assert elf_members(stripped["output"]) == elf_members(theirs)
+    for member in zipfile.ZipFile(theirs).namelist():
+        if zipfile.ZipFile(theirs).read(member)[:4] == b"\x7fELF":
+            assert ".symtab" not in sections(theirs, member), "auditwheel strips it as well"
     v = install(stripped["output"], tmp_path)
     index = json.loads((LOCAL / "index.json").read_text())
     check = next(w["check"] for w in index["wheels"] if w["fixture"] == "tw_needslib")
     r = v.run(check, env={k: val for k, val in os.environ.items() if k != "LD_LIBRARY_PATH"})
     assert r.returncode == 0, r.stderr
+
+
+def test_elf_script_moves_behind_a_shim(tmp_path):
+    """An ELF program in .data/scripts needing a private library: moved to
+    <name>.scripts/ with auditwheel's shim in its place (the same bytes), and after pip
+    install the script runs with the private library folder deleted."""
+    src = sorted(LOCAL.glob("tw_script-*.whl"))[0]
+    libs = tmp_path / "private-libs"
+    shutil.copytree(LOCAL / "libs", libs)
+    ours, report = compare_with_auditwheel(src, tmp_path, lib_dir=libs)
+    script = "tw_script-0.1.0.data/scripts/twcalc"
+    assert report["plan"]["scripts"] == {script: "tw_script.scripts/twcalc"}
+    (theirs,) = (tmp_path / "theirs").glob("*.whl")
+    a, b = zipfile.ZipFile(ours), zipfile.ZipFile(theirs)
+    assert a.read(script) == b.read(script), "the shim is auditwheel's, byte for byte"
+    assert a.read(script).startswith(b"#!python\n")
+    assert a.getinfo(script).external_attr >> 16 & 0o777 == 0o755
+    assert a.getinfo("tw_script.scripts/twcalc").external_attr >> 16 & 0o777 == 0o755
+    assert sorted(n for n in a.namelist() if "scripts" in n) == sorted(
+        n for n in b.namelist() if "scripts" in n and not n.endswith("/"))
+    shutil.rmtree(libs)
+    v = install(ours, tmp_path)
+    r = subprocess.run([v.path / "bin" / "twcalc", "6", "7"], capture_output=True, text=True,
+                       env={k: val for k, val in os.environ.items() if k != "LD_LIBRARY_PATH"})
+    assert r.returncode == 0 and r.stdout.strip() == "1042", r.stderr
 
 
 def test_same_input_same_bytes_and_jobs_do_not_matter(tmp_path):

@@ -257,7 +257,7 @@ fn repair_one(
         Err(refusal) => return Ok(Outcome::Refused(format!("{name}: {refusal}"))),
     };
     let mut inputs = Inputs { elfs: &elfs };
-    let plan = repair::plan(abi, &target.policy, wheel.filename.name.as_str(), &args.lib_sdir, &mut inputs)
+    let plan = repair::plan(abi, &target.policy, wheel.filename.name.as_str(), &args.lib_sdir, args.strip, &mut inputs)
         .map_err(|e| {
             Failure::new(format!("{name}: {e}"))
                 .hint("install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude")
@@ -282,7 +282,7 @@ fn repair_one(
         &provided,
     );
     let write_opts = write_options()?;
-    let editor = CoreEditor { strip: args.strip };
+    let editor = CoreEditor;
     let output = write_atomic(&args.wheel_dir, &out_name, |w| {
         repair::apply(
             &wheel,

@@ -8,10 +8,7 @@ use crate::elf::strip::strip_all;
 
 /// Edits with the core's ELF patcher.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct CoreEditor {
-    /// Strip symbols and debug information first.
-    pub strip: bool,
-}
+pub struct CoreEditor;
 
 /// The patchelf edits for a repair's [`ElfEdits`], in the order auditwheel passes them.
 pub fn patch_edits(edits: &ElfEdits) -> Vec<Edit> {
@@ -40,7 +37,7 @@ pub fn patch_edits(edits: &ElfEdits) -> Vec<Edit> {
 impl ElfEditor for CoreEditor {
     fn edit(&self, elf: &[u8], edits: &ElfEdits) -> Result<Vec<u8>, String> {
         let stripped;
-        let input = if self.strip {
+        let input = if edits.strip {
             stripped = strip_all(elf).map_err(|e| e.to_string())?;
             &stripped[..]
         } else {
@@ -64,9 +61,10 @@ mod tests {
             soname: Some("libdemo-0123abcd.so.1".into()),
             replace_needed: vec![("libm.so.6".into(), "libm-89abcdef.so.6".into())],
             rpath: Some("$ORIGIN".into()),
+            strip: true,
             ..ElfEdits::default()
         };
-        let out = CoreEditor { strip: true }.edit(LIB, &edits).unwrap();
+        let out = CoreEditor.edit(LIB, &edits).unwrap();
         let info = crate::elf::parse(&out).unwrap();
         assert_eq!(info.soname.as_deref(), Some("libdemo-0123abcd.so.1"));
         assert!(info.needed.contains(&"libm-89abcdef.so.6".to_owned()));
@@ -84,6 +82,6 @@ mod tests {
             clear_rpath: true,
             ..ElfEdits::default()
         };
-        assert_eq!(CoreEditor::default().edit(LIB, &edits).unwrap(), LIB);
+        assert_eq!(CoreEditor.edit(LIB, &edits).unwrap(), LIB);
     }
 }

@@ -14,7 +14,7 @@ use crate::source::ReadAt;
 use crate::wheel::rewrite::Changes;
 use crate::wheel::{Wheel, WheelInfo, WriteOptions};
 
-pub use plan::{plan, ElfEdits, Graft, Plan, PlanError, PlanInputs};
+pub use plan::{is_script, plan, script_shim, ElfEdits, Graft, Plan, PlanError, PlanInputs};
 
 /// Reads a host library: its bytes and its Unix mode.
 pub type ReadLibrary<'a> = dyn FnMut(&str) -> std::io::Result<(Vec<u8>, u32)> + 'a;
@@ -85,7 +85,17 @@ pub fn apply<S: ReadAt, W: Write>(
                 path: member.clone(),
                 reason,
             })?;
-        changes.put(member.clone(), edited, m.unix_mode);
+        if let Some(moved) = plan.scripts.get(member) {
+            changes.put(moved.clone(), edited, m.unix_mode);
+            changes.put(
+                member.clone(),
+                plan::script_shim(moved).into_bytes(),
+                m.unix_mode,
+            );
+        } else if edited != bytes {
+            // Stripping an already stripped file changes nothing: keep it raw.
+            changes.put(member.clone(), edited, m.unix_mode);
+        }
     }
     changes.put(
         format!("{}/WHEEL", wheel.dist_info),

@@ -5,6 +5,7 @@
 //! RPATH `$ORIGIN/<relative path to the .libs folder>` (entries inside the wheel kept).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -13,11 +14,14 @@ use crate::policy::tree::is_libpython;
 use crate::policy::AbiReport;
 use crate::wheel::PlatformTag;
 
-/// The edits one ELF file gets, applied in patchelf's order: soname, removed needs,
-/// replaced needs, then RPATH (cleared, or set as `DT_RPATH` as auditwheel's
-/// `--force-rpath` does).
+/// The edits one ELF file gets: first `strip` (auditwheel strips before patching), then
+/// in patchelf's order soname, removed needs, replaced needs, and RPATH (cleared, or set
+/// as `DT_RPATH` as auditwheel's `--force-rpath` does).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ElfEdits {
+    /// Strip symbols and debug information (`strip -s`), for `--strip`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub strip: bool,
     /// New `DT_SONAME`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub soname: Option<String>,
@@ -84,6 +88,60 @@ pub struct Plan {
     pub grafts: Vec<Graft>,
     /// Edits of the wheel's own ELF members, by member path.
     pub members: BTreeMap<String, ElfEdits>,
+    /// ELF programs under `<name>.data/scripts/` that need grafted libraries, moved to
+    /// `<name>.scripts/` (their new path, by old path) with a Python shim left in their
+    /// place that execs them: an RPATH cannot reach the libs folder from wherever the
+    /// installer puts scripts (auditwheel's answer to pypa/auditwheel#340).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub scripts: BTreeMap<String, String>,
+}
+
+/// Whether a member is a script (`<name>.data/scripts/<file>`), which installers copy to
+/// the environment's `bin/` rather than beside the package.
+pub fn is_script(member: &str) -> bool {
+    let mut parts = member.split('/');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some(data), Some("scripts"), Some(file), None) if data.ends_with(".data") && !file.is_empty()
+    )
+}
+
+/// The shim auditwheel leaves in place of a moved ELF script: a `#!python` script (the
+/// installer rewrites the interpreter line) that execs the program from platlib.
+pub fn script_shim(moved_to: &str) -> String {
+    format!(
+        "#!python\nimport os\nimport sys\nimport sysconfig\n\n\nif __name__ == \"__main__\":\n    os.execv(\n        os.path.join(sysconfig.get_path(\"platlib\"), {}),\n        sys.argv,\n    )\n",
+        python_repr(moved_to)
+    )
+}
+
+/// Python's `repr()` of a `str`, as auditwheel writes the path into the shim.
+fn python_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 /// What the planner needs of the host: a library's bytes (for its hash) and the
@@ -167,12 +225,14 @@ pub fn rpath_within_wheel(old: &str, member: &str, new: &str, lib: &str, platfor
 /// Plans the repair of a wheel evaluated for `repair` (`AnalyzeOptions::repair`), bundling
 /// what `policy` (the [`RepairTarget`](crate::policy::RepairTarget)'s) asks. `dist_name`
 /// is the distribution name as the file name spells it; `lib_sdir` auditwheel's
-/// `--lib-sdir` (`.libs`).
+/// `--lib-sdir` (`.libs`); `strip` auditwheel's `--strip`, which strips every ELF file of
+/// the wheel and every grafted library.
 pub fn plan(
     abi: &AbiReport,
     policy: &PlatformTag,
     dist_name: &str,
     lib_sdir: &str,
+    strip: bool,
     inputs: &mut dyn PlanInputs,
 ) -> Result<Plan, PlanError> {
     let libs_dir = format!("{dist_name}{lib_sdir}");
@@ -188,7 +248,10 @@ pub fn plan(
             return Err(PlanError::NoPolicy(policy.clone()));
         };
         let libs = &refs.refs.libs;
-        let mut edits = ElfEdits::default();
+        let mut edits = ElfEdits {
+            strip,
+            ..ElfEdits::default()
+        };
         for (soname, path) in libs {
             if is_libpython(soname) {
                 edits.remove_needed.push(soname.clone());
@@ -219,7 +282,16 @@ pub fn plan(
             edits.replace_needed.push((soname.clone(), new_soname));
         }
         if !libs.is_empty() {
-            let rel = relpath(&libs_dir, dirname(member));
+            // The RPATH is the one the program needs where it is moved to.
+            let at = if is_script(member) {
+                let file = member.rsplit('/').next().unwrap_or(member);
+                let moved = format!("{dist_name}.scripts/{file}");
+                out.scripts.insert(member.clone(), moved.clone());
+                moved
+            } else {
+                member.clone()
+            };
+            let rel = relpath(&libs_dir, dirname(&at));
             let new_rpath = format!("$ORIGIN/{rel}");
             let old = inputs.member_rpath(member);
             let lib = if abi.arch.as_str().ends_with("64") {
@@ -227,13 +299,7 @@ pub fn plan(
             } else {
                 "lib"
             };
-            edits.rpath = Some(rpath_within_wheel(
-                &old,
-                member,
-                &new_rpath,
-                lib,
-                &wheel_arch,
-            ));
+            edits.rpath = Some(rpath_within_wheel(&old, &at, &new_rpath, lib, &wheel_arch));
         }
         if !edits.is_empty() {
             out.members.insert(member.clone(), edits);
@@ -252,6 +318,7 @@ pub fn plan(
             })
             .collect();
         let mut edits = ElfEdits {
+            strip,
             soname: Some(new_soname.clone()),
             ..ElfEdits::default()
         };
@@ -275,6 +342,24 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scripts_are_data_scripts_files() {
+        assert!(is_script("uWSGI-2.0.21.data/scripts/uwsgi"));
+        assert!(!is_script("uWSGI-2.0.21.data/scripts/sub/uwsgi"));
+        assert!(!is_script("uWSGI-2.0.21.data/purelib/uwsgi"));
+        assert!(!is_script("pkg/scripts/uwsgi"));
+        assert!(!is_script("x.data/scripts/"));
+    }
+
+    #[test]
+    fn shim_quotes_the_path_as_python_repr_does() {
+        let shim = script_shim("uWSGI.scripts/uwsgi");
+        assert!(shim.starts_with("#!python\n"));
+        assert!(shim.contains("sysconfig.get_path(\"platlib\"), 'uWSGI.scripts/uwsgi'),"));
+        assert_eq!(python_repr("it's"), "\"it's\"");
+        assert_eq!(python_repr("a'\"b\\\n"), "'a\\'\"b\\\\\\n'");
+    }
 
     #[test]
     fn relative_paths_like_python() {
