@@ -7,12 +7,26 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use truewheel_core::source::FileSource;
+use truewheel_core::wheel::deflate::{Job, Parallel};
 use truewheel_core::wheel::{Limits, RecordIssue, Wheel, WriteOptions};
 
 use crate::failure::Failure;
 
 /// An opened wheel on disk.
 pub type DiskWheel = Wheel<FileSource>;
+
+/// Deflates new members' chunks on all cores (the bytes do not depend on it).
+#[derive(Debug, Clone, Copy)]
+pub struct RayonParallel;
+
+impl Parallel for RayonParallel {
+    fn run(&self, jobs: Vec<Job<'_>>) -> Vec<Vec<u8>> {
+        jobs.into_par_iter()
+            .with_max_len(1)
+            .map(|job| job())
+            .collect()
+    }
+}
 
 /// Opens a wheel file, refusing one that declares more than `limits` allow.
 pub fn open_wheel(path: &Path, limits: &Limits) -> Result<DiskWheel, Failure> {

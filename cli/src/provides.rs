@@ -37,26 +37,86 @@ fn output(program: &str, args: &[&str]) -> Option<String> {
 
 /// The package whose file list names `path`: what `dpkg -S` answers, read from dpkg's
 /// own lists (`/var/lib/dpkg/info/<package>[:<arch>].list`), which takes a tenth of the
-/// time of starting dpkg; `dpkg -S` itself where the lists are not readable.
-fn dpkg_owner(path: &str) -> Option<String> {
-    let Ok(dir) = std::fs::read_dir("/var/lib/dpkg/info") else {
+/// time of starting dpkg; `dpkg -S` itself where the lists are not readable. Returns the
+/// package and, for a multi-arch list, its architecture.
+fn dpkg_owner(path: &str) -> Option<(String, Option<String>)> {
+    let Ok(dir) = std::fs::read_dir(DPKG_INFO) else {
         // "libyaml-0-2:amd64: /usr/lib/x86_64-linux-gnu/libyaml-0.so.2.0.9"
         let out = output("dpkg", &["-S", path])?;
-        return Some(out.lines().next()?.split(':').next()?.to_owned());
+        let owner = out.lines().next()?.split(": ").next()?;
+        let (name, arch) = split_arch(owner);
+        return Some((name.to_owned(), arch.map(str::to_owned)));
     };
     let mut lists: Vec<std::path::PathBuf> = dir
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "list"))
         .collect();
-    lists.sort();
+    // A library's package is nearly always named after it (libyaml-0.so.2 is in
+    // libyaml-0-2): read those lists first, the rest after, in order.
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let stem = file.split(['.', '-']).next().unwrap_or(file);
+    lists.sort_by_key(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        (!name.starts_with(stem), p.clone())
+    });
     lists.into_iter().find_map(|list| {
         let text = std::fs::read_to_string(&list).ok()?;
         text.lines().any(|l| l == path).then(|| {
-            let stem = list.file_stem()?.to_str()?;
-            Some(stem.split(':').next().unwrap_or(stem).to_owned())
+            let owner = list.file_stem()?.to_str()?;
+            let (name, arch) = split_arch(owner);
+            Some((name.to_owned(), arch.map(str::to_owned)))
         })?
     })
+}
+
+const DPKG_INFO: &str = "/var/lib/dpkg/info";
+const DPKG_STATUS: &str = "/var/lib/dpkg/status";
+
+/// `libyaml-0-2:amd64` → (`libyaml-0-2`, `amd64`).
+fn split_arch(owner: &str) -> (&str, Option<&str>) {
+    match owner.split_once(':') {
+        Some((name, arch)) => (name, Some(arch)),
+        None => (owner, None),
+    }
+}
+
+/// The installed version of a package, as `dpkg -s` prints it, read from dpkg's status
+/// database (starting dpkg costs more than the rest of a small repair).
+fn dpkg_version(name: &str, arch: Option<&str>) -> Option<String> {
+    let Ok(status) = std::fs::read_to_string(DPKG_STATUS) else {
+        let out = output("dpkg", &["-s", name])?;
+        return version_field(&out);
+    };
+    installed_version(&status, name, arch)
+}
+
+/// The `Version:` of the installed stanza for `name` (and `arch`, when given) in a dpkg
+/// status file.
+fn installed_version(status: &str, name: &str, arch: Option<&str>) -> Option<String> {
+    status.split("\n\n").find_map(|stanza| {
+        let field = |key: &str| {
+            stanza
+                .lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix(": "))
+        };
+        let installed = field("Status").is_some_and(|s| s.ends_with(" installed"));
+        let arch_ok =
+            arch.is_none_or(|a| field("Architecture").is_none_or(|x| x == a || x == "all"));
+        (field("Package") == Some(name) && installed && arch_ok)
+            .then(|| version_field(stanza))
+            .flatten()
+    })
+}
+
+fn version_field(text: &str) -> Option<String> {
+    Some(
+        text.lines()
+            .find_map(|l| l.strip_prefix("Version: "))?
+            .split_whitespace()
+            .next()?
+            .to_owned(),
+    )
 }
 
 /// The package that provides `path`, if the host's package manager knows. The package
@@ -94,13 +154,58 @@ pub fn provider(path: &str) -> Option<Provider> {
             return Some(make("rpm", name, &format!("{version}-{release}")));
         }
     }
-    let name = dpkg_owner(path)?;
-    let status = output("dpkg", &["-s", &name])?;
-    let version = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Version: "))?
-        .split_whitespace()
-        .next()?
-        .to_owned();
+    let (name, arch) = dpkg_owner(path)?;
+    let version = dpkg_version(&name, arch.as_deref())?;
     Some(make("deb", &name, &version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATUS: &str = "Package: libyaml-0-2\nStatus: install ok installed\nArchitecture: i386\nVersion: 0.2.4-1\n\n\
+        Package: libyaml-0-2\nStatus: install ok installed\nArchitecture: amd64\nMulti-Arch: same\nVersion: 0.2.5-1+b1\n\n\
+        Package: gone\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1.0\n";
+
+    #[test]
+    fn versions_from_the_status_database() {
+        assert_eq!(
+            installed_version(STATUS, "libyaml-0-2", Some("amd64")).as_deref(),
+            Some("0.2.5-1+b1")
+        );
+        assert_eq!(
+            installed_version(STATUS, "libyaml-0-2", None).as_deref(),
+            Some("0.2.4-1")
+        );
+        assert_eq!(installed_version(STATUS, "gone", None), None);
+        assert_eq!(installed_version(STATUS, "absent", None), None);
+    }
+
+    #[test]
+    fn owners_with_and_without_architecture() {
+        assert_eq!(
+            split_arch("libyaml-0-2:amd64"),
+            ("libyaml-0-2", Some("amd64"))
+        );
+        assert_eq!(split_arch("zlib1g"), ("zlib1g", None));
+    }
+
+    /// The status database answers as `dpkg -s` does, on this host's packages.
+    #[test]
+    fn agrees_with_dpkg_on_this_host() {
+        let Ok(status) = std::fs::read_to_string(DPKG_STATUS) else {
+            return;
+        };
+        for pkg in ["dpkg", "libc6"] {
+            let Some(out) = output("dpkg", &["-s", pkg]) else {
+                continue;
+            };
+            let arch = out.lines().find_map(|l| l.strip_prefix("Architecture: "));
+            assert_eq!(
+                installed_version(&status, pkg, arch),
+                version_field(&out),
+                "{pkg}"
+            );
+        }
+    }
 }

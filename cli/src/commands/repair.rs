@@ -38,7 +38,12 @@ pub struct Args {
     wheel_dir: PathBuf,
     /// The policy to reach: a name (`manylinux_2_17_x86_64`, `manylinux2014_x86_64`) or
     /// `auto` (the best the wheel can reach).
-    #[arg(long, value_name = "PLATFORM", default_value = "auto")]
+    #[arg(
+        long,
+        value_name = "PLATFORM",
+        default_value = "auto",
+        env = "AUDITWHEEL_PLAT"
+    )]
     plat: String,
     /// Tag only the requested policy, even when the wheel earns a better one.
     #[arg(long)]
@@ -46,9 +51,21 @@ pub struct Args {
     /// Leave out libraries matching this pattern (they must be present at run time).
     #[arg(long, value_name = "PATTERN")]
     exclude: Vec<String>,
-    /// Strip the symbols of grafted and patched libraries.
+    /// Strip symbols and debug information (`strip -s`) from every ELF file of the wheel
+    /// and every grafted library.
     #[arg(long)]
     strip: bool,
+    /// Deflate level for the members repair writes (0-9; -1 means 6, zlib's default).
+    #[arg(
+        short = 'z',
+        long = "zip-compression-level",
+        value_name = "LEVEL",
+        default_value_t = -1,
+        env = "AUDITWHEEL_ZIP_COMPRESSION_LEVEL",
+        value_parser = clap::value_parser!(i32).range(-1..=9),
+        allow_negative_numbers = true
+    )]
+    zip_compression_level: i32,
     /// Folder suffix for grafted libraries (`<name>.libs`).
     #[arg(
         short = 'L',
@@ -281,7 +298,8 @@ fn repair_one(
         &wheel.filename.version,
         &provided,
     );
-    let write_opts = write_options()?;
+    let mut write_opts = write_options()?;
+    write_opts.level = u32::try_from(args.zip_compression_level).unwrap_or(6);
     let editor = CoreEditor;
     let output = write_atomic(&args.wheel_dir, &out_name, |w| {
         repair::apply(
@@ -293,6 +311,7 @@ fn repair_one(
             sbom.as_deref(),
             w,
             write_opts,
+            &crate::io::RayonParallel,
         )
         .map(|_| ())
         .map_err(|e| std::io::Error::other(e.to_string()))

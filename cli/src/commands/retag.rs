@@ -89,7 +89,9 @@ fn retag_one(args: &Args, ctx: &Context, path: &Path) -> Result<PathBuf, Failure
     let changes = retagged.changes(&wheel.dist_info);
     let options = write_options()?;
     let written = write_atomic(&dir, &name, |w| {
-        wheel.rewrite(&changes, w, options).map(|_| ())
+        wheel
+            .rewrite_with(&changes, w, options, &crate::io::RayonParallel)
+            .map(|_| ())
     })?;
     if args.remove {
         std::fs::remove_file(path).map_err(|e| Failure::io("remove", path, &e))?;

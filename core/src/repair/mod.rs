@@ -11,6 +11,7 @@ pub mod tags;
 use std::io::Write;
 
 use crate::source::ReadAt;
+use crate::wheel::deflate::Parallel;
 use crate::wheel::rewrite::Changes;
 use crate::wheel::{Wheel, WheelInfo, WriteOptions};
 
@@ -46,7 +47,7 @@ pub enum ApplyError {
 
 /// Writes the repaired wheel: grafted libraries (bytes given by path) edited and added
 /// under the libs folder, edited members replaced, WHEEL replaced, the SBOM added
-/// (see [`sbom`]); everything else copied raw.
+/// (see [`sbom`]); everything else copied raw. New bytes are deflated through `par`.
 #[allow(clippy::too_many_arguments)]
 pub fn apply<S: ReadAt, W: Write>(
     wheel: &Wheel<S>,
@@ -57,6 +58,7 @@ pub fn apply<S: ReadAt, W: Write>(
     sbom: Option<&str>,
     out: W,
     options: WriteOptions,
+    par: &dyn Parallel,
 ) -> Result<W, ApplyError> {
     let mut changes = Changes::default();
     for graft in &plan.grafts {
@@ -109,5 +111,5 @@ pub fn apply<S: ReadAt, W: Write>(
             0o644,
         );
     }
-    Ok(wheel.rewrite(&changes, out, options)?)
+    Ok(wheel.rewrite_with(&changes, out, options, par)?)
 }

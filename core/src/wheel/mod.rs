@@ -2,6 +2,7 @@
 //! command uses to produce a new wheel (PEP 427 binary distribution format).
 
 pub mod archive;
+pub mod deflate;
 pub mod error;
 pub mod filename;
 pub mod headers;

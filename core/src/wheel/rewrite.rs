@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
+use super::deflate::{prepare_all, Parallel, Sequential};
 use super::writer::{WheelWriter, WriteOptions};
 use super::Wheel;
 use crate::source::ReadAt;
@@ -37,6 +38,25 @@ impl<S: ReadAt> Wheel<S> {
         out: W,
         options: WriteOptions,
     ) -> std::io::Result<W> {
+        self.rewrite_with(changes, out, options, &Sequential)
+    }
+
+    /// [`rewrite`](Self::rewrite), deflating the changed members' chunks through `par`
+    /// (the bytes are the same whatever `par` does).
+    pub fn rewrite_with<W: Write>(
+        &self,
+        changes: &Changes,
+        out: W,
+        options: WriteOptions,
+        par: &dyn Parallel,
+    ) -> std::io::Result<W> {
+        let contents: Vec<&[u8]> = changes.put.values().map(|(d, _)| d.as_slice()).collect();
+        let prepared: BTreeMap<&str, _> = changes
+            .put
+            .keys()
+            .map(String::as_str)
+            .zip(prepare_all(&contents, options.level, par))
+            .collect();
         let mut w = WheelWriter::new(out, options);
         let record_path = self.record_path();
         let prefix = format!("{}/", self.dist_info);
@@ -54,7 +74,9 @@ impl<S: ReadAt> Wheel<S> {
                     continue;
                 }
                 match changes.put.get(&m.name) {
-                    Some((data, _)) => w.add(&m.name, data, m.unix_mode)?,
+                    Some((data, _)) => {
+                        w.add_prepared(&m.name, data, &prepared[m.name.as_str()], m.unix_mode)?;
+                    }
                     None => {
                         let hash = self.record.get(&m.name).and_then(|e| e.hash.clone());
                         w.copy_raw(&self.archive, m, hash)?;
@@ -66,7 +88,7 @@ impl<S: ReadAt> Wheel<S> {
                     && self.archive.member(path).is_none()
                     && *path != record_path
                 {
-                    w.add(path, data, *mode)?;
+                    w.add_prepared(path, data, &prepared[path.as_str()], *mode)?;
                 }
             }
         }

@@ -9,6 +9,7 @@ use super::archive::{
     Archive, Compression, Member, CENTRAL_SIG, EOCD64_LOCATOR_SIG, EOCD64_SIG, EOCD_SIG, LOCAL_SIG,
     ZIP64_EXTRA,
 };
+use super::deflate::{prepare, Prepared};
 use super::record::{Record, RecordEntry, RecordHash};
 use crate::source::ReadAt;
 
@@ -197,24 +198,29 @@ impl<W: Write> WheelWriter<W> {
 
     /// Adds a member from memory, deflated (or stored when deflate does not help).
     pub fn add(&mut self, name: &str, data: &[u8], mode: u32) -> io::Result<()> {
+        let prepared = prepare(data, self.options.level);
+        self.add_prepared(name, data, &prepared, mode)
+    }
+
+    /// Adds a member from memory that [`prepare`](super::deflate::prepare) (or
+    /// `prepare_all`) already deflated and hashed.
+    pub fn add_prepared(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        prepared: &Prepared,
+        mode: u32,
+    ) -> io::Result<()> {
         self.check_new(name)?;
-        let crc32 = crc32fast::hash(data);
-        let mut enc = flate2::write::DeflateEncoder::new(
-            Vec::with_capacity(data.len() / 2 + 64),
-            flate2::Compression::new(self.options.level),
-        );
-        enc.write_all(data)?;
-        let deflated = enc.finish()?;
-        let (method, body) = if deflated.len() < data.len() {
-            (Compression::Deflated, deflated.as_slice())
-        } else {
-            (Compression::Stored, data)
+        let (method, body) = match &prepared.deflated {
+            Some(d) => (Compression::Deflated, d.as_slice()),
+            None => (Compression::Stored, data),
         };
         let e = CentralEntry {
             name: name.to_owned(),
             method: method.method(),
             datetime: self.options.timestamp.unwrap_or(DOS_EPOCH),
-            crc32,
+            crc32: prepared.crc32,
             compressed_size: body.len() as u64,
             size: data.len() as u64,
             offset: self.out.written,
@@ -228,7 +234,7 @@ impl<W: Write> WheelWriter<W> {
         self.out.write_all(body)?;
         self.record.entries.push(RecordEntry {
             path: name.to_owned(),
-            hash: Some(RecordHash::sha256(data)),
+            hash: Some(prepared.hash.clone()),
             size: Some(data.len() as u64),
         });
         self.entries.push(e);

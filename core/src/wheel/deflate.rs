@@ -1,0 +1,215 @@
+//! Deflating new members in fixed chunks that can be compressed at once, as pigz does:
+//! each chunk is a raw deflate run primed with the 32 KiB before it and ended by a sync
+//! flush (an empty stored block, so the next starts on a byte boundary), and the last one
+//! ends the stream. The chunks concatenate into one ordinary deflate stream that any
+//! inflater reads. Chunk boundaries depend only on the data's length, so the bytes are
+//! the same whether the chunks run one after another ([`Sequential`]) or on many cores
+//! (a [`Parallel`] the host provides): output never depends on the thread count.
+//!
+//! flate2 has no chunked encoder; this is the small part of pigz it lacks.
+
+use flate2::{Compress, Compression as Level, FlushCompress, Status};
+
+use super::record::RecordHash;
+
+/// Bytes per chunk: large enough that the dictionary and flush cost nothing measurable
+/// (a few bytes per MiB), small enough that a 2 MiB library splits across two cores.
+pub const CHUNK: usize = 1 << 20;
+
+/// Deflate's window: what a chunk may refer back to.
+const WINDOW: usize = 32 << 10;
+
+/// Runs independent jobs, perhaps at the same time; results come back in job order.
+pub trait Parallel: Sync {
+    /// Runs every job and returns their results in order.
+    fn run(&self, jobs: Vec<Job<'_>>) -> Vec<Vec<u8>>;
+}
+
+/// One unit of work for a [`Parallel`].
+pub type Job<'a> = Box<dyn FnOnce() -> Vec<u8> + Send + 'a>;
+
+/// Runs jobs one after another on the calling thread (the core's own, and WASM's).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sequential;
+
+impl Parallel for Sequential {
+    fn run(&self, jobs: Vec<Job<'_>>) -> Vec<Vec<u8>> {
+        jobs.into_iter().map(|job| job()).collect()
+    }
+}
+
+/// A member's content made ready to write: checksums, and deflated bytes when deflate
+/// made it smaller (otherwise it is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// CRC-32 of the content.
+    pub crc32: u32,
+    /// RECORD hash of the content.
+    pub hash: RecordHash,
+    /// The deflated bytes, or `None` to store the content as is.
+    pub deflated: Option<Vec<u8>>,
+}
+
+/// The chunk ranges of `len` bytes (one empty range for empty data).
+fn chunks(len: usize) -> Vec<std::ops::Range<usize>> {
+    if len == 0 {
+        return std::iter::once(0..0).collect();
+    }
+    (0..len)
+        .step_by(CHUNK)
+        .map(|s| s..(s + CHUNK).min(len))
+        .collect()
+}
+
+/// Deflates `data[range]`, primed with the window before it; the last chunk finishes the
+/// stream, the others end with a sync flush.
+fn deflate_chunk(data: &[u8], range: std::ops::Range<usize>, level: u32) -> Vec<u8> {
+    let last = range.end == data.len();
+    let mut c = Compress::new(Level::new(level.min(9)), false);
+    if range.start > 0 {
+        let dict = &data[range.start.saturating_sub(WINDOW)..range.start];
+        // zlib-rs accepts a dictionary on a fresh raw stream; it cannot fail here.
+        c.set_dictionary(dict)
+            .expect("a fresh deflate stream takes a dictionary");
+    }
+    let input = &data[range];
+    let mut out = Vec::with_capacity(input.len() / 2 + 1024);
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
+    loop {
+        let consumed = c.total_in() as usize;
+        if out.len() == out.capacity() {
+            out.reserve(out.capacity().max(4096));
+        }
+        let status = c
+            .compress_vec(&input[consumed..], &mut out, flush)
+            .expect("deflate of in-memory data does not fail");
+        let done = c.total_in() as usize == input.len();
+        match status {
+            Status::StreamEnd => break,
+            // A sync flush is complete once all input is taken and output room is left.
+            Status::Ok | Status::BufError if !last && done && out.len() < out.capacity() => break,
+            Status::Ok | Status::BufError => {}
+        }
+    }
+    out
+}
+
+/// Prepares several contents at once: every chunk of every content is one job for `par`.
+pub fn prepare_all(contents: &[&[u8]], level: u32, par: &dyn Parallel) -> Vec<Prepared> {
+    let mut jobs: Vec<Job<'_>> = Vec::new();
+    let mut counts = Vec::with_capacity(contents.len());
+    for &data in contents {
+        let ranges = chunks(data.len());
+        counts.push(ranges.len());
+        for r in ranges {
+            jobs.push(Box::new(move || deflate_chunk(data, r, level)));
+        }
+    }
+    let mut parts = par.run(jobs).into_iter();
+    contents
+        .iter()
+        .zip(counts)
+        .map(|(&data, n)| {
+            let mut deflated = Vec::new();
+            for part in parts.by_ref().take(n) {
+                if deflated.is_empty() {
+                    deflated = part;
+                } else {
+                    deflated.extend_from_slice(&part);
+                }
+            }
+            Prepared {
+                crc32: crc32fast::hash(data),
+                hash: RecordHash::sha256(data),
+                deflated: (deflated.len() < data.len()).then_some(deflated),
+            }
+        })
+        .collect()
+}
+
+/// Prepares one content on the calling thread.
+pub fn prepare(data: &[u8], level: u32) -> Prepared {
+    prepare_all(&[data], level, &Sequential)
+        .pop()
+        .expect("one content, one result")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    fn inflate(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::DeflateDecoder::new(data)
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    }
+
+    /// Content that compresses, with references across chunk boundaries.
+    fn sample(len: usize) -> Vec<u8> {
+        let mut x = 0x1234_5678u32;
+        (0..len)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                if i % 7 == 0 {
+                    (x & 0xff) as u8
+                } else {
+                    b"repeated text, "[i % 15]
+                }
+            })
+            .collect()
+    }
+
+    /// Runs jobs in reverse order, to show results are put back in job order.
+    struct Backwards;
+    impl Parallel for Backwards {
+        fn run(&self, jobs: Vec<Job<'_>>) -> Vec<Vec<u8>> {
+            let mut out: Vec<Vec<u8>> = jobs.into_iter().rev().map(|j| j()).collect();
+            out.reverse();
+            out
+        }
+    }
+
+    #[test]
+    fn chunked_streams_inflate_to_the_content() {
+        for len in [0, 1, 100, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 12_345] {
+            let data = sample(len);
+            let p = prepare(&data, 6);
+            match &p.deflated {
+                Some(d) => assert_eq!(inflate(d), data, "len {len}"),
+                None => assert!(len < 16, "len {len} should compress"),
+            }
+            assert_eq!(p.crc32, crc32fast::hash(&data));
+        }
+    }
+
+    #[test]
+    fn bytes_do_not_depend_on_how_jobs_run() {
+        let a = sample(2 * CHUNK + 77);
+        let b = sample(CHUNK / 3);
+        let seq = prepare_all(&[&a, &b], 6, &Sequential);
+        let back = prepare_all(&[&a, &b], 6, &Backwards);
+        assert_eq!(seq, back);
+        assert_eq!(inflate(seq[0].deflated.as_ref().unwrap()), a);
+        assert_eq!(inflate(seq[1].deflated.as_ref().unwrap()), b);
+    }
+
+    #[test]
+    fn chunking_costs_almost_nothing() {
+        let data = sample(4 * CHUNK);
+        let chunked = prepare(&data, 6).deflated.unwrap().len();
+        let mut whole = flate2::write::DeflateEncoder::new(Vec::new(), Level::new(6));
+        std::io::Write::write_all(&mut whole, &data).unwrap();
+        let whole = whole.finish().unwrap().len();
+        assert!(chunked <= whole + whole / 100, "{chunked} vs {whole}");
+    }
+}
