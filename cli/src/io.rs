@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use truewheel_core::source::FileSource;
 use truewheel_core::wheel::deflate::{Job, Parallel};
+use truewheel_core::wheel::record::{local_digest, Digest, HashAlgorithm, Hasher, RecordHash};
 use truewheel_core::wheel::{Limits, RecordIssue, Wheel, WriteOptions};
 
 use crate::failure::Failure;
@@ -25,6 +26,51 @@ impl Parallel for RayonParallel {
             .with_max_len(1)
             .map(|job| job())
             .collect()
+    }
+}
+
+/// Members at least this large are hashed on a thread of their own while the reading
+/// thread inflates them: a wheel's largest library (jaxlib's is 295 MB) would otherwise
+/// be inflated and hashed on one core while the others sit idle at the end.
+const OFFLOAD_AT: u64 = 32 << 20;
+
+/// Where a member is hashed: large ones on a thread of their own, the rest in place.
+pub fn digest_for(alg: HashAlgorithm, size: u64) -> Box<dyn Digest> {
+    if size < OFFLOAD_AT {
+        return local_digest(alg, size);
+    }
+    // A few chunks in flight bound the memory; the reader waits when hashing lags.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
+    let spawned = std::thread::Builder::new()
+        .name("hash".into())
+        .spawn(move || {
+            let mut h = Hasher::new(alg);
+            for chunk in rx {
+                h.update(&chunk);
+            }
+            h.finish()
+        });
+    match spawned {
+        Ok(handle) => Box::new(Offloaded { tx, handle }),
+        Err(_) => local_digest(alg, size),
+    }
+}
+
+/// A [`Digest`] running on its own thread.
+struct Offloaded {
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+    handle: std::thread::JoinHandle<RecordHash>,
+}
+
+impl Digest for Offloaded {
+    fn update(&mut self, data: &[u8]) {
+        // The thread lives until `tx` is dropped, so the send cannot fail.
+        let _ = self.tx.send(data.to_vec());
+    }
+    fn finish(self: Box<Self>) -> RecordHash {
+        let Self { tx, handle } = *self;
+        drop(tx);
+        handle.join().expect("the hashing thread does not panic")
     }
 }
 
@@ -50,7 +96,7 @@ pub fn verify(wheel: &DiskWheel) -> Result<(Vec<RecordIssue>, usize), Failure> {
     let found: Vec<Result<Option<RecordIssue>, _>> = members
         .par_iter()
         .with_max_len(1)
-        .map(|(m, e)| wheel.verify_member(m, e))
+        .map(|(m, e)| wheel.verify_member_with(m, e, &digest_for))
         .collect();
     for r in found {
         match r {

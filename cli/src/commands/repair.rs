@@ -160,7 +160,8 @@ fn verify_and_scan(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failur
         .with_max_len(1)
         .map(|m| {
             let entry = wheel.record.get(&m.name);
-            audit::verify_and_scan(wheel, m, entry).map(|r| (m.name.clone(), r))
+            audit::verify_and_scan(wheel, m, entry, &crate::io::digest_for)
+                .map(|r| (m.name.clone(), r))
         })
         .collect();
     let mut elfs = HashMap::new();

@@ -19,7 +19,7 @@ use crate::policy::input::ElfFacts;
 use crate::policy::options::AnalyzeOptions;
 use crate::policy::tree::DependencyTree;
 use crate::source::ReadAt;
-use crate::wheel::record::{Hasher, RecordEntry};
+use crate::wheel::record::{DigestFor, RecordEntry};
 use crate::wheel::{ArchiveError, Member, RecordIssue, Wheel};
 
 pub use report::{AuditError, AuditReport};
@@ -115,11 +115,12 @@ pub fn verify_and_scan<S: ReadAt>(
     wheel: &Wheel<S>,
     m: &Member,
     entry: Option<&RecordEntry>,
+    digest: &DigestFor<'_>,
 ) -> Result<(Option<RecordIssue>, Option<ElfInfo>), AuditError> {
     let Some(expected) = entry.and_then(|e| e.hash.as_ref()) else {
         return Ok((None, scan_member(wheel, m)?));
     };
-    let mut hasher = Hasher::new(expected.algorithm);
+    let mut hasher = digest(expected.algorithm, m.size);
     let mut reader = wheel.archive.reader(m);
     let mut buf = vec![0u8; 256 * 1024];
     let mut scanner: Option<ElfScanner> = None;

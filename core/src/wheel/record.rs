@@ -10,7 +10,7 @@ use std::str::FromStr;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Serialize;
-use sha2::Digest;
+use sha2::Digest as _;
 
 /// A hash algorithm accepted in RECORD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -74,6 +74,33 @@ impl Hasher {
         };
         RecordHash { algorithm, digest }
     }
+}
+
+/// Hashes a member's bytes as they are read: a [`Hasher`] on the reading thread, or one
+/// the host runs elsewhere (the CLI hashes a large member on another core while this one
+/// inflates it).
+pub trait Digest: Send {
+    /// Feeds bytes.
+    fn update(&mut self, data: &[u8]);
+    /// The digest.
+    fn finish(self: Box<Self>) -> RecordHash;
+}
+
+impl Digest for Hasher {
+    fn update(&mut self, data: &[u8]) {
+        Hasher::update(self, data);
+    }
+    fn finish(self: Box<Self>) -> RecordHash {
+        Hasher::finish(*self)
+    }
+}
+
+/// Makes the [`Digest`] for a member of a given size: where its hashing runs.
+pub type DigestFor<'a> = dyn Fn(HashAlgorithm, u64) -> Box<dyn Digest> + Sync + 'a;
+
+/// Hashes on the reading thread, whatever the size.
+pub fn local_digest(alg: HashAlgorithm, _size: u64) -> Box<dyn Digest> {
+    Box::new(Hasher::new(alg))
 }
 
 /// A hash as written in RECORD.

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::archive::Member;
 use super::error::ArchiveError;
-use super::record::{is_unhashed, Hasher, RecordEntry, RecordHash};
+use super::record::{is_unhashed, local_digest, DigestFor, RecordEntry, RecordHash};
 use super::Wheel;
 use crate::source::ReadAt;
 
@@ -168,10 +168,20 @@ impl<S: ReadAt> Wheel<S> {
         m: &Member,
         entry: &RecordEntry,
     ) -> Result<Option<RecordIssue>, ArchiveError> {
+        self.verify_member_with(m, entry, &local_digest)
+    }
+
+    /// [`verify_member`](Self::verify_member), hashing where `digest` says.
+    pub fn verify_member_with(
+        &self,
+        m: &Member,
+        entry: &RecordEntry,
+        digest: &DigestFor<'_>,
+    ) -> Result<Option<RecordIssue>, ArchiveError> {
         let Some(expected) = &entry.hash else {
             return Ok(None);
         };
-        let mut hasher = Hasher::new(expected.algorithm);
+        let mut hasher = digest(expected.algorithm, m.size);
         let mut reader = self.archive.reader(m);
         let mut buf = vec![0u8; 256 * 1024];
         loop {
