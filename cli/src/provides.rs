@@ -4,6 +4,8 @@
 
 use std::process::{Command, Stdio};
 
+use rayon::prelude::*;
+
 use truewheel_core::repair::sbom::Provider;
 
 fn distro() -> Option<String> {
@@ -60,9 +62,14 @@ fn dpkg_owner(path: &str) -> Option<(String, Option<String>)> {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         (!name.starts_with(stem), p.clone())
     });
-    lists.into_iter().find_map(|list| {
-        let text = std::fs::read_to_string(&list).ok()?;
-        text.lines().any(|l| l == path).then(|| {
+    // A library no package owns (a private one, found through LD_LIBRARY_PATH) means
+    // reading every list: on all cores, searching bytes for the whole line.
+    let line = format!("\n{path}\n");
+    let finder = memchr::memmem::Finder::new(line.as_bytes());
+    lists.par_iter().find_map_first(|list| {
+        let text = std::fs::read(list).ok()?;
+        let listed = finder.find(&text).is_some() || text.starts_with(&line.as_bytes()[1..]);
+        listed.then(|| {
             let owner = list.file_stem()?.to_str()?;
             let (name, arch) = split_arch(owner);
             Some((name.to_owned(), arch.map(str::to_owned)))
