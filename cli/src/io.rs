@@ -191,5 +191,11 @@ pub fn write_atomic(
         .map_err(|e| Failure::io("write", &target, &e))?;
     tmp.persist(&target)
         .map_err(|e| Failure::io("write", &target, &e.error))?;
+    // The rename is durable once the directory is: without this a power loss could
+    // leave neither name. Not every file system can sync a directory; that is no error.
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
     Ok(target)
 }

@@ -250,3 +250,19 @@ def test_same_input_same_bytes_and_jobs_do_not_matter(tmp_path):
     assert proc.returncode == 0, proc.stderr
     many = [p.read_bytes() for p in sorted((tmp_path / "many").glob("*.whl"))]
     assert sorted(one) == sorted(many)
+
+
+def test_two_inputs_of_one_name_are_refused(tmp_path):
+    """Two wheels of one file name would race for one output file: refused before any
+    work, nothing written."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    shutil.copy(src, other / src.name)
+    out = tmp_path / "out"
+    proc = subprocess.run([os.environ.get("TRUEWHEEL_BIN", ROOT / "target/release/truewheel"), "repair",
+                           "-w", out, src, other / src.name], capture_output=True, text=True,
+                          env=env(LOCAL / "libs"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and "given twice" in proc.stderr
+    assert not out.exists() or not list(out.iterdir())

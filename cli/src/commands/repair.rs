@@ -195,6 +195,19 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
                 .hint("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64, or auto")
         })?)
     };
+    // Two inputs of one name would race for one output name, the last rename winning.
+    let mut seen = std::collections::HashSet::new();
+    for w in &args.wheels {
+        if let Some(name) = w.file_name() {
+            if !seen.insert(name) {
+                return Err(Failure::new(format!(
+                    "{} is given twice (or two wheels share its name), and both would be repaired into one output file",
+                    w.display()
+                ))
+                .hint("repair wheels of the same name into different -w directories"));
+            }
+        }
+    }
     ensure_dir(&args.wheel_dir)?;
     let scope = args.ldpaths.as_ref().map_or(Scope::System, |p| {
         Scope::Folders(p.split(':').map(str::to_owned).collect())
