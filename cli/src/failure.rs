@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use truewheel_core::message::one_line;
 use truewheel_core::wheel::{LimitKind, WheelError};
 
 /// A failure to report to the user.
@@ -42,11 +43,11 @@ impl Failure {
         Self::new(format!("cannot {what} {}: {reason}", path.display()))
     }
 
-    /// Prints to stderr.
+    /// Prints to stderr, each part on one line whatever the wheel put in it.
     pub fn print(&self) {
-        eprintln!("error: {}", self.message);
+        eprintln!("error: {}", one_line(&self.message));
         if let Some(h) = &self.hint {
-            eprintln!("hint: {h}");
+            eprintln!("hint: {}", one_line(h));
         }
     }
 }

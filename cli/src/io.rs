@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use truewheel_core::source::FileSource;
 use truewheel_core::wheel::deflate::{Job, Parallel};
 use truewheel_core::wheel::record::{local_digest, Digest, HashAlgorithm, Hasher, RecordHash};
-use truewheel_core::wheel::{Limits, RecordIssue, Wheel, WriteOptions};
+use truewheel_core::wheel::{more_problems, Limits, RecordIssue, Wheel, WriteOptions};
 
 use crate::failure::Failure;
 
@@ -121,11 +121,7 @@ pub fn require_valid_record(wheel: &DiskWheel) -> Result<(), Failure> {
 /// The failure for RECORD issues found, if any.
 pub fn record_failure(wheel: &DiskWheel, issues: &[RecordIssue]) -> Result<(), Failure> {
     if let Some(first) = issues.first() {
-        let more = if issues.len() > 1 {
-            format!(" (and {} more problems)", issues.len() - 1)
-        } else {
-            String::new()
-        };
+        let more = more_problems(issues.len() - 1);
         return Err(Failure::new(format!("{first} in {}{more}", wheel.file_name()))
             .hint("the wheel was modified after it was built; rebuild it, or run `truewheel inspect` to see every problem"));
     }

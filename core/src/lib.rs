@@ -20,6 +20,7 @@ pub mod audit;
 pub mod binary;
 pub mod elf;
 pub mod inspect;
+pub mod message;
 pub mod policy;
 pub mod repair;
 pub mod source;

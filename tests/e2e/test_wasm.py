@@ -172,7 +172,9 @@ def test_unreadable_wheels_give_the_cli_message(bad_wheels):
         got = results[w.name]
         assert not got["ok"] and not got["error"]["trap"], got
         cli = run("audit", "--json", "--wheel-only", w, check=2)
-        assert cli.stderr == f"error: {got['error']['message']}\nhint: {got['error']['hint']}\n"
+        # The CLI's hint may go on to name the flag that raises a limit, which a page has not.
+        assert cli.stderr.startswith(f"error: {got['error']['message']}\nhint: {got['error']['hint']}")
+        assert cli.stderr.count("\n") == 2, cli.stderr
         assert w.name in got["error"]["message"]
 
 

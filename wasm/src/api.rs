@@ -11,7 +11,7 @@ use serde::Serialize;
 use truewheel_core::audit::{self, AuditError, AuditReport, NoHost};
 use truewheel_core::inspect::{report, InspectReport};
 use truewheel_core::wheel::retag::{retag, TagEdits};
-use truewheel_core::wheel::{PlatformTag, Wheel, WriteOptions};
+use truewheel_core::wheel::{more_problems, PlatformTag, Wheel, WriteOptions};
 
 /// What went wrong, as a user reads it: the CLI's `error:` sentence and `hint:`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -281,11 +281,7 @@ pub fn retag_wheel(
         .map_err(|e| Failure::input(e.to_string(), None))?;
     let issues = inspect(wheel, |_, _| {})?.record.issues;
     if let Some(first) = issues.first() {
-        let more = if issues.len() > 1 {
-            format!(" (and {} more problems)", issues.len() - 1)
-        } else {
-            String::new()
-        };
+        let more = more_problems(issues.len() - 1);
         return Err(Failure::input(
             format!("{first} in {}{more}", wheel.file_name()),
             Some("the wheel was modified after it was built; rebuild it, or run `truewheel inspect` to see every problem"),

@@ -21,16 +21,18 @@
 pub mod api;
 
 use js_sys::{Function, Reflect, JSON};
+use truewheel_core::message::one_line;
 use wasm_bindgen::prelude::*;
 
 use api::{AuditOptions, Failure, MemWheel};
 
 #[allow(clippy::needless_pass_by_value)] // used as `.map_err(throw)`
 fn throw(f: Failure) -> JsValue {
-    let e = js_sys::Error::new(&f.message);
+    // One line each, as the CLI prints them.
+    let e = js_sys::Error::new(&one_line(&f.message));
     let _ = Reflect::set(&e, &"kind".into(), &f.kind.into());
     if let Some(h) = &f.hint {
-        let _ = Reflect::set(&e, &"hint".into(), &h.into());
+        let _ = Reflect::set(&e, &"hint".into(), &one_line(h).as_ref().into());
     }
     e.into()
 }

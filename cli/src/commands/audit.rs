@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use truewheel_core::audit::{self, AuditReport};
 use truewheel_core::elf::ElfInfo;
+use truewheel_core::message::one_line;
 use truewheel_core::policy::ShowJson;
 use truewheel_core::wheel::PlatformTag;
 
@@ -222,8 +223,15 @@ pub fn render(r: &AuditReport, plat: Option<&PlatformTag>, pass: bool) -> String
         );
         let _ = writeln!(o, "  fails {wanted}");
     }
+    // A finding quotes library and symbol names from the wheel: one line each, whatever
+    // they hold, so that no name can forge a line of the report.
     for f in &r.findings {
-        let _ = writeln!(o, "  {} → not {} or stricter", f.text, f.rules_out);
+        let _ = writeln!(
+            o,
+            "  {} → not {} or stricter",
+            one_line(&f.text),
+            f.rules_out
+        );
     }
     o
 }

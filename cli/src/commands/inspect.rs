@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 use truewheel_core::inspect::{report, InspectReport};
+use truewheel_core::wheel::more_problems;
 
 use super::Context;
 use crate::failure::Failure;
@@ -51,10 +52,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     for r in &reports {
         if let Some(first) = r.record.issues.first() {
             bad = true;
-            let more = match r.record.issues.len() {
-                1 => String::new(),
-                n => format!(" (and {} more problems)", n - 1),
-            };
+            let more = more_problems(r.record.issues.len() - 1);
             Failure::new(format!("{first} in {}{more}", r.filename))
                 .hint("the wheel was modified after it was built; rebuild it or run `truewheel retag` on the original")
                 .print();

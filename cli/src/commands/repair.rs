@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use truewheel_core::audit;
 use truewheel_core::elf::ElfInfo;
+use truewheel_core::message::one_line;
 use truewheel_core::policy::{AnalyzeOptions, PlatRequest};
 use truewheel_core::repair::editor::CoreEditor;
 use truewheel_core::repair::{self, tags::add_platforms, Plan, PlanInputs};
@@ -234,7 +235,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
                 reports.push(report);
             }
             Outcome::Refused(message) => {
-                eprintln!("error: {message}");
+                eprintln!("error: {}", one_line(&message));
                 refused = true;
             }
         }

@@ -27,6 +27,12 @@ pub enum ElfError {
         /// The address found in the dynamic table.
         vaddr: u64,
     },
+    /// A string offset points past the end of the dynamic string table.
+    #[error("a name in the {what} points past the end of the dynamic string table")]
+    NameOutOfTable {
+        /// What holds the offset.
+        what: &'static str,
+    },
     /// A string runs to the end of its table without a NUL.
     #[error("a string in the {what} is not NUL-terminated")]
     Unterminated {

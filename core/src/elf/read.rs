@@ -149,12 +149,13 @@ impl Rd {
     }
 }
 
-/// The NUL-terminated string at `at` in `table`, decoded lossily.
+/// The NUL-terminated string at `at` in `table`, decoded lossily; `what` is the structure
+/// that gives the offset.
 pub(crate) fn c_str(table: &[u8], at: u64, what: &'static str) -> Result<String, ElfError> {
     let start = usize::try_from(at)
         .ok()
         .filter(|&s| s <= table.len())
-        .ok_or(ElfError::OutOfBounds { what })?;
+        .ok_or(ElfError::NameOutOfTable { what })?;
     let rest = &table[start..];
     let len = rest
         .iter()
@@ -202,7 +203,10 @@ mod tests {
         assert_eq!(c_str(t, 1, "t").unwrap(), "libc.so.6");
         assert_eq!(c_str(t, 0, "t").unwrap(), "");
         assert_eq!(c_str(t, 11, "t"), Err(ElfError::Unterminated { what: "t" }));
-        assert!(c_str(t, 99, "t").is_err());
+        assert_eq!(
+            c_str(t, 99, "t"),
+            Err(ElfError::NameOutOfTable { what: "t" })
+        );
         assert_eq!(c_str(t, 14, "t"), Err(ElfError::Unterminated { what: "t" }));
     }
 }

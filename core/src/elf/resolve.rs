@@ -139,6 +139,10 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
         Some(addr) => {
             let (off, avail) = map.offset(addr, STRTAB)?;
             let len = d.strsz.unwrap_or(avail);
+            // A table that cannot fit in the file is damage, not a limit to raise.
+            if off.checked_add(len).is_none_or(|e| e > v.total_len()) {
+                return Err(ElfError::OutOfBounds { what: STRTAB });
+            }
             if len > opts.max_table {
                 return Err(ElfError::TooLarge {
                     what: STRTAB,
@@ -184,7 +188,7 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
     if !gaps.is_empty() {
         return Ok(Resolution::Pending(gaps));
     }
-    let name = |off: u64| c_str(strtab, off, STRTAB);
+    let name = |off: u64| c_str(strtab, off, "dynamic section");
     info.needed = d
         .needed
         .iter()

@@ -270,6 +270,11 @@ pub(crate) fn raw<'v, V: View + ?Sized>(
     let size = n
         .checked_mul(entsize)
         .ok_or(ElfError::OutOfBounds { what: SYMBOLS })?;
+    let (off, _) = map.offset(symtab, SYMBOLS)?;
+    // A table that cannot fit in the file is damage, not a limit to raise.
+    if off.checked_add(size).is_none_or(|e| e > v.total_len()) {
+        return Err(ElfError::OutOfBounds { what: SYMBOLS }.into());
+    }
     if size > max_table {
         return Err(ElfError::TooLarge {
             what: SYMBOLS,
@@ -278,7 +283,6 @@ pub(crate) fn raw<'v, V: View + ?Sized>(
         }
         .into());
     }
-    let (off, _) = map.offset(symtab, SYMBOLS)?;
     let table = bytes(v, off, size, SYMBOLS)?;
     let versym = match d.versym {
         Some(addr) if n > 0 => {

@@ -445,8 +445,44 @@ fn hostile_edits_are_errors() {
             what: "dynamic symbol table"
         })
     );
+    // The scanner says the same: a table that cannot fit in the file is damage, not a
+    // limit to raise.
     let mut s = ElfScanner::new(b.len() as u64);
-    assert!(matches!(s.feed(&b), Err(ElfError::TooLarge { .. })));
+    assert_eq!(
+        s.feed(&b),
+        Err(ElfError::OutOfBounds {
+            what: "dynamic symbol table"
+        })
+    );
+    // A table that fits in the file but not in the limit is refused as too large.
+    let opts = Options {
+        max_table: 64,
+        ..Options::default()
+    };
+    assert!(matches!(
+        parse_with(base, &opts),
+        Err(ElfError::TooLarge { .. })
+    ));
+    // Same for an absurd string table size.
+    let mut b = base.to_vec();
+    let at = dyn_value(&b, 10);
+    put(&mut b, at, 1 << 60);
+    let mut s = ElfScanner::new(b.len() as u64);
+    let cut = Err(ElfError::OutOfBounds {
+        what: "dynamic string table (DT_STRTAB)",
+    });
+    assert_eq!(s.feed(&b), cut);
+    assert_eq!(parse(&b).map(|_| Scan::Done), cut);
+    // A DT_NEEDED name past the end of the string table.
+    let mut b = base.to_vec();
+    let at = dyn_value(&b, 1);
+    put(&mut b, at, 0xff_ffff);
+    assert_eq!(
+        parse(&b),
+        Err(ElfError::NameOutOfTable {
+            what: "dynamic section"
+        })
+    );
     // A string table address no segment maps.
     let mut b = base.to_vec();
     let at = dyn_value(&b, 5);

@@ -5,16 +5,20 @@
 //! more of the container than a zip library shows: refusing the archives that pip
 //! (through Python's `zipfile`) would read differently from us — a local header that
 //! disagrees with the central directory, overlapping members, bytes hidden between
-//! members or after the directory, duplicate or escaping names — needs every offset and
-//! both copies of each header. The format itself (APPNOTE 6.3.x, zip64 included) is small;
-//! inflation is `flate2` on the pure-Rust zlib-rs backend, the fastest we measured.
+//! members, after the directory or after a deflate stream, duplicate or escaping names —
+//! needs every offset and both copies of each header. What zipfile cannot open at all
+//! (patched data, a version needed past 6.3, a damaged extra field, a zip64 end record it
+//! would not find) is refused too: pip could not install it, so no verdict should pass it.
+//! `wheels-corpus/make-hostile` builds one archive for each of these cases. The format
+//! itself (APPNOTE 6.3.x, zip64 included) is small; inflation is `flate2` on the pure-Rust
+//! zlib-rs backend, the fastest we measured.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
 
 use super::error::{ArchiveError, LimitKind};
 use super::zip_records::{
-    check_limits, check_name, find_eocd, find_extra, parse_central, u16le, u32le, u64le,
+    check_limits, check_name, find_eocd, find_extra, parse_central, u16le, u32le, u64le, FLAG_UTF8,
 };
 use crate::source::{RangeReader, ReadAt};
 
@@ -229,6 +233,11 @@ impl<S: ReadAt> Archive<S> {
                     m.name
                 )));
             }
+            // Python's zipfile decodes the local name by the local header's own UTF-8
+            // flag and refuses the member when it reads differently.
+            if !m.name.is_ascii() && flags & FLAG_UTF8 == 0 {
+                return Err(bad("does not mark the name as UTF-8"));
+            }
             if method != m.compression.method() {
                 return Err(bad("gives another compression method"));
             }
@@ -345,7 +354,8 @@ impl<S: ReadAt> Archive<S> {
     }
 
     /// A streaming reader of the uncompressed bytes; it checks the size and the CRC-32 as
-    /// it reaches the end, and never yields more than the declared size.
+    /// it reaches the end, and that the compressed stream fills the compressed size (no
+    /// bytes hidden after it), and never yields more than the declared size.
     pub fn reader(&self, m: &Member) -> MemberReader<'_> {
         // Slices are read in place; other sources through one buffer that the inflater
         // reads from directly (`bufread`), so each byte is copied once.
@@ -356,9 +366,9 @@ impl<S: ReadAt> Archive<S> {
             }
             None => Box::new(io::BufReader::with_capacity(256 * 1024, self.raw_reader(m))),
         };
-        let inner: Box<dyn Read + '_> = match m.compression {
-            Compression::Stored => Box::new(raw),
-            Compression::Deflated => Box::new(flate2::bufread::DeflateDecoder::new(raw)),
+        let inner = match m.compression {
+            Compression::Stored => Inflate::Stored(raw),
+            Compression::Deflated => Inflate::Deflated(flate2::bufread::DeflateDecoder::new(raw)),
         };
         MemberReader {
             inner,
@@ -386,9 +396,35 @@ impl<S: ReadAt> Archive<S> {
     }
 }
 
+/// The decompressing half of a [`MemberReader`], over the member's stored bytes.
+enum Inflate<'a> {
+    Stored(Box<dyn io::BufRead + 'a>),
+    Deflated(flate2::bufread::DeflateDecoder<Box<dyn io::BufRead + 'a>>),
+}
+
+impl Inflate<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Stored(r) => r.read(buf),
+            Self::Deflated(d) => d.read(buf),
+        }
+    }
+
+    /// Whether stored bytes are left once the stream has ended. The inflater takes only
+    /// the bytes of the deflate stream (as a gzip reader must, to find the trailer), so
+    /// what is left is bytes hidden after it, which Python's zipfile ignores.
+    fn has_leftover(&mut self) -> io::Result<bool> {
+        let raw = match self {
+            Self::Stored(r) => r,
+            Self::Deflated(d) => d.get_mut(),
+        };
+        Ok(!raw.fill_buf()?.is_empty())
+    }
+}
+
 /// A checked, streaming reader of one member's uncompressed bytes.
 pub struct MemberReader<'a> {
-    inner: Box<dyn Read + 'a>,
+    inner: Inflate<'a>,
     name: String,
     expected_size: u64,
     expected_crc: u32,
@@ -449,6 +485,12 @@ impl Read for MemberReader<'_> {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     "its CRC-32 does not match",
+                ));
+            }
+            if self.inner.has_leftover()? {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "bytes are hidden after the end of its compressed data",
                 ));
             }
         }
@@ -541,5 +583,134 @@ mod tests {
             Archive::new(b"PK\x03\x04 not really a zip archive at all".to_vec()).unwrap_err(),
             ArchiveError::Truncated
         ));
+    }
+
+    /// The offset of each central directory entry of `b` (whose end record has no comment).
+    fn central_entries(b: &[u8]) -> Vec<usize> {
+        let mut p = u32le(b, b.len() - 22 + 16) as usize;
+        let mut out = Vec::new();
+        while u32le(b, p) == CENTRAL_SIG {
+            out.push(p);
+            p += 46
+                + u16le(b, p + 28) as usize
+                + u16le(b, p + 30) as usize
+                + u16le(b, p + 32) as usize;
+        }
+        out
+    }
+
+    /// `b` with a zip64 end record (plus `extensible` bytes) and locator inserted before
+    /// its end record, which keeps its real values.
+    fn with_zip64_end(b: &[u8], extensible: &[u8], disks: u32) -> Vec<u8> {
+        let eocd = b.len() - 22;
+        let (entries, cd_size, cd_off) = (
+            u64::from(u16le(b, eocd + 10)),
+            u64::from(u32le(b, eocd + 12)),
+            u64::from(u32le(b, eocd + 16)),
+        );
+        let mut out = b[..eocd].to_vec();
+        let rec_at = out.len() as u64;
+        out.extend_from_slice(&EOCD64_SIG.to_le_bytes());
+        out.extend_from_slice(&(44 + extensible.len() as u64).to_le_bytes());
+        out.extend_from_slice(&[45, 3, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        for v in [entries, entries, cd_size, cd_off] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(extensible);
+        out.extend_from_slice(&EOCD64_LOCATOR_SIG.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&rec_at.to_le_bytes());
+        out.extend_from_slice(&disks.to_le_bytes());
+        out.extend_from_slice(&b[eocd..]);
+        out
+    }
+
+    #[test]
+    fn zip64_end_records_as_python_reads_them() {
+        let b = two_members();
+        let ar = Archive::new(with_zip64_end(&b, &[], 1)).unwrap();
+        assert_eq!(
+            ar.read_by_name("a/one.txt").unwrap().unwrap(),
+            b"first member"
+        );
+        // Python's zipfile looks for the record 56 bytes before the locator only.
+        assert!(err(with_zip64_end(&b, &[0; 8], 1)).contains("extensible data sector"));
+        assert!(err(with_zip64_end(&b, &[], 2)).contains("multi-disk"));
+    }
+
+    #[test]
+    fn refuses_an_end_record_signature_in_the_comment() {
+        let mut b = two_members();
+        let comment = b"note PK\x05\x06 end";
+        let eocd = b.len() - 22;
+        b[eocd + 20..eocd + 22].copy_from_slice(&(comment.len() as u16).to_le_bytes());
+        b.extend_from_slice(comment);
+        assert!(err(b.clone()).contains("comment holds an end-of-central-directory signature"));
+        // Without the signature the comment is fine.
+        let n = b.len();
+        b[n - 8..n - 4].copy_from_slice(b"PK\x05\x07");
+        assert_eq!(Archive::new(b).unwrap().comment_len(), comment.len());
+    }
+
+    #[test]
+    fn refuses_what_python_cannot_open() {
+        let b = two_members();
+        let first = central_entries(&b)[0];
+        let mut v = b.clone();
+        v[first + 6] = 64;
+        assert!(err(v).contains("needs zip version 6.4 to extract"));
+        let mut v = b.clone();
+        v[first + 8] |= 1 << 5;
+        assert!(err(v).contains("compressed patched data (flag bit 5)"));
+    }
+
+    #[test]
+    fn refuses_a_utf8_name_the_local_header_does_not_mark() {
+        let mut w = WheelWriter::new(Vec::new(), WriteOptions::default());
+        w.add("a/caf\u{e9}.txt", b"x", 0o644).unwrap();
+        let mut b = w.finish("d-1.dist-info/RECORD").unwrap();
+        assert!(Archive::new(b.clone()).is_ok());
+        b[7] &= !((FLAG_UTF8 >> 8) as u8);
+        assert!(err(b).contains("its local header does not mark the name as UTF-8"));
+    }
+
+    #[test]
+    fn refuses_bytes_after_the_deflate_stream() {
+        use std::io::Write as _;
+        let data = b"the member's content, deflated".repeat(4);
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&data).unwrap();
+        let stream = z.finish().unwrap();
+        let crc = crc32fast::hash(&data);
+        let member = |compressed_size| Member {
+            name: "a/b.txt".into(),
+            compression: Compression::Deflated,
+            crc32: crc,
+            compressed_size,
+            size: data.len() as u64,
+            header_offset: 0,
+            data_offset: 0,
+            unix_mode: 0o644,
+            dos_datetime: (0, 0),
+        };
+        // An archive over the bare stream (the reader needs only the source and offsets).
+        let mut hidden = stream.clone();
+        hidden.extend_from_slice(b"HIDDEN");
+        let ar = |bytes: Vec<u8>| Archive {
+            source: bytes,
+            members: Vec::new(),
+            by_name: HashMap::new(),
+            comment_len: 0,
+        };
+        let whole = ar(stream.clone());
+        assert_eq!(whole.read(&member(stream.len() as u64)).unwrap(), data);
+        let e = ar(hidden.clone())
+            .read(&member(hidden.len() as u64))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("bytes are hidden after the end of its compressed data"),
+            "{e}"
+        );
     }
 }

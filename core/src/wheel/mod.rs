@@ -23,7 +23,7 @@ pub use filename::{DistName, WheelFilename};
 pub use metadata::Metadata;
 pub use record::{Record, RecordEntry, RecordHash};
 pub use tags::{AbiTag, Arch, GlibcVersion, PlatformTag, PythonTag, Tag, TagSet};
-pub use verify::RecordIssue;
+pub use verify::{more_problems, RecordIssue};
 pub use wheel_info::WheelInfo;
 pub use writer::{WheelWriter, WriteOptions};
 

@@ -58,6 +58,16 @@ pub enum RecordIssue {
     },
 }
 
+/// The end of a sentence that reports the first of several issues: ` (and 1 more
+/// problem)`, ` (and 2 more problems)`, or nothing when there are no more.
+pub fn more_problems(more: usize) -> String {
+    match more {
+        0 => String::new(),
+        1 => " (and 1 more problem)".to_owned(),
+        n => format!(" (and {n} more problems)"),
+    }
+}
+
 impl RecordIssue {
     /// The path the issue is about.
     pub fn path(&self) -> &str {

@@ -10,8 +10,11 @@ use super::error::{ArchiveError, LimitKind};
 use crate::source::ReadAt;
 
 const FLAG_ENCRYPTED: u16 = 1;
+const FLAG_PATCHED: u16 = 1 << 5;
 const FLAG_STRONG_ENCRYPTION: u16 = 1 << 6;
-const FLAG_UTF8: u16 = 1 << 11;
+pub(crate) const FLAG_UTF8: u16 = 1 << 11;
+/// The highest "version needed to extract" Python's zipfile opens (APPNOTE 6.3).
+const MAX_EXTRACT_VERSION: u8 = 63;
 
 pub(crate) fn u16le(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
@@ -84,6 +87,14 @@ pub(crate) fn find_eocd<S: ReadAt>(src: &S) -> Result<Eocd, ArchiveError> {
                 .into(),
         ));
     }
+    // Unless the record ends the file with no comment, Python's zipfile takes the last
+    // signature anywhere in the tail, even one too close to the end to start a record
+    // (this one is the last that can), and then finds no end record at all.
+    if comment_len > 0 && rec[1..].windows(4).any(|w| u32le(w, 0) == EOCD_SIG) {
+        return Err(ArchiveError::Corrupt(
+            "the archive comment holds an end-of-central-directory signature (Python's zipfile would not find the end record)".into(),
+        ));
+    }
     if u16le(rec, 4) != 0 || u16le(rec, 6) != 0 {
         return Err(ArchiveError::Corrupt(
             "multi-disk (split) archives are not supported".into(),
@@ -105,6 +116,11 @@ pub(crate) fn find_eocd<S: ReadAt>(src: &S) -> Result<Eocd, ArchiveError> {
         src.read_exact_at(eocd_at - 20, &mut loc)
             .map_err(|_| ArchiveError::Truncated)?;
         if u32le(&loc, 0) == EOCD64_LOCATOR_SIG {
+            if u32le(&loc, 4) != 0 || u32le(&loc, 16) > 1 {
+                return Err(ArchiveError::Corrupt(
+                    "multi-disk (split) archives are not supported (the zip64 locator names another disk)".into(),
+                ));
+            }
             let rec64_at = u64le(&loc, 8);
             if rec64_at.checked_add(56).is_none_or(|e| e > eocd_at - 20) {
                 return Err(ArchiveError::Corrupt(
@@ -127,6 +143,19 @@ pub(crate) fn find_eocd<S: ReadAt>(src: &S) -> Result<Eocd, ArchiveError> {
             {
                 return Err(ArchiveError::Corrupt(
                     "the zip64 end record has a wrong size or data follows it".into(),
+                ));
+            }
+            // Python's zipfile assumes the record is the bare 56 bytes just before the
+            // locator; with an extensible data sector it misses the record and reads
+            // every member at a shifted offset.
+            if rec_size != 44 {
+                return Err(ArchiveError::Corrupt(
+                    "the zip64 end record has an extensible data sector, which Python's zipfile does not read (it would read the members at other offsets)".into(),
+                ));
+            }
+            if u32le(&r, 16) != 0 || u32le(&r, 20) != 0 {
+                return Err(ArchiveError::Corrupt(
+                    "multi-disk (split) archives are not supported (the zip64 end record names another disk)".into(),
                 ));
             }
             let e64 = u64le(&r, 32);
@@ -173,6 +202,7 @@ pub(crate) fn parse_central(cd: &[u8], pos: &mut usize) -> Result<Member, Archiv
         return Err(corrupt());
     }
     let made_by_os = cd[p + 5];
+    let extract_version = cd[p + 6];
     let flags = u16le(cd, p + 8);
     let method = u16le(cd, p + 10);
     let time = u16le(cd, p + 12);
@@ -212,6 +242,26 @@ pub(crate) fn parse_central(cd: &[u8], pos: &mut usize) -> Result<Member, Archiv
             reason: "it is encrypted; wheels cannot hold encrypted members".into(),
         });
     }
+    // What Python's zipfile (so pip) refuses to open must not read as fine here.
+    if flags & FLAG_PATCHED != 0 {
+        return Err(ArchiveError::Member {
+            member: name,
+            reason:
+                "it is compressed patched data (flag bit 5), which Python's zipfile cannot read"
+                    .into(),
+        });
+    }
+    if extract_version > MAX_EXTRACT_VERSION {
+        return Err(ArchiveError::Member {
+            member: name,
+            reason: format!(
+                "it needs zip version {}.{} to extract; Python's zipfile reads up to 6.3",
+                extract_version / 10,
+                extract_version % 10
+            ),
+        });
+    }
+    check_extra(extra, &name)?;
     let compression = match method {
         0 => Compression::Stored,
         8 => Compression::Deflated,
@@ -284,6 +334,32 @@ pub(crate) fn parse_central(cd: &[u8], pos: &mut usize) -> Result<Member, Archiv
     })
 }
 
+/// Checks that a central entry's extra field is a sequence of well-formed records with at
+/// most one zip64 record: Python's zipfile refuses a record that runs past the field, and
+/// applies every zip64 record in turn where this reader takes the first.
+fn check_extra(extra: &[u8], name: &str) -> Result<(), ArchiveError> {
+    let bad = |reason: &str| ArchiveError::Member {
+        member: name.to_owned(),
+        reason: format!("its extra field {reason}"),
+    };
+    let mut p = 0;
+    let mut zip64 = 0;
+    while p + 4 <= extra.len() {
+        let len = u16le(extra, p + 2) as usize;
+        if p + 4 + len > extra.len() {
+            return Err(bad("is damaged (a record runs past its end)"));
+        }
+        if u16le(extra, p) == ZIP64_EXTRA {
+            zip64 += 1;
+            if zip64 > 1 {
+                return Err(bad("holds two zip64 records"));
+            }
+        }
+        p += 4 + len;
+    }
+    Ok(())
+}
+
 pub(crate) fn check_limits(m: &Member, total: u64, limits: &Limits) -> Result<(), ArchiveError> {
     if m.size > limits.max_member_size {
         return Err(ArchiveError::MemberLimit {
@@ -332,6 +408,11 @@ pub(crate) fn check_name(name: &str) -> Result<(), ArchiveError> {
     if name.contains('\0') {
         return bad("it contains a NUL byte");
     }
+    // A line break or a terminal escape in a path is never a real file name; quoted in a
+    // message or a report, it would forge lines.
+    if name.chars().any(char::is_control) {
+        return bad("it contains a control character");
+    }
     if name.contains('\\') {
         return bad("it contains a backslash");
     }
@@ -352,4 +433,54 @@ pub(crate) fn check_name(name: &str) -> Result<(), ArchiveError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(tag: u16, body: &[u8]) -> Vec<u8> {
+        let mut v = tag.to_le_bytes().to_vec();
+        v.extend_from_slice(&(body.len() as u16).to_le_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+
+    #[test]
+    fn names_that_escape_or_deceive() {
+        for (name, reason) in [
+            ("../x", "climbs out"),
+            ("a/./b", "`.` path component"),
+            ("a//b", "empty path component"),
+            ("/a", "absolute path"),
+            ("c:/a", "drive letter"),
+            ("a\\b", "backslash"),
+            ("a\0b", "NUL byte"),
+            ("a\nb.py", "control character"),
+            ("a/\u{1b}[2Jb.py", "control character"),
+        ] {
+            let e = check_name(name).unwrap_err().to_string();
+            assert!(e.contains(reason), "{name:?}: {e}");
+        }
+        assert!(check_name("pkg/caf\u{e9}.py").is_ok());
+        assert!(check_name("pkg/sub/").is_ok());
+    }
+
+    #[test]
+    fn extra_fields_must_be_well_formed() {
+        let ok = [record(0xCAFE, b"abc"), record(ZIP64_EXTRA, &[0; 8])].concat();
+        assert!(check_extra(&ok, "m").is_ok());
+        // Fewer than 4 trailing bytes are padding, as Python's zipfile reads them.
+        assert!(check_extra(&[ok.clone(), vec![0, 0]].concat(), "m").is_ok());
+        let mut overrun = record(0xCAFE, b"abc");
+        overrun[2] = 40;
+        let e = check_extra(&overrun, "m").unwrap_err().to_string();
+        assert!(
+            e.contains("member m is unreadable: its extra field is damaged"),
+            "{e}"
+        );
+        let twice = [record(ZIP64_EXTRA, &[0; 8]), record(ZIP64_EXTRA, &[1; 8])].concat();
+        let e = check_extra(&twice, "m").unwrap_err().to_string();
+        assert!(e.contains("holds two zip64 records"), "{e}");
+    }
 }

@@ -13,8 +13,6 @@ use super::image::{Entry, Image, DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME, DT_
 use super::PatchError;
 use crate::elf::FileType;
 
-const STRTAB: &str = "dynamic string table (DT_STRTAB)";
-
 /// The dynamic table, the strings added to its string table, and the version needs'
 /// file names, as edited so far.
 #[derive(Debug, Clone)]
@@ -50,9 +48,9 @@ impl<'a> State<'a> {
     pub fn string(&self, off: u64) -> Result<String, ElfError> {
         let base = self.base.len() as u64;
         if off < base {
-            c_str(self.base, off, STRTAB)
+            c_str(self.base, off, "dynamic section")
         } else {
-            c_str(&self.added, off - base, STRTAB)
+            c_str(&self.added, off - base, "dynamic section")
         }
     }
 
