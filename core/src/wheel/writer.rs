@@ -202,7 +202,7 @@ impl<W: Write> WheelWriter<W> {
         self.add_prepared(name, data, &prepared, mode)
     }
 
-    /// Adds a member from memory that [`prepare`](super::deflate::prepare) (or
+    /// Adds a member from memory that [`prepare`] (or
     /// `prepare_all`) already deflated and hashed.
     pub fn add_prepared(
         &mut self,
