@@ -2,6 +2,7 @@
 //! auditwheel's `whichprovides` asks it (apk, rpm, then dpkg), for the SBOM `repair`
 //! writes. A host without one, or a file no package owns, gives `None`.
 
+use std::collections::HashMap;
 use std::process::{Command, Stdio};
 
 use rayon::prelude::*;
@@ -58,7 +59,7 @@ fn dpkg_owner(path: &str) -> Option<(String, Option<String>)> {
     // libyaml-0-2): read those lists first, the rest after, in order.
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = file.split(['.', '-']).next().unwrap_or(file);
-    lists.sort_by_key(|p| {
+    lists.sort_by_cached_key(|p| {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         (!name.starts_with(stem), p.clone())
     });
@@ -130,6 +131,22 @@ fn version_field(text: &str) -> Option<String> {
 /// manager is asked about the fully resolved path (on a merged-/usr system dpkg knows
 /// `/usr/lib/...`, not `/lib/...`), as whichprovides does.
 pub fn provider(path: &str) -> Option<Provider> {
+    // A repair of many wheels asks about the same libraries again and again; a library
+    // no package owns costs a read of every dpkg list each time.
+    static SEEN: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Option<Provider>>>> =
+        std::sync::OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(known) = seen.lock().ok().and_then(|m| m.get(path).cloned()) {
+        return known;
+    }
+    let found = lookup(path);
+    if let Ok(mut m) = seen.lock() {
+        m.insert(path.to_owned(), found.clone());
+    }
+    found
+}
+
+fn lookup(path: &str) -> Option<Provider> {
     let distro = distro()?;
     let resolved = std::fs::canonicalize(path).ok()?;
     let path = resolved.to_str()?;
