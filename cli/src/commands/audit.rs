@@ -74,18 +74,29 @@ fn scope(ldpaths: Option<&String>, wheel_only: bool) -> Scope {
 const NOT_PLATFORM: &str = "This does not look like a platform wheel, no ELF executable or shared library file (including compiled Python C extension) found in the wheel archive";
 
 /// The ELF members of a wheel and what they need, read on all threads: largest first,
-/// one task each, so the longest inflation starts at once (torch's libtorch_cuda.so
-/// alone is 1 GB) and the other threads share out the rest.
+/// handed to threads as they come free, so the longest reads start at once (torch's
+/// libtorch_cuda.so alone is 1 GB) and the other threads share out the rest.
 pub fn scan_elfs(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failure> {
     let mut members: Vec<_> = wheel.archive.members().iter().collect();
     members.sort_by_key(|m| std::cmp::Reverse(m.compressed_size));
-    let scanned = members
-        .par_iter()
-        .with_max_len(1)
-        .map(|m| Ok((m.name.clone(), audit::scan_member(wheel, m)?)))
-        .collect::<Vec<Result<_, audit::AuditError>>>()
+    // `par_bridge` hands members out in this order as threads come free; results are
+    // put back in order so that the error reported, if any, does not depend on timing.
+    let mut scanned: Vec<_> = members
         .into_iter()
-        .collect::<Result<Vec<_>, _>>()
+        .enumerate()
+        .par_bridge()
+        .map(|(i, m)| {
+            (
+                i,
+                audit::scan_member(wheel, m).map(|info| (m.name.clone(), info)),
+            )
+        })
+        .collect();
+    scanned.sort_unstable_by_key(|(i, _)| *i);
+    let scanned = scanned
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect::<Result<Vec<_>, audit::AuditError>>()
         .map_err(|e| {
             Failure::new(format!("{e} in {}", wheel.file_name()))
                 .hint("the wheel holds a damaged library; rebuild it")

@@ -8,6 +8,7 @@
 pub mod facts;
 pub mod report;
 pub mod resolve;
+mod seeking;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -32,8 +33,11 @@ pub struct Scanned {
     pub info: Option<ElfInfo>,
     /// Bytes inflated in all, over every pass.
     pub inflated: u64,
-    /// The furthest byte any pass reached: what one perfect pass would inflate.
+    /// The furthest byte any pass reached from the member's start: what one perfect
+    /// pass would inflate from there.
     pub reach: u64,
+    /// The parts decoded from later deflate blocks (see [`crate::wheel::seek`]).
+    pub spans: Vec<crate::wheel::seek::Span>,
 }
 
 /// Counts what a reader hands out.
@@ -75,9 +79,7 @@ pub fn scan_member_counted<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Sc
     if m.is_dir() || m.size < 52 {
         return Ok(Scanned::default());
     }
-    let mut head = [0u8; 4];
-    let mut r = wheel.archive.reader(m);
-    if r.read_exact(&mut head).is_err() || &head != b"\x7fELF" {
+    if !wheel.archive.head(m, 4).is_ok_and(|h| h == b"\x7fELF") {
         return Ok(Scanned {
             inflated: 4,
             reach: 4,
@@ -85,6 +87,9 @@ pub fn scan_member_counted<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Sc
         });
     }
     let opts = scan_options();
+    if let Some(scanned) = seeking::scan_seeking(wheel, m, &opts) {
+        return Ok(scanned);
+    }
     let passes: std::rc::Rc<std::cell::RefCell<Vec<std::rc::Rc<std::cell::Cell<u64>>>>> =
         std::rc::Rc::default();
     let open = || {
@@ -104,6 +109,7 @@ pub fn scan_member_counted<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Sc
         info: Some(info),
         inflated: counts.iter().sum(),
         reach: counts.into_iter().max().unwrap_or(0),
+        spans: Vec::new(),
     })
 }
 

@@ -291,6 +291,26 @@ impl ElfScanner {
         self.pass
     }
 
+    /// The first byte at or after what was fed that the scanner waits for, once it
+    /// knows: a caller may skip the input up to there (the audit does, by decoding a
+    /// deflated member from a later block; see `wheel::seek`). In the first pass, the
+    /// scanner also keeps the first [`Options::window`] bytes before it knows.
+    pub fn next_wanted(&self) -> Option<u64> {
+        if !matches!(self.state, State::Running) || self.wake.is_none() {
+            return None;
+        }
+        self.wanted
+            .iter()
+            .filter(|r| r.end > self.pos)
+            .map(|r| r.start.max(self.pos))
+            .min()
+    }
+
+    /// How far this pass has been fed.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
     /// How many bytes the scanner holds now.
     pub fn held_bytes(&self) -> u64 {
         self.store.held_bytes() + self.trail.data.len() as u64

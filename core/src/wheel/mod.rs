@@ -2,6 +2,7 @@
 //! command uses to produce a new wheel (PEP 427 binary distribution format).
 
 pub mod archive;
+pub mod blocks;
 pub mod deflate;
 pub mod error;
 pub mod filename;
@@ -11,6 +12,7 @@ pub mod platform;
 pub mod record;
 pub mod retag;
 pub mod rewrite;
+pub mod seek;
 pub mod tags;
 pub mod verify;
 pub mod wheel_info;

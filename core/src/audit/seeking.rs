@@ -1,0 +1,175 @@
+//! Scanning a large deflated ELF member by inflating only its start and the parts its
+//! dynamic tables are in. The member is streamed from its start as usual; whenever the
+//! scanner waits for bytes far ahead and little is left after them (patchelf's tables
+//! at the end of a library), the member is decoded from a deflate block just before
+//! them ([`crate::wheel::seek`]) instead of being inflated up to them. A later pass
+//! (tables the scanner learns about only from the dynamic table) streams the start
+//! again and jumps the same way.
+//!
+//! Any failure of the seeking machinery gives `None`, and the caller scans the member
+//! the plain way, so the result never depends on whether a jump worked.
+
+use std::io::Read;
+
+use super::Scanned;
+use crate::elf::scan::MAX_PASSES;
+use crate::elf::{ElfScanner, Options, Outcome, Scan};
+use crate::source::ReadAt;
+use crate::wheel::seek::{Deflated, Span, Start, GAP};
+use crate::wheel::{Member, Wheel};
+
+/// Members smaller than this (compressed) are streamed: a jump saves too little.
+const MIN_COMPRESSED: u64 = 16 << 20;
+/// The least output a jump must skip.
+const MIN_SKIP: u64 = 16 << 20;
+
+/// Whether jumping from `pos` to `want` saves work: what is skipped must exceed, with
+/// room, what locating a start costs (inflating from it to the end).
+fn worth(size: u64, pos: u64, want: u64) -> bool {
+    want >= pos + MIN_SKIP && want - pos > 2 * (size - want) + 4 * GAP
+}
+
+/// How a jump ended.
+enum Jump {
+    /// The scanner is done, or the member's end was fed: finish the pass.
+    Ended,
+    /// No start could be found, nothing was fed: go on streaming.
+    NoStart,
+}
+
+/// The scan state across passes.
+struct Seeker<'a, S: ReadAt> {
+    data: Deflated<'a, S>,
+    starts: Vec<Start>,
+    spans: Vec<Span>,
+    inflated: u64,
+    /// Whether locating already failed (it is not tried twice).
+    hopeless: bool,
+}
+
+impl<S: ReadAt> Seeker<'_, S> {
+    /// Feeds the scanner from a located start, jumping again when that pays; `None`
+    /// when something failed after bytes were fed.
+    fn jump(&mut self, s: &mut ElfScanner, size: u64) -> Option<Jump> {
+        loop {
+            let Some(want) = s.next_wanted() else {
+                return Some(Jump::Ended);
+            };
+            let start = match self.best_start(size, want) {
+                Some(st) => st,
+                None if self.hopeless => return Some(Jump::NoStart),
+                None => {
+                    let (found, counted) = self.data.locate(want);
+                    self.inflated += counted;
+                    match found {
+                        Some(st) => {
+                            self.starts.push(st);
+                            st
+                        }
+                        None => {
+                            self.hopeless = true;
+                            return Some(Jump::NoStart);
+                        }
+                    }
+                }
+            };
+            let (mut until, mut failed, mut again) = (want, false, false);
+            let read = self.data.read(start, want, |at, piece| {
+                let end = at + piece.len() as u64;
+                until = end;
+                match s.feed_at(at, piece) {
+                    Err(_) => {
+                        failed = true;
+                        false
+                    }
+                    Ok(Scan::Done) => false,
+                    Ok(Scan::NeedMore) => match s.next_wanted() {
+                        Some(next) if worth(size, end, next) => {
+                            again = true;
+                            false
+                        }
+                        _ => true,
+                    },
+                }
+            });
+            self.inflated += read.as_ref().copied().unwrap_or(0);
+            self.spans.push(Span { start, until });
+            if read.is_err() || failed {
+                return None;
+            }
+            if !again {
+                return Some(Jump::Ended);
+            }
+        }
+    }
+
+    /// The latest known start that leaves room before `want` and is near enough.
+    fn best_start(&self, size: u64, want: u64) -> Option<Start> {
+        self.starts
+            .iter()
+            .filter(|st| st.offset + GAP <= want && !worth(size, st.offset, want))
+            .max_by_key(|st| st.offset)
+            .copied()
+    }
+}
+
+/// Scans `m` as the module doc says; `None` when the member is not worth it or any
+/// step failed (the caller then scans it the plain way).
+pub(super) fn scan_seeking<S: ReadAt>(
+    wheel: &Wheel<S>,
+    m: &Member,
+    opts: &Options,
+) -> Option<Scanned> {
+    let data = Deflated::of(&wheel.archive, m)?;
+    if m.compressed_size < MIN_COMPRESSED {
+        return None;
+    }
+    let mut seeker = Seeker {
+        data,
+        starts: Vec::new(),
+        spans: Vec::new(),
+        inflated: 0,
+        hopeless: false,
+    };
+    let mut s = ElfScanner::with_options(m.size, opts.clone());
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut reach = 0u64;
+    for _ in 0..MAX_PASSES {
+        let mut r = wheel.archive.reader(m);
+        let mut pos = 0u64;
+        loop {
+            let kept = if s.pass() == 1 { opts.window } else { 0 };
+            let far = s
+                .next_wanted()
+                .is_some_and(|w| pos >= kept && worth(m.size, pos, w));
+            if far && !seeker.hopeless {
+                match seeker.jump(&mut s, m.size)? {
+                    Jump::Ended => break,
+                    Jump::NoStart => {}
+                }
+            }
+            let n = r.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            seeker.inflated += n as u64;
+            pos += n as u64;
+            reach = reach.max(pos);
+            if s.feed(&buf[..n]).ok()? == Scan::Done {
+                break;
+            }
+        }
+        match s.finish().ok()? {
+            Outcome::Info(info) => {
+                return Some(Scanned {
+                    info: Some(*info),
+                    inflated: seeker.inflated,
+                    reach,
+                    spans: seeker.spans,
+                })
+            }
+            Outcome::Rescan(_) => {}
+        }
+    }
+    None
+}

@@ -1,0 +1,529 @@
+//! Reading part of a deflated member without inflating everything before it.
+//!
+//! An audit needs a library's first pages (headers, symbol and version tables) and its
+//! dynamic table and strings, which patchelf moves to the end: in torch's
+//! libtorch_cuda.so, 985 MB into a 1 GB file. A deflate stream has no index, but it is a
+//! sequence of blocks, and a block decodes from its first bit given the 32 KiB of output
+//! before it (the window its back-references may reach). So this module finds a block
+//! boundary before the bytes wanted and decodes from there:
+//!
+//! 1. **Candidates.** Near a guessed compressed position, every bit is tested as the
+//!    start of a stored block (`LEN` and its complement) or of a dynamic-Huffman block
+//!    (its three codes must be as zlib accepts them): [`blocks::plausible_header`].
+//! 2. **Convergence.** A candidate can be false. Blocks are walked from two candidates
+//!    ([`blocks::Walker`], which needs no window); a false walk soon hits a code zlib
+//!    rejects, and one that falls into step with the stream does so exactly at a true
+//!    block boundary. The first boundary both walks reach is taken.
+//! 3. **Where it is.** The stream is inflated from that boundary to its end, counting
+//!    (with a stand-in window: lengths do not depend on the window's content). It must
+//!    end exactly where the member's compressed data ends; the count says where the
+//!    boundary's output starts (`size - count`).
+//! 4. **Which bytes are known.** The tail is then decoded twice at once, with a window
+//!    of `0x00` bytes and one of `0xFF` bytes. A byte copied, however indirectly, from
+//!    the unknown window differs between the two; once 32 KiB in a row agree, the window
+//!    is fully known and one decode goes on alone. Bytes are handed out only from there.
+//!
+//! zlib cannot start at a bit position; [`start_bytes`] makes it. The decoding itself is
+//! flate2's (zlib-rs). The
+//! member's CRC cannot be checked on a part, which is why only the audit (which reads
+//! parts anyway) uses this. Nothing here is needed for correctness: a caller that gets
+//! `None` or an error reads the member from its start.
+
+use std::io::{self, Read};
+
+use flate2::{Decompress, FlushDecompress, Status};
+
+use super::blocks::{plausible_header, Walker, ORDER};
+use crate::source::{RangeReader, ReadAt};
+
+/// Deflate's window.
+const WINDOW: usize = 32 << 10;
+/// Compressed bytes read at a time.
+const INBUF: usize = 256 << 10;
+/// Compressed bytes read around a guessed position to find a boundary in.
+const SEARCH: usize = 2 << 20;
+/// Candidates walked before giving up on a position.
+const TRIES: usize = 4096;
+/// Blocks walked from each candidate.
+const WALK: usize = 8;
+/// Output a start must leave before the first byte wanted, for the window to become
+/// known (step 4 of the module doc).
+pub const GAP: u64 = 1 << 20;
+
+/// A block boundary and where its output begins in the member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Start {
+    /// The block's first bit, counted from the start of the member's compressed data.
+    pub bit: u64,
+    /// Where in the uncompressed member the block's output begins.
+    pub offset: u64,
+}
+
+/// The compressed bytes of a member, in its archive.
+#[derive(Debug, Clone, Copy)]
+pub struct Deflated<'a, S: ReadAt + ?Sized> {
+    /// The archive.
+    pub src: &'a S,
+    /// Offset of the compressed data in the archive.
+    pub start: u64,
+    /// Compressed length.
+    pub len: u64,
+    /// Uncompressed length.
+    pub size: u64,
+}
+
+/// What [`Deflated::locate`] inflated while counting, for reports.
+pub type Counted = u64;
+
+/// A part of a member decoded from a located start: from the start's output to `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Where decoding began.
+    pub start: Start,
+    /// The offset just after the last byte used.
+    pub until: u64,
+}
+
+impl<'a, S: ReadAt + ?Sized> Deflated<'a, S> {
+    /// The compressed data of a deflated member; `None` for a stored one.
+    pub fn of(archive: &'a super::Archive<S>, m: &super::Member) -> Option<Self>
+    where
+        S: Sized,
+    {
+        (m.compression == super::Compression::Deflated).then(|| Self {
+            src: archive.source(),
+            start: m.data_offset,
+            len: m.compressed_size,
+            size: m.size,
+        })
+    }
+}
+
+impl<S: ReadAt + ?Sized> Deflated<'_, S> {
+    /// A block boundary whose output starts at least [`GAP`] before `need`, as late as
+    /// can be found, and the bytes inflated to find it; `None` when there is none worth
+    /// using (the tail from it would be more than half of the member) or the data is not
+    /// what it should be.
+    pub fn locate(&self, need: u64) -> (Option<Start>, Counted) {
+        let mut counted = 0;
+        let Some(target) = need
+            .checked_sub(GAP)
+            .filter(|_| self.len >= 2 * SEARCH as u64)
+        else {
+            return (None, counted);
+        };
+        // Start where the member's average compression puts the target, with room; then
+        // where the compression measured from the first try puts it.
+        // Compressed over uncompressed bytes, as a fraction.
+        let mut ratio = (self.len, self.size.max(1));
+        let mut back = 0;
+        for _ in 0..4 {
+            // The first guess leans late (a start found too late costs a short count),
+            // the next ones, on measured compression, early (percent).
+            let lean = if back == 0 { 90 } else { 110 };
+            let scaled = u128::from(self.size - target) * u128::from(ratio.0) * lean
+                / (u128::from(ratio.1) * 100);
+            let guess = u64::try_from(scaled).unwrap_or(u64::MAX) + SEARCH as u64 / 2;
+            back = guess.max(back * 3 / 2);
+            if back > self.len / 2 {
+                return (None, counted);
+            }
+            let r = self.counted_boundary(self.len - back, &mut counted);
+            let Some((bit, out)) = r else {
+                return (None, counted);
+            };
+            let start = Start {
+                bit,
+                offset: self.size - out,
+            };
+            if start.offset <= target {
+                return (Some(start), counted);
+            }
+            ratio = (self.len - bit / 8, out.max(1));
+        }
+        (None, counted)
+    }
+
+    /// A boundary at or after compressed byte `from` and its output to the end. A
+    /// boundary that does not decode to the end (a deflate stream stored inside the
+    /// member's data walks like one) is passed over, a few times.
+    fn counted_boundary(&self, mut from: u64, counted: &mut Counted) -> Option<(u64, u64)> {
+        for _ in 0..3 {
+            let bit = self.boundary_after(from)?;
+            match self.count_from(bit) {
+                (Some(out), n) => {
+                    *counted += n;
+                    return Some((bit, out));
+                }
+                (None, n) => {
+                    *counted += n;
+                    from = bit / 8 + 1;
+                }
+            }
+        }
+        None
+    }
+
+    /// The first block boundary at or after compressed byte `from` that two walks agree
+    /// on (step 2 of the module doc).
+    fn boundary_after(&self, from: u64) -> Option<u64> {
+        let n = usize::try_from((self.len - from).min(SEARCH as u64)).ok()?;
+        let mut data = vec![0u8; n];
+        read_full(self.src, self.start + from, &mut data).ok()?;
+        let bits = (n as u64).saturating_sub(4096) * 8 / 2;
+        let mut candidates = (0..bits).filter(|&b| plausible_header(&data, b));
+        let mut prev: Option<Vec<u64>> = None;
+        for _ in 0..TRIES {
+            let c = candidates.next()?;
+            let Some(walk) = walk(&data, c) else {
+                continue;
+            };
+            if let Some(p) = &prev {
+                if let Some(&common) = walk.iter().find(|b| p.binary_search(b).is_ok()) {
+                    return Some(from * 8 + common);
+                }
+            }
+            prev = Some(walk);
+        }
+        None
+    }
+
+    /// Inflates from `bit` to the end with a stand-in window; the output length, if the
+    /// stream ends exactly where the member's compressed data does.
+    fn count_from(&self, bit: u64) -> (Option<u64>, Counted) {
+        let Ok(mut d) = Decoder::new(self, bit, 0x00) else {
+            return (None, 0);
+        };
+        let mut total = 0u64;
+        loop {
+            let n = match d.next() {
+                Ok(piece) => piece.len() as u64,
+                Err(_) => return (None, total),
+            };
+            if n == 0 {
+                break;
+            }
+            total += n;
+            if total > self.size {
+                return (None, total);
+            }
+        }
+        (d.ended_at_end().then_some(total), total)
+    }
+
+    /// Decodes from `start` to the end and hands `sink` the bytes from `from` on, piece
+    /// by piece with their offsets, once they are known (step 4 of the module doc);
+    /// `sink` returns `false` to stop. Returns the bytes inflated. An error when the
+    /// bytes from `from` on are not all known, or the data decodes differently than
+    /// when `start` was located: what `sink` was given is then to be thrown away.
+    pub fn read(
+        &self,
+        start: Start,
+        from: u64,
+        mut sink: impl FnMut(u64, &[u8]) -> bool,
+    ) -> io::Result<u64> {
+        let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
+        let mut a = Decoder::new(self, start.bit, 0x00)?;
+        let mut b = Some(Pending::new(Decoder::new(self, start.bit, 0xFF)?));
+        let mut inflated = 0u64;
+        let mut at = start.offset;
+        // Bytes in a row that both decodes agree on: once a window's worth, every byte
+        // after is known too.
+        let mut run = 0usize;
+        loop {
+            let piece = a.next()?;
+            if piece.is_empty() {
+                if at != self.size || !a.ended_at_end() {
+                    return Err(bad("the member's tail decoded differently the second time"));
+                }
+                return Ok(inflated);
+            }
+            let n = piece.len();
+            inflated += n as u64;
+            let end = at + n as u64;
+            let skip = from.saturating_sub(at).min(n as u64) as usize;
+            if let Some(other) = b.as_mut() {
+                let theirs = other.take(n)?;
+                inflated += n as u64;
+                if theirs.len() != n {
+                    return Err(bad("two decodes of the member's tail disagree in length"));
+                }
+                // A byte both decodes agree on is known; one wanted that is not ends it.
+                if piece[skip..] != theirs[skip..] {
+                    return Err(bad("the member's tail depends on data before it"));
+                }
+                run = match piece.iter().zip(theirs).rposition(|(x, y)| x != y) {
+                    Some(i) => n - 1 - i,
+                    None => run + n,
+                };
+                if run >= WINDOW {
+                    b = None;
+                }
+            }
+            if end > from && !sink(at + skip as u64, &piece[skip..]) {
+                return Ok(inflated);
+            }
+            at = end;
+        }
+    }
+
+    /// Decodes from `start` to offset `until`, discarding the output (what reading
+    /// those bytes costs, for the benchmark's floor).
+    pub fn inflate_span(&self, start: Start, until: u64) -> io::Result<u64> {
+        let mut d = Decoder::new(self, start.bit, 0x00)?;
+        let mut at = start.offset;
+        while at < until {
+            let n = d.next()?.len() as u64;
+            if n == 0 {
+                break;
+            }
+            at += n;
+        }
+        Ok(at - start.offset)
+    }
+}
+
+/// The block boundaries a walk from bit `c` of `data` passes (its start included), in
+/// order; `None` when it hits something zlib rejects within [`WALK`] blocks.
+fn walk(data: &[u8], c: u64) -> Option<Vec<u64>> {
+    let byte = usize::try_from(c / 8).ok()?;
+    let mut w = Walker::from_block(data.get(byte..)?);
+    w.skip_bits((c % 8) as u32).ok()?;
+    let mut seen = vec![c - byte as u64 * 8];
+    for _ in 0..WALK {
+        match w.next_block() {
+            Ok(Some(b)) => {
+                seen.push(b.end);
+                if b.last {
+                    break;
+                }
+            }
+            // The end, or the end of the search window: what was walked stands.
+            Ok(None) | Err(super::blocks::WalkError::Truncated) => break,
+            Err(_) => return None,
+        }
+    }
+    Some(seen.into_iter().map(|b| b + byte as u64 * 8).collect())
+}
+
+/// A second decoder's output, taken in the first one's piece sizes.
+struct Pending<'a, S: ReadAt + ?Sized> {
+    dec: Decoder<'a, S>,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl<'a, S: ReadAt + ?Sized> Pending<'a, S> {
+    fn new(dec: Decoder<'a, S>) -> Self {
+        Self {
+            dec,
+            buf: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    /// The next `n` bytes (fewer only at the end).
+    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        if self.buf.len() - self.pos < n {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+            while self.buf.len() < n {
+                let next = self.dec.next()?;
+                if next.is_empty() {
+                    break;
+                }
+                self.buf.extend_from_slice(next);
+            }
+        }
+        let k = n.min(self.buf.len() - self.pos);
+        let out = &self.buf[self.pos..self.pos + k];
+        self.pos += k;
+        Ok(out)
+    }
+}
+
+fn read_full<S: ReadAt + ?Sized>(src: &S, at: u64, buf: &mut [u8]) -> io::Result<()> {
+    let mut r = RangeReader::new(src, at, buf.len() as u64);
+    r.read_exact(buf)
+}
+
+/// Bits written LSB-first, as deflate packs them.
+#[derive(Default)]
+struct BitWriter {
+    bytes: Vec<u8>,
+    acc: u64,
+    n: u32,
+}
+
+impl BitWriter {
+    fn put(&mut self, value: u32, bits: u32) {
+        self.acc |= u64::from(value) << self.n;
+        self.n += bits;
+        while self.n >= 8 {
+            self.bytes.push(self.acc as u8);
+            self.acc >>= 8;
+            self.n -= 8;
+        }
+    }
+
+    /// A Huffman code, which deflate writes most significant bit first.
+    fn code(&mut self, code: u32, bits: u32) {
+        self.put(code.reverse_bits() >> (32 - bits), bits);
+    }
+
+    /// An empty fixed-Huffman block: 10 bits.
+    fn empty_fixed(&mut self) {
+        self.put(0b010, 3);
+        self.code(0, 7);
+    }
+
+    /// An empty dynamic-Huffman block: 93 bits.
+    fn empty_dynamic(&mut self) {
+        self.put(0b100, 3);
+        // 257 literal/length codes, 1 distance code, 18 code-length codes.
+        self.put(0, 5);
+        self.put(0, 5);
+        self.put(14, 4);
+        // Code-length code: 1 has one bit ('0'), 0 and 18 two ('10', '11').
+        for sym in &ORDER[..18] {
+            let len = match sym {
+                1 => 1,
+                0 | 18 => 2,
+                _ => 0,
+            };
+            self.put(len, 3);
+        }
+        // Literals 0..=255 unused (138 + 118 zeros), end-of-block one bit, no distances.
+        self.code(0b11, 2);
+        self.put(138 - 11, 7);
+        self.code(0b11, 2);
+        self.put(118 - 11, 7);
+        self.code(0b0, 1);
+        self.code(0b10, 2);
+        // The block: its end.
+        self.code(0, 1);
+    }
+}
+
+/// What zlib is given to start at bit `r` (0..8) of a byte: empty blocks that take a
+/// number of bits ≡ `r` (mod 8), then the byte's bits from `r` on. The bytes after it
+/// then follow unchanged and stay on byte boundaries, so stored blocks are aligned as
+/// in the original (zlib's `inflatePrime` does this, but flate2 does not expose it).
+fn start_bytes(byte: u8, r: u32) -> Vec<u8> {
+    let mut w = BitWriter::default();
+    if r != 0 {
+        // Fixed blocks add 2 (mod 8) each, the dynamic one 5.
+        let (dynamic, fixed) = [
+            (false, 0),
+            (true, 2),
+            (false, 1),
+            (true, 3),
+            (false, 2),
+            (true, 0),
+            (false, 3),
+            (true, 1),
+        ][r as usize];
+        if dynamic {
+            w.empty_dynamic();
+        }
+        for _ in 0..fixed {
+            w.empty_fixed();
+        }
+        debug_assert_eq!((w.bytes.len() as u32 * 8 + w.n) % 8, r);
+    }
+    w.put(u32::from(byte) >> r, 8 - r);
+    debug_assert_eq!(w.n, 0);
+    w.bytes
+}
+
+/// flate2's raw inflater from a bit position ([`start_bytes`]), primed with a stand-in
+/// window.
+struct Decoder<'a, S: ReadAt + ?Sized> {
+    input: RangeReader<'a, S>,
+    inbuf: Vec<u8>,
+    inpos: usize,
+    /// Bytes of `inbuf` that hold input.
+    inlen: usize,
+    inflater: Decompress,
+    out: Vec<u8>,
+    /// Bytes zlib is given in all.
+    fed_len: u64,
+    done: bool,
+    input_done: bool,
+}
+
+impl<'a, S: ReadAt + ?Sized> Decoder<'a, S> {
+    fn new(d: &Deflated<'a, S>, bit: u64, filler: u8) -> io::Result<Self> {
+        let mut inflater = Decompress::new(false);
+        inflater
+            .set_dictionary(&vec![filler; WINDOW])
+            .map_err(io::Error::other)?;
+        let byte = bit / 8;
+        let mut first = [0u8];
+        read_full(d.src, d.start + byte, &mut first)?;
+        let inbuf = start_bytes(first[0], (bit % 8) as u32);
+        let fed_len = inbuf.len() as u64 + (d.len - byte - 1);
+        Ok(Self {
+            input: RangeReader::new(d.src, d.start + byte + 1, d.len - byte - 1),
+            inlen: inbuf.len(),
+            inbuf,
+            inpos: 0,
+            inflater,
+            out: vec![0u8; 256 << 10],
+            fed_len,
+            done: false,
+            input_done: false,
+        })
+    }
+
+    /// The next piece of output; empty at the end of the stream.
+    fn next(&mut self) -> io::Result<&[u8]> {
+        if self.done {
+            return Ok(&[]);
+        }
+        loop {
+            if self.inpos == self.inlen && !self.input_done {
+                if self.inbuf.len() < INBUF {
+                    self.inbuf.resize(INBUF, 0);
+                }
+                self.inlen = self.input.read(&mut self.inbuf)?;
+                self.inpos = 0;
+                self.input_done = self.inlen == 0;
+            }
+            let before_out = self.inflater.total_out();
+            let before_in = self.inflater.total_in();
+            let status = self
+                .inflater
+                .decompress(
+                    &self.inbuf[self.inpos..self.inlen],
+                    &mut self.out,
+                    FlushDecompress::None,
+                )
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let used = (self.inflater.total_in() - before_in) as usize;
+            self.inpos += used;
+            let made = (self.inflater.total_out() - before_out) as usize;
+            if status == Status::StreamEnd {
+                self.done = true;
+                return Ok(&self.out[..made]);
+            }
+            if made > 0 {
+                return Ok(&self.out[..made]);
+            }
+            if used == 0 && self.input_done {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the deflate stream does not end",
+                ));
+            }
+        }
+    }
+
+    /// Whether the stream ended within the last byte of the member's compressed data.
+    fn ended_at_end(&self) -> bool {
+        self.done && self.inflater.total_in() == self.fed_len
+    }
+}
+
+#[cfg(test)]
+mod tests;
