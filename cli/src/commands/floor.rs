@@ -1,8 +1,10 @@
 //! `truewheel floor WHEEL...` (hidden; for `bench/run`): how long merely inflating the
 //! bytes an audit must read takes, on the same threads. First an untimed scan learns how
-//! far into each member the audit reads from its start, and which later parts it decoded
-//! from deflate blocks near them; then only inflating those is timed (what a reader that
-//! knew where every block starts would do; finding the blocks is the audit's overhead).
+//! far into each member the audit reads from its start, and where the first part it
+//! read near the end begins; then only inflating those is timed: the start up to the
+//! furthest byte read, and from the block before the first byte read near the end to
+//! the member's end. (A deflate stream says where a byte is only through everything
+//! after it, or before it: a reader must decode at least that much.)
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -38,13 +40,10 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
             let s = scan_member_counted(wheel, m).map_err(|e| Failure::new(e.to_string()))?;
             reach_total += s.reach;
             inflated_total += s.inflated;
-            if s.reach > 0 || !s.spans.is_empty() {
-                let cost = s.reach
-                    + s.spans
-                        .iter()
-                        .map(|p| p.until - p.start.offset)
-                        .sum::<u64>();
-                work.push((w, i, s.reach, s.spans, cost));
+            let tail = s.spans.iter().map(|p| p.start).min_by_key(|st| st.offset);
+            if s.reach > 0 || tail.is_some() {
+                let cost = s.reach + tail.map_or(0, |st| m.size - st.offset);
+                work.push((w, i, s.reach, tail, cost));
             }
         }
     }
@@ -53,17 +52,15 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     let start = Instant::now();
     work.par_iter()
         .with_max_len(1)
-        .try_for_each(|(w, i, reach, spans, _)| {
+        .try_for_each(|(w, i, reach, tail, _)| {
             let wheel = &wheels[*w];
             let m = &wheel.archive.members()[*i];
             // The same 256 KiB reads the audit's scanner makes.
             let mut r = wheel.archive.reader(m).take(*reach);
             let mut buf = vec![0u8; 256 * 1024];
             while r.read(&mut buf)? > 0 {}
-            if let Some(data) = Deflated::of(&wheel.archive, m) {
-                for span in spans {
-                    data.inflate_span(span.start, span.until)?;
-                }
+            if let (Some(data), Some(start)) = (Deflated::of(&wheel.archive, m), tail) {
+                data.inflate_span(*start, m.size)?;
             }
             Ok::<(), std::io::Error>(())
         })

@@ -15,7 +15,7 @@ use super::Scanned;
 use crate::elf::scan::MAX_PASSES;
 use crate::elf::{ElfScanner, Options, Outcome, Scan};
 use crate::source::ReadAt;
-use crate::wheel::seek::{Deflated, Span, Start, GAP};
+use crate::wheel::seek::{Deflated, Span, Start, TailIndex, GAP};
 use crate::wheel::{Member, Wheel};
 
 /// Members smaller than this (compressed) are streamed: a jump saves too little.
@@ -40,7 +40,7 @@ enum Jump {
 /// The scan state across passes.
 struct Seeker<'a, S: ReadAt> {
     data: Deflated<'a, S>,
-    starts: Vec<Start>,
+    index: TailIndex,
     spans: Vec<Span>,
     inflated: u64,
     /// Whether locating already failed (it is not tried twice).
@@ -48,30 +48,43 @@ struct Seeker<'a, S: ReadAt> {
 }
 
 impl<S: ReadAt> Seeker<'_, S> {
-    /// Feeds the scanner from a located start, jumping again when that pays; `None`
+    /// A boundary to decode `want` from: at least [`GAP`] before it (`margin` times),
+    /// and near enough that decoding from it does not cost more than a jump saves.
+    fn start_for(&mut self, size: u64, want: u64, margin: u64) -> Option<Start> {
+        let ok = |st: &Start| !worth(size, st.offset, want);
+        let target = want.checked_sub(margin * GAP)?;
+        if let Some(st) = self.index.before(target).filter(ok) {
+            return Some(st);
+        }
+        if self.hopeless {
+            return None;
+        }
+        self.inflated += self
+            .data
+            .extend_index(&mut self.index, want - (margin - 1) * GAP);
+        let found = self.index.before(target).filter(ok);
+        self.hopeless = found.is_none();
+        found
+    }
+
+    /// Feeds the scanner from located starts, jumping again when that pays; `None`
     /// when something failed after bytes were fed.
     fn jump(&mut self, s: &mut ElfScanner, size: u64) -> Option<Jump> {
+        // How far before what is wanted to start: further after a start whose window
+        // never became known in time (output that copies from long runs before it).
+        let mut margin = 1;
+        let mut fed_to = 0;
         loop {
             let Some(want) = s.next_wanted() else {
                 return Some(Jump::Ended);
             };
-            let start = match self.best_start(size, want) {
-                Some(st) => st,
-                None if self.hopeless => return Some(Jump::NoStart),
-                None => {
-                    let (found, counted) = self.data.locate(want);
-                    self.inflated += counted;
-                    match found {
-                        Some(st) => {
-                            self.starts.push(st);
-                            st
-                        }
-                        None => {
-                            self.hopeless = true;
-                            return Some(Jump::NoStart);
-                        }
-                    }
-                }
+            let want = want.max(fed_to);
+            let Some(start) = self.start_for(size, want, margin) else {
+                return if fed_to == 0 {
+                    Some(Jump::NoStart)
+                } else {
+                    None
+                };
             };
             let (mut until, mut failed, mut again) = (want, false, false);
             let read = self.data.read(start, want, |at, piece| {
@@ -92,24 +105,26 @@ impl<S: ReadAt> Seeker<'_, S> {
                     },
                 }
             });
-            self.inflated += read.as_ref().copied().unwrap_or(0);
             self.spans.push(Span { start, until });
-            if read.is_err() || failed {
+            fed_to = fed_to.max(until);
+            match read {
+                Ok(n) => self.inflated += n,
+                // Bytes handed out were right (both decodes agreed on them): go on from
+                // an earlier start.
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData && margin < 16 && !failed => {
+                    margin *= 4;
+                    continue;
+                }
+                Err(_) => return None,
+            }
+            if failed {
                 return None;
             }
+            margin = 1;
             if !again {
                 return Some(Jump::Ended);
             }
         }
-    }
-
-    /// The latest known start that leaves room before `want` and is near enough.
-    fn best_start(&self, size: u64, want: u64) -> Option<Start> {
-        self.starts
-            .iter()
-            .filter(|st| st.offset + GAP <= want && !worth(size, st.offset, want))
-            .max_by_key(|st| st.offset)
-            .copied()
     }
 }
 
@@ -126,7 +141,7 @@ pub(super) fn scan_seeking<S: ReadAt>(
     }
     let mut seeker = Seeker {
         data,
-        starts: Vec::new(),
+        index: TailIndex::default(),
         spans: Vec::new(),
         inflated: 0,
         hopeless: false,

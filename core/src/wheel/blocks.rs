@@ -200,12 +200,16 @@ impl<R: Read> Bits<R> {
 }
 
 /// Bits looked up at once; longer codes are decoded a bit at a time.
-const FAST: u32 = 10;
+const FAST: u32 = 11;
+const FAST_MASK: u64 = (1 << FAST) - 1;
 
 /// A canonical Huffman code built from code lengths, as deflate defines it.
 struct Code {
-    /// For each `FAST`-bit pattern: symbol << 8 | length, or 0 for a longer code.
+    /// For each pattern of the table's bits: symbol << 8 | length, or 0 for a longer
+    /// code.
     table: Vec<u32>,
+    /// The table's bits, as a mask.
+    mask: u32,
     /// Codes of each length (for the long path).
     counts: [u16; 16],
     /// Symbols ordered by code.
@@ -222,7 +226,9 @@ enum CodeKind {
 }
 
 impl Code {
-    fn new(lens: &[u8], kind: CodeKind) -> Result<Self> {
+    /// Checks code lengths as zlib does (over-subscribed, or incomplete where that is
+    /// not allowed); the count of codes of each length.
+    fn check(lens: &[u8], kind: CodeKind) -> Result<[u16; 16]> {
         let mut counts = [0u16; 16];
         for &l in lens {
             counts[usize::from(l)] += 1;
@@ -230,29 +236,34 @@ impl Code {
         counts[0] = 0;
         let max = (1..16).rev().find(|&l| counts[l] != 0).unwrap_or(0);
         let mut left = 1i32;
-        for &c in &counts[1..] {
-            left = (left << 1) - i32::from(c);
-            if left < 0 {
-                return Err(WalkError::Invalid(match kind {
-                    CodeKind::Lengths => "invalid code lengths set",
-                    CodeKind::Literals => "invalid literal/lengths set",
-                    CodeKind::Distances => "invalid distances set",
-                }));
-            }
-        }
-        if max != 0 && left > 0 && (kind == CodeKind::Lengths || max != 1) {
-            return Err(WalkError::Invalid(match kind {
+        let bad = || {
+            WalkError::Invalid(match kind {
                 CodeKind::Lengths => "invalid code lengths set",
                 CodeKind::Literals => "invalid literal/lengths set",
                 CodeKind::Distances => "invalid distances set",
-            }));
+            })
+        };
+        for &c in &counts[1..] {
+            left = (left << 1) - i32::from(c);
+            if left < 0 {
+                return Err(bad());
+            }
         }
+        if max != 0 && left > 0 && (kind == CodeKind::Lengths || max != 1) {
+            return Err(bad());
+        }
+        Ok(counts)
+    }
+
+    /// The code for `lens`, looked up `bits` at a time (at most [`FAST`]).
+    fn new(lens: &[u8], kind: CodeKind, bits: u32) -> Result<Self> {
+        let counts = Self::check(lens, kind)?;
         let mut offs = [0u16; 16];
         for l in 1..15 {
             offs[l + 1] = offs[l] + counts[l];
         }
         let mut symbols = vec![0u16; lens.len()];
-        let mut table = vec![0u32; 1 << FAST];
+        let mut table = vec![0u32; 1 << bits];
         // Canonical codes, assigned in order of length then symbol.
         let mut next = [0u32; 16];
         let mut code = 0u32;
@@ -269,7 +280,7 @@ impl Code {
             offs[l] += 1;
             let c = next[l];
             next[l] += 1;
-            if l as u32 <= FAST {
+            if l as u32 <= bits {
                 let rev = c.reverse_bits() >> (32 - l);
                 let entry = (sym as u32) << 8 | l as u32;
                 let mut i = rev as usize;
@@ -281,6 +292,7 @@ impl Code {
         }
         Ok(Self {
             table,
+            mask: (1 << bits) - 1,
             counts,
             symbols,
         })
@@ -289,7 +301,7 @@ impl Code {
     /// Decodes one symbol; `refill` must have run.
     #[inline]
     fn decode<R: Read>(&self, bits: &mut Bits<R>) -> Result<u16> {
-        let e = self.table[bits.peek(FAST) as usize];
+        let e = self.table[(bits.peek(FAST) & self.mask) as usize];
         if e != 0 {
             bits.consume(e & 0xff)?;
             return Ok((e >> 8) as u16);
@@ -362,6 +374,12 @@ impl<R: Read> Walker<R> {
         Self::new(src, None)
     }
 
+    /// [`Walker::from_block`] reading `capacity` bytes at a time (for long walks over a
+    /// file).
+    pub fn from_block_buffered(src: R, capacity: usize) -> Self {
+        Self::with_buffer(src, None, capacity)
+    }
+
     fn new(src: R, out: Option<u64>) -> Self {
         // Small: walks are short, and often over a slice already in memory.
         Self::with_buffer(src, out, 8 << 10)
@@ -430,6 +448,16 @@ impl<R: Read> Walker<R> {
     }
 
     fn dynamic_header(&mut self) -> Result<(Code, Code)> {
+        let (lens, nlen, total) = self.dynamic_lengths()?;
+        Ok((
+            Code::new(&lens[..nlen], CodeKind::Literals, FAST)?,
+            Code::new(&lens[nlen..total], CodeKind::Distances, FAST)?,
+        ))
+    }
+
+    /// Reads a dynamic block's code descriptions and checks them as zlib does: the code
+    /// lengths, and how many are literal/length ones and how many in all.
+    fn dynamic_lengths(&mut self) -> Result<([u8; 320], usize, usize)> {
         let b = &mut self.bits;
         let nlen = b.take(5)? as usize + 257;
         let ndist = b.take(5)? as usize + 1;
@@ -441,7 +469,7 @@ impl<R: Read> Walker<R> {
         for &i in &ORDER[..ncode] {
             cl[i] = b.take(3)? as u8;
         }
-        let cl_code = Code::new(&cl, CodeKind::Lengths)?;
+        let cl_code = Code::new(&cl, CodeKind::Lengths, 7)?;
         let mut lens = [0u8; 320];
         let total = nlen + ndist;
         let mut i = 0;
@@ -469,18 +497,75 @@ impl<R: Read> Walker<R> {
         if lens[256] == 0 {
             return Err(WalkError::Invalid("invalid code -- missing end-of-block"));
         }
-        let lit = Code::new(&lens[..nlen], CodeKind::Literals)?;
-        let dist = Code::new(&lens[nlen..total], CodeKind::Distances)?;
-        Ok((lit, dist))
+        Code::check(&lens[..nlen], CodeKind::Literals)?;
+        Code::check(&lens[nlen..total], CodeKind::Distances)?;
+        Ok((lens, nlen, total))
     }
 
     /// Walks a Huffman-coded block's symbols to its end-of-block; its output length.
     fn codes(&mut self, lit: &Code, dist: &Code) -> Result<u64> {
-        let b = &mut self.bits;
         let mut out = 0u64;
-        loop {
-            b.refill()?;
-            let sym = lit.decode(b)?;
+        'symbols: loop {
+            self.bits.refill()?;
+            // With 48 bits at hand, any symbol fits (15 + 5 + 15 + 13 bits for a length
+            // and distance), so no check is needed per bit taken: the fast path, which
+            // walks literals and lengths from the table until the bits run low.
+            // The bit buffer in locals, so that it stays in registers.
+            let (mut acc, mut n) = (self.bits.acc, self.bits.n);
+            while n >= 15 {
+                let e = lit.table[(acc & FAST_MASK) as usize];
+                let (len, sym) = (e & 0xff, e >> 8);
+                if e == 0 || (sym > 256 && n < 48) {
+                    break;
+                }
+                acc >>= len;
+                n -= len;
+                if sym < 256 {
+                    out += 1;
+                    continue;
+                }
+                if sym == 256 {
+                    (self.bits.acc, self.bits.n) = (acc, n);
+                    break 'symbols;
+                }
+                let i = (sym - 257) as usize;
+                if i >= LEN_BASE.len() {
+                    return Err(WalkError::Invalid("invalid literal/length code"));
+                }
+                let extra = u32::from(LEN_EXTRA[i]);
+                let length = u64::from(LEN_BASE[i]) + (acc & ((1 << extra) - 1));
+                acc >>= extra;
+                n -= extra;
+                let e = dist.table[(acc & FAST_MASK) as usize];
+                if e == 0 {
+                    // A long distance code: the checked path.
+                    (self.bits.acc, self.bits.n) = (acc, n);
+                    self.distance(dist, out)?;
+                    (acc, n) = (self.bits.acc, self.bits.n);
+                } else {
+                    acc >>= e & 0xff;
+                    n -= e & 0xff;
+                    let d = (e >> 8) as usize;
+                    if d >= DIST_BASE.len() {
+                        return Err(WalkError::Invalid("invalid distance code"));
+                    }
+                    let extra = u32::from(DIST_EXTRA[d]);
+                    let distance = u64::from(DIST_BASE[d]) + (acc & ((1 << extra) - 1));
+                    acc >>= extra;
+                    n -= extra;
+                    if let Some(before) = self.out {
+                        if distance > before + out {
+                            return Err(WalkError::Invalid("invalid distance too far back"));
+                        }
+                    }
+                }
+                out += length;
+            }
+            (self.bits.acc, self.bits.n) = (acc, n);
+            // A code longer than the table, or bits running low: one symbol, each step
+            // checked (near the end of the data, the bits cannot be topped up).
+            self.bits.refill()?;
+            let sym = lit.decode(&mut self.bits)?;
             if sym < 256 {
                 out += 1;
                 continue;
@@ -488,31 +573,49 @@ impl<R: Read> Walker<R> {
             if sym == 256 {
                 break;
             }
-            let i = usize::from(sym - 257);
-            if i >= LEN_BASE.len() {
-                return Err(WalkError::Invalid("invalid literal/length code"));
-            }
-            let extra = u32::from(LEN_EXTRA[i]);
-            let len = u64::from(LEN_BASE[i]) + u64::from(b.peek(extra));
-            b.consume(extra)?;
-            let d = usize::from(dist.decode(b)?);
-            if d >= DIST_BASE.len() {
-                return Err(WalkError::Invalid("invalid distance code"));
-            }
-            let extra = u32::from(DIST_EXTRA[d]);
-            let distance = u64::from(DIST_BASE[d]) + u64::from(b.peek(extra));
-            b.consume(extra)?;
-            if let Some(before) = self.out {
-                if distance > before + out {
-                    return Err(WalkError::Invalid("invalid distance too far back"));
-                }
-            }
-            out += len;
+            out += self.length(u32::from(sym), dist, out)?;
         }
         if let Some(o) = self.out.as_mut() {
             *o += out;
         }
         Ok(out)
+    }
+
+    /// The rest of a length symbol `sym`: its extra bits, the distance code and its
+    /// extra bits (checked against the output before, when that is known; `out` is the
+    /// block's output so far). Returns the length.
+    #[inline]
+    fn length(&mut self, sym: u32, dist: &Code, out: u64) -> Result<u64> {
+        let i = (sym - 257) as usize;
+        if i >= LEN_BASE.len() {
+            return Err(WalkError::Invalid("invalid literal/length code"));
+        }
+        let b = &mut self.bits;
+        let extra = u32::from(LEN_EXTRA[i]);
+        let length = u64::from(LEN_BASE[i]) + u64::from(b.peek(extra));
+        b.consume(extra)?;
+        self.distance(dist, out)?;
+        Ok(length)
+    }
+
+    /// Reads a distance code and its extra bits, checking it against the output before
+    /// when that is known; `out` is the block's output so far.
+    #[inline]
+    fn distance(&mut self, dist: &Code, out: u64) -> Result<()> {
+        let b = &mut self.bits;
+        let d = usize::from(dist.decode(b)?);
+        if d >= DIST_BASE.len() {
+            return Err(WalkError::Invalid("invalid distance code"));
+        }
+        let extra = u32::from(DIST_EXTRA[d]);
+        let distance = u64::from(DIST_BASE[d]) + u64::from(b.peek(extra));
+        b.consume(extra)?;
+        if let Some(before) = self.out {
+            if distance > before + out {
+                return Err(WalkError::Invalid("invalid distance too far back"));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -593,8 +696,8 @@ fn fixed_codes() -> Result<(Code, Code)> {
     lens[280..].fill(8);
     // All 32 distance codes have 5 bits; 30 and 31 are rejected when they occur.
     Ok((
-        Code::new(&lens, CodeKind::Literals)?,
-        Code::new(&[5u8; 32], CodeKind::Distances)?,
+        Code::new(&lens, CodeKind::Literals, FAST)?,
+        Code::new(&[5u8; 32], CodeKind::Distances, FAST)?,
     ))
 }
 
@@ -628,7 +731,7 @@ pub fn plausible_header(data: &[u8], bit: u64) -> bool {
         return false;
     };
     if head >> 1 == 2 {
-        return w.dynamic_header().is_ok();
+        return w.dynamic_lengths().is_ok();
     }
     let pad = w.bits.n % 8;
     w.bits.consume(pad).is_ok()

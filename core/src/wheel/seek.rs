@@ -99,69 +99,134 @@ impl<'a, S: ReadAt + ?Sized> Deflated<'a, S> {
     }
 }
 
+/// Block boundaries of a member's tail with where their output starts: every boundary
+/// from the earliest start found to the member's end, as walks found them.
+#[derive(Debug, Clone, Default)]
+pub struct TailIndex {
+    /// Sorted by bit (and so by offset).
+    starts: Vec<Start>,
+}
+
+impl TailIndex {
+    /// The latest boundary whose output starts at or before `offset`.
+    pub fn before(&self, offset: u64) -> Option<Start> {
+        let i = self.starts.partition_point(|s| s.offset <= offset);
+        i.checked_sub(1).map(|i| self.starts[i])
+    }
+
+    /// The earliest boundary known.
+    pub fn first(&self) -> Option<Start> {
+        self.starts.first().copied()
+    }
+}
+
 impl<S: ReadAt + ?Sized> Deflated<'_, S> {
-    /// A block boundary whose output starts at least [`GAP`] before `need`, as late as
-    /// can be found, and the bytes inflated to find it; `None` when there is none worth
-    /// using (the tail from it would be more than half of the member) or the data is not
-    /// what it should be.
-    pub fn locate(&self, need: u64) -> (Option<Start>, Counted) {
+    /// Extends `index` back to a boundary at least [`GAP`] before `need` (step 3 of the
+    /// module doc, by walking); returns the output bytes walked. Leaves `index` as it
+    /// was when there is no boundary worth using (the tail would be more than half of
+    /// the member) or the data is not what it should be.
+    pub fn extend_index(&self, index: &mut TailIndex, need: u64) -> Counted {
         let mut counted = 0;
         let Some(target) = need
             .checked_sub(GAP)
             .filter(|_| self.len >= 2 * SEARCH as u64)
         else {
-            return (None, counted);
+            return counted;
         };
-        // Start where the member's average compression puts the target, with room; then
-        // where the compression measured from the first try puts it.
-        // Compressed over uncompressed bytes, as a fraction.
-        let mut ratio = (self.len, self.size.max(1));
-        let mut back = 0;
+        // Compressed over uncompressed bytes, as a fraction: the member's average, then
+        // what the tail walked so far measured.
+        let mut ratio = match index.first() {
+            Some(f) => (self.len - f.bit / 8, (self.size - f.offset).max(1)),
+            None => (self.len, self.size.max(1)),
+        };
+        let mut back = index.first().map_or(0, |f| self.len - f.bit / 8);
         for _ in 0..4 {
-            // The first guess leans late (a start found too late costs a short count),
-            // the next ones, on measured compression, early (percent).
-            let lean = if back == 0 { 90 } else { 110 };
+            if index.first().is_some_and(|f| f.offset <= target) {
+                return counted;
+            }
+            // The first guess leans well late: a start found too late costs a short
+            // walk, which measures how the end compresses, and the next walk stops where
+            // it meets it. The next ones lean early (percent).
+            let lean = if index.first().is_none() { 50 } else { 115 };
             let scaled = u128::from(self.size - target) * u128::from(ratio.0) * lean
                 / (u128::from(ratio.1) * 100);
             let guess = u64::try_from(scaled).unwrap_or(u64::MAX) + SEARCH as u64 / 2;
-            back = guess.max(back * 3 / 2);
+            back = guess.max(back + back / 2);
             if back > self.len / 2 {
-                return (None, counted);
+                return counted;
             }
-            let r = self.counted_boundary(self.len - back, &mut counted);
-            let Some((bit, out)) = r else {
-                return (None, counted);
-            };
-            let start = Start {
-                bit,
-                offset: self.size - out,
-            };
-            if start.offset <= target {
-                return (Some(start), counted);
+            if !self.walk_to_index(self.len - back, index, &mut counted) {
+                return counted;
             }
-            ratio = (self.len - bit / 8, out.max(1));
+            if let Some(f) = index.first() {
+                ratio = (self.len - f.bit / 8, (self.size - f.offset).max(1));
+            }
         }
-        (None, counted)
+        counted
     }
 
-    /// A boundary at or after compressed byte `from` and its output to the end. A
-    /// boundary that does not decode to the end (a deflate stream stored inside the
-    /// member's data walks like one) is passed over, a few times.
-    fn counted_boundary(&self, mut from: u64, counted: &mut Counted) -> Option<(u64, u64)> {
+    /// Finds a boundary at or after compressed byte `from` and walks from it until the
+    /// member's end or a boundary `index` knows, adding what it passed. A boundary
+    /// whose walk does not end where the member does (a deflate stream stored inside
+    /// the member's data walks like one) is passed over, a few times.
+    fn walk_to_index(&self, mut from: u64, index: &mut TailIndex, counted: &mut Counted) -> bool {
         for _ in 0..3 {
-            let bit = self.boundary_after(from)?;
-            match self.count_from(bit) {
-                (Some(out), n) => {
-                    *counted += n;
-                    return Some((bit, out));
+            let Some(bit) = self.boundary_after(from) else {
+                return false;
+            };
+            match self.walk_from(bit, index, counted) {
+                Some(found) => {
+                    let mut all = found;
+                    all.append(&mut index.starts);
+                    index.starts = all;
+                    return true;
                 }
-                (None, n) => {
-                    *counted += n;
-                    from = bit / 8 + 1;
-                }
+                None => from = bit / 8 + 1,
             }
         }
-        None
+        false
+    }
+
+    /// The boundaries from `bit` on, with their offsets, up to (not including) the first
+    /// one `index` knows or the end; `None` when the walk does not end as the member does.
+    fn walk_from(&self, bit: u64, index: &TailIndex, counted: &mut Counted) -> Option<Vec<Start>> {
+        let byte = bit / 8;
+        let r = RangeReader::new(self.src, self.start + byte, self.len - byte);
+        let mut w = Walker::from_block_buffered(r, INBUF);
+        w.skip_bits((bit % 8) as u32).ok()?;
+        let stop = index.first().map_or(u64::MAX, |f| f.bit);
+        // Bits and output relative to `bit`, until the offsets are known.
+        let mut seen: Vec<(u64, u64)> = vec![(bit, 0)];
+        let mut out = 0u64;
+        let end_offset = loop {
+            let b = w.next_block().ok()??;
+            out += b.out;
+            *counted += b.out;
+            let at = byte * 8 + b.end;
+            if at == stop {
+                break index.first()?.offset;
+            }
+            if at > stop || out > self.size {
+                return None;
+            }
+            if b.last {
+                // The stream must end in the member's last byte.
+                if at.div_ceil(8) != self.len {
+                    return None;
+                }
+                break self.size;
+            }
+            seen.push((at, out));
+        };
+        let first = end_offset.checked_sub(out)?;
+        Some(
+            seen.into_iter()
+                .map(|(bit, o)| Start {
+                    bit,
+                    offset: first + o,
+                })
+                .collect(),
+        )
     }
 
     /// The first block boundary at or after compressed byte `from` that two walks agree
@@ -186,29 +251,6 @@ impl<S: ReadAt + ?Sized> Deflated<'_, S> {
             prev = Some(walk);
         }
         None
-    }
-
-    /// Inflates from `bit` to the end with a stand-in window; the output length, if the
-    /// stream ends exactly where the member's compressed data does.
-    fn count_from(&self, bit: u64) -> (Option<u64>, Counted) {
-        let Ok(mut d) = Decoder::new(self, bit, 0x00) else {
-            return (None, 0);
-        };
-        let mut total = 0u64;
-        loop {
-            let n = match d.next() {
-                Ok(piece) => piece.len() as u64,
-                Err(_) => return (None, total),
-            };
-            if n == 0 {
-                break;
-            }
-            total += n;
-            if total > self.size {
-                return (None, total);
-            }
-        }
-        (d.ended_at_end().then_some(total), total)
     }
 
     /// Decodes from `start` to the end and hands `sink` the bytes from `from` on, piece

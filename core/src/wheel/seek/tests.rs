@@ -39,20 +39,38 @@ fn member<'a>(data: &[u8], z: &'a [u8]) -> Deflated<'a, [u8]> {
     }
 }
 
+/// The latest boundary at least [`GAP`] before `need`.
+fn locate(d: &Deflated<'_, [u8]>, need: u64) -> Option<Start> {
+    let mut index = TailIndex::default();
+    d.extend_index(&mut index, need);
+    index.before(need.checked_sub(GAP)?)
+}
+
 /// Locates and reads from `need` to the end; the start and the bytes.
+/// As the audit does, a start further back is tried when the window does not become
+/// known before `need` (compressible data copies unknown bytes on for long).
 fn tail_of(data: &[u8], z: &[u8], need: u64) -> Option<(Start, Vec<u8>)> {
     let d = member(data, z);
-    let start = d.locate(need).0?;
-    let mut got = Vec::new();
-    let mut first = None;
-    d.read(start, need, |at, piece| {
-        first.get_or_insert(at);
-        got.extend_from_slice(piece);
-        true
-    })
-    .unwrap();
-    assert_eq!(first, Some(need));
-    Some((start, got))
+    for margin in [1, 4, 16] {
+        let mut index = TailIndex::default();
+        d.extend_index(&mut index, need - (margin - 1) * GAP);
+        let start = index.before(need.checked_sub(margin * GAP)?)?;
+        let mut got = Vec::new();
+        let mut first = None;
+        let read = d.read(start, need, |at, piece| {
+            first.get_or_insert(at);
+            got.extend_from_slice(piece);
+            true
+        });
+        match read {
+            Ok(_) => {
+                assert_eq!(first, Some(need));
+                return Some((start, got));
+            }
+            Err(e) => assert!(e.to_string().contains("depends on data before"), "{e}"),
+        }
+    }
+    panic!("no start from which the tail is known")
 }
 
 #[test]
@@ -76,7 +94,7 @@ fn fixed_blocks_give_right_bytes_or_nothing() {
     let z = deflate(&data, 1);
     let need = data.len() as u64 - (1 << 20);
     let d = member(&data, &z);
-    if let (Some(s), _) = d.locate(need) {
+    if let Some(s) = locate(&d, need) {
         let mut got = Vec::new();
         if d.read(s, need, |_, p| {
             got.extend_from_slice(p);
@@ -104,7 +122,7 @@ fn a_stop_ends_the_read() {
     let z = deflate(&data, 6);
     let need = data.len() as u64 - (2 << 20);
     let d = member(&data, &z);
-    let s = d.locate(need).0.unwrap();
+    let s = tail_of(&data, &z, need).unwrap().0;
     let mut got = Vec::new();
     d.read(s, need, |at, p| {
         assert_eq!(at as usize, need as usize + got.len());
@@ -135,7 +153,7 @@ fn a_damaged_end_is_not_used() {
     let n = z.len();
     z.truncate(n - 100);
     let d = member(&data, &z);
-    assert!(d.locate(data.len() as u64 - (1 << 20)).0.is_none());
+    assert!(locate(&d, data.len() as u64 - (1 << 20)).is_none());
 }
 
 /// A member that stores another deflate stream (a compressed resource inside a
@@ -176,9 +194,10 @@ fn decodes_from_every_boundary_at_every_bit_offset() {
                 bit: b.start,
                 offset,
             };
+            let walked = d.walk_from(b.start, &TailIndex::default(), &mut 0);
             assert_eq!(
-                d.count_from(b.start).0,
-                Some(data.len() as u64 - offset),
+                walked.and_then(|w| w.first().copied()),
+                Some(start),
                 "level {level} {b:?}"
             );
             let mut got = Vec::new();
@@ -205,4 +224,39 @@ fn decodes_from_every_boundary_at_every_bit_offset() {
         shifts.iter().all(|&s| s),
         "every bit offset is tried: {shifts:?}"
     );
+}
+
+/// A second, earlier need walks only to where the first walk began, and the index then
+/// holds both stretches with the same offsets as one walk from the earlier start.
+#[test]
+fn an_earlier_need_extends_the_index() {
+    let data = library(24 << 20);
+    let z = deflate(&data, 6);
+    let d = member(&data, &z);
+    let mut index = TailIndex::default();
+    let late = data.len() as u64 - (1 << 20);
+    let first_walk = d.extend_index(&mut index, late);
+    let late_start = index.before(late - GAP).unwrap();
+    let early = data.len() as u64 - (6 << 20);
+    let second_walk = d.extend_index(&mut index, early);
+    let early_start = index.before(early - GAP).unwrap();
+    assert!(early_start.offset < late_start.offset);
+    assert!(
+        second_walk < data.len() as u64 - early_start.offset,
+        "{first_walk} {second_walk}"
+    );
+    let mut one = TailIndex::default();
+    let all = d.walk_from(early_start.bit, &one, &mut 0).unwrap();
+    one.starts = all;
+    assert_eq!(
+        one.starts.len(),
+        index
+            .starts
+            .iter()
+            .filter(|s| s.offset >= early_start.offset)
+            .count()
+    );
+    for s in &one.starts {
+        assert_eq!(index.before(s.offset), Some(*s));
+    }
 }
