@@ -87,8 +87,9 @@ pub fn apply<S: ReadAt, W: Write>(
                 path: member.clone(),
                 reason,
             })?;
+        // The edits keep most blocks of the old deflate stream: they are reused.
         if let Some(moved) = plan.scripts.get(member) {
-            changes.put(moved.clone(), edited, m.unix_mode);
+            changes.put_edit(moved.clone(), edited, m.unix_mode, member.clone(), bytes);
             changes.put(
                 member.clone(),
                 plan::script_shim(moved).into_bytes(),
@@ -96,7 +97,7 @@ pub fn apply<S: ReadAt, W: Write>(
             );
         } else if edited != bytes {
             // Stripping an already stripped file changes nothing: keep it raw.
-            changes.put(member.clone(), edited, m.unix_mode);
+            changes.put_edit(member.clone(), edited, m.unix_mode, member.clone(), bytes);
         }
     }
     changes.put(

@@ -21,6 +21,9 @@ pub struct Block {
     pub end: u64,
     /// Bytes it inflates to.
     pub out: u64,
+    /// How far before its first byte its back-references reach (0 if none does): the
+    /// part of the window its output depends on.
+    pub reach: u64,
     /// Whether it is the stream's last block (BFINAL).
     pub last: bool,
     /// How it is coded.
@@ -359,6 +362,8 @@ pub struct Walker<R> {
     out: Option<u64>,
     done: bool,
     fixed: Option<(Code, Code)>,
+    /// The current block's reach before its start (see [`Block::reach`]).
+    reach: u64,
 }
 
 impl<R: Read> Walker<R> {
@@ -391,6 +396,7 @@ impl<R: Read> Walker<R> {
             out,
             done: false,
             fixed: None,
+            reach: 0,
         }
     }
 
@@ -406,6 +412,7 @@ impl<R: Read> Walker<R> {
             return Ok(None);
         }
         let start = self.bits.position();
+        self.reach = 0;
         let head = self.bits.take(3)?;
         let last = head & 1 == 1;
         let (kind, out) = match head >> 1 {
@@ -427,6 +434,7 @@ impl<R: Read> Walker<R> {
             start,
             end: self.bits.position(),
             out,
+            reach: self.reach,
             last,
             kind,
         }))
@@ -512,6 +520,7 @@ impl<R: Read> Walker<R> {
             // walks literals and lengths from the table until the bits run low.
             // The bit buffer in locals, so that it stays in registers.
             let (mut acc, mut n) = (self.bits.acc, self.bits.n);
+            let mut reach = self.reach;
             while n >= 15 {
                 let e = lit.table[(acc & FAST_MASK) as usize];
                 let (len, sym) = (e & 0xff, e >> 8);
@@ -525,7 +534,7 @@ impl<R: Read> Walker<R> {
                     continue;
                 }
                 if sym == 256 {
-                    (self.bits.acc, self.bits.n) = (acc, n);
+                    (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
                     break 'symbols;
                 }
                 let i = (sym - 257) as usize;
@@ -539,9 +548,9 @@ impl<R: Read> Walker<R> {
                 let e = dist.table[(acc & FAST_MASK) as usize];
                 if e == 0 {
                     // A long distance code: the checked path.
-                    (self.bits.acc, self.bits.n) = (acc, n);
+                    (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
                     self.distance(dist, out)?;
-                    (acc, n) = (self.bits.acc, self.bits.n);
+                    (acc, n, reach) = (self.bits.acc, self.bits.n, self.reach);
                 } else {
                     acc >>= e & 0xff;
                     n -= e & 0xff;
@@ -558,10 +567,11 @@ impl<R: Read> Walker<R> {
                             return Err(WalkError::Invalid("invalid distance too far back"));
                         }
                     }
+                    reach = reach.max(distance.saturating_sub(out));
                 }
                 out += length;
             }
-            (self.bits.acc, self.bits.n) = (acc, n);
+            (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
             // A code longer than the table, or bits running low: one symbol, each step
             // checked (near the end of the data, the bits cannot be topped up).
             self.bits.refill()?;
@@ -615,6 +625,7 @@ impl<R: Read> Walker<R> {
                 return Err(WalkError::Invalid("invalid distance too far back"));
             }
         }
+        self.reach = self.reach.max(distance.saturating_sub(out));
         Ok(())
     }
 }

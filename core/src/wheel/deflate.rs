@@ -63,7 +63,7 @@ fn chunks(len: usize) -> Vec<std::ops::Range<usize>> {
 
 /// Deflates `data[range]`, primed with the window before it; the last chunk finishes the
 /// stream, the others end with a sync flush.
-fn deflate_chunk(data: &[u8], range: std::ops::Range<usize>, level: u32) -> Vec<u8> {
+pub(super) fn deflate_chunk(data: &[u8], range: std::ops::Range<usize>, level: u32) -> Vec<u8> {
     let last = range.end == data.len();
     let mut c = Compress::new(Level::new(level.min(9)), false);
     if range.start > 0 {
@@ -100,9 +100,50 @@ fn deflate_chunk(data: &[u8], range: std::ops::Range<usize>, level: u32) -> Vec<
 
 /// Prepares several contents at once: every chunk of every content is one job for `par`.
 pub fn prepare_all(contents: &[&[u8]], level: u32, par: &dyn Parallel) -> Vec<Prepared> {
+    let contents: Vec<Content<'_>> = contents
+        .iter()
+        .map(|&data| Content { data, base: None })
+        .collect();
+    prepare_contents(&contents, level, par)
+}
+
+/// A content to prepare, and what it was edited from, if anything.
+#[derive(Debug, Clone, Copy)]
+pub struct Content<'a> {
+    /// The new bytes.
+    pub data: &'a [u8],
+    /// The old bytes and their raw deflate stream, to reuse (see [`super::splice`]).
+    pub base: Option<Base<'a>>,
+}
+
+/// An old member an edited content came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Base<'a> {
+    /// Its bytes.
+    pub old: &'a [u8],
+    /// Its raw deflate stream, as stored in the archive.
+    pub deflated: &'a [u8],
+}
+
+/// [`prepare_all`] for contents that may be edits: an edit that keeps its length or
+/// grows is spliced from its old stream (one job), falling back to deflating it whole.
+pub fn prepare_contents(contents: &[Content<'_>], level: u32, par: &dyn Parallel) -> Vec<Prepared> {
     let mut jobs: Vec<Job<'_>> = Vec::new();
     let mut counts = Vec::with_capacity(contents.len());
-    for &data in contents {
+    for c in contents {
+        let data = c.data;
+        if let Some(base) = c.base.filter(|b| data.len() >= b.old.len()) {
+            counts.push(1);
+            jobs.push(Box::new(move || {
+                super::splice::splice(base.old, base.deflated, data, level).unwrap_or_else(|| {
+                    chunks(data.len())
+                        .into_iter()
+                        .flat_map(|r| deflate_chunk(data, r, level))
+                        .collect()
+                })
+            }));
+            continue;
+        }
         let ranges = chunks(data.len());
         counts.push(ranges.len());
         for r in ranges {
@@ -113,7 +154,8 @@ pub fn prepare_all(contents: &[&[u8]], level: u32, par: &dyn Parallel) -> Vec<Pr
     contents
         .iter()
         .zip(counts)
-        .map(|(&data, n)| {
+        .map(|(c, n)| {
+            let data = c.data;
             let mut deflated = Vec::new();
             for part in parts.by_ref().take(n) {
                 if deflated.is_empty() {

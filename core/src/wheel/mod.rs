@@ -2,6 +2,7 @@
 //! command uses to produce a new wheel (PEP 427 binary distribution format).
 
 pub mod archive;
+mod bitwriter;
 pub mod blocks;
 pub mod deflate;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod record;
 pub mod retag;
 pub mod rewrite;
 pub mod seek;
+pub mod splice;
 pub mod tags;
 pub mod verify;
 pub mod wheel_info;

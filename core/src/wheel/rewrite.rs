@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use super::deflate::{prepare_all, Parallel, Sequential};
+use super::deflate::{prepare_contents, Base, Content, Parallel, Sequential};
 use super::writer::{WheelWriter, WriteOptions};
 use super::Wheel;
 use crate::source::ReadAt;
@@ -18,12 +18,29 @@ pub struct Changes {
     pub put: BTreeMap<String, (Vec<u8>, u32)>,
     /// Members to drop.
     pub remove: BTreeSet<String>,
+    /// For a new content that is an edit of a member of the wheel (by path): that
+    /// member's name and old bytes, so that the blocks the edit left alone are reused.
+    pub edited_from: BTreeMap<String, (String, Vec<u8>)>,
 }
 
 impl Changes {
     /// Sets a member's content.
     pub fn put(&mut self, path: impl Into<String>, data: Vec<u8>, mode: u32) {
         self.put.insert(path.into(), (data, mode));
+    }
+
+    /// Sets a member's content, an edit of member `from` whose bytes were `old`.
+    pub fn put_edit(
+        &mut self,
+        path: impl Into<String>,
+        data: Vec<u8>,
+        mode: u32,
+        from: impl Into<String>,
+        old: Vec<u8>,
+    ) {
+        let path = path.into();
+        self.edited_from.insert(path.clone(), (from.into(), old));
+        self.put.insert(path, (data, mode));
     }
 }
 
@@ -50,12 +67,35 @@ impl<S: ReadAt> Wheel<S> {
         options: WriteOptions,
         par: &dyn Parallel,
     ) -> std::io::Result<W> {
-        let contents: Vec<&[u8]> = changes.put.values().map(|(d, _)| d.as_slice()).collect();
+        // The old deflate streams of edited members, read raw.
+        let mut streams: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+        for (path, (from, _)) in &changes.edited_from {
+            let Some(m) = self.archive.member(from) else {
+                continue;
+            };
+            if m.compression == super::Compression::Deflated {
+                let mut raw = Vec::with_capacity(m.compressed_size as usize);
+                std::io::Read::read_to_end(&mut self.archive.raw_reader(m), &mut raw)?;
+                streams.insert(path.as_str(), raw);
+            }
+        }
+        let contents: Vec<Content<'_>> = changes
+            .put
+            .iter()
+            .map(|(path, (data, _))| Content {
+                data,
+                base: changes
+                    .edited_from
+                    .get(path)
+                    .zip(streams.get(path.as_str()))
+                    .map(|((_, old), deflated)| Base { old, deflated }),
+            })
+            .collect();
         let prepared: BTreeMap<&str, _> = changes
             .put
             .keys()
             .map(String::as_str)
-            .zip(prepare_all(&contents, options.level, par))
+            .zip(prepare_contents(&contents, options.level, par))
             .collect();
         let mut w = WheelWriter::new(out, options);
         let record_path = self.record_path();

@@ -33,7 +33,8 @@ use std::io::{self, Read};
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-use super::blocks::{plausible_header, Walker, ORDER};
+use super::bitwriter::BitWriter;
+use super::blocks::{plausible_header, Walker};
 use crate::source::{RangeReader, ReadAt};
 
 /// Deflate's window.
@@ -389,93 +390,15 @@ fn read_full<S: ReadAt + ?Sized>(src: &S, at: u64, buf: &mut [u8]) -> io::Result
     r.read_exact(buf)
 }
 
-/// Bits written LSB-first, as deflate packs them.
-#[derive(Default)]
-struct BitWriter {
-    bytes: Vec<u8>,
-    acc: u64,
-    n: u32,
-}
-
-impl BitWriter {
-    fn put(&mut self, value: u32, bits: u32) {
-        self.acc |= u64::from(value) << self.n;
-        self.n += bits;
-        while self.n >= 8 {
-            self.bytes.push(self.acc as u8);
-            self.acc >>= 8;
-            self.n -= 8;
-        }
-    }
-
-    /// A Huffman code, which deflate writes most significant bit first.
-    fn code(&mut self, code: u32, bits: u32) {
-        self.put(code.reverse_bits() >> (32 - bits), bits);
-    }
-
-    /// An empty fixed-Huffman block: 10 bits.
-    fn empty_fixed(&mut self) {
-        self.put(0b010, 3);
-        self.code(0, 7);
-    }
-
-    /// An empty dynamic-Huffman block: 93 bits.
-    fn empty_dynamic(&mut self) {
-        self.put(0b100, 3);
-        // 257 literal/length codes, 1 distance code, 18 code-length codes.
-        self.put(0, 5);
-        self.put(0, 5);
-        self.put(14, 4);
-        // Code-length code: 1 has one bit ('0'), 0 and 18 two ('10', '11').
-        for sym in &ORDER[..18] {
-            let len = match sym {
-                1 => 1,
-                0 | 18 => 2,
-                _ => 0,
-            };
-            self.put(len, 3);
-        }
-        // Literals 0..=255 unused (138 + 118 zeros), end-of-block one bit, no distances.
-        self.code(0b11, 2);
-        self.put(138 - 11, 7);
-        self.code(0b11, 2);
-        self.put(118 - 11, 7);
-        self.code(0b0, 1);
-        self.code(0b10, 2);
-        // The block: its end.
-        self.code(0, 1);
-    }
-}
-
 /// What zlib is given to start at bit `r` (0..8) of a byte: empty blocks that take a
 /// number of bits ≡ `r` (mod 8), then the byte's bits from `r` on. The bytes after it
 /// then follow unchanged and stay on byte boundaries, so stored blocks are aligned as
 /// in the original (zlib's `inflatePrime` does this, but flate2 does not expose it).
 fn start_bytes(byte: u8, r: u32) -> Vec<u8> {
     let mut w = BitWriter::default();
-    if r != 0 {
-        // Fixed blocks add 2 (mod 8) each, the dynamic one 5.
-        let (dynamic, fixed) = [
-            (false, 0),
-            (true, 2),
-            (false, 1),
-            (true, 3),
-            (false, 2),
-            (true, 0),
-            (false, 3),
-            (true, 1),
-        ][r as usize];
-        if dynamic {
-            w.empty_dynamic();
-        }
-        for _ in 0..fixed {
-            w.empty_fixed();
-        }
-        debug_assert_eq!((w.bytes.len() as u32 * 8 + w.n) % 8, r);
-    }
+    w.pad_to(r);
     w.put(u32::from(byte) >> r, 8 - r);
-    debug_assert_eq!(w.n, 0);
-    w.bytes
+    w.finish()
 }
 
 /// flate2's raw inflater from a bit position ([`start_bytes`]), primed with a stand-in

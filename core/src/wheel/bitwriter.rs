@@ -1,0 +1,136 @@
+//! Writing a deflate stream bit by bit (RFC 1951 packs bits LSB-first), for splicing
+//! streams at block boundaries: whole blocks copied at any bit position, and empty
+//! blocks that shift what follows to a wanted bit position (mod 8), so that a copied
+//! stored block keeps its byte alignment. zlib has no API for either.
+
+use super::blocks::ORDER;
+
+/// A deflate bit stream being written.
+#[derive(Debug, Default)]
+pub struct BitWriter {
+    bytes: Vec<u8>,
+    acc: u64,
+    /// Bits in `acc` not yet in `bytes` (< 8 between calls).
+    n: u32,
+}
+
+impl BitWriter {
+    /// A writer with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            bytes: Vec::with_capacity(capacity),
+            ..Self::default()
+        }
+    }
+
+    /// Writes the low `bits` bits of `value` (at most 32).
+    pub fn put(&mut self, value: u32, bits: u32) {
+        debug_assert!(bits <= 32 && (bits == 32 || value >> bits == 0));
+        self.acc |= u64::from(value) << self.n;
+        self.n += bits;
+        while self.n >= 8 {
+            self.bytes.push(self.acc as u8);
+            self.acc >>= 8;
+            self.n -= 8;
+        }
+    }
+
+    /// A Huffman code, which deflate writes most significant bit first.
+    fn code(&mut self, code: u32, bits: u32) {
+        self.put(code.reverse_bits() >> (32 - bits), bits);
+    }
+
+    /// An empty fixed-Huffman block: 10 bits.
+    fn empty_fixed(&mut self) {
+        self.put(0b010, 3);
+        self.code(0, 7);
+    }
+
+    /// An empty dynamic-Huffman block: 93 bits.
+    fn empty_dynamic(&mut self) {
+        self.put(0b100, 3);
+        // 257 literal/length codes, 1 distance code, 18 code-length codes.
+        self.put(0, 5);
+        self.put(0, 5);
+        self.put(14, 4);
+        // Code-length code: 1 has one bit ('0'), 0 and 18 two ('10', '11').
+        for sym in &ORDER[..18] {
+            let len = match sym {
+                1 => 1,
+                0 | 18 => 2,
+                _ => 0,
+            };
+            self.put(len, 3);
+        }
+        // Literals 0..=255 unused (138 + 118 zeros), end-of-block one bit, no distances.
+        self.code(0b11, 2);
+        self.put(138 - 11, 7);
+        self.code(0b11, 2);
+        self.put(118 - 11, 7);
+        self.code(0b0, 1);
+        self.code(0b10, 2);
+        // The block: its end.
+        self.code(0, 1);
+    }
+
+    /// Writes empty (non-final) blocks until the bit count is `r` (mod 8).
+    pub fn pad_to(&mut self, r: u32) {
+        let need = (r + 8 - self.n) % 8;
+        // Fixed blocks add 2 (mod 8) each, the dynamic one 5.
+        let (dynamic, fixed) = [
+            (false, 0),
+            (true, 2),
+            (false, 1),
+            (true, 3),
+            (false, 2),
+            (true, 0),
+            (false, 3),
+            (true, 1),
+        ][need as usize];
+        if dynamic {
+            self.empty_dynamic();
+        }
+        for _ in 0..fixed {
+            self.empty_fixed();
+        }
+        debug_assert_eq!(self.n, r % 8);
+    }
+
+    /// Copies bits `from..to` of `src`; the writer must be at `from` (mod 8), so bytes
+    /// are copied whole (a stored block among them stays aligned).
+    pub fn copy(&mut self, src: &[u8], from: u64, to: u64) {
+        debug_assert_eq!(u64::from(self.n), from % 8);
+        if from >= to {
+            return;
+        }
+        let (first, last) = ((from / 8) as usize, (to / 8) as usize);
+        let r = (from % 8) as u32;
+        if first == last {
+            let bits = (to - from) as u32;
+            self.put((u32::from(src[first]) >> r) & ((1 << bits) - 1), bits);
+            return;
+        }
+        // The rest of the first byte, whole bytes, then the last byte's first bits.
+        self.put(u32::from(src[first]) >> r, 8 - r);
+        debug_assert_eq!(self.n, 0);
+        self.bytes.extend_from_slice(&src[first + 1..last]);
+        let tail = (to % 8) as u32;
+        if tail > 0 {
+            self.put(u32::from(src[last]) & ((1 << tail) - 1), tail);
+        }
+    }
+
+    /// Appends whole bytes; the writer must be on a byte boundary.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        debug_assert_eq!(self.n, 0);
+        self.bytes.extend_from_slice(bytes);
+    }
+
+    /// The bytes, the last one padded with zero bits.
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.n > 0 {
+            self.bytes.push(self.acc as u8);
+        }
+        self.bytes
+    }
+}

@@ -1,0 +1,138 @@
+use std::io::Write;
+
+use super::*;
+
+fn deflate(data: &[u8], level: u32) -> Vec<u8> {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level));
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn inflate(z: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(z)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Like a library: code-ish text with incompressible stretches (which zlib stores).
+fn library(len: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491u32;
+    (0..len)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if (i / 150_000) % 4 == 3 {
+                x as u8
+            } else {
+                b"mov rax, [rbp+8]; call GLIBC_2.17 symbol "[(x % 40) as usize]
+            }
+        })
+        .collect()
+}
+
+/// What a repair does to an extension: a few bytes near the start, a name in the
+/// middle, and a new segment at the end.
+fn edit(old: &[u8], tail: usize) -> Vec<u8> {
+    let mut new = old.to_vec();
+    new[64..72].copy_from_slice(b"PATCHED!");
+    let mid = old.len() / 2;
+    new[mid..mid + 20].copy_from_slice(b"libyaml-0-8ec1a697.s");
+    new.extend((0..tail).map(|i| (i % 251) as u8));
+    new
+}
+
+#[test]
+fn a_spliced_stream_inflates_to_the_new_bytes_and_reuses_most() {
+    let old = library(1_500_000);
+    for level in [0, 1, 6, 9] {
+        let z = deflate(&old, level);
+        for tail in [0, 1, 5000, 70_000] {
+            let new = edit(&old, tail);
+            let Some(out) = splice(&old, &z, &new, 6) else {
+                // zlib-rs's level 1 writes few, huge blocks: an edit dirties most.
+                assert_eq!(level, 1, "tail {tail}");
+                continue;
+            };
+            assert!(inflate(&out) == new, "level {level} tail {tail}");
+            // Reused: long runs of the old stream's bytes appear in the new one.
+            let probe = &z[z.len() / 4..z.len() / 4 + 64];
+            assert!(
+                out.windows(64).any(|w| w == probe),
+                "level {level}: nothing reused"
+            );
+            let whole = deflate(&new, 6).len();
+            assert!(
+                out.len() <= whole.max(z.len()) + whole / 50 + 64,
+                "level {level}: {} vs {whole}",
+                out.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn unchanged_bytes_give_the_old_stream() {
+    let old = library(400_000);
+    let z = deflate(&old, 6);
+    assert!(splice(&old, &z, &old, 6) == Some(z));
+}
+
+#[test]
+fn edits_at_the_very_ends_and_in_every_block() {
+    let old = library(600_000);
+    let z = deflate(&old, 6);
+    let mut new = old.clone();
+    new[0] ^= 1;
+    let n = new.len();
+    new[n - 1] ^= 1;
+    assert!(inflate(&splice(&old, &z, &new, 6).unwrap()) == new);
+    // Changes every 10 KB: what is reused must still give the right bytes.
+    let mut all = old.clone();
+    for i in (0..all.len()).step_by(10_000) {
+        all[i] ^= 0x55;
+    }
+    if let Some(out) = splice(&old, &z, &all, 6) {
+        assert!(inflate(&out) == all);
+    }
+    // Over 1 MiB, half must be reused.
+    let big = library(3 << 20);
+    let z = deflate(&big, 6);
+    let mut most = big.clone();
+    for i in (0..most.len() * 2 / 3).step_by(10_000) {
+        most[i] ^= 0x55;
+    }
+    assert!(splice(&big, &z, &most, 6).is_none());
+}
+
+#[test]
+fn what_does_not_apply_gives_none() {
+    let old = library(200_000);
+    let z = deflate(&old, 6);
+    assert!(splice(&old, &z, &old[..1000], 6).is_none(), "shorter");
+    assert!(
+        splice(&old, &z[..z.len() - 10], &old, 6).is_none(),
+        "truncated stream"
+    );
+    assert!(
+        splice(&old[..1000], &z, &old, 6).is_none(),
+        "stream of other bytes"
+    );
+    assert!(splice(&[], &[], b"x", 6).is_none());
+}
+
+#[test]
+fn changed_ranges_are_merged_and_include_the_growth() {
+    let old = vec![0u8; 100_000];
+    let mut new = old.clone();
+    new[10] = 1;
+    new[20] = 1;
+    new[50_000] = 1;
+    new.extend_from_slice(&[9; 10]);
+    assert_eq!(
+        changed(&old, &new),
+        vec![(10, 21), (50_000, 50_001), (100_000, 100_010)]
+    );
+}
