@@ -295,10 +295,11 @@ fn repair_one(
                 .hint("install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude")
         })?;
     // auditwheel's SBOM: the bundled files that a system package provides.
-    let provided: Vec<(String, truewheel_core::repair::sbom::Provider)> = plan
-        .grafts
+    let sources: Vec<&str> = plan.grafts.iter().map(|g| g.source.as_str()).collect();
+    let provided: Vec<(String, truewheel_core::repair::sbom::Provider)> = sources
         .iter()
-        .filter_map(|g| crate::provides::provider(&g.source).map(|p| (g.source.clone(), p)))
+        .zip(crate::provides::providers(&sources))
+        .filter_map(|(s, p)| Some(((*s).to_owned(), p?)))
         .collect();
     let (new_name, info) = if args.no_update_tags {
         (wheel.filename.clone(), wheel.info.clone())
