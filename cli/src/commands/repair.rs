@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -107,30 +106,31 @@ pub struct RepairReport {
 /// The host side of planning: hashes and DT_NEEDED of host libraries, RPATH of members.
 struct Inputs<'a> {
     elfs: &'a HashMap<String, ElfInfo>,
+    /// The libraries read for their hash, by path, kept for their DT_NEEDED and for the
+    /// graft itself: each is read once, not three times.
+    libraries: HashMap<String, Vec<u8>>,
 }
 
 impl PlanInputs for Inputs<'_> {
     fn sha256_hex(&mut self, path: &str) -> Result<String, String> {
         use sha2::Digest;
-        let mut f = File::open(path).map_err(|e| e.to_string())?;
-        let mut hasher = sha2::Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = f.read(&mut buf).map_err(|e| e.to_string())?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        Ok(truewheel_core::repair::sbom::hex(&hasher.finalize()))
+        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        let hex = truewheel_core::repair::sbom::hex(&sha2::Sha256::digest(&bytes));
+        self.libraries.insert(path.to_owned(), bytes);
+        Ok(hex)
     }
 
     fn needed(&mut self, path: &str) -> Result<Vec<String>, String> {
-        let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
         let opts = truewheel_core::elf::Options {
             symbols: false,
             ..truewheel_core::elf::Options::default()
         };
+        if let Some(bytes) = self.libraries.get(path) {
+            return truewheel_core::elf::parse_with(bytes, &opts)
+                .map(|i| i.needed)
+                .map_err(|e| e.to_string());
+        }
+        let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
         truewheel_core::elf::scan_reader(len, || File::open(path), &opts, 1 << 18)
             .map(|i| i.needed)
             .map_err(|e| e.to_string())
@@ -180,9 +180,16 @@ fn verify_and_scan(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failur
     Ok(elfs)
 }
 
-fn read_library(path: &str) -> std::io::Result<(Vec<u8>, u32)> {
+/// A library's bytes (those planning read, or read now) and its Unix mode.
+fn read_library(
+    read: &mut HashMap<String, Vec<u8>>,
+    path: &str,
+) -> std::io::Result<(Vec<u8>, u32)> {
     use std::os::unix::fs::PermissionsExt;
-    let bytes = std::fs::read(path)?;
+    let bytes = match read.remove(path) {
+        Some(bytes) => bytes,
+        None => std::fs::read(path)?,
+    };
     let mode = std::fs::metadata(path)?.permissions().mode() & 0o7777;
     Ok((bytes, mode))
 }
@@ -288,7 +295,10 @@ fn repair_one(
         Ok(t) => t,
         Err(refusal) => return Ok(Outcome::Refused(format!("{name}: {refusal}"))),
     };
-    let mut inputs = Inputs { elfs: &elfs };
+    let mut inputs = Inputs {
+        elfs: &elfs,
+        libraries: HashMap::new(),
+    };
     let plan = repair::plan(abi, &target.policy, wheel.filename.name.as_str(), &args.lib_sdir, args.strip, &mut inputs)
         .map_err(|e| {
             Failure::new(format!("{name}: {e}"))
@@ -321,7 +331,7 @@ fn repair_one(
         repair::apply(
             &wheel,
             &plan,
-            &mut read_library,
+            &mut |path| read_library(&mut inputs.libraries, path),
             &editor,
             &info,
             sbom.as_deref(),
