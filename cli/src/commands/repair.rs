@@ -19,7 +19,9 @@ use truewheel_core::wheel::PlatformTag;
 use super::Context;
 use crate::failure::Failure;
 use crate::host::{DiskHost, Scope};
-use crate::io::{ensure_dir, open_wheel, record_failure, write_atomic, write_options, DiskWheel};
+use crate::io::{
+    ensure_dir, open_wheel, record_failure, write_options, write_unsynced, DiskWheel, Unsynced,
+};
 
 /// Arguments of `repair` (auditwheel's spellings; its flags are booleans).
 #[derive(Debug, clap::Args)]
@@ -225,23 +227,66 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .map_err(|e| Failure::new(format!("cannot start worker threads: {e}")))?;
-    let results: Vec<Result<Outcome, Failure>> = pool.install(|| {
-        args.wheels
+    // Syncing an output to disk waits for the disk (a few ms, more on a busy machine):
+    // a thread of its own does it, and renames the output into place, while the
+    // workers repair the next wheels. Without that thread, outputs are synced in place.
+    let (to_sync, outputs) = std::sync::mpsc::channel::<(usize, Unsynced)>();
+    let syncer = std::thread::Builder::new()
+        .name("sync".into())
+        .spawn(move || {
+            outputs
+                .into_iter()
+                .map(|(i, out)| (i, out.persist()))
+                .collect::<Vec<_>>()
+        })
+        .ok();
+    // Smallest wheels first. A small wheel's time goes to work on one thread (the
+    // loader's paths, a package lookup that reads every dpkg list for a private
+    // library), a large one's to deflating, which spreads over every core; a small
+    // wheel started last would end the run on one core while the others sit idle.
+    let mut order: Vec<usize> = (0..args.wheels.len()).collect();
+    order.sort_by_key(|&i| std::fs::metadata(&args.wheels[i]).map_or(0, |m| m.len()));
+    let mut results: Vec<(usize, Result<Reported, Failure>)> = pool.install(|| {
+        order
             .par_iter()
-            .map(|path| repair_one(args, ctx, path, &request, &host))
+            .with_max_len(1)
+            .map(|&i| {
+                let outcome = repair_one(args, ctx, &args.wheels[i], &request, &host);
+                let result = outcome.and_then(|o| match o {
+                    Outcome::Done(report, out) => match to_sync.send((i, out)) {
+                        Ok(()) => Ok(Ok(*report)),
+                        Err(unsent) => unsent.0 .1.persist().map(|_| Ok(*report)),
+                    },
+                    Outcome::Refused(message) => Ok(Err(message)),
+                });
+                (i, result)
+            })
             .collect()
     });
+    drop(to_sync);
+    // Reports and errors in the order the wheels were given.
+    results.sort_by_key(|(i, _)| *i);
+    if let Some(syncer) = syncer {
+        let synced = syncer.join().map_err(|_| {
+            Failure::new("cannot write the repaired wheels: the thread syncing them failed")
+        })?;
+        for (i, result) in synced {
+            if let Err(failure) = result {
+                results[i].1 = Err(failure);
+            }
+        }
+    }
     let mut reports = Vec::new();
     let mut refused = false;
-    for r in results {
+    for (_, r) in results {
         match r? {
-            Outcome::Done(report) => {
+            Ok(report) => {
                 if !args.json && !ctx.quiet {
                     println!("{}", report.output);
                 }
                 reports.push(report);
             }
-            Outcome::Refused(message) => {
+            Err(message) => {
                 eprintln!("error: {}", one_line(&message));
                 refused = true;
             }
@@ -258,9 +303,13 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
 }
 
 enum Outcome {
-    Done(RepairReport),
+    /// Repaired: the report, and the output still to be synced and renamed into place.
+    Done(Box<RepairReport>, Unsynced),
     Refused(String),
 }
+
+/// What `run` reports of a wheel: what was done, or why it was refused.
+type Reported = Result<RepairReport, String>;
 
 fn repair_one(
     args: &Args,
@@ -327,7 +376,7 @@ fn repair_one(
     let mut write_opts = write_options()?;
     write_opts.level = u32::try_from(args.zip_compression_level).unwrap_or(6);
     let editor = CoreEditor;
-    let output = write_atomic(&args.wheel_dir, &out_name, |w| {
+    let written = write_unsynced(&args.wheel_dir, &out_name, |w| {
         repair::apply(
             &wheel,
             &plan,
@@ -342,11 +391,12 @@ fn repair_one(
         .map(|_| ())
         .map_err(|e| std::io::Error::other(e.to_string()))
     })?;
-    Ok(Outcome::Done(RepairReport {
+    let report = RepairReport {
         wheel: name,
-        output: output.display().to_string(),
+        output: written.target().display().to_string(),
         policy: target.policy,
         tags: target.tags,
         plan,
-    }))
+    };
+    Ok(Outcome::Done(Box::new(report), written))
 }
