@@ -339,6 +339,9 @@ pub fn providers(paths: &[&str]) -> Vec<Option<Provider>> {
 
 fn lookup(paths: &[&str]) -> Vec<Option<Provider>> {
     let mut out = vec![None; paths.len()];
+    if paths.is_empty() {
+        return out;
+    }
     let Some(distro) = distro() else {
         return out;
     };
@@ -361,6 +364,9 @@ fn lookup(paths: &[&str]) -> Vec<Option<Provider>> {
             Some(p) => out[i] = Some(p),
             None => for_dpkg.push((i, resolved.to_owned())),
         }
+    }
+    if for_dpkg.is_empty() {
+        return out;
     }
     let resolved: Vec<&str> = for_dpkg.iter().map(|(_, p)| p.as_str()).collect();
     for ((i, _), owner) in for_dpkg.iter().zip(dpkg_owners(&resolved)) {
