@@ -162,6 +162,26 @@ pub fn write_atomic(
     name: &str,
     write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
 ) -> Result<PathBuf, Failure> {
+    write_unsynced(dir, name, write)?.persist()
+}
+
+/// An output written to its temp file, not yet made durable nor renamed into place:
+/// [`persist`](Self::persist) does both. Dropped, the temp file is removed.
+#[derive(Debug)]
+pub struct Unsynced {
+    tmp: tempfile::NamedTempFile,
+    dir: PathBuf,
+    target: PathBuf,
+}
+
+/// The first half of [`write_atomic`]: fills a temp file in `dir`. Syncing a file waits
+/// for the disk (milliseconds, more on a busy machine), so a caller with more work to do
+/// can [`persist`](Unsynced::persist) it on another thread meanwhile.
+pub fn write_unsynced(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+) -> Result<Unsynced, Failure> {
     let target = dir.join(name);
     let tmp = tempfile::Builder::new()
         .prefix(".truewheel-")
@@ -182,16 +202,33 @@ pub fn write_atomic(
             .set_permissions(std::fs::Permissions::from_mode(0o644))
             .map_err(|e| Failure::io("write", &target, &e))?;
     }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Failure::io("write", &target, &e))?;
-    tmp.persist(&target)
-        .map_err(|e| Failure::io("write", &target, &e.error))?;
-    // The rename is durable once the directory is: without this a power loss could
-    // leave neither name. Not every file system can sync a directory; that is no error.
-    #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
+    Ok(Unsynced {
+        tmp,
+        dir: dir.to_owned(),
+        target,
+    })
+}
+
+impl Unsynced {
+    /// Where the output goes.
+    pub fn target(&self) -> &Path {
+        &self.target
     }
-    Ok(target)
+
+    /// Syncs the file, renames it into place, and syncs the directory.
+    pub fn persist(self) -> Result<PathBuf, Failure> {
+        let Self { tmp, dir, target } = self;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Failure::io("write", &target, &e))?;
+        tmp.persist(&target)
+            .map_err(|e| Failure::io("write", &target, &e.error))?;
+        // The rename is durable once the directory is: without this a power loss could
+        // leave neither name. Not every file system can sync a directory; that is no error.
+        #[cfg(unix)]
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(target)
+    }
 }

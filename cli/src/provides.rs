@@ -1,29 +1,53 @@
 //! Which system package provides a file, asked of the package manager the way
 //! auditwheel's `whichprovides` asks it (apk, rpm, then dpkg), for the SBOM `repair`
 //! writes. A host without one, or a file no package owns, gives `None`.
+//!
+//! dpkg is not started: its answers are read from its own database, which is what
+//! `dpkg -S` and `dpkg -s` read too. A file no package owns can only be told apart by
+//! reading every file list (a thousand files or more), so the paths of a wheel are looked
+//! up together in one pass, and what does not change during a run (the folder listing,
+//! the status database, which programs exist) is read once.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 
-use rayon::prelude::*;
-
+use memchr::memmem::Finder;
 use truewheel_core::repair::sbom::Provider;
 
-fn distro() -> Option<String> {
-    let text = std::fs::read_to_string("/etc/os-release").ok()?;
-    text.lines().find_map(|l| {
-        let v = l.strip_prefix("ID=")?;
-        Some(v.trim_matches('"').to_owned())
-    })
+/// The host's `ID` from `/etc/os-release`, read once.
+fn distro() -> Option<&'static str> {
+    static DISTRO: OnceLock<Option<String>> = OnceLock::new();
+    DISTRO
+        .get_or_init(|| {
+            let text = std::fs::read_to_string("/etc/os-release").ok()?;
+            text.lines().find_map(|l| {
+                let v = l.strip_prefix("ID=")?;
+                Some(v.trim_matches('"').to_owned())
+            })
+        })
+        .as_deref()
 }
 
 /// Whether a program is on `PATH` (spawning a missing one costs a dozen failed execs).
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+/// Asked once a run for each program: every library would ask again.
+fn on_path(program: &'static str) -> bool {
+    static FOUND: OnceLock<Mutex<HashMap<&'static str, bool>>> = OnceLock::new();
+    let found = FOUND.get_or_init(Default::default);
+    if let Some(&known) = found.lock().ok().as_ref().and_then(|m| m.get(program)) {
+        return known;
+    }
+    let here = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()));
+    if let Ok(mut m) = found.lock() {
+        m.insert(program, here);
+    }
+    here
 }
 
-fn output(program: &str, args: &[&str]) -> Option<String> {
+fn output(program: &'static str, args: &[&str]) -> Option<String> {
     if !on_path(program) {
         return None;
     }
@@ -38,48 +62,141 @@ fn output(program: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The package whose file list names `path`: what `dpkg -S` answers, read from dpkg's
-/// own lists (`/var/lib/dpkg/info/<package>[:<arch>].list`), which takes a tenth of the
-/// time of starting dpkg; `dpkg -S` itself where the lists are not readable. Returns the
-/// package and, for a multi-arch list, its architecture.
-fn dpkg_owner(path: &str) -> Option<(String, Option<String>)> {
-    let Ok(dir) = std::fs::read_dir(DPKG_INFO) else {
-        // "libyaml-0-2:amd64: /usr/lib/x86_64-linux-gnu/libyaml-0.so.2.0.9"
-        let out = output("dpkg", &["-S", path])?;
-        let owner = out.lines().next()?.split(": ").next()?;
-        let (name, arch) = split_arch(owner);
-        return Some((name.to_owned(), arch.map(str::to_owned)));
-    };
-    let mut lists: Vec<std::path::PathBuf> = dir
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "list"))
-        .collect();
-    // A library's package is nearly always named after it (libyaml-0.so.2 is in
-    // libyaml-0-2): read those lists first, the rest after, in order.
-    let file = path.rsplit('/').next().unwrap_or(path);
-    let stem = file.split(['.', '-']).next().unwrap_or(file);
-    lists.sort_by_cached_key(|p| {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        (!name.starts_with(stem), p.clone())
-    });
-    // A library no package owns (a private one, found through LD_LIBRARY_PATH) means
-    // reading every list: on all cores, searching bytes for the whole line.
-    let line = format!("\n{path}\n");
-    let finder = memchr::memmem::Finder::new(line.as_bytes());
-    lists.par_iter().find_map_first(|list| {
-        let text = std::fs::read(list).ok()?;
-        let listed = finder.find(&text).is_some() || text.starts_with(&line.as_bytes()[1..]);
-        listed.then(|| {
-            let owner = list.file_stem()?.to_str()?;
-            let (name, arch) = split_arch(owner);
-            Some((name.to_owned(), arch.map(str::to_owned)))
-        })?
-    })
-}
-
 const DPKG_INFO: &str = "/var/lib/dpkg/info";
 const DPKG_STATUS: &str = "/var/lib/dpkg/status";
+
+/// The names of dpkg's file lists (`<package>[:<arch>].list`), in byte order, or `None`
+/// where the folder cannot be read. Listed once a run: the folder holds thousands of
+/// files, and listing it costs a millisecond.
+fn dpkg_lists() -> Option<&'static [String]> {
+    static LISTS: OnceLock<Option<Vec<String>>> = OnceLock::new();
+    LISTS
+        .get_or_init(|| {
+            let dir = std::fs::read_dir(DPKG_INFO).ok()?;
+            let mut names: Vec<String> = dir
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                // `.list` alone has no package name.
+                .filter(|n| n.len() > ".list".len() && n.ends_with(".list"))
+                .collect();
+            // Plain strings: comparing them as paths splits them into components first.
+            names.sort_unstable();
+            Some(names)
+        })
+        .as_deref()
+}
+
+/// Reads a file into `buf`, which keeps its size from file to file: a fresh buffer for
+/// each of a thousand lists costs more in page faults than the reads themselves, and
+/// `std::fs::read` asks for the file's size first, one more system call each.
+fn read_reusing(name: &str, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut file = File::open(std::path::Path::new(DPKG_INFO).join(name))?;
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize((2 * buf.len()).max(256 << 10), 0);
+        }
+        match file.read(&mut buf[len..]) {
+            Ok(0) => return Ok(len),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One path looked for in the file lists.
+struct Wanted<'a> {
+    /// The line a list holds for it, with the newlines around it.
+    line: Vec<u8>,
+    finder: Finder<'static>,
+    /// The start of its file name: the package is nearly always named after the library
+    /// (`libyaml-0.so.2` is in `libyaml-0-2`), so those lists are read first.
+    stem: &'a str,
+}
+
+impl<'a> Wanted<'a> {
+    fn new(path: &'a str) -> Self {
+        let line = format!("\n{path}\n").into_bytes();
+        let file = path.rsplit('/').next().unwrap_or(path);
+        Self {
+            finder: Finder::new(&line).into_owned(),
+            line,
+            stem: file.split(['.', '-']).next().unwrap_or(file),
+        }
+    }
+
+    fn listed_in(&self, text: &[u8]) -> bool {
+        self.finder.find(text).is_some() || text.starts_with(&self.line[1..])
+    }
+}
+
+/// `libyaml-0-2:amd64.list` → (`libyaml-0-2`, `amd64`).
+fn owner_of(list: &str) -> (String, Option<String>) {
+    let stem = list.strip_suffix(".list").unwrap_or(list);
+    let (name, arch) = split_arch(stem);
+    (name.to_owned(), arch.map(str::to_owned))
+}
+
+/// The packages whose file lists name `paths`: what `dpkg -S` answers for each, read
+/// from dpkg's own lists (`/var/lib/dpkg/info/<package>[:<arch>].list`), which takes a
+/// tenth of the time of starting dpkg; `dpkg -S` itself where the lists are not
+/// readable. Each answer is the package and, for a multi-arch list, its architecture.
+///
+/// For each path, the lists named after its file are read first, then the others, each
+/// in name order, and the first list naming the path answers. The second round is one
+/// pass for all the paths still unanswered: a file no package owns (a private library
+/// found through `LD_LIBRARY_PATH`) means reading every list, so two such files cost
+/// one reading, not two. One thread reads: the lists are small, and two threads opening
+/// files in one folder wait on each other more than they gain.
+fn dpkg_owners(paths: &[&str]) -> Vec<Option<(String, Option<String>)>> {
+    let Some(lists) = dpkg_lists() else {
+        return paths
+            .iter()
+            .map(|path| {
+                // "libyaml-0-2:amd64: /usr/lib/x86_64-linux-gnu/libyaml-0.so.2.0.9"
+                let out = output("dpkg", &["-S", path])?;
+                let owner = out.lines().next()?.split(": ").next()?;
+                let (name, arch) = split_arch(owner);
+                Some((name.to_owned(), arch.map(str::to_owned)))
+            })
+            .collect();
+    };
+    let wanted: Vec<Wanted<'_>> = paths.iter().map(|p| Wanted::new(p)).collect();
+    let mut owners = vec![None; paths.len()];
+    let mut buf = Vec::new();
+    for (w, owner) in wanted.iter().zip(&mut owners) {
+        *owner = lists
+            .iter()
+            .filter(|name| name.starts_with(w.stem))
+            .find(|name| read_reusing(name, &mut buf).is_ok_and(|n| w.listed_in(&buf[..n])))
+            .map(|name| owner_of(name));
+    }
+    let mut pending: Vec<usize> = (0..paths.len()).filter(|&i| owners[i].is_none()).collect();
+    for name in lists {
+        if pending.is_empty() {
+            break;
+        }
+        // The lists named after a path's file were read in the first round.
+        let mut unread = pending
+            .iter()
+            .copied()
+            .filter(|&i| !name.starts_with(wanted[i].stem))
+            .peekable();
+        if unread.peek().is_none() {
+            continue;
+        }
+        let Ok(n) = read_reusing(name, &mut buf) else {
+            continue;
+        };
+        let found: Vec<usize> = unread.filter(|&i| wanted[i].listed_in(&buf[..n])).collect();
+        for &i in &found {
+            owners[i] = Some(owner_of(name));
+        }
+        pending.retain(|i| !found.contains(i));
+    }
+    owners
+}
 
 /// `libyaml-0-2:amd64` → (`libyaml-0-2`, `amd64`).
 fn split_arch(owner: &str) -> (&str, Option<&str>) {
@@ -90,30 +207,54 @@ fn split_arch(owner: &str) -> (&str, Option<&str>) {
 }
 
 /// The installed version of a package, as `dpkg -s` prints it, read from dpkg's status
-/// database (starting dpkg costs more than the rest of a small repair).
+/// database (starting dpkg costs more than the rest of a small repair), which is read
+/// once a run.
 fn dpkg_version(name: &str, arch: Option<&str>) -> Option<String> {
-    let Ok(status) = std::fs::read_to_string(DPKG_STATUS) else {
+    static STATUS: OnceLock<Option<String>> = OnceLock::new();
+    let Some(status) = STATUS
+        .get_or_init(|| std::fs::read_to_string(DPKG_STATUS).ok())
+        .as_deref()
+    else {
         let out = output("dpkg", &["-s", name])?;
         return version_field(&out);
     };
-    installed_version(&status, name, arch)
+    installed_version(status, name, arch)
 }
 
 /// The `Version:` of the installed stanza for `name` (and `arch`, when given) in a dpkg
 /// status file.
 fn installed_version(status: &str, name: &str, arch: Option<&str>) -> Option<String> {
-    status.split("\n\n").find_map(|stanza| {
+    // Only a stanza that holds the name can match: searching for it skips the other
+    // thousands without reading their fields.
+    let holds_name = Finder::new(name.as_bytes());
+    stanzas(status).find_map(|stanza| {
+        holds_name.find(stanza.as_bytes())?;
         let field = |key: &str| {
             stanza
                 .lines()
                 .find_map(|l| l.strip_prefix(key)?.strip_prefix(": "))
         };
-        let installed = field("Status").is_some_and(|s| s.ends_with(" installed"));
+        let installed = || field("Status").is_some_and(|s| s.ends_with(" installed"));
         let arch_ok =
-            arch.is_none_or(|a| field("Architecture").is_none_or(|x| x == a || x == "all"));
-        (field("Package") == Some(name) && installed && arch_ok)
+            || arch.is_none_or(|a| field("Architecture").is_none_or(|x| x == a || x == "all"));
+        (field("Package") == Some(name) && installed() && arch_ok())
             .then(|| version_field(stanza))
             .flatten()
+    })
+}
+
+/// The stanzas of a status file, as `split("\n\n")` gives them, found with a vector
+/// search.
+fn stanzas(status: &str) -> impl Iterator<Item = &str> {
+    let mut ends =
+        memchr::memmem::find_iter(status.as_bytes(), b"\n\n").chain(std::iter::once(status.len()));
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let end = ends.next()?;
+        // The separator is ASCII, so both ends are character boundaries.
+        let stanza = &status[start..end];
+        start = end + 2;
+        Some(stanza)
     })
 }
 
@@ -127,35 +268,8 @@ fn version_field(text: &str) -> Option<String> {
     )
 }
 
-/// The package that provides `path`, if the host's package manager knows. The package
-/// manager is asked about the fully resolved path (on a merged-/usr system dpkg knows
-/// `/usr/lib/...`, not `/lib/...`), as whichprovides does.
-pub fn provider(path: &str) -> Option<Provider> {
-    // A repair of many wheels asks about the same libraries again and again; a library
-    // no package owns costs a read of every dpkg list each time.
-    static SEEN: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Option<Provider>>>> =
-        std::sync::OnceLock::new();
-    let seen = SEEN.get_or_init(Default::default);
-    if let Some(known) = seen.lock().ok().and_then(|m| m.get(path).cloned()) {
-        return known;
-    }
-    let found = lookup(path);
-    if let Ok(mut m) = seen.lock() {
-        m.insert(path.to_owned(), found.clone());
-    }
-    found
-}
-
-fn lookup(path: &str) -> Option<Provider> {
-    let distro = distro()?;
-    let resolved = std::fs::canonicalize(path).ok()?;
-    let path = resolved.to_str()?;
-    let make = |kind: &str, name: &str, version: &str| Provider {
-        package_type: kind.to_owned(),
-        distro: Some(distro.clone()),
-        name: name.to_owned(),
-        version: version.to_owned(),
-    };
+/// apk's or rpm's answer, where either is installed.
+fn apk_or_rpm(path: &str, make: &dyn Fn(&str, &str, &str) -> Provider) -> Option<Provider> {
     // apk: "/usr/lib/libz.so.1 is owned by zlib-1.3.1-r0"
     if let Some(out) = output("apk", &["info", "--who-owns", path]) {
         if let Some(owner) = out.lines().find_map(|l| l.split(" is owned by ").nth(1)) {
@@ -164,7 +278,7 @@ fn lookup(path: &str) -> Option<Provider> {
             }
         }
     }
-    if let Some(out) = output(
+    let out = output(
         "rpm",
         &[
             "-qf",
@@ -172,15 +286,96 @@ fn lookup(path: &str) -> Option<Provider> {
             "%{NAME} %{VERSION} %{RELEASE} %{ARCH}",
             path,
         ],
-    ) {
-        let parts: Vec<&str> = out.trim().split(' ').collect();
-        if let [name, version, release, ..] = parts.as_slice() {
-            return Some(make("rpm", name, &format!("{version}-{release}")));
+    )?;
+    let parts: Vec<&str> = out.trim().split(' ').collect();
+    match parts.as_slice() {
+        [name, version, release, ..] => Some(make("rpm", name, &format!("{version}-{release}"))),
+        _ => None,
+    }
+}
+
+/// The packages that provide `paths`, where the host's package manager knows, in the
+/// order given. The package manager is asked about the fully resolved path (on a
+/// merged-/usr system dpkg knows `/usr/lib/...`, not `/lib/...`), as whichprovides does.
+pub fn providers(paths: &[&str]) -> Vec<Option<Provider>> {
+    // A repair of many wheels asks about the same libraries again and again; a library
+    // no package owns costs a read of every dpkg list each time.
+    static SEEN: OnceLock<Mutex<HashMap<String, Option<Provider>>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    let known: Vec<Option<Option<Provider>>> = {
+        let m = seen.lock().ok();
+        paths
+            .iter()
+            .map(|p| m.as_ref().and_then(|m| m.get(*p).cloned()))
+            .collect()
+    };
+    let mut asked: Vec<&str> = paths
+        .iter()
+        .zip(&known)
+        .filter(|(_, k)| k.is_none())
+        .map(|(p, _)| *p)
+        .collect();
+    asked.sort_unstable();
+    asked.dedup();
+    let found = lookup(&asked);
+    if let Ok(mut m) = seen.lock() {
+        for (p, f) in asked.iter().zip(&found) {
+            m.insert((*p).to_owned(), f.clone());
         }
     }
-    let (name, arch) = dpkg_owner(path)?;
-    let version = dpkg_version(&name, arch.as_deref())?;
-    Some(make("deb", &name, &version))
+    paths
+        .iter()
+        .zip(known)
+        .map(|(p, k)| {
+            k.unwrap_or_else(|| {
+                let i = asked
+                    .binary_search(p)
+                    .expect("every unknown path was asked");
+                found[i].clone()
+            })
+        })
+        .collect()
+}
+
+fn lookup(paths: &[&str]) -> Vec<Option<Provider>> {
+    let mut out = vec![None; paths.len()];
+    if paths.is_empty() {
+        return out;
+    }
+    let Some(distro) = distro() else {
+        return out;
+    };
+    let make = |kind: &str, name: &str, version: &str| Provider {
+        package_type: kind.to_owned(),
+        distro: Some(distro.to_owned()),
+        name: name.to_owned(),
+        version: version.to_owned(),
+    };
+    // (index, resolved path) of the paths left to dpkg.
+    let mut for_dpkg: Vec<(usize, String)> = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        let Ok(resolved) = std::fs::canonicalize(path) else {
+            continue;
+        };
+        let Some(resolved) = resolved.to_str() else {
+            continue;
+        };
+        match apk_or_rpm(resolved, &make) {
+            Some(p) => out[i] = Some(p),
+            None => for_dpkg.push((i, resolved.to_owned())),
+        }
+    }
+    if for_dpkg.is_empty() {
+        return out;
+    }
+    let resolved: Vec<&str> = for_dpkg.iter().map(|(_, p)| p.as_str()).collect();
+    for ((i, _), owner) in for_dpkg.iter().zip(dpkg_owners(&resolved)) {
+        out[*i] = owner.and_then(|(name, arch)| {
+            let version = dpkg_version(&name, arch.as_deref())?;
+            Some(make("deb", &name, &version))
+        });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -212,6 +407,69 @@ mod tests {
             ("libyaml-0-2", Some("amd64"))
         );
         assert_eq!(split_arch("zlib1g"), ("zlib1g", None));
+    }
+
+    #[test]
+    fn stanzas_as_split_gives_them() {
+        for text in [STATUS, "", "a", "a\n\n", "a\n\n\nb\n\n\n\nc", "\n\nx"] {
+            assert_eq!(
+                stanzas(text).collect::<Vec<_>>(),
+                text.split("\n\n").collect::<Vec<_>>(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn owners_from_list_names() {
+        assert_eq!(
+            owner_of("libyaml-0-2:amd64.list"),
+            ("libyaml-0-2".into(), Some("amd64".into()))
+        );
+        assert_eq!(owner_of("dpkg.list"), ("dpkg".into(), None));
+    }
+
+    /// The file lists answer as `dpkg -S` does, on this host's files: one found in a list
+    /// named after it, one found in another list, and one no package owns; asked
+    /// together and one at a time.
+    #[test]
+    fn owners_agree_with_dpkg_on_this_host() {
+        if dpkg_lists().is_none() || !on_path("dpkg") {
+            return;
+        }
+        let paths = [
+            "/usr/bin/dpkg",
+            "/usr/share/doc/libc6",
+            "/etc/os-release",
+            "/usr/lib/os-release",
+            "/nonexistent/libtruewheel-test.so.1",
+        ];
+        let together = dpkg_owners(&paths);
+        for (path, owner) in paths.iter().zip(&together) {
+            assert_eq!(&dpkg_owners(&[path])[0], owner, "{path}");
+            // "libc6:amd64, libc6:i386: /usr/share/doc/libc6", or nothing.
+            let listed = output("dpkg", &["-S", path]).and_then(|out| {
+                let line = out.lines().find(|l| !l.starts_with("diversion "))?;
+                Some(
+                    line.rsplit_once(": ")?
+                        .0
+                        .split(", ")
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>(),
+                )
+            });
+            let ours = owner.as_ref().map(|(name, arch)| match arch {
+                Some(a) => format!("{name}:{a}"),
+                None => name.clone(),
+            });
+            match (&listed, &ours) {
+                (None, None) => {}
+                (Some(all), Some(one)) => {
+                    assert!(all.contains(one), "{path}: {one} not in {all:?}");
+                }
+                _ => panic!("{path}: dpkg says {listed:?}, the lists {ours:?}"),
+            }
+        }
     }
 
     /// The status database answers as `dpkg -s` does, on this host's packages.

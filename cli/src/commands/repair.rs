@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -20,7 +19,9 @@ use truewheel_core::wheel::PlatformTag;
 use super::Context;
 use crate::failure::Failure;
 use crate::host::{DiskHost, Scope};
-use crate::io::{ensure_dir, open_wheel, record_failure, write_atomic, write_options, DiskWheel};
+use crate::io::{
+    ensure_dir, open_wheel, record_failure, write_options, write_unsynced, DiskWheel, Unsynced,
+};
 
 /// Arguments of `repair` (auditwheel's spellings; its flags are booleans).
 #[derive(Debug, clap::Args)]
@@ -107,30 +108,31 @@ pub struct RepairReport {
 /// The host side of planning: hashes and DT_NEEDED of host libraries, RPATH of members.
 struct Inputs<'a> {
     elfs: &'a HashMap<String, ElfInfo>,
+    /// The libraries read for their hash, by path, kept for their DT_NEEDED and for the
+    /// graft itself: each is read once, not three times.
+    libraries: HashMap<String, Vec<u8>>,
 }
 
 impl PlanInputs for Inputs<'_> {
     fn sha256_hex(&mut self, path: &str) -> Result<String, String> {
         use sha2::Digest;
-        let mut f = File::open(path).map_err(|e| e.to_string())?;
-        let mut hasher = sha2::Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = f.read(&mut buf).map_err(|e| e.to_string())?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        Ok(truewheel_core::repair::sbom::hex(&hasher.finalize()))
+        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        let hex = truewheel_core::repair::sbom::hex(&sha2::Sha256::digest(&bytes));
+        self.libraries.insert(path.to_owned(), bytes);
+        Ok(hex)
     }
 
     fn needed(&mut self, path: &str) -> Result<Vec<String>, String> {
-        let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
         let opts = truewheel_core::elf::Options {
             symbols: false,
             ..truewheel_core::elf::Options::default()
         };
+        if let Some(bytes) = self.libraries.get(path) {
+            return truewheel_core::elf::parse_with(bytes, &opts)
+                .map(|i| i.needed)
+                .map_err(|e| e.to_string());
+        }
+        let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
         truewheel_core::elf::scan_reader(len, || File::open(path), &opts, 1 << 18)
             .map(|i| i.needed)
             .map_err(|e| e.to_string())
@@ -180,9 +182,16 @@ fn verify_and_scan(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failur
     Ok(elfs)
 }
 
-fn read_library(path: &str) -> std::io::Result<(Vec<u8>, u32)> {
+/// A library's bytes (those planning read, or read now) and its Unix mode.
+fn read_library(
+    read: &mut HashMap<String, Vec<u8>>,
+    path: &str,
+) -> std::io::Result<(Vec<u8>, u32)> {
     use std::os::unix::fs::PermissionsExt;
-    let bytes = std::fs::read(path)?;
+    let bytes = match read.remove(path) {
+        Some(bytes) => bytes,
+        None => std::fs::read(path)?,
+    };
     let mode = std::fs::metadata(path)?.permissions().mode() & 0o7777;
     Ok((bytes, mode))
 }
@@ -218,23 +227,66 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .map_err(|e| Failure::new(format!("cannot start worker threads: {e}")))?;
-    let results: Vec<Result<Outcome, Failure>> = pool.install(|| {
-        args.wheels
+    // Syncing an output to disk waits for the disk (a few ms, more on a busy machine):
+    // a thread of its own does it, and renames the output into place, while the
+    // workers repair the next wheels. Without that thread, outputs are synced in place.
+    let (to_sync, outputs) = std::sync::mpsc::channel::<(usize, Unsynced)>();
+    let syncer = std::thread::Builder::new()
+        .name("sync".into())
+        .spawn(move || {
+            outputs
+                .into_iter()
+                .map(|(i, out)| (i, out.persist()))
+                .collect::<Vec<_>>()
+        })
+        .ok();
+    // Smallest wheels first. A small wheel's time goes to work on one thread (the
+    // loader's paths, a package lookup that reads every dpkg list for a private
+    // library), a large one's to deflating, which spreads over every core; a small
+    // wheel started last would end the run on one core while the others sit idle.
+    let mut order: Vec<usize> = (0..args.wheels.len()).collect();
+    order.sort_by_key(|&i| std::fs::metadata(&args.wheels[i]).map_or(0, |m| m.len()));
+    let mut results: Vec<(usize, Result<Reported, Failure>)> = pool.install(|| {
+        order
             .par_iter()
-            .map(|path| repair_one(args, ctx, path, &request, &host))
+            .with_max_len(1)
+            .map(|&i| {
+                let outcome = repair_one(args, ctx, &args.wheels[i], &request, &host);
+                let result = outcome.and_then(|o| match o {
+                    Outcome::Done(report, out) => match to_sync.send((i, out)) {
+                        Ok(()) => Ok(Ok(*report)),
+                        Err(unsent) => unsent.0 .1.persist().map(|_| Ok(*report)),
+                    },
+                    Outcome::Refused(message) => Ok(Err(message)),
+                });
+                (i, result)
+            })
             .collect()
     });
+    drop(to_sync);
+    // Reports and errors in the order the wheels were given.
+    results.sort_by_key(|(i, _)| *i);
+    if let Some(syncer) = syncer {
+        let synced = syncer.join().map_err(|_| {
+            Failure::new("cannot write the repaired wheels: the thread syncing them failed")
+        })?;
+        for (i, result) in synced {
+            if let Err(failure) = result {
+                results[i].1 = Err(failure);
+            }
+        }
+    }
     let mut reports = Vec::new();
     let mut refused = false;
-    for r in results {
+    for (_, r) in results {
         match r? {
-            Outcome::Done(report) => {
+            Ok(report) => {
                 if !args.json && !ctx.quiet {
                     println!("{}", report.output);
                 }
                 reports.push(report);
             }
-            Outcome::Refused(message) => {
+            Err(message) => {
                 eprintln!("error: {}", one_line(&message));
                 refused = true;
             }
@@ -251,9 +303,13 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
 }
 
 enum Outcome {
-    Done(RepairReport),
+    /// Repaired: the report, and the output still to be synced and renamed into place.
+    Done(Box<RepairReport>, Unsynced),
     Refused(String),
 }
+
+/// What `run` reports of a wheel: what was done, or why it was refused.
+type Reported = Result<RepairReport, String>;
 
 fn repair_one(
     args: &Args,
@@ -288,17 +344,21 @@ fn repair_one(
         Ok(t) => t,
         Err(refusal) => return Ok(Outcome::Refused(format!("{name}: {refusal}"))),
     };
-    let mut inputs = Inputs { elfs: &elfs };
+    let mut inputs = Inputs {
+        elfs: &elfs,
+        libraries: HashMap::new(),
+    };
     let plan = repair::plan(abi, &target.policy, wheel.filename.name.as_str(), &args.lib_sdir, args.strip, &mut inputs)
         .map_err(|e| {
             Failure::new(format!("{name}: {e}"))
                 .hint("install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude")
         })?;
     // auditwheel's SBOM: the bundled files that a system package provides.
-    let provided: Vec<(String, truewheel_core::repair::sbom::Provider)> = plan
-        .grafts
+    let sources: Vec<&str> = plan.grafts.iter().map(|g| g.source.as_str()).collect();
+    let provided: Vec<(String, truewheel_core::repair::sbom::Provider)> = sources
         .iter()
-        .filter_map(|g| crate::provides::provider(&g.source).map(|p| (g.source.clone(), p)))
+        .zip(crate::provides::providers(&sources))
+        .filter_map(|(s, p)| Some(((*s).to_owned(), p?)))
         .collect();
     let (new_name, info) = if args.no_update_tags {
         (wheel.filename.clone(), wheel.info.clone())
@@ -316,11 +376,11 @@ fn repair_one(
     let mut write_opts = write_options()?;
     write_opts.level = u32::try_from(args.zip_compression_level).unwrap_or(6);
     let editor = CoreEditor;
-    let output = write_atomic(&args.wheel_dir, &out_name, |w| {
+    let written = write_unsynced(&args.wheel_dir, &out_name, |w| {
         repair::apply(
             &wheel,
             &plan,
-            &mut read_library,
+            &mut |path| read_library(&mut inputs.libraries, path),
             &editor,
             &info,
             sbom.as_deref(),
@@ -331,11 +391,12 @@ fn repair_one(
         .map(|_| ())
         .map_err(|e| std::io::Error::other(e.to_string()))
     })?;
-    Ok(Outcome::Done(RepairReport {
+    let report = RepairReport {
         wheel: name,
-        output: output.display().to_string(),
+        output: written.target().display().to_string(),
         policy: target.policy,
         tags: target.tags,
         plan,
-    }))
+    };
+    Ok(Outcome::Done(Box::new(report), written))
 }

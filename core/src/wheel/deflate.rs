@@ -12,9 +12,14 @@ use flate2::{Compress, Compression as Level, FlushCompress, Status};
 
 use super::record::RecordHash;
 
-/// Bytes per chunk: large enough that the dictionary and flush cost nothing measurable
-/// (a few bytes per MiB), small enough that a 2 MiB library splits across two cores.
-pub const CHUNK: usize = 1 << 20;
+/// Bytes per chunk: small enough that the libraries a repair grafts (mostly 0.2-3 MB)
+/// split evenly over a few cores (with 1 MiB chunks a 1.4 MB library ran as 1 MiB +
+/// 0.4 MiB, one core idle for half the time: repairing pysqlite3 went from 43 to 40 ms on
+/// two cores with 256 KiB), large enough that the dictionary and flush cost little. On 62
+/// system libraries of 0.2-4 MB the chunked streams were 0.05% smaller than unchunked
+/// ones in total (a sync flush also ends a block where the data changes), the worst one
+/// 0.5% (1 KB) larger; with 1 MiB chunks 0.03% smaller, the worst 0.04% larger.
+pub const CHUNK: usize = 256 << 10;
 
 /// Deflate's window: what a chunk may refer back to.
 const WINDOW: usize = 32 << 10;
