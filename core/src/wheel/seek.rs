@@ -9,25 +9,29 @@
 //!
 //! 1. **Candidates.** Near a guessed compressed position, every bit is tested as the
 //!    start of a stored block (`LEN` and its complement) or of a dynamic-Huffman block
-//!    (its three codes must be as zlib accepts them): [`blocks::plausible_header`].
+//!    (its three codes must be as zlib accepts them):
+//!    [`plausible_header`].
 //! 2. **Convergence.** A candidate can be false. Blocks are walked from two candidates
-//!    ([`blocks::Walker`], which needs no window); a false walk soon hits a code zlib
-//!    rejects, and one that falls into step with the stream does so exactly at a true
-//!    block boundary. The first boundary both walks reach is taken.
-//! 3. **Where it is.** The stream is inflated from that boundary to its end, counting
-//!    (with a stand-in window: lengths do not depend on the window's content). It must
-//!    end exactly where the member's compressed data ends; the count says where the
-//!    boundary's output starts (`size - count`).
-//! 4. **Which bytes are known.** The tail is then decoded twice at once, with a window
-//!    of `0x00` bytes and one of `0xFF` bytes. A byte copied, however indirectly, from
-//!    the unknown window differs between the two; once 32 KiB in a row agree, the window
-//!    is fully known and one decode goes on alone. Bytes are handed out only from there.
+//!    ([`Walker`], which needs no window); a false walk soon hits
+//!    a code zlib rejects, and one that falls into step with the stream does so exactly
+//!    at a true block boundary. The first boundary both walks reach is taken.
+//! 3. **Where it is.** Blocks are walked from that boundary to the stream's end, which
+//!    must be where the member's compressed data ends; their output lengths (which do
+//!    not depend on the window's content) say where each boundary's output starts,
+//!    counting back from the member's size. That is the [`TailIndex`]. A walk from an
+//!    earlier guess stops where an earlier walk began.
+//! 4. **Which bytes are known.** From the latest boundary a little before the bytes
+//!    wanted, the stream is decoded twice at once, with a window of `0x00` bytes and
+//!    one of `0xFF` bytes. A byte copied, however indirectly, from the unknown window
+//!    differs between the two; a wanted byte that differs ends the read (the caller
+//!    starts further back), and once 32 KiB in a row agree, the window is fully known
+//!    and one decode goes on alone.
 //!
-//! zlib cannot start at a bit position; [`start_bytes`] makes it. The decoding itself is
-//! flate2's (zlib-rs). The
-//! member's CRC cannot be checked on a part, which is why only the audit (which reads
-//! parts anyway) uses this. Nothing here is needed for correctness: a caller that gets
-//! `None` or an error reads the member from its start.
+//! zlib cannot start at a bit position; `start_bytes` makes it start there. The
+//! decoding itself is flate2's (zlib-rs). The member's CRC cannot be checked on a part,
+//! which is why only the audit (which reads parts anyway) uses this. Nothing here is
+//! needed for correctness: a caller that gets `None` or an error reads the member from
+//! its start.
 
 use std::io::{self, Read};
 
@@ -73,7 +77,7 @@ pub struct Deflated<'a, S: ReadAt + ?Sized> {
     pub size: u64,
 }
 
-/// What [`Deflated::locate`] inflated while counting, for reports.
+/// Output bytes walked while indexing, for reports.
 pub type Counted = u64;
 
 /// A part of a member decoded from a located start: from the start's output to `until`.

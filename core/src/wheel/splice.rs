@@ -3,7 +3,7 @@
 //! deflating the whole file again at level 6 was most of the time `repair` spent on a
 //! small wheel. A block of the old stream decodes to the same bytes in the new one when
 //! its output and what its back-references reach before it are unchanged, so
-//! such blocks are copied bit for bit ([`BitWriter::copy`]), and only the stretches
+//! such blocks are copied bit for bit (`bitwriter`), and only the stretches
 //! around the edits are deflated anew, primed with the window before them, as
 //! [`super::deflate`] deflates chunks. The result is one ordinary deflate stream.
 //!
