@@ -1,0 +1,57 @@
+//! The deflate walker against zlib: on any bytes, both accept the same streams with the
+//! same output length, and the first bytes `inflate_head` gives are zlib's. Then a
+//! splice of an edited copy must not panic (it checks its own output).
+#![no_main]
+
+use std::io::{Read, Write};
+
+use libfuzzer_sys::fuzz_target;
+use truewheel_core::wheel::blocks::{inflate_head, Walker};
+use truewheel_core::wheel::splice::splice;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    if mode % 2 == 0 {
+        // `rest` as a raw deflate stream.
+        let mut zlib = Vec::new();
+        let mut d = flate2::read::DeflateDecoder::new(rest);
+        let ours = {
+            let mut w = Walker::from_stream_start(rest);
+            let mut total = 0u64;
+            loop {
+                match w.next_block() {
+                    Ok(Some(b)) => total += b.out,
+                    Ok(None) => break Some(total),
+                    Err(_) => break None,
+                }
+            }
+        };
+        match (d.read_to_end(&mut zlib), ours) {
+            (Ok(_), Some(total)) => assert_eq!(total, zlib.len() as u64),
+            (Ok(_), None) => panic!("zlib inflates what the walker rejects"),
+            (Err(_), Some(_)) => panic!("the walker accepts what zlib rejects"),
+            (Err(_), None) => {}
+        }
+        if let Some(head) = inflate_head(rest, 16) {
+            assert!(zlib.starts_with(&head) || zlib.len() < head.len());
+        }
+        return;
+    }
+    // `rest` as content: deflate it, edit it, splice.
+    let level = u32::from(mode >> 1) % 10;
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level));
+    e.write_all(rest).unwrap();
+    let z = e.finish().unwrap();
+    let mut new = rest.to_vec();
+    if let Some(at) = new.len().checked_sub(1).map(|n| usize::from(mode) * 7919 % (n + 1)) {
+        new[at] ^= 0x5a;
+    }
+    new.extend_from_slice(&rest[..rest.len().min(usize::from(mode))]);
+    if let Some(out) = splice(rest, &z, &new, 6) {
+        let mut back = Vec::new();
+        flate2::read::DeflateDecoder::new(&out[..]).read_to_end(&mut back).unwrap();
+        assert!(back == new);
+    }
+});
