@@ -47,6 +47,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
             }
         }
     }
+    let floor_total: u64 = work.iter().map(|w| w.4).sum();
     // Largest first, one task each, as the audit schedules its scans.
     work.sort_by_key(|w| std::cmp::Reverse(w.4));
     let start = Instant::now();
@@ -67,7 +68,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure::new(format!("inflating failed: {e}")))?;
     let seconds = start.elapsed().as_secs_f64();
     println!(
-        "{{\"seconds\": {seconds:.6}, \"reach_bytes\": {reach_total}, \"inflated_bytes\": {inflated_total}}}"
+        "{{\"seconds\": {seconds:.6}, \"floor_bytes\": {floor_total}, \"reach_bytes\": {reach_total}, \"inflated_bytes\": {inflated_total}}}"
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -24,7 +24,7 @@ const MIN_COMPRESSED: u64 = 16 << 20;
 const MIN_SKIP: u64 = 16 << 20;
 
 /// Whether jumping from `pos` to `want` saves work: what is skipped must exceed, with
-/// room, what locating a start costs (inflating from it to the end).
+/// room, what locating a start costs (walking the blocks from it to the end).
 fn worth(size: u64, pos: u64, want: u64) -> bool {
     want >= pos + MIN_SKIP && want - pos > 2 * (size - want) + 4 * GAP
 }
