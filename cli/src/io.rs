@@ -6,8 +6,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use truewheel_core::parallel::{Parallel, Task};
 use truewheel_core::source::FileSource;
-use truewheel_core::wheel::deflate::{Job, Parallel};
 use truewheel_core::wheel::record::{local_digest, Digest, HashAlgorithm, Hasher, RecordHash};
 use truewheel_core::wheel::{more_problems, Limits, RecordIssue, Wheel, WriteOptions};
 
@@ -21,11 +21,11 @@ pub type DiskWheel = Wheel<FileSource>;
 pub struct RayonParallel;
 
 impl Parallel for RayonParallel {
-    fn run(&self, jobs: Vec<Job<'_>>) -> Vec<Vec<u8>> {
-        jobs.into_par_iter()
+    fn run_all(&self, tasks: Vec<Task<'_>>) {
+        tasks
+            .into_par_iter()
             .with_max_len(1)
-            .map(|job| job())
-            .collect()
+            .for_each(|task| task());
     }
 }
 

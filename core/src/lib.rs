@@ -21,6 +21,7 @@ pub mod binary;
 pub mod elf;
 pub mod inspect;
 pub mod message;
+pub mod parallel;
 pub mod policy;
 pub mod repair;
 pub mod source;

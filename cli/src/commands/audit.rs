@@ -16,7 +16,7 @@ use truewheel_core::wheel::PlatformTag;
 use super::Context;
 use crate::failure::Failure;
 use crate::host::{DiskHost, Scope};
-use crate::io::{open_wheel, DiskWheel};
+use crate::io::{open_wheel, DiskWheel, RayonParallel};
 
 /// Arguments of `audit`.
 #[derive(Debug, clap::Args)]
@@ -88,7 +88,8 @@ pub fn scan_elfs(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failure>
         .map(|(i, m)| {
             (
                 i,
-                audit::scan_member(wheel, m).map(|info| (m.name.clone(), info)),
+                audit::scan_member_with(wheel, m, &RayonParallel)
+                    .map(|info| (m.name.clone(), info)),
             )
         })
         .collect();

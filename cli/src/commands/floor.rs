@@ -17,7 +17,7 @@ use truewheel_core::wheel::seek::Deflated;
 
 use super::Context;
 use crate::failure::Failure;
-use crate::io::open_wheel;
+use crate::io::{open_wheel, RayonParallel};
 
 /// Arguments of `floor`.
 #[derive(Debug, clap::Args)]
@@ -37,7 +37,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     let (mut reach_total, mut inflated_total) = (0u64, 0u64);
     for (w, wheel) in wheels.iter().enumerate() {
         for (i, m) in wheel.archive.members().iter().enumerate() {
-            let s = scan_member_counted(wheel, m).map_err(|e| Failure::new(e.to_string()))?;
+            let s = scan_member_counted(wheel, m, &RayonParallel)
+                .map_err(|e| Failure::new(e.to_string()))?;
             reach_total += s.reach;
             inflated_total += s.inflated;
             let tail = s.spans.iter().map(|p| p.start).min_by_key(|st| st.offset);

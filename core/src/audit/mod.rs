@@ -15,6 +15,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use crate::elf::{self, ElfInfo, ElfScanner, Options, Outcome, Scan};
+use crate::parallel::{Parallel, Sequential};
 use crate::policy::analyze::{analyze, WheelElf};
 use crate::policy::input::ElfFacts;
 use crate::policy::options::AnalyzeOptions;
@@ -71,11 +72,24 @@ pub fn scan_options() -> Options {
 /// tables were moved to its end (by patchelf) is read in a second pass over only the
 /// ranges still missing. Memory stays bounded by the scanner's window, whatever the size.
 pub fn scan_member<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Option<ElfInfo>, AuditError> {
-    scan_member_counted(wheel, m).map(|s| s.info)
+    scan_member_counted(wheel, m, &Sequential).map(|s| s.info)
 }
 
-/// [`scan_member`], with how many bytes were inflated (for benchmarks and reports).
-pub fn scan_member_counted<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Scanned, AuditError> {
+/// [`scan_member`], spreading the walk of a large member's end over `par`.
+pub fn scan_member_with<S: ReadAt>(
+    wheel: &Wheel<S>,
+    m: &Member,
+    par: &dyn Parallel,
+) -> Result<Option<ElfInfo>, AuditError> {
+    scan_member_counted(wheel, m, par).map(|s| s.info)
+}
+
+/// [`scan_member_with`], with how many bytes were inflated (for benchmarks and reports).
+pub fn scan_member_counted<S: ReadAt>(
+    wheel: &Wheel<S>,
+    m: &Member,
+    par: &dyn Parallel,
+) -> Result<Scanned, AuditError> {
     if m.is_dir() || m.size < 52 {
         return Ok(Scanned::default());
     }
@@ -87,7 +101,7 @@ pub fn scan_member_counted<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Sc
         });
     }
     let opts = scan_options();
-    if let Some(scanned) = seeking::scan_seeking(wheel, m, &opts) {
+    if let Some(scanned) = seeking::scan_seeking(wheel, m, &opts, par) {
         return Ok(scanned);
     }
     let passes: std::rc::Rc<std::cell::RefCell<Vec<std::rc::Rc<std::cell::Cell<u64>>>>> =

@@ -14,6 +14,7 @@ use std::io::Read;
 use super::Scanned;
 use crate::elf::scan::MAX_PASSES;
 use crate::elf::{ElfScanner, Options, Outcome, Scan};
+use crate::parallel::Parallel;
 use crate::source::ReadAt;
 use crate::wheel::seek::{Deflated, Span, Start, TailIndex, GAP};
 use crate::wheel::{Member, Wheel};
@@ -40,6 +41,8 @@ enum Jump {
 /// The scan state across passes.
 struct Seeker<'a, S: ReadAt> {
     data: Deflated<'a, S>,
+    /// Where long walks are spread.
+    par: &'a dyn Parallel,
     index: TailIndex,
     spans: Vec<Span>,
     inflated: u64,
@@ -59,9 +62,9 @@ impl<S: ReadAt> Seeker<'_, S> {
         if self.hopeless {
             return None;
         }
-        self.inflated += self
-            .data
-            .extend_index(&mut self.index, want - (margin - 1) * GAP);
+        self.inflated +=
+            self.data
+                .extend_index(&mut self.index, want - (margin - 1) * GAP, self.par);
         let found = self.index.before(target).filter(ok);
         self.hopeless = found.is_none();
         found
@@ -134,6 +137,7 @@ pub(super) fn scan_seeking<S: ReadAt>(
     wheel: &Wheel<S>,
     m: &Member,
     opts: &Options,
+    par: &dyn Parallel,
 ) -> Option<Scanned> {
     let data = Deflated::of(&wheel.archive, m)?;
     if m.compressed_size < MIN_COMPRESSED {
@@ -141,6 +145,7 @@ pub(super) fn scan_seeking<S: ReadAt>(
     }
     let mut seeker = Seeker {
         data,
+        par,
         index: TailIndex::default(),
         spans: Vec::new(),
         inflated: 0,

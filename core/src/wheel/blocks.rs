@@ -207,12 +207,10 @@ const FAST: u32 = 11;
 const FAST_MASK: u64 = (1 << FAST) - 1;
 
 /// A canonical Huffman code built from code lengths, as deflate defines it.
-struct Code {
-    /// For each pattern of the table's bits: symbol << 8 | length, or 0 for a longer
-    /// code.
-    table: Vec<u32>,
-    /// The table's bits, as a mask.
-    mask: u32,
+struct Code<const N: usize> {
+    /// For each pattern of the next log2(N) bits: symbol << 8 | length, or 0 for a
+    /// longer code. A fixed size, so that lookups need no bounds check.
+    table: Box<[u32; N]>,
     /// Codes of each length (for the long path).
     counts: [u16; 16],
     /// Symbols ordered by code.
@@ -228,7 +226,12 @@ enum CodeKind {
     Distances,
 }
 
-impl Code {
+/// Literal/length and distance codes.
+type Fast = Code<{ 1 << FAST }>;
+/// The code-length code (its codes have at most 7 bits).
+type Small = Code<128>;
+
+impl<const N: usize> Code<N> {
     /// Checks code lengths as zlib does (over-subscribed, or incomplete where that is
     /// not allowed); the count of codes of each length.
     fn check(lens: &[u8], kind: CodeKind) -> Result<[u16; 16]> {
@@ -258,15 +261,19 @@ impl Code {
         Ok(counts)
     }
 
-    /// The code for `lens`, looked up `bits` at a time (at most [`FAST`]).
-    fn new(lens: &[u8], kind: CodeKind, bits: u32) -> Result<Self> {
+    /// The code for `lens`, looked up log2(N) bits at a time.
+    fn new(lens: &[u8], kind: CodeKind) -> Result<Self> {
         let counts = Self::check(lens, kind)?;
         let mut offs = [0u16; 16];
         for l in 1..15 {
             offs[l + 1] = offs[l] + counts[l];
         }
         let mut symbols = vec![0u16; lens.len()];
-        let mut table = vec![0u32; 1 << bits];
+        let mut table: Box<[u32; N]> = vec![0u32; N]
+            .into_boxed_slice()
+            .try_into()
+            .map_err(|_| WalkError::Invalid("invalid code"))?;
+        let bits = N.trailing_zeros();
         // Canonical codes, assigned in order of length then symbol.
         let mut next = [0u32; 16];
         let mut code = 0u32;
@@ -295,7 +302,6 @@ impl Code {
         }
         Ok(Self {
             table,
-            mask: (1 << bits) - 1,
             counts,
             symbols,
         })
@@ -304,7 +310,7 @@ impl Code {
     /// Decodes one symbol; `refill` must have run.
     #[inline]
     fn decode<R: Read>(&self, bits: &mut Bits<R>) -> Result<u16> {
-        let e = self.table[(bits.peek(FAST) & self.mask) as usize];
+        let e = self.table[bits.peek(FAST) as usize & (N - 1)];
         if e != 0 {
             bits.consume(e & 0xff)?;
             return Ok((e >> 8) as u16);
@@ -361,7 +367,7 @@ pub struct Walker<R> {
     /// reach before it. `None` when the window before the origin is unknown.
     out: Option<u64>,
     done: bool,
-    fixed: Option<(Code, Code)>,
+    fixed: Option<(Fast, Fast)>,
     /// The current block's reach before its start (see [`Block::reach`]).
     reach: u64,
 }
@@ -455,11 +461,11 @@ impl<R: Read> Walker<R> {
         Ok(u64::from(len))
     }
 
-    fn dynamic_header(&mut self) -> Result<(Code, Code)> {
+    fn dynamic_header(&mut self) -> Result<(Fast, Fast)> {
         let (lens, nlen, total) = self.dynamic_lengths()?;
         Ok((
-            Code::new(&lens[..nlen], CodeKind::Literals, FAST)?,
-            Code::new(&lens[nlen..total], CodeKind::Distances, FAST)?,
+            Fast::new(&lens[..nlen], CodeKind::Literals)?,
+            Fast::new(&lens[nlen..total], CodeKind::Distances)?,
         ))
     }
 
@@ -477,7 +483,7 @@ impl<R: Read> Walker<R> {
         for &i in &ORDER[..ncode] {
             cl[i] = b.take(3)? as u8;
         }
-        let cl_code = Code::new(&cl, CodeKind::Lengths, 7)?;
+        let cl_code = Small::new(&cl, CodeKind::Lengths)?;
         let mut lens = [0u8; 320];
         let total = nlen + ndist;
         let mut i = 0;
@@ -505,13 +511,13 @@ impl<R: Read> Walker<R> {
         if lens[256] == 0 {
             return Err(WalkError::Invalid("invalid code -- missing end-of-block"));
         }
-        Code::check(&lens[..nlen], CodeKind::Literals)?;
-        Code::check(&lens[nlen..total], CodeKind::Distances)?;
+        Fast::check(&lens[..nlen], CodeKind::Literals)?;
+        Fast::check(&lens[nlen..total], CodeKind::Distances)?;
         Ok((lens, nlen, total))
     }
 
     /// Walks a Huffman-coded block's symbols to its end-of-block; its output length.
-    fn codes(&mut self, lit: &Code, dist: &Code) -> Result<u64> {
+    fn codes(&mut self, lit: &Fast, dist: &Fast) -> Result<u64> {
         let mut out = 0u64;
         'symbols: loop {
             self.bits.refill()?;
@@ -523,16 +529,19 @@ impl<R: Read> Walker<R> {
             let mut reach = self.reach;
             while n >= 15 {
                 let e = lit.table[(acc & FAST_MASK) as usize];
+                // A literal's entry is 1..=0xff0f: one compare.
+                if e.wrapping_sub(1) < 0xff0f {
+                    acc >>= e & 0xff;
+                    n -= e & 0xff;
+                    out += 1;
+                    continue;
+                }
                 let (len, sym) = (e & 0xff, e >> 8);
                 if e == 0 || (sym > 256 && n < 48) {
                     break;
                 }
                 acc >>= len;
                 n -= len;
-                if sym < 256 {
-                    out += 1;
-                    continue;
-                }
                 if sym == 256 {
                     (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
                     break 'symbols;
@@ -595,7 +604,7 @@ impl<R: Read> Walker<R> {
     /// extra bits (checked against the output before, when that is known; `out` is the
     /// block's output so far). Returns the length.
     #[inline]
-    fn length(&mut self, sym: u32, dist: &Code, out: u64) -> Result<u64> {
+    fn length(&mut self, sym: u32, dist: &Fast, out: u64) -> Result<u64> {
         let i = (sym - 257) as usize;
         if i >= LEN_BASE.len() {
             return Err(WalkError::Invalid("invalid literal/length code"));
@@ -611,7 +620,7 @@ impl<R: Read> Walker<R> {
     /// Reads a distance code and its extra bits, checking it against the output before
     /// when that is known; `out` is the block's output so far.
     #[inline]
-    fn distance(&mut self, dist: &Code, out: u64) -> Result<()> {
+    fn distance(&mut self, dist: &Fast, out: u64) -> Result<()> {
         let b = &mut self.bits;
         let d = usize::from(dist.decode(b)?);
         if d >= DIST_BASE.len() {
@@ -699,7 +708,7 @@ pub fn inflate_head(data: &[u8], want: usize) -> Option<Vec<u8>> {
 }
 
 /// Deflate's fixed codes (RFC 1951 §3.2.6).
-fn fixed_codes() -> Result<(Code, Code)> {
+fn fixed_codes() -> Result<(Fast, Fast)> {
     let mut lens = [0u8; 288];
     lens[..144].fill(8);
     lens[144..256].fill(9);
@@ -707,8 +716,8 @@ fn fixed_codes() -> Result<(Code, Code)> {
     lens[280..].fill(8);
     // All 32 distance codes have 5 bits; 30 and 31 are rejected when they occur.
     Ok((
-        Code::new(&lens, CodeKind::Literals, FAST)?,
-        Code::new(&[5u8; 32], CodeKind::Distances, FAST)?,
+        Fast::new(&lens, CodeKind::Literals)?,
+        Fast::new(&[5u8; 32], CodeKind::Distances)?,
     ))
 }
 

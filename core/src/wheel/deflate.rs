@@ -24,24 +24,10 @@ pub const CHUNK: usize = 256 << 10;
 /// Deflate's window: what a chunk may refer back to.
 const WINDOW: usize = 32 << 10;
 
-/// Runs independent jobs, perhaps at the same time; results come back in job order.
-pub trait Parallel: Sync {
-    /// Runs every job and returns their results in order.
-    fn run(&self, jobs: Vec<Job<'_>>) -> Vec<Vec<u8>>;
-}
+pub use crate::parallel::{Parallel, Sequential};
 
-/// One unit of work for a [`Parallel`].
-pub type Job<'a> = Box<dyn FnOnce() -> Vec<u8> + Send + 'a>;
-
-/// Runs jobs one after another on the calling thread (the core's own, and WASM's).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Sequential;
-
-impl Parallel for Sequential {
-    fn run(&self, jobs: Vec<Job<'_>>) -> Vec<Vec<u8>> {
-        jobs.into_iter().map(|job| job()).collect()
-    }
-}
+/// One chunk's deflate, for a [`Parallel`].
+type Job<'a> = Box<dyn FnOnce() -> Vec<u8> + Send + 'a>;
 
 /// A member's content made ready to write: checksums, and deflated bytes when deflate
 /// made it smaller (otherwise it is stored).
@@ -155,7 +141,7 @@ pub fn prepare_contents(contents: &[Content<'_>], level: u32, par: &dyn Parallel
             jobs.push(Box::new(move || deflate_chunk(data, r, level)));
         }
     }
-    let mut parts = par.run(jobs).into_iter();
+    let mut parts = crate::parallel::map(par, jobs).into_iter();
     contents
         .iter()
         .zip(counts)
@@ -216,13 +202,13 @@ mod tests {
             .collect()
     }
 
-    /// Runs jobs in reverse order, to show results are put back in job order.
+    /// Runs tasks in reverse order, to show results are put back in job order.
     struct Backwards;
     impl Parallel for Backwards {
-        fn run(&self, jobs: Vec<Job<'_>>) -> Vec<Vec<u8>> {
-            let mut out: Vec<Vec<u8>> = jobs.into_iter().rev().map(|j| j()).collect();
-            out.reverse();
-            out
+        fn run_all(&self, tasks: Vec<crate::parallel::Task<'_>>) {
+            for task in tasks.into_iter().rev() {
+                task();
+            }
         }
     }
 

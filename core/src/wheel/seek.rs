@@ -11,10 +11,12 @@
 //!    start of a stored block (`LEN` and its complement) or of a dynamic-Huffman block
 //!    (its three codes must be as zlib accepts them):
 //!    [`plausible_header`].
-//! 2. **Convergence.** A candidate can be false. Blocks are walked from two candidates
-//!    ([`Walker`], which needs no window); a false walk soon hits
-//!    a code zlib rejects, and one that falls into step with the stream does so exactly
-//!    at a true block boundary. The first boundary both walks reach is taken.
+//! 2. **A chain.** A candidate can be false. Blocks are walked from it ([`Walker`],
+//!    which needs no window): a false start soon hits a code zlib rejects, or ends a
+//!    block where no valid header follows; one that falls into step with the stream
+//!    does so exactly at a true block boundary, and a false block followed by valid
+//!    headers again and again is vanishingly rare. So the first candidate whose walk
+//!    passes several blocks is taken, from its fourth boundary on.
 //! 3. **Where it is.** Blocks are walked from that boundary to the stream's end, which
 //!    must be where the member's compressed data ends; their output lengths (which do
 //!    not depend on the window's content) say where each boundary's output starts,
@@ -39,6 +41,7 @@ use flate2::{Decompress, FlushDecompress, Status};
 
 use super::bitwriter::BitWriter;
 use super::blocks::{plausible_header, Walker};
+use crate::parallel::Parallel;
 use crate::source::{RangeReader, ReadAt};
 
 /// Deflate's window.
@@ -47,10 +50,16 @@ const WINDOW: usize = 32 << 10;
 const INBUF: usize = 256 << 10;
 /// Compressed bytes read around a guessed position to find a boundary in.
 const SEARCH: usize = 2 << 20;
+/// Compressed bytes a tail is cut into for walking on several threads.
+const PIECE: u64 = 4 << 20;
 /// Candidates walked before giving up on a position.
 const TRIES: usize = 4096;
 /// Blocks walked from each candidate.
 const WALK: usize = 8;
+/// The boundary of a candidate's walk taken as true (see the module doc, step 2): its
+/// start and two more may be false ones that fell into step; a fourth means three
+/// false blocks each followed by a valid header.
+const TRUSTED: usize = 4;
 /// Output a start must leave before the first byte wanted, for the window to become
 /// known (step 4 of the module doc).
 pub const GAP: u64 = 1 << 20;
@@ -79,6 +88,14 @@ pub struct Deflated<'a, S: ReadAt + ?Sized> {
 
 /// Output bytes walked while indexing, for reports.
 pub type Counted = u64;
+
+/// A stretch of blocks walked: the boundaries passed, with output relative to the
+/// first, and the output in all.
+#[derive(Debug, Default)]
+struct Piece {
+    seen: Vec<(u64, u64)>,
+    out: u64,
+}
 
 /// A part of a member decoded from a located start: from the start's output to `until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +147,7 @@ impl<S: ReadAt + ?Sized> Deflated<'_, S> {
     /// module doc, by walking); returns the output bytes walked. Leaves `index` as it
     /// was when there is no boundary worth using (the tail would be more than half of
     /// the member) or the data is not what it should be.
-    pub fn extend_index(&self, index: &mut TailIndex, need: u64) -> Counted {
+    pub fn extend_index(&self, index: &mut TailIndex, need: u64, par: &dyn Parallel) -> Counted {
         let mut counted = 0;
         let Some(target) = need
             .checked_sub(GAP)
@@ -160,7 +177,7 @@ impl<S: ReadAt + ?Sized> Deflated<'_, S> {
             if back > self.len / 2 {
                 return counted;
             }
-            if !self.walk_to_index(self.len - back, index, &mut counted) {
+            if !self.walk_to_index(self.len - back, index, &mut counted, par) {
                 return counted;
             }
             if let Some(f) = index.first() {
@@ -171,91 +188,122 @@ impl<S: ReadAt + ?Sized> Deflated<'_, S> {
     }
 
     /// Finds a boundary at or after compressed byte `from` and walks from it until the
-    /// member's end or a boundary `index` knows, adding what it passed. A boundary
-    /// whose walk does not end where the member does (a deflate stream stored inside
-    /// the member's data walks like one) is passed over, a few times.
-    fn walk_to_index(&self, mut from: u64, index: &mut TailIndex, counted: &mut Counted) -> bool {
+    /// member's end or a boundary `index` knows, adding what it passed. A long stretch is
+    /// cut at boundaries found every [`PIECE`] bytes and its pieces are walked through
+    /// `par` at once (each must end exactly where the next begins). A boundary whose
+    /// walk does not end where the member does (a deflate stream stored inside the
+    /// member's data walks like one) is passed over, a few times.
+    fn walk_to_index(
+        &self,
+        mut from: u64,
+        index: &mut TailIndex,
+        counted: &mut Counted,
+        par: &dyn Parallel,
+    ) -> bool {
         for _ in 0..3 {
             let Some(bit) = self.boundary_after(from) else {
                 return false;
             };
-            match self.walk_from(bit, index, counted) {
-                Some(found) => {
-                    let mut all = found;
-                    all.append(&mut index.starts);
-                    index.starts = all;
-                    return true;
+            let stop = index.first();
+            let stop_byte = stop.map_or(self.len, |s| s.bit / 8);
+            let mut cuts = vec![bit];
+            let mut at = bit / 8 + PIECE;
+            while at + PIECE / 2 < stop_byte {
+                match self.boundary_after(at) {
+                    Some(c) if c / 8 < stop_byte && c > cuts[cuts.len() - 1] => cuts.push(c),
+                    _ => {}
                 }
-                None => from = bit / 8 + 1,
+                at += PIECE;
             }
+            let ends: Vec<Option<u64>> = cuts[1..]
+                .iter()
+                .map(|&c| Some(c))
+                .chain(std::iter::once(stop.map(|s| s.bit)))
+                .collect();
+            let jobs: Vec<Box<dyn FnOnce() -> Option<Piece> + Send + '_>> = cuts
+                .iter()
+                .zip(ends)
+                .map(|(&from, to)| {
+                    Box::new(move || self.walk_piece(from, to))
+                        as Box<dyn FnOnce() -> Option<Piece> + Send + '_>
+                })
+                .collect();
+            let pieces = crate::parallel::map(par, jobs);
+            *counted += pieces.iter().flatten().map(|p| p.out).sum::<u64>();
+            // Offsets are known from the end backwards.
+            let mut end = stop.map_or(self.size, |s| s.offset);
+            let mut found: Vec<Start> = Vec::new();
+            let mut whole = true;
+            for piece in pieces.into_iter().rev() {
+                let Some(first) = piece.as_ref().and_then(|p| end.checked_sub(p.out)) else {
+                    whole = false;
+                    break;
+                };
+                let piece = piece.unwrap_or_default();
+                let mut starts: Vec<Start> = piece
+                    .seen
+                    .into_iter()
+                    .map(|(bit, o)| Start {
+                        bit,
+                        offset: first + o,
+                    })
+                    .collect();
+                starts.append(&mut found);
+                found = starts;
+                end = first;
+            }
+            if whole {
+                found.append(&mut index.starts);
+                index.starts = found;
+                return true;
+            }
+            from = bit / 8 + 1;
         }
         false
     }
 
-    /// The boundaries from `bit` on, with their offsets, up to (not including) the first
-    /// one `index` knows or the end; `None` when the walk does not end as the member does.
-    fn walk_from(&self, bit: u64, index: &TailIndex, counted: &mut Counted) -> Option<Vec<Start>> {
+    /// Walks from boundary `bit` to boundary `to` (or to the stream's end, which must be
+    /// the member's): the boundaries passed (`to` not included) with their output
+    /// relative to `bit`; `None` when the walk does not end so.
+    fn walk_piece(&self, bit: u64, to: Option<u64>) -> Option<Piece> {
         let byte = bit / 8;
         let r = RangeReader::new(self.src, self.start + byte, self.len - byte);
         let mut w = Walker::from_block_buffered(r, INBUF);
         w.skip_bits((bit % 8) as u32).ok()?;
-        let stop = index.first().map_or(u64::MAX, |f| f.bit);
-        // Bits and output relative to `bit`, until the offsets are known.
+        let stop = to.unwrap_or(u64::MAX);
         let mut seen: Vec<(u64, u64)> = vec![(bit, 0)];
         let mut out = 0u64;
-        let end_offset = loop {
+        loop {
             let b = w.next_block().ok()??;
             out += b.out;
-            *counted += b.out;
             let at = byte * 8 + b.end;
             if at == stop {
-                break index.first()?.offset;
+                return Some(Piece { seen, out });
             }
             if at > stop || out > self.size {
                 return None;
             }
             if b.last {
-                // The stream must end in the member's last byte.
-                if at.div_ceil(8) != self.len {
-                    return None;
-                }
-                break self.size;
+                // The stream must end in the member's last byte, and not before `to`.
+                return (to.is_none() && at.div_ceil(8) == self.len).then_some(Piece { seen, out });
             }
             seen.push((at, out));
-        };
-        let first = end_offset.checked_sub(out)?;
-        Some(
-            seen.into_iter()
-                .map(|(bit, o)| Start {
-                    bit,
-                    offset: first + o,
-                })
-                .collect(),
-        )
+        }
     }
 
-    /// The first block boundary at or after compressed byte `from` that two walks agree
-    /// on (step 2 of the module doc).
+    /// A block boundary at or after compressed byte `from` (step 2 of the module doc):
+    /// the fourth boundary of the first candidate whose walk passes [`TRUSTED`] blocks.
     fn boundary_after(&self, from: u64) -> Option<u64> {
         let n = usize::try_from((self.len - from).min(SEARCH as u64)).ok()?;
         let mut data = vec![0u8; n];
         read_full(self.src, self.start + from, &mut data).ok()?;
         let bits = (n as u64).saturating_sub(4096) * 8 / 2;
-        let mut candidates = (0..bits).filter(|&b| plausible_header(&data, b));
-        let mut prev: Option<Vec<u64>> = None;
-        for _ in 0..TRIES {
-            let c = candidates.next()?;
-            let Some(walk) = walk(&data, c) else {
-                continue;
-            };
-            if let Some(p) = &prev {
-                if let Some(&common) = walk.iter().find(|b| p.binary_search(b).is_ok()) {
-                    return Some(from * 8 + common);
-                }
-            }
-            prev = Some(walk);
-        }
-        None
+        (0..bits)
+            .filter(|&b| plausible_header(&data, b))
+            .take(TRIES)
+            .filter_map(|c| walk(&data, c))
+            .find(|w| w.len() > TRUSTED)
+            .map(|w| from * 8 + w[TRUSTED - 1])
     }
 
     /// Decodes from `start` to the end and hands `sink` the bytes from `from` on, piece
@@ -330,8 +378,9 @@ impl<S: ReadAt + ?Sized> Deflated<'_, S> {
     }
 }
 
-/// The block boundaries a walk from bit `c` of `data` passes (its start included), in
-/// order; `None` when it hits something zlib rejects within [`WALK`] blocks.
+/// The block boundaries a walk from bit `c` of `data` passes (its start included, the
+/// stream's end not), in order; `None` when it hits something zlib rejects within
+/// [`WALK`] blocks.
 fn walk(data: &[u8], c: u64) -> Option<Vec<u64>> {
     let byte = usize::try_from(c / 8).ok()?;
     let mut w = Walker::from_block(data.get(byte..)?);
@@ -339,12 +388,9 @@ fn walk(data: &[u8], c: u64) -> Option<Vec<u64>> {
     let mut seen = vec![c - byte as u64 * 8];
     for _ in 0..WALK {
         match w.next_block() {
-            Ok(Some(b)) => {
-                seen.push(b.end);
-                if b.last {
-                    break;
-                }
-            }
+            // The stream's end is no block's start.
+            Ok(Some(b)) if b.last => break,
+            Ok(Some(b)) => seen.push(b.end),
             // The end, or the end of the search window: what was walked stands.
             Ok(None) | Err(super::blocks::WalkError::Truncated) => break,
             Err(_) => return None,

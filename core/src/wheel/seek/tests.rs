@@ -1,6 +1,7 @@
 use std::io::Write;
 
 use super::*;
+use crate::parallel::Sequential;
 
 /// Data shaped like a library: a compressible head, a long incompressible middle, and
 /// a compressible tail (the part an audit wants).
@@ -42,7 +43,7 @@ fn member<'a>(data: &[u8], z: &'a [u8]) -> Deflated<'a, [u8]> {
 /// The latest boundary at least [`GAP`] before `need`.
 fn locate(d: &Deflated<'_, [u8]>, need: u64) -> Option<Start> {
     let mut index = TailIndex::default();
-    d.extend_index(&mut index, need);
+    d.extend_index(&mut index, need, &Sequential);
     index.before(need.checked_sub(GAP)?)
 }
 
@@ -53,7 +54,7 @@ fn tail_of(data: &[u8], z: &[u8], need: u64) -> Option<(Start, Vec<u8>)> {
     let d = member(data, z);
     for margin in [1, 4, 16] {
         let mut index = TailIndex::default();
-        d.extend_index(&mut index, need - (margin - 1) * GAP);
+        d.extend_index(&mut index, need - (margin - 1) * GAP, &Sequential);
         let start = index.before(need.checked_sub(margin * GAP)?)?;
         let mut got = Vec::new();
         let mut first = None;
@@ -194,12 +195,10 @@ fn decodes_from_every_boundary_at_every_bit_offset() {
                 bit: b.start,
                 offset,
             };
-            let walked = d.walk_from(b.start, &TailIndex::default(), &mut 0);
-            assert_eq!(
-                walked.and_then(|w| w.first().copied()),
-                Some(start),
-                "level {level} {b:?}"
-            );
+            let walked = d
+                .walk_piece(b.start, None)
+                .map(|p| data.len() as u64 - p.out);
+            assert_eq!(walked, Some(offset), "level {level} {b:?}");
             let mut got = Vec::new();
             let mut dec = Decoder::new(&d, start.bit, 0).unwrap();
             let window = &data[offset.saturating_sub(WINDOW as u64) as usize..offset as usize];
@@ -235,28 +234,84 @@ fn an_earlier_need_extends_the_index() {
     let d = member(&data, &z);
     let mut index = TailIndex::default();
     let late = data.len() as u64 - (1 << 20);
-    let first_walk = d.extend_index(&mut index, late);
+    let first_walk = d.extend_index(&mut index, late, &Sequential);
     let late_start = index.before(late - GAP).unwrap();
     let early = data.len() as u64 - (6 << 20);
-    let second_walk = d.extend_index(&mut index, early);
+    let second_walk = d.extend_index(&mut index, early, &Sequential);
     let early_start = index.before(early - GAP).unwrap();
     assert!(early_start.offset < late_start.offset);
     assert!(
         second_walk < data.len() as u64 - early_start.offset,
         "{first_walk} {second_walk}"
     );
-    let mut one = TailIndex::default();
-    let all = d.walk_from(early_start.bit, &one, &mut 0).unwrap();
-    one.starts = all;
+    // The index holds exactly the boundaries a walk from the stream's start passes.
+    let truth = boundaries(&z);
+    for s in index
+        .starts
+        .iter()
+        .filter(|s| s.offset >= early_start.offset)
+    {
+        assert!(truth.contains(s), "{s:?}");
+    }
     assert_eq!(
-        one.starts.len(),
-        index
-            .starts
+        index.starts.len(),
+        truth
             .iter()
-            .filter(|s| s.offset >= early_start.offset)
+            .filter(|s| s.offset >= index.starts[0].offset)
             .count()
     );
-    for s in &one.starts {
-        assert_eq!(index.before(s.offset), Some(*s));
+}
+
+/// Every block boundary of a whole stream and where its output starts.
+fn boundaries(z: &[u8]) -> Vec<Start> {
+    let mut w = crate::wheel::blocks::Walker::from_stream_start(z);
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(b) = w.next_block().unwrap() {
+        out.push(Start {
+            bit: b.start,
+            offset: at,
+        });
+        at += b.out;
     }
+    out
+}
+
+/// Runs tasks last first.
+struct Backwards;
+impl Parallel for Backwards {
+    fn run_all(&self, tasks: Vec<crate::parallel::Task<'_>>) {
+        for task in tasks.into_iter().rev() {
+            task();
+        }
+    }
+}
+
+/// A long tail is walked in pieces; whatever order they run in, the index is the one a
+/// single walk gives.
+#[test]
+fn pieces_walked_in_any_order_give_the_same_index() {
+    let data = library(48 << 20);
+    let z = deflate(&data, 6);
+    let d = member(&data, &z);
+    let need = data.len() as u64 / 5 * 3;
+    let mut a = TailIndex::default();
+    d.extend_index(&mut a, need, &Sequential);
+    let mut b = TailIndex::default();
+    d.extend_index(&mut b, need, &Backwards);
+    assert!(a.starts[0].offset + GAP <= need, "{:?}", a.starts[0]);
+    assert!(
+        z.len() as u64 - a.starts[0].bit / 8 > PIECE + PIECE / 2,
+        "the tail is cut at least once"
+    );
+    assert_eq!(a.starts, b.starts);
+    let truth = boundaries(&z);
+    let from = a.starts[0].offset;
+    assert_eq!(
+        a.starts,
+        truth
+            .into_iter()
+            .filter(|s| s.offset >= from)
+            .collect::<Vec<_>>()
+    );
 }
