@@ -42,19 +42,22 @@ pub fn map<'a, T: Send + 'a>(
         .collect()
 }
 
+/// Runs tasks last first: for tests that results do not depend on the order tasks ran.
+#[cfg(test)]
+pub(crate) struct Backwards;
+
+#[cfg(test)]
+impl Parallel for Backwards {
+    fn run_all(&self, tasks: Vec<Task<'_>>) {
+        for task in tasks.into_iter().rev() {
+            task();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Runs tasks last first, to show results still come back in job order.
-    struct Backwards;
-    impl Parallel for Backwards {
-        fn run_all(&self, tasks: Vec<Task<'_>>) {
-            for task in tasks.into_iter().rev() {
-                task();
-            }
-        }
-    }
 
     #[test]
     fn results_come_back_in_job_order() {

@@ -202,15 +202,7 @@ mod tests {
             .collect()
     }
 
-    /// Runs tasks in reverse order, to show results are put back in job order.
-    struct Backwards;
-    impl Parallel for Backwards {
-        fn run_all(&self, tasks: Vec<crate::parallel::Task<'_>>) {
-            for task in tasks.into_iter().rev() {
-                task();
-            }
-        }
-    }
+    use crate::parallel::Backwards;
 
     #[test]
     fn chunked_streams_inflate_to_the_content() {

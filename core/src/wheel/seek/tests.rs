@@ -1,7 +1,7 @@
 use std::io::Write;
 
 use super::*;
-use crate::parallel::Sequential;
+use crate::parallel::{Backwards, Sequential};
 
 /// Data shaped like a library: a compressible head, a long incompressible middle, and
 /// a compressible tail (the part an audit wants).
@@ -275,16 +275,6 @@ fn boundaries(z: &[u8]) -> Vec<Start> {
         at += b.out;
     }
     out
-}
-
-/// Runs tasks last first.
-struct Backwards;
-impl Parallel for Backwards {
-    fn run_all(&self, tasks: Vec<crate::parallel::Task<'_>>) {
-        for task in tasks.into_iter().rev() {
-            task();
-        }
-    }
 }
 
 /// A long tail is walked in pieces; whatever order they run in, the index is the one a
