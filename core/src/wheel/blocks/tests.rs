@@ -1,0 +1,140 @@
+use std::io::Write;
+
+use super::*;
+
+fn deflate(data: &[u8], level: u32) -> Vec<u8> {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level));
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn sample(len: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491u32;
+    (0..len)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if (i / 100_000) % 3 == 2 {
+                x as u8
+            } else {
+                b"the quick brown fox jumps over the lazy dog "[(x % 44) as usize]
+            }
+        })
+        .collect()
+}
+
+fn walk_all(z: &[u8]) -> Result<Vec<Block>> {
+    let mut w = Walker::from_stream_start(z);
+    let mut blocks = Vec::new();
+    while let Some(b) = w.next_block()? {
+        blocks.push(b);
+    }
+    Ok(blocks)
+}
+
+#[test]
+fn walks_what_zlib_writes_at_every_level() {
+    let data = sample(700_000);
+    for level in 0..=9 {
+        let z = deflate(&data, level);
+        let blocks = walk_all(&z).unwrap();
+        let total: u64 = blocks.iter().map(|b| b.out).sum();
+        assert_eq!(total, data.len() as u64, "level {level}");
+        assert!(blocks.last().unwrap().last);
+        // Each block starts where the previous ended, and the last ends in the
+        // last byte.
+        for pair in blocks.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+        }
+        assert_eq!(
+            blocks.last().unwrap().end.div_ceil(8),
+            z.len() as u64,
+            "level {level}"
+        );
+    }
+}
+
+#[test]
+fn a_walk_from_any_boundary_agrees() {
+    let data = sample(900_000);
+    let z = deflate(&data, 6);
+    let blocks = walk_all(&z).unwrap();
+    assert!(blocks.len() > 3);
+    let b = blocks[blocks.len() / 2];
+    let mut w = Walker::from_block(&z[(b.start / 8) as usize..]);
+    w.skip_bits((b.start % 8) as u32).unwrap();
+    let first = w.next_block().unwrap().unwrap();
+    assert_eq!(first.end - first.start, b.end - b.start);
+    assert_eq!(first.out, b.out);
+    if b.kind != Kind::Fixed {
+        assert!(plausible_header(&z, b.start));
+    }
+}
+
+#[test]
+fn the_head_is_what_an_inflater_gives() {
+    let data = sample(200_000);
+    for level in 0..=9 {
+        let z = deflate(&data, level);
+        for want in [0, 1, 4, 64, 5000] {
+            assert_eq!(
+                inflate_head(&z, want).as_deref(),
+                Some(&data[..want]),
+                "{level} {want}"
+            );
+        }
+        // Too little of the stream: no answer, not a wrong one.
+        assert_eq!(inflate_head(&z[..2], 5000), None);
+    }
+    let short = deflate(b"\x7fEL", 6);
+    assert_eq!(inflate_head(&short, 4).as_deref(), Some(&b"\x7fEL"[..]));
+    let runs = deflate(&[7u8; 1000], 9);
+    assert_eq!(inflate_head(&runs, 300).as_deref(), Some(&[7u8; 300][..]));
+    assert_eq!(inflate_head(&[0xff; 16], 4), None);
+}
+
+#[test]
+fn damage_is_an_error_not_a_panic() {
+    let data = sample(300_000);
+    let z = deflate(&data, 6);
+    assert_eq!(walk_all(&z[..z.len() / 2]), Err(WalkError::Truncated));
+    let mut x = 7u32;
+    for _ in 0..200 {
+        let mut bad = z.clone();
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        let at = (x as usize >> 4) % bad.len();
+        bad[at] ^= 1 << (x % 8);
+        let _ = walk_all(&bad);
+    }
+    assert!(walk_all(&[0xff; 64]).is_err());
+    assert!(walk_all(&[]).is_err());
+}
+
+#[test]
+fn a_distance_before_the_start_is_rejected_only_when_the_start_is_known() {
+    // A fixed block: literal 'a', then length 3 at distance 2 (only 1 byte before).
+    let mut bits: Vec<(u32, u32)> = vec![(1, 1), (1, 2)]; // BFINAL, BTYPE=01
+    let rev = |c: u32, l: u32| c.reverse_bits() >> (32 - l);
+    bits.push((rev(0x30 + u32::from(b'a'), 8), 8));
+    bits.push((rev(1, 7), 7)); // symbol 257: length 3
+    bits.push((rev(1, 5), 5)); // distance symbol 1: distance 2
+    bits.push((rev(0, 7), 7)); // end of block
+    let mut z = Vec::new();
+    let (mut acc, mut n) = (0u64, 0u32);
+    for (v, l) in bits {
+        acc |= u64::from(v) << n;
+        n += l;
+    }
+    while n > 0 {
+        z.push(acc as u8);
+        acc >>= 8;
+        n = n.saturating_sub(8);
+    }
+    assert_eq!(
+        walk_all(&z),
+        Err(WalkError::Invalid("invalid distance too far back"))
+    );
+    let mut w = Walker::from_block(&z[..]);
+    assert_eq!(w.next_block().unwrap().unwrap().out, 4);
+}
