@@ -84,13 +84,20 @@ pub fn scan_member_with<S: ReadAt>(
     scan_member_counted(wheel, m, par).map(|s| s.info)
 }
 
+/// Whether a member may be an ELF file to audit: one that can hold an ELF header and
+/// is not named `*.py`, which auditwheel's `elf_file_filter` never opens (so an ELF
+/// file under that name is not audited by either).
+fn may_be_elf(m: &Member) -> bool {
+    !m.is_dir() && m.size >= 52 && !m.name.ends_with(".py")
+}
+
 /// [`scan_member_with`], with how many bytes were inflated (for benchmarks and reports).
 pub fn scan_member_counted<S: ReadAt>(
     wheel: &Wheel<S>,
     m: &Member,
     par: &dyn Parallel,
 ) -> Result<Scanned, AuditError> {
-    if m.is_dir() || m.size < 52 {
+    if !may_be_elf(m) {
         return Ok(Scanned::default());
     }
     if !wheel.archive.head(m, 4).is_ok_and(|h| h == b"\x7fELF") {
@@ -157,7 +164,7 @@ pub fn verify_and_scan<S: ReadAt>(
         hasher.update(chunk);
         if first {
             first = false;
-            if m.size >= 52 && chunk.starts_with(b"\x7fELF") {
+            if may_be_elf(m) && chunk.starts_with(b"\x7fELF") {
                 scanner = Some(ElfScanner::with_options(m.size, scan_options()));
                 scanning = true;
             }

@@ -362,10 +362,21 @@ impl ElfScanner {
         let window = if self.pass == 1 { self.opts.window } else { 0 };
         if at < window {
             let stop = end.min(window);
+            if at == 0 && self.store.chunks.is_empty() {
+                // The window is kept whole: one allocation, no copies as it grows.
+                let cap = window.min(self.store.len);
+                let cap = usize::try_from(cap).unwrap_or(0);
+                self.store.chunks.push((0, Vec::with_capacity(cap)));
+            }
             self.store.insert(at, &piece[..(stop - at) as usize]);
         }
-        if self.opts.trail > 0 {
-            self.trail.push(at, piece, self.opts.trail);
+        let keep = self.opts.trail;
+        // The window holds what it keeps: the trail need only start soon enough before
+        // its end to hold what the trail would hold there (it keeps whole multiples of
+        // `keep`, so from two of them before).
+        let from = (window.saturating_sub(2 * keep) / keep.max(1) * keep).max(at);
+        if keep > 0 && from < end {
+            self.trail.push(from, &piece[(from - at) as usize..], keep);
         }
         for r in &self.wanted {
             let (s, e) = (r.start.max(at), r.end.min(end));

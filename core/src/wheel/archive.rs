@@ -20,7 +20,7 @@ use super::error::{ArchiveError, LimitKind};
 use super::zip_records::{
     check_limits, check_name, find_eocd, find_extra, parse_central, u16le, u32le, u64le, FLAG_UTF8,
 };
-use crate::source::{RangeReader, ReadAt};
+use crate::source::{RangeReader, ReadAhead, ReadAt};
 
 pub(crate) const LOCAL_SIG: u32 = 0x0403_4b50;
 pub(crate) const CENTRAL_SIG: u32 = 0x0201_4b50;
@@ -191,6 +191,7 @@ impl<S: ReadAt> Archive<S> {
         let mut order: Vec<usize> = (0..self.members.len()).collect();
         order.sort_by_key(|&i| self.members[i].header_offset);
         let mut expected_start = 0u64;
+        let mut ahead = ReadAhead::new(&self.source);
         for i in order {
             let m = &self.members[i];
             if m.header_offset != expected_start {
@@ -208,7 +209,7 @@ impl<S: ReadAt> Archive<S> {
                 });
             }
             let mut fixed = [0u8; 30];
-            self.source
+            ahead
                 .read_exact_at(m.header_offset, &mut fixed)
                 .map_err(|_| ArchiveError::Truncated)?;
             let bad = |reason: &str| ArchiveError::Member {
@@ -223,7 +224,7 @@ impl<S: ReadAt> Archive<S> {
             let name_len = u16le(&fixed, 26) as usize;
             let extra_len = u16le(&fixed, 28) as usize;
             let mut var = vec![0u8; name_len + extra_len];
-            self.source
+            ahead
                 .read_exact_at(m.header_offset + 30, &mut var)
                 .map_err(|_| ArchiveError::Truncated)?;
             if &var[..name_len] != m.name.as_bytes() {

@@ -14,7 +14,7 @@ use std::io::{self, Read};
 
 mod huffman;
 
-use huffman::{Bits, CodeKind, Fast, Small, FAST_MASK};
+use huffman::{Bare, Bits, Code, CodeKind, Fast, Small, FAST_MASK};
 
 /// A block: where it starts and ends in the compressed stream, and its output length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,11 +194,11 @@ impl<R: Read> Walker<R> {
         Ok(u64::from(len))
     }
 
-    fn dynamic_header(&mut self) -> Result<(Fast, Fast)> {
+    fn dynamic_header<const N: usize>(&mut self) -> Result<(Code<N>, Code<N>)> {
         let (lens, nlen, total) = self.dynamic_lengths()?;
         Ok((
-            Fast::new(&lens[..nlen], CodeKind::Literals)?,
-            Fast::new(&lens[nlen..total], CodeKind::Distances)?,
+            Code::new(&lens[..nlen], CodeKind::Literals)?,
+            Code::new(&lens[nlen..total], CodeKind::Distances)?,
         ))
     }
 
@@ -398,7 +398,9 @@ pub fn inflate_head(data: &[u8], want: usize) -> Option<Vec<u8>> {
                 }
             }
             1 | 2 => {
-                let (lit, dist) = if head >> 1 == 1 {
+                // A few symbols are decoded: codes without lookup tables (`Bare`), as
+                // filling tables would cost more than decoding bit by bit.
+                let (lit, dist): (Bare, Bare) = if head >> 1 == 1 {
                     fixed_codes().ok()?
                 } else {
                     w.dynamic_header().ok()?
@@ -441,7 +443,7 @@ pub fn inflate_head(data: &[u8], want: usize) -> Option<Vec<u8>> {
 }
 
 /// Deflate's fixed codes (RFC 1951 §3.2.6).
-fn fixed_codes() -> Result<(Fast, Fast)> {
+fn fixed_codes<const N: usize>() -> Result<(Code<N>, Code<N>)> {
     let mut lens = [0u8; 288];
     lens[..144].fill(8);
     lens[144..256].fill(9);
@@ -449,8 +451,8 @@ fn fixed_codes() -> Result<(Fast, Fast)> {
     lens[280..].fill(8);
     // All 32 distance codes have 5 bits; 30 and 31 are rejected when they occur.
     Ok((
-        Fast::new(&lens, CodeKind::Literals)?,
-        Fast::new(&[5u8; 32], CodeKind::Distances)?,
+        Code::new(&lens, CodeKind::Literals)?,
+        Code::new(&[5u8; 32], CodeKind::Distances)?,
     ))
 }
 

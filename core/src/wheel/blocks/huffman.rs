@@ -170,6 +170,8 @@ pub(super) enum CodeKind {
 pub(super) type Fast = Code<{ 1 << FAST }>;
 /// The code-length code (its codes have at most 7 bits).
 pub(super) type Small = Code<128>;
+/// A code decoded bit by bit (a table of one entry, never filled): for a few symbols.
+pub(super) type Bare = Code<1>;
 
 impl<const N: usize> Code<N> {
     /// Checks code lengths as zlib does (over-subscribed, or incomplete where that is
