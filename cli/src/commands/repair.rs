@@ -158,11 +158,12 @@ fn verify_and_scan(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failur
         .filter(|m| !m.is_dir())
         .collect();
     members.sort_by_key(|m| std::cmp::Reverse(m.compressed_size));
+    let rows = wheel.record.by_path();
     let results: Vec<_> = members
         .par_iter()
         .with_max_len(1)
         .map(|m| {
-            let entry = wheel.record.get(&m.name);
+            let entry = rows.get(m.name.as_str()).copied();
             audit::verify_and_scan(wheel, m, entry, &crate::io::digest_for)
                 .map(|r| (m.name.clone(), r))
         })

@@ -14,7 +14,7 @@ use std::io::{self, Read};
 
 mod huffman;
 
-use huffman::{Bare, Bits, Code, CodeKind, Fast, Small, FAST_MASK};
+use huffman::{Bare, Bits, Code, CodeKind, Fast, Small, FAST_MASK, NOT_LITERAL, SYMBOL};
 
 /// A block: where it starts and ends in the compressed stream, and its output length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,66 +256,79 @@ impl<R: Read> Walker<R> {
             self.bits.refill()?;
             // With 48 bits at hand, any symbol fits (15 + 5 + 15 + 13 bits for a length
             // and distance), so no check is needed per bit taken: the fast path, which
-            // walks literals and lengths from the table until the bits run low.
-            // The bit buffer in locals, so that it stays in registers.
+            // walks literals and lengths from the table, refilling as the bits run low.
+            // It runs only while a refill fills the buffer, which is all but the last
+            // bytes of the data. The bit buffer in locals, so that it stays in registers.
             let (mut acc, mut n) = (self.bits.acc, self.bits.n);
             let mut reach = self.reach;
-            while n >= 15 {
-                let e = lit.table[(acc & FAST_MASK) as usize];
-                // A literal's entry is 1..=0xff0f: one compare.
-                if e.wrapping_sub(1) < 0xff0f {
-                    acc >>= e & 0xff;
-                    n -= e & 0xff;
-                    out += 1;
-                    continue;
-                }
-                let (len, sym) = (e & 0xff, e >> 8);
-                if e == 0 || (sym > 256 && n < 48) {
-                    break;
-                }
-                acc >>= len;
-                n -= len;
-                if sym == 256 {
-                    (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
-                    break 'symbols;
-                }
-                let i = (sym - 257) as usize;
-                if i >= LEN_BASE.len() {
-                    return Err(WalkError::Invalid("invalid literal/length code"));
-                }
-                let extra = u32::from(LEN_EXTRA[i]);
-                let length = u64::from(LEN_BASE[i]) + (acc & ((1 << extra) - 1));
-                acc >>= extra;
-                n -= extra;
-                let e = dist.table[(acc & FAST_MASK) as usize];
-                if e == 0 {
-                    // A long distance code: the checked path.
-                    (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
-                    self.distance(dist, out)?;
-                    (acc, n, reach) = (self.bits.acc, self.bits.n, self.reach);
-                } else {
-                    acc >>= e & 0xff;
-                    n -= e & 0xff;
-                    let d = (e >> 8) as usize;
-                    if d >= DIST_BASE.len() {
-                        return Err(WalkError::Invalid("invalid distance code"));
+            // `n >= 48` here means the refill filled the buffer.
+            if n >= 48 {
+                loop {
+                    if n < 15 {
+                        (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
+                        continue 'symbols;
                     }
-                    let extra = u32::from(DIST_EXTRA[d]);
-                    let distance = u64::from(DIST_BASE[d]) + (acc & ((1 << extra) - 1));
+                    let e = lit.table[(acc & FAST_MASK) as usize];
+                    // A literal (an empty entry has the bit set once one is taken away).
+                    if e.wrapping_sub(1) & NOT_LITERAL == 0 {
+                        acc >>= e & 0xff;
+                        n -= e & 0xff;
+                        out += 1;
+                        continue;
+                    }
+                    let (len, sym) = (e & 0xff, (e >> 8) & SYMBOL);
+                    if e == 0 {
+                        // A code longer than the table: the checked path.
+                        break;
+                    }
+                    if sym > 256 && n < 48 {
+                        (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
+                        continue 'symbols;
+                    }
+                    acc >>= len;
+                    n -= len;
+                    if sym == 256 {
+                        (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
+                        break 'symbols;
+                    }
+                    let i = (sym - 257) as usize;
+                    if i >= LEN_BASE.len() {
+                        return Err(WalkError::Invalid("invalid literal/length code"));
+                    }
+                    let extra = u32::from(LEN_EXTRA[i]);
+                    let length = u64::from(LEN_BASE[i]) + (acc & ((1 << extra) - 1));
                     acc >>= extra;
                     n -= extra;
-                    if let Some(before) = self.out {
-                        if distance > before + out {
-                            return Err(WalkError::Invalid("invalid distance too far back"));
+                    let e = dist.table[(acc & FAST_MASK) as usize];
+                    if e == 0 {
+                        // A long distance code: the checked path.
+                        (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
+                        self.distance(dist, out)?;
+                        (acc, n, reach) = (self.bits.acc, self.bits.n, self.reach);
+                    } else {
+                        acc >>= e & 0xff;
+                        n -= e & 0xff;
+                        let d = ((e >> 8) & SYMBOL) as usize;
+                        if d >= DIST_BASE.len() {
+                            return Err(WalkError::Invalid("invalid distance code"));
                         }
+                        let extra = u32::from(DIST_EXTRA[d]);
+                        let distance = u64::from(DIST_BASE[d]) + (acc & ((1 << extra) - 1));
+                        acc >>= extra;
+                        n -= extra;
+                        if let Some(before) = self.out {
+                            if distance > before + out {
+                                return Err(WalkError::Invalid("invalid distance too far back"));
+                            }
+                        }
+                        reach = reach.max(distance.saturating_sub(out));
                     }
-                    reach = reach.max(distance.saturating_sub(out));
+                    out += length;
                 }
-                out += length;
             }
             (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
-            // A code longer than the table, or bits running low: one symbol, each step
-            // checked (near the end of the data, the bits cannot be topped up).
+            // A code longer than the table, or the end of the data near: one symbol,
+            // each step checked.
             self.bits.refill()?;
             let sym = lit.decode(&mut self.bits)?;
             if sym < 256 {

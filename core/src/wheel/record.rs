@@ -4,6 +4,7 @@
 //! break, quotes doubled. Hashes are `<algorithm>=<urlsafe base64, no padding>`; pip and
 //! `wheel` accept sha256 and stronger, and so do we.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -186,6 +187,43 @@ pub struct RecordEntry {
     pub size: Option<u64>,
 }
 
+impl RecordEntry {
+    /// The row from its fields, on line `line` (1-based) of RECORD.
+    fn from_fields(line: usize, fields: &[&str]) -> Result<Self, RecordError> {
+        let err = |reason: String| RecordError::Line { line, reason };
+        let &[path, hash, size] = fields else {
+            return Err(err(format!(
+                "expected 3 fields (path,hash,size), found {}",
+                fields.len()
+            )));
+        };
+        if path.is_empty() {
+            return Err(err("the path is empty".into()));
+        }
+        let hash = if hash.is_empty() {
+            None
+        } else {
+            Some(
+                hash.parse::<RecordHash>()
+                    .map_err(|e| err(format!("{path}: {e}")))?,
+            )
+        };
+        let size = if size.is_empty() {
+            None
+        } else {
+            Some(
+                size.parse::<u64>()
+                    .map_err(|_| err(format!("{path}: size `{size}` is not a number")))?,
+            )
+        };
+        Ok(Self {
+            path: path.to_owned(),
+            hash,
+            size,
+        })
+    }
+}
+
 /// A parsed RECORD.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Record {
@@ -294,36 +332,22 @@ impl Record {
     pub fn parse(bytes: &[u8]) -> Result<Self, RecordError> {
         let text = std::str::from_utf8(bytes).map_err(|_| RecordError::Utf8)?;
         let mut entries = Vec::new();
-        for (line, fields) in csv_rows(text)? {
-            let err = |reason: String| RecordError::Line { line, reason };
-            if fields.len() != 3 {
-                return Err(err(format!(
-                    "expected 3 fields (path,hash,size), found {}",
-                    fields.len()
-                )));
+        if text.bytes().any(|b| b == b'"' || b == b'\r') {
+            for (line, fields) in csv_rows(text)? {
+                let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+                entries.push(RecordEntry::from_fields(line, &fields)?);
             }
-            let path = fields[0].clone();
-            if path.is_empty() {
-                return Err(err("the path is empty".into()));
+        } else {
+            // No quoting and no `\r`, as RECORD almost always is: lines and commas,
+            // without a string per field.
+            let mut fields = Vec::with_capacity(3);
+            for (i, line) in text.split('\n').enumerate() {
+                if !line.is_empty() {
+                    fields.clear();
+                    fields.extend(line.split(','));
+                    entries.push(RecordEntry::from_fields(i + 1, &fields)?);
+                }
             }
-            let hash = if fields[1].is_empty() {
-                None
-            } else {
-                Some(
-                    fields[1]
-                        .parse::<RecordHash>()
-                        .map_err(|e| err(format!("{path}: {e}")))?,
-                )
-            };
-            let size =
-                if fields[2].is_empty() {
-                    None
-                } else {
-                    Some(fields[2].parse::<u64>().map_err(|_| {
-                        err(format!("{path}: size `{}` is not a number", fields[2]))
-                    })?)
-                };
-            entries.push(RecordEntry { path, hash, size });
         }
         Ok(Self { entries })
     }
@@ -346,9 +370,20 @@ impl Record {
         out
     }
 
-    /// The row for a path.
+    /// The row for a path (the first, when a path has two). A linear search: for
+    /// many lookups, [`Record::by_path`].
     pub fn get(&self, path: &str) -> Option<&RecordEntry> {
         self.entries.iter().find(|e| e.path == path)
+    }
+
+    /// Every row by its path (the first, when a path has two, as [`Record::get`]):
+    /// for looking up each member of a wheel of 12,000.
+    pub fn by_path(&self) -> HashMap<&str, &RecordEntry> {
+        let mut map = HashMap::with_capacity(self.entries.len());
+        for e in &self.entries {
+            map.entry(e.path.as_str()).or_insert(e);
+        }
+        map
     }
 }
 

@@ -101,6 +101,7 @@ impl<S: ReadAt> Wheel<S> {
         let record_path = self.record_path();
         let prefix = format!("{}/", self.dist_info);
         let in_dist_info = |p: &str| p.starts_with(&prefix);
+        let rows = self.record.by_path();
         for pass_dist_info in [false, true] {
             for m in self.archive.members() {
                 if m.name == record_path
@@ -118,7 +119,7 @@ impl<S: ReadAt> Wheel<S> {
                         w.add_prepared(&m.name, data, &prepared[m.name.as_str()], m.unix_mode)?;
                     }
                     None => {
-                        let hash = self.record.get(&m.name).and_then(|e| e.hash.clone());
+                        let hash = rows.get(m.name.as_str()).and_then(|e| e.hash.clone());
                         w.copy_raw(&self.archive, m, hash)?;
                     }
                 }

@@ -160,12 +160,13 @@ impl<S: ReadAt> Wheel<S> {
 
     /// The members whose content must be hashed, with their RECORD rows.
     pub fn hashed_members(&self) -> Vec<(&Member, &RecordEntry)> {
+        let rows = self.record.by_path();
         self.archive
             .members()
             .iter()
             .filter(|m| !m.is_dir() && !is_unhashed(&m.name, &self.dist_info))
             .filter_map(|m| {
-                let e = self.record.get(&m.name)?;
+                let e = *rows.get(m.name.as_str())?;
                 e.hash.as_ref()?;
                 Some((m, e))
             })

@@ -3,6 +3,7 @@
 //! central directory. Output is deterministic: members in the order written, timestamps
 //! either kept from the source or all set to one given time (`SOURCE_DATE_EPOCH`).
 
+use std::collections::HashSet;
 use std::io::{self, Read, Write};
 
 use super::archive::{
@@ -93,6 +94,8 @@ impl<W: Write> Write for Counting<W> {
 pub struct WheelWriter<W: Write> {
     out: Counting<W>,
     entries: Vec<CentralEntry>,
+    /// The names written, for refusing a second member of a name.
+    names: HashSet<String>,
     record: Record,
     options: WriteOptions,
 }
@@ -108,13 +111,14 @@ impl<W: Write> WheelWriter<W> {
                 written: 0,
             },
             entries: Vec::new(),
+            names: HashSet::new(),
             record: Record::default(),
             options,
         }
     }
 
     fn check_new(&self, name: &str) -> io::Result<()> {
-        if self.entries.iter().any(|e| e.name == name) {
+        if self.names.contains(name) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("member {name} was written twice"),
@@ -192,6 +196,7 @@ impl<W: Write> WheelWriter<W> {
                 size: Some(member.size),
             });
         }
+        self.names.insert(e.name.clone());
         self.entries.push(e);
         Ok(())
     }
@@ -237,6 +242,7 @@ impl<W: Write> WheelWriter<W> {
             hash: Some(prepared.hash.clone()),
             size: Some(data.len() as u64),
         });
+        self.names.insert(e.name.clone());
         self.entries.push(e);
         Ok(())
     }
