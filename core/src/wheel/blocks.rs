@@ -478,16 +478,41 @@ pub fn plausible_header(data: &[u8], bit: u64) -> bool {
         return false;
     };
     let shift = (bit % 8) as u32;
-    // BFINAL, BTYPE, HLIT and HDIST fit in the first 16 bits after the start: most
-    // positions fail on them, before anything is built.
-    let Some(&[a, b, c]) = data.get(byte..byte + 3) else {
-        return false;
-    };
-    let first = (u32::from(a) | u32::from(b) << 8 | u32::from(c) << 16) >> shift;
-    match (first >> 1) & 3 {
-        0 => {}
-        2 if (first >> 3) & 31 <= 29 && (first >> 8) & 31 <= 29 => {}
+    // Most positions fail on their first 74 bits (BFINAL, BTYPE, and a stored block's
+    // LEN and NLEN, or a dynamic one's HLIT, HDIST and code-length code, which must
+    // be complete), tested here on a word of the data before anything is built.
+    let mut word = [0u8; 16];
+    let have = data.len().saturating_sub(byte).min(16);
+    word[..have].copy_from_slice(&data[byte..byte + have]);
+    let v = u128::from_le_bytes(word) >> shift;
+    match (v >> 1) & 3 {
+        0 => {
+            let at = usize::try_from((bit + 3).div_ceil(8)).unwrap_or(usize::MAX);
+            return match data.get(at..at.saturating_add(4)) {
+                Some(&[l0, l1, n0, n1]) => {
+                    u16::from_le_bytes([l0, l1]) == !u16::from_le_bytes([n0, n1])
+                }
+                _ => false,
+            };
+        }
+        2 if (v >> 3) & 31 <= 29 && (v >> 8) & 31 <= 29 => {}
         _ => return false,
+    }
+    let ncode = ((v >> 13) & 15) as usize + 4;
+    let mut counts = [0i32; 8];
+    for i in 0..ncode {
+        counts[((v >> (17 + 3 * i)) & 7) as usize] += 1;
+    }
+    let mut left = 1i32;
+    for &c in &counts[1..] {
+        left = 2 * left - c;
+        if left < 0 {
+            return false;
+        }
+    }
+    // Incomplete (or empty: it then decodes nothing), which zlib rejects.
+    if left != 0 {
+        return false;
     }
     // Enough for any dynamic header (at most 17 + 19*3 + 316*7 bits).
     let rest = &data[byte..data.len().min(byte + 320)];

@@ -138,3 +138,40 @@ fn a_distance_before_the_start_is_rejected_only_when_the_start_is_known() {
     let mut w = Walker::from_block(&z[..]);
     assert_eq!(w.next_block().unwrap().unwrap().out, 4);
 }
+
+/// What `plausible_header` must answer, decided the long way: a walker reads the
+/// header at `bit` and zlib's checks decide.
+fn header_by_walker(data: &[u8], bit: u64) -> bool {
+    let byte = (bit / 8) as usize;
+    let Some(rest) = data.get(byte..data.len().min(byte + 320)) else {
+        return false;
+    };
+    let mut w = Walker::with_buffer(rest, None, 512);
+    if w.skip_bits((bit % 8) as u32).is_err() {
+        return false;
+    }
+    match w.bits.take(3).map(|h| h >> 1) {
+        Ok(2) => w.dynamic_lengths().is_ok(),
+        Ok(0) => {
+            let pad = w.bits.n % 8;
+            w.bits.consume(pad).is_ok()
+                && matches!((w.bits.take(16), w.bits.take(16)), (Ok(l), Ok(n)) if l == !n & 0xffff)
+        }
+        _ => false,
+    }
+}
+
+#[test]
+fn the_quick_header_test_agrees_with_a_walker() {
+    let mut data = deflate(&sample(300_000), 6);
+    data.extend(sample(20_000).iter().map(|b| b.wrapping_mul(151)));
+    let (mut yes, mut total) = (0, 0);
+    for bit in 0..(data.len() as u64 * 8) {
+        let want = header_by_walker(&data, bit);
+        assert_eq!(plausible_header(&data, bit), want, "bit {bit}");
+        yes += usize::from(want);
+        total += 1;
+    }
+    // Both answers occur, and the short end of the data is covered.
+    assert!(yes > 10 && yes < total / 10, "{yes} of {total}");
+}
