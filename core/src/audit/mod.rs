@@ -284,7 +284,7 @@ pub fn audit<S: ReadAt, H: HostFiles>(
             WheelElf {
                 path: (*path).to_owned(),
                 tree: DependencyTree::build(path, f, &mut resolver, exclude),
-                facts: (**f).clone(),
+                facts: f.clone(),
             }
         })
         .collect();

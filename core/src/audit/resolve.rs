@@ -239,10 +239,7 @@ impl<H: HostFiles> LibraryResolver for WheelResolver<'_, H> {
             let path = format!("{}/{soname}", dir.trim_end_matches('/'));
             if let Some((location, facts)) = self.candidate(&path) {
                 if compatible(request.top, &facts) {
-                    return Some(Resolved {
-                        location,
-                        facts: (*facts).clone(),
-                    });
+                    return Some(Resolved { location, facts });
                 }
             }
         }

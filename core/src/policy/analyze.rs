@@ -4,6 +4,7 @@
 //! policy the wheel misses ([`Reason`](super::Reason)).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::explain::{Explain, IsaFinding, VersionSource};
 use super::external::{external_references, fixup_trees, merge, ExternalRefs};
@@ -26,8 +27,9 @@ use crate::wheel::tags::Arch;
 pub struct WheelElf {
     /// The member path (`demo/_core.cpython-311-x86_64-linux-gnu.so`).
     pub path: String,
-    /// What the ELF reader found in it.
-    pub facts: ElfFacts,
+    /// What the ELF reader found in it (shared with the resolver, which hands the same
+    /// facts to every tree that needs this file).
+    pub facts: Arc<ElfFacts>,
     /// Its dependency tree ([`DependencyTree::build`]).
     pub tree: DependencyTree,
 }

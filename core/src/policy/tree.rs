@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -98,8 +99,9 @@ pub struct DependencyTree {
 pub struct Resolved {
     /// Where.
     pub location: LibraryLocation,
-    /// The facts of the file found.
-    pub facts: ElfFacts,
+    /// The facts of the file found (shared: a library of the wheel that many others
+    /// need is found many times, and its facts hold every symbol).
+    pub facts: Arc<ElfFacts>,
 }
 
 /// Who asks for a library: the wheel member at the top of the tree and the file whose
@@ -229,7 +231,7 @@ impl Walk<'_, '_> {
             let mut placeholder = TreeLibrary::unresolved();
             placeholder.location = Some(found.location.clone());
             self.libraries.insert(soname.clone(), placeholder);
-            let kept = self.visit(Some((&found.location, &found.facts)), &found.facts.needed);
+            let kept = self.visit(Some((&found.location, &*found.facts)), &found.facts.needed);
             let mut lib = TreeLibrary::found(found.location, &found.facts);
             lib.needed = kept;
             self.libraries.insert(soname.clone(), lib);
@@ -427,7 +429,7 @@ mod tests {
         fn resolve(&mut self, soname: &str, _: &ResolveRequest<'_>) -> Option<Resolved> {
             self.0.get(soname).map(|(location, facts)| Resolved {
                 location: location.clone(),
-                facts: facts.clone(),
+                facts: Arc::new(facts.clone()),
             })
         }
     }

@@ -66,7 +66,7 @@ impl System {
             .map(|(path, facts)| WheelElf {
                 tree: DependencyTree::build(path, &facts, self, &[]),
                 path: path.into(),
-                facts,
+                facts: facts.into(),
             })
             .collect()
     }
@@ -76,7 +76,7 @@ impl LibraryResolver for System {
     fn resolve(&mut self, soname: &str, _: &ResolveRequest<'_>) -> Option<Resolved> {
         self.0.get(soname).map(|(location, facts)| Resolved {
             location: location.clone(),
-            facts: facts.clone(),
+            facts: facts.clone().into(),
         })
     }
 }

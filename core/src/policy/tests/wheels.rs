@@ -198,7 +198,7 @@ fn ignored_members_and_host_libc() {
     // a static helper only: the libc is the host's
     let tool = vec![WheelElf {
         path: "demo/bin/static-tool".into(),
-        facts: lib_facts(&x, &[]),
+        facts: lib_facts(&x, &[]).into(),
         tree: DependencyTree::default(),
     }];
     let (mut options, _) = AnalyzeOptions::show(&[tag("linux_x86_64")]).unwrap();
