@@ -248,25 +248,54 @@ pub enum RecordError {
 }
 
 /// Splits CSV text into rows of fields (RFC 4180 quoting, as Python's csv reads it).
+/// A row with no quote in it is split at its commas; one with a quote (torch's RECORD
+/// has a few among 12,000) is read character by character, and may span lines.
 fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, RecordError> {
     let mut rows = Vec::new();
+    let mut rest = text;
+    let mut line = 1;
+    while !rest.is_empty() {
+        let special = rest.find(['\n', '\r', '"']);
+        if special.is_some_and(|k| rest.as_bytes()[k] == b'"') {
+            let (fields, lines, after) = quoted_row(rest, line)?;
+            if let Some(fields) = fields {
+                rows.push((line, fields));
+            }
+            line += lines;
+            rest = after;
+            continue;
+        }
+        let end = special.unwrap_or(rest.len());
+        if end > 0 {
+            rows.push((line, rest[..end].split(',').map(str::to_owned).collect()));
+        }
+        let newline = usize::from(rest[end..].starts_with("\r\n")) + usize::from(end < rest.len());
+        rest = &rest[end + newline..];
+        line += 1;
+    }
+    Ok(rows)
+}
+
+/// One row that holds a quote, read a character at a time from the start of `text`
+/// (on line `line`): its fields (`None` for a blank line), how many line ends it spans
+/// (counting its own), and the text after it.
+fn quoted_row(text: &str, line: usize) -> Result<(Option<Vec<String>>, usize, &str), RecordError> {
     let mut field = String::new();
     let mut fields = Vec::new();
-    let mut line = 1;
-    let mut row_line = 1;
-    let mut chars = text.chars().peekable();
+    let mut lines = 0;
     let mut in_quotes = false;
     let mut quoted_field = false;
-    while let Some(c) = chars.next() {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         if in_quotes {
             match c {
-                '"' if chars.peek() == Some(&'"') => {
+                '"' if chars.peek().map(|p| p.1) == Some('"') => {
                     chars.next();
                     field.push('"');
                 }
                 '"' => in_quotes = false,
                 '\n' => {
-                    line += 1;
+                    lines += 1;
                     field.push(c);
                 }
                 _ => field.push(c),
@@ -282,21 +311,16 @@ fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, RecordError> {
                 fields.push(std::mem::take(&mut field));
                 quoted_field = false;
             }
-            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' if chars.peek().map(|p| p.1) == Some('\n') => {}
             '\n' | '\r' => {
-                fields.push(std::mem::take(&mut field));
-                quoted_field = false;
-                if !(fields.len() == 1 && fields[0].is_empty()) {
-                    rows.push((row_line, std::mem::take(&mut fields)));
-                }
-                fields.clear();
-                line += 1;
-                row_line = line;
+                fields.push(field);
+                let blank = fields.len() == 1 && fields[0].is_empty();
+                return Ok(((!blank).then_some(fields), lines + 1, &text[i + 1..]));
             }
             _ => {
                 if quoted_field {
                     return Err(RecordError::Line {
-                        line,
+                        line: line + lines,
                         reason: "text follows a closing quote".into(),
                     });
                 }
@@ -306,15 +330,14 @@ fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, RecordError> {
     }
     if in_quotes {
         return Err(RecordError::Line {
-            line,
+            line: line + lines,
             reason: "a quoted field is never closed".into(),
         });
     }
-    if !field.is_empty() || !fields.is_empty() || quoted_field {
-        fields.push(field);
-        rows.push((row_line, fields));
-    }
-    Ok(rows)
+    // At the end of the text, a row is kept if anything of it was read.
+    let keep = !field.is_empty() || !fields.is_empty() || quoted_field;
+    fields.push(field);
+    Ok((keep.then_some(fields), lines, ""))
 }
 
 fn csv_field(out: &mut String, s: &str) {
@@ -332,22 +355,9 @@ impl Record {
     pub fn parse(bytes: &[u8]) -> Result<Self, RecordError> {
         let text = std::str::from_utf8(bytes).map_err(|_| RecordError::Utf8)?;
         let mut entries = Vec::new();
-        if text.bytes().any(|b| b == b'"' || b == b'\r') {
-            for (line, fields) in csv_rows(text)? {
-                let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-                entries.push(RecordEntry::from_fields(line, &fields)?);
-            }
-        } else {
-            // No quoting and no `\r`, as RECORD almost always is: lines and commas,
-            // without a string per field.
-            let mut fields = Vec::with_capacity(3);
-            for (i, line) in text.split('\n').enumerate() {
-                if !line.is_empty() {
-                    fields.clear();
-                    fields.extend(line.split(','));
-                    entries.push(RecordEntry::from_fields(i + 1, &fields)?);
-                }
-            }
+        for (line, fields) in csv_rows(text)? {
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+            entries.push(RecordEntry::from_fields(line, &fields)?);
         }
         Ok(Self { entries })
     }
@@ -456,5 +466,42 @@ demo-1.0.dist-info/RECORD,,\n";
         assert!(is_unhashed("d-1.dist-info/RECORD.jws", "d-1.dist-info"));
         assert!(!is_unhashed("d-1.dist-info/METADATA", "d-1.dist-info"));
         assert!(!is_unhashed("x/RECORD", "d-1.dist-info"));
+    }
+
+    #[test]
+    fn rows_split_as_pythons_csv_splits_them() {
+        // Python's csv.reader on each text (its empty rows for blank lines left out).
+        let cases: &[(&str, &[&[&str]])] = &[
+            ("a,b,c\n", &[&["a", "b", "c"]]),
+            ("a,b,c", &[&["a", "b", "c"]]),
+            ("a,b,c\r\nd,e,f\r\n", &[&["a", "b", "c"], &["d", "e", "f"]]),
+            ("a,\"b,1\",c\n", &[&["a", "b,1", "c"]]),
+            (
+                "\"x\ny\",h,1\nz,h,2\n",
+                &[&["x\ny", "h", "1"], &["z", "h", "2"]],
+            ),
+            ("a,b,c\rd,e,f\r", &[&["a", "b", "c"], &["d", "e", "f"]]),
+            ("\n\na,b,c\n\n", &[&["a", "b", "c"]]),
+            ("\"\",,\n", &[&["", "", ""]]),
+            ("\"\"", &[&[""]]),
+            ("a,\"q\"\"x\",c\n", &[&["a", "q\"x", "c"]]),
+            ("p,\"\",s\nq,r,s", &[&["p", "", "s"], &["q", "r", "s"]]),
+            ("x\"y,h,1\n", &[&["x\"y", "h", "1"]]),
+            ("\"a\"\r\n\"b\"", &[&["a"], &["b"]]),
+            (",\n", &[&["", ""]]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<Vec<String>> = csv_rows(text).unwrap().into_iter().map(|r| r.1).collect();
+            assert_eq!(got, *want, "{text:?}");
+        }
+        // Line numbers count line ends inside quotes.
+        let lines: Vec<usize> = csv_rows("a,b,c\n\"x\ny\",h,1\n\nz,h,2\n")
+            .unwrap()
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(lines, [1, 2, 5]);
+        assert!(csv_rows("a,\"b\"c,d\n").is_err());
+        assert!(csv_rows("a,\"b,c\n").is_err());
     }
 }
