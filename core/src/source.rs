@@ -183,7 +183,7 @@ impl<'a, S: ReadAt + ?Sized> ReadAhead<'a, S> {
         let held = offset
             .checked_sub(self.at)
             .and_then(|k| usize::try_from(k).ok())
-            .and_then(|k| self.buf.get(k..k + out.len()));
+            .and_then(|k| self.buf.get(k..k.checked_add(out.len())?));
         if let Some(held) = held {
             out.copy_from_slice(held);
             return Ok(());
@@ -204,5 +204,32 @@ impl<'a, S: ReadAt + ?Sized> ReadAhead<'a, S> {
         }
         out.copy_from_slice(&self.buf[..out.len()]);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_ahead_gives_what_the_source_holds() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut ahead = ReadAhead::new(&data);
+        // Rising, falling back, straddling a refill, larger than the buffer, at the end.
+        for (at, len) in [
+            (0, 30),
+            (10, 5),
+            (65_530, 30),
+            (3, 4),
+            (70_000, 100_000),
+            (199_990, 10),
+        ] {
+            let mut out = vec![0u8; len];
+            ahead.read_exact_at(at as u64, &mut out).unwrap();
+            assert_eq!(out, data[at..at + len], "{at} {len}");
+        }
+        let mut out = [0u8; 11];
+        assert!(ahead.read_exact_at(199_990, &mut out).is_err());
+        assert!(ahead.read_exact_at(u64::MAX - 3, &mut out).is_err());
     }
 }
