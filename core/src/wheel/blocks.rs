@@ -14,7 +14,7 @@ use std::io::{self, Read};
 
 mod huffman;
 
-use huffman::{Bare, Bits, Code, CodeKind, Fast, Small, FAST_MASK, NOT_LITERAL, SYMBOL};
+use huffman::{Bare, Bits, Code, CodeKind, Fast, Small, FAST_MASK};
 
 /// A block: where it starts and ends in the compressed stream, and its output length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,14 +269,14 @@ impl<R: Read> Walker<R> {
                         continue 'symbols;
                     }
                     let e = lit.table[(acc & FAST_MASK) as usize];
-                    // A literal (an empty entry has the bit set once one is taken away).
-                    if e.wrapping_sub(1) & NOT_LITERAL == 0 {
+                    // A literal's entry is 1..=0xff0f: one compare.
+                    if e.wrapping_sub(1) < 0xff0f {
                         acc >>= e & 0xff;
                         n -= e & 0xff;
                         out += 1;
                         continue;
                     }
-                    let (len, sym) = (e & 0xff, (e >> 8) & SYMBOL);
+                    let (len, sym) = (e & 0xff, e >> 8);
                     if e == 0 {
                         // A code longer than the table: the checked path.
                         break;
@@ -308,7 +308,7 @@ impl<R: Read> Walker<R> {
                     } else {
                         acc >>= e & 0xff;
                         n -= e & 0xff;
-                        let d = ((e >> 8) & SYMBOL) as usize;
+                        let d = (e >> 8) as usize;
                         if d >= DIST_BASE.len() {
                             return Err(WalkError::Invalid("invalid distance code"));
                         }

@@ -189,14 +189,14 @@ pub struct RecordEntry {
 
 impl RecordEntry {
     /// The row from its fields, on line `line` (1-based) of RECORD.
-    fn from_fields(line: usize, fields: &[&str]) -> Result<Self, RecordError> {
+    fn from_fields(line: usize, fields: Vec<String>) -> Result<Self, RecordError> {
         let err = |reason: String| RecordError::Line { line, reason };
-        let &[path, hash, size] = fields else {
-            return Err(err(format!(
+        let [path, hash, size]: [String; 3] = fields.try_into().map_err(|f: Vec<String>| {
+            err(format!(
                 "expected 3 fields (path,hash,size), found {}",
-                fields.len()
-            )));
-        };
+                f.len()
+            ))
+        })?;
         if path.is_empty() {
             return Err(err("the path is empty".into()));
         }
@@ -216,11 +216,7 @@ impl RecordEntry {
                     .map_err(|_| err(format!("{path}: size `{size}` is not a number")))?,
             )
         };
-        Ok(Self {
-            path: path.to_owned(),
-            hash,
-            size,
-        })
+        Ok(Self { path, hash, size })
     }
 }
 
@@ -356,8 +352,7 @@ impl Record {
         let text = std::str::from_utf8(bytes).map_err(|_| RecordError::Utf8)?;
         let mut entries = Vec::new();
         for (line, fields) in csv_rows(text)? {
-            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-            entries.push(RecordEntry::from_fields(line, &fields)?);
+            entries.push(RecordEntry::from_fields(line, fields)?);
         }
         Ok(Self { entries })
     }

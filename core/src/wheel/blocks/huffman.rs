@@ -146,12 +146,6 @@ impl<R: Read> Bits<R> {
 pub(super) const FAST: u32 = 11;
 pub(super) const FAST_MASK: u64 = (1 << FAST) - 1;
 
-/// The symbol field of a table entry (after shifting out the length).
-pub(super) const SYMBOL: u32 = 0x1ff;
-/// The bit of a table entry that is set for a symbol of 256 and more (and clear for a
-/// literal); `entry - 1` has it set for an empty entry too.
-pub(super) const NOT_LITERAL: u32 = 0x1_0000;
-
 /// A canonical Huffman code built from code lengths, as deflate defines it.
 pub(super) struct Code<const N: usize> {
     /// For each pattern of the next log2(N) bits: symbol << 8 | length, or 0 for a
@@ -261,7 +255,7 @@ impl<const N: usize> Code<N> {
         let e = self.table[bits.peek(FAST) as usize & (N - 1)];
         if e != 0 {
             bits.consume(e & 0xff)?;
-            return Ok(((e >> 8) & SYMBOL) as u16);
+            return Ok((e >> 8) as u16);
         }
         self.decode_long(bits)
     }
