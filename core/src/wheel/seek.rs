@@ -162,18 +162,22 @@ impl<S: ReadAt + ?Sized> Deflated<'_, S> {
             None => (self.len, self.size.max(1)),
         };
         let mut back = index.first().map_or(0, |f| self.len - f.bit / 8);
-        for _ in 0..4 {
+        for _ in 0..6 {
             if index.first().is_some_and(|f| f.offset <= target) {
                 return counted;
             }
-            // The first guess leans well late: a start found too late costs a short
-            // walk, which measures how the end compresses, and the next walk stops where
-            // it meets it. The next ones lean early (percent).
-            let lean = if index.first().is_none() { 50 } else { 115 };
+            // Every guess leans late: a start found too late costs one more search and
+            // nothing walked twice (the next walk stops where this one began), one found
+            // too early a walk over what was not needed. A library's end (symbol and
+            // string tables) often compresses several times better than its average, so
+            // the first guess is a short walk that measures it; the next ones use the
+            // ratio walked so far, which still varies along a tail (percent).
+            let lean = if index.first().is_none() { 20 } else { 75 };
             let scaled = u128::from(self.size - target) * u128::from(ratio.0) * lean
                 / (u128::from(ratio.1) * 100);
-            let guess = u64::try_from(scaled).unwrap_or(u64::MAX) + SEARCH as u64 / 2;
-            back = guess.max(back + back / 2);
+            // A boundary is found within a block or two (≲ 100 KB) after the guess.
+            let guess = u64::try_from(scaled).unwrap_or(u64::MAX) + SEARCH as u64 / 8;
+            back = guess.max(back + back / 4);
             if back > self.len / 2 {
                 return counted;
             }
