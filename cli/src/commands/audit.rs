@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rayon::prelude::*;
@@ -11,12 +11,13 @@ use truewheel_core::audit::{self, AuditReport};
 use truewheel_core::elf::ElfInfo;
 use truewheel_core::message::one_line;
 use truewheel_core::policy::ShowJson;
-use truewheel_core::wheel::PlatformTag;
+use truewheel_core::source::FileSource;
+use truewheel_core::wheel::{Archive, Limits, PlatformTag};
 
 use super::Context;
 use crate::failure::Failure;
 use crate::host::{DiskHost, Scope};
-use crate::io::{open_wheel, DiskWheel, RayonParallel};
+use crate::io::{open_scanning, DiskWheel, RayonParallel};
 
 /// Arguments of `audit`.
 #[derive(Debug, clap::Args)]
@@ -76,8 +77,11 @@ const NOT_PLATFORM: &str = "This does not look like a platform wheel, no ELF exe
 /// The ELF members of a wheel and what they need, read on all threads: largest first,
 /// handed to threads as they come free, so the longest reads start at once (torch's
 /// libtorch_cuda.so alone is 1 GB) and the other threads share out the rest.
-pub fn scan_elfs(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failure> {
-    let mut members: Vec<_> = wheel.archive.members().iter().collect();
+pub fn scan_elfs(
+    archive: &Archive<FileSource>,
+    name: &str,
+) -> Result<HashMap<String, ElfInfo>, Failure> {
+    let mut members: Vec<_> = archive.members().iter().collect();
     members.sort_by_key(|m| std::cmp::Reverse(m.compressed_size));
     // `par_bridge` hands members out in this order as threads come free; results are
     // put back in order so that the error reported, if any, does not depend on timing.
@@ -88,7 +92,7 @@ pub fn scan_elfs(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failure>
         .map(|(i, m)| {
             (
                 i,
-                audit::scan_member_with(wheel, m, &RayonParallel)
+                audit::scan_member_with(archive, m, &RayonParallel)
                     .map(|info| (m.name.clone(), info)),
             )
         })
@@ -99,7 +103,7 @@ pub fn scan_elfs(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failure>
         .map(|(_, r)| r)
         .collect::<Result<Vec<_>, audit::AuditError>>()
         .map_err(|e| {
-            Failure::new(format!("{e} in {}", wheel.file_name()))
+            Failure::new(format!("{e} in {name}"))
                 .hint("the wheel holds a damaged library; rebuild it")
         })?;
     Ok(scanned
@@ -108,21 +112,23 @@ pub fn scan_elfs(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failure>
         .collect())
 }
 
-/// Audits one wheel from disk. The inner error is a wheel the policies cannot be
-/// evaluated on (auditwheel's own refusals), the outer one bad input.
-pub fn audit_wheel(
-    wheel: &DiskWheel,
+/// Opens and audits one wheel from disk, its members scanned while its `.dist-info`
+/// files are read. The inner error is a wheel the policies cannot be evaluated on
+/// (auditwheel's own refusals), the outer one bad input.
+pub fn audit_path(
+    path: &Path,
+    limits: &Limits,
     exclude: &[String],
     host: &DiskHost,
-) -> Result<Result<AuditReport, String>, Failure> {
-    let name = wheel.file_name();
-    let elfs = scan_elfs(wheel)?;
+) -> Result<(DiskWheel, Result<AuditReport, String>), Failure> {
+    let (wheel, elfs) = open_scanning(path, limits, scan_elfs)?;
     let mut host = host.clone();
-    match audit::audit_scanned(wheel, &elfs, &mut host, exclude) {
-        Ok(report) => Ok(Ok(report)),
-        Err(audit::AuditError::Analyze(reason)) => Ok(Err(reason)),
-        Err(e) => Err(Failure::new(format!("{name}: {e}"))),
-    }
+    let report = match audit::audit_scanned(&wheel, &elfs, &mut host, exclude) {
+        Ok(report) => Ok(report),
+        Err(audit::AuditError::Analyze(reason)) => Err(reason),
+        Err(e) => return Err(Failure::new(format!("{}: {e}", wheel.file_name()))),
+    };
+    Ok((wheel, report))
 }
 
 fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Failure> {
@@ -148,8 +154,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         args.wheels
             .par_iter()
             .map(|path| {
-                let wheel = open_wheel(path, &ctx.limits)?;
-                let report = audit_wheel(&wheel, &args.exclude, &host)?
+                let (wheel, report) = audit_path(path, &ctx.limits, &args.exclude, &host)?;
+                let report = report
                     .map_err(|reason| Failure::new(format!("{}: {reason}", wheel.file_name())));
                 bar.inc(1);
                 report
@@ -177,7 +183,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
 }
 
 pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
-    let wheel = open_wheel(&args.wheel, &ctx.limits)?;
+    let host = DiskHost::new(scope(args.ldpaths.as_ref(), false));
+    let (wheel, report) = audit_path(&args.wheel, &ctx.limits, &[], &host)?;
     let name = wheel.file_name();
     let refused = |message: &str| {
         if args.json {
@@ -191,8 +198,7 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
         }
         Ok(ExitCode::from(1))
     };
-    let host = DiskHost::new(scope(args.ldpaths.as_ref(), false));
-    let report = match audit_wheel(&wheel, &[], &host)? {
+    let report = match report {
         Ok(r) => r,
         Err(reason) => return refused(&reason),
     };

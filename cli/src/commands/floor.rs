@@ -37,7 +37,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     let (mut reach_total, mut inflated_total) = (0u64, 0u64);
     for (w, wheel) in wheels.iter().enumerate() {
         for (i, m) in wheel.archive.members().iter().enumerate() {
-            let s = scan_member_counted(wheel, m, &RayonParallel)
+            let s = scan_member_counted(&wheel.archive, m, &RayonParallel)
                 .map_err(|e| Failure::new(e.to_string()))?;
             reach_total += s.reach;
             inflated_total += s.inflated;

@@ -22,7 +22,7 @@ use crate::policy::options::AnalyzeOptions;
 use crate::policy::tree::DependencyTree;
 use crate::source::ReadAt;
 use crate::wheel::record::{DigestFor, RecordEntry};
-use crate::wheel::{ArchiveError, Member, RecordIssue, Wheel};
+use crate::wheel::{Archive, ArchiveError, Member, RecordIssue, Wheel};
 
 pub use report::{AuditError, AuditReport};
 pub use resolve::{HostFiles, NoHost, SearchPaths, WheelResolver, WHEEL_ROOT};
@@ -72,16 +72,17 @@ pub fn scan_options() -> Options {
 /// tables were moved to its end (by patchelf) is read in a second pass over only the
 /// ranges still missing. Memory stays bounded by the scanner's window, whatever the size.
 pub fn scan_member<S: ReadAt>(wheel: &Wheel<S>, m: &Member) -> Result<Option<ElfInfo>, AuditError> {
-    scan_member_counted(wheel, m, &Sequential).map(|s| s.info)
+    scan_member_counted(&wheel.archive, m, &Sequential).map(|s| s.info)
 }
 
-/// [`scan_member`], spreading the walk of a large member's end over `par`.
+/// [`scan_member`] of an archive not yet made a [`Wheel`] (its `.dist-info` files can be
+/// read meanwhile), spreading the walk of a large member's end over `par`.
 pub fn scan_member_with<S: ReadAt>(
-    wheel: &Wheel<S>,
+    archive: &Archive<S>,
     m: &Member,
     par: &dyn Parallel,
 ) -> Result<Option<ElfInfo>, AuditError> {
-    scan_member_counted(wheel, m, par).map(|s| s.info)
+    scan_member_counted(archive, m, par).map(|s| s.info)
 }
 
 /// Whether a member may be an ELF file to audit: one that can hold an ELF header and
@@ -93,14 +94,14 @@ fn may_be_elf(m: &Member) -> bool {
 
 /// [`scan_member_with`], with how many bytes were inflated (for benchmarks and reports).
 pub fn scan_member_counted<S: ReadAt>(
-    wheel: &Wheel<S>,
+    archive: &Archive<S>,
     m: &Member,
     par: &dyn Parallel,
 ) -> Result<Scanned, AuditError> {
     if !may_be_elf(m) {
         return Ok(Scanned::default());
     }
-    if !wheel.archive.head(m, 4).is_ok_and(|h| h == b"\x7fELF") {
+    if !archive.head(m, 4).is_ok_and(|h| h == b"\x7fELF") {
         return Ok(Scanned {
             inflated: 4,
             reach: 4,
@@ -108,7 +109,7 @@ pub fn scan_member_counted<S: ReadAt>(
         });
     }
     let opts = scan_options();
-    if let Some(scanned) = seeking::scan_seeking(wheel, m, &opts, par) {
+    if let Some(scanned) = seeking::scan_seeking(archive, m, &opts, par) {
         return Ok(scanned);
     }
     let passes: std::rc::Rc<std::cell::RefCell<Vec<std::rc::Rc<std::cell::Cell<u64>>>>> =
@@ -117,7 +118,7 @@ pub fn scan_member_counted<S: ReadAt>(
         let count = std::rc::Rc::new(std::cell::Cell::new(0));
         passes.borrow_mut().push(count.clone());
         Ok(Counted {
-            inner: wheel.archive.reader(m),
+            inner: archive.reader(m),
             count,
         })
     };

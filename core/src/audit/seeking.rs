@@ -17,7 +17,7 @@ use crate::elf::{ElfScanner, Options, Outcome, Scan};
 use crate::parallel::Parallel;
 use crate::source::ReadAt;
 use crate::wheel::seek::{Deflated, Span, Start, TailIndex, GAP};
-use crate::wheel::{Member, Wheel};
+use crate::wheel::{Archive, Member};
 
 /// Members smaller than this (compressed) are streamed: a jump saves too little.
 const MIN_COMPRESSED: u64 = 16 << 20;
@@ -134,12 +134,12 @@ impl<S: ReadAt> Seeker<'_, S> {
 /// Scans `m` as the module doc says; `None` when the member is not worth it or any
 /// step failed (the caller then scans it the plain way).
 pub(super) fn scan_seeking<S: ReadAt>(
-    wheel: &Wheel<S>,
+    archive: &Archive<S>,
     m: &Member,
     opts: &Options,
     par: &dyn Parallel,
 ) -> Option<Scanned> {
-    let data = Deflated::of(&wheel.archive, m)?;
+    let data = Deflated::of(archive, m)?;
     if m.compressed_size < MIN_COMPRESSED {
         return None;
     }
@@ -155,7 +155,7 @@ pub(super) fn scan_seeking<S: ReadAt>(
     let mut buf = vec![0u8; 256 * 1024];
     let mut reach = 0u64;
     for _ in 0..MAX_PASSES {
-        let mut r = wheel.archive.reader(m);
+        let mut r = archive.reader(m);
         let mut pos = 0u64;
         loop {
             let kept = if s.pass() == 1 { opts.window } else { 0 };

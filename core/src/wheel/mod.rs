@@ -97,28 +97,82 @@ impl<S: ReadAt> Wheel<S> {
         limits: Limits,
     ) -> Result<Self, WheelError> {
         let filename: WheelFilename = file_name.parse()?;
-        let file = file_name.to_owned();
-        let archive =
-            Archive::with_limits(source, limits).map_err(|source| WheelError::Archive {
-                file: file.clone(),
-                source,
-            })?;
-        let dist_info = find_dist_info(&archive, &filename, &file)?;
+        let archive = Self::index(file_name, source, limits)?;
+        let dist = DistInfo::read(file_name, filename, &archive)?;
+        Ok(Self::assemble(dist, archive))
+    }
+
+    /// Indexes a wheel's archive (the first step of [`Wheel::open_with_limits`]), so
+    /// that its members can be read while [`DistInfo::read`] parses the rest.
+    pub fn index(file_name: &str, source: S, limits: Limits) -> Result<Archive<S>, WheelError> {
+        Archive::with_limits(source, limits).map_err(|source| WheelError::Archive {
+            file: file_name.to_owned(),
+            source,
+        })
+    }
+
+    /// The wheel of an indexed archive and what its `.dist-info` files say.
+    pub fn assemble(dist: DistInfo, archive: Archive<S>) -> Self {
+        Self {
+            filename: dist.filename,
+            archive,
+            dist_info: dist.dist_info,
+            info: dist.info,
+            metadata: dist.metadata,
+            record: dist.record,
+        }
+    }
+
+    /// The file name as given when opened.
+    pub fn file_name(&self) -> String {
+        self.filename.to_string()
+    }
+
+    /// The path of RECORD.
+    pub fn record_path(&self) -> String {
+        format!("{}/RECORD", self.dist_info)
+    }
+}
+
+/// What a wheel's name and `.dist-info` files say: all of a [`Wheel`] but its archive.
+#[derive(Debug)]
+pub struct DistInfo {
+    /// The parsed file name.
+    pub filename: WheelFilename,
+    /// The `.dist-info` folder name (no trailing slash).
+    pub dist_info: String,
+    /// `WHEEL`.
+    pub info: WheelInfo,
+    /// `METADATA`.
+    pub metadata: Metadata,
+    /// `RECORD`.
+    pub record: Record,
+}
+
+impl DistInfo {
+    /// Finds and parses the `.dist-info` files of an indexed archive (`file` is the
+    /// wheel's file name, for messages), and checks that they agree with the name.
+    pub fn read<S: ReadAt>(
+        file: &str,
+        filename: WheelFilename,
+        archive: &Archive<S>,
+    ) -> Result<Self, WheelError> {
+        let dist_info = find_dist_info(archive, &filename, file)?;
         let read = |leaf: &str| -> Result<Vec<u8>, WheelError> {
             let member = format!("{dist_info}/{leaf}");
             archive
                 .read_by_name(&member)
                 .map_err(|source| WheelError::Archive {
-                    file: file.clone(),
+                    file: file.to_owned(),
                     source,
                 })?
                 .ok_or(WheelError::Missing {
-                    file: file.clone(),
+                    file: file.to_owned(),
                     member,
                 })
         };
         let malformed = |leaf: &str, reason: String| WheelError::Malformed {
-            file: file.clone(),
+            file: file.to_owned(),
             member: format!("{dist_info}/{leaf}"),
             reason,
         };
@@ -146,22 +200,11 @@ impl<S: ReadAt> Wheel<S> {
         }
         Ok(Self {
             filename,
-            archive,
             dist_info,
             info,
             metadata,
             record,
         })
-    }
-
-    /// The file name as given when opened.
-    pub fn file_name(&self) -> String {
-        self.filename.to_string()
-    }
-
-    /// The path of RECORD.
-    pub fn record_path(&self) -> String {
-        format!("{}/RECORD", self.dist_info)
     }
 }
 
