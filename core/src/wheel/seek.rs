@@ -50,12 +50,15 @@ const WINDOW: usize = 32 << 10;
 const INBUF: usize = 256 << 10;
 /// Compressed bytes read around a guessed position to find a boundary in.
 const SEARCH: usize = 2 << 20;
+/// What is read and searched first: a boundary is usually found a block or two after
+/// the guess, and a search reads its data and tests half its bits.
+const SEARCH_FIRST: usize = 512 << 10;
 /// Compressed bytes a tail is cut into for walking on several threads.
 const PIECE: u64 = 4 << 20;
 /// Candidates walked before giving up on a position.
 const TRIES: usize = 4096;
-/// Blocks walked from each candidate.
-const WALK: usize = 8;
+/// Blocks walked from each candidate: one past the boundary taken.
+const WALK: usize = TRUSTED + 1;
 /// The boundary of a candidate's walk taken as true (see the module doc, step 2): its
 /// start and two more may be false ones that fell into step; a fourth means three
 /// false blocks each followed by a valid header.
@@ -298,7 +301,14 @@ impl<S: ReadAt + ?Sized> Deflated<'_, S> {
     /// A block boundary at or after compressed byte `from` (step 2 of the module doc):
     /// the fourth boundary of the first candidate whose walk passes [`TRUSTED`] blocks.
     fn boundary_after(&self, from: u64) -> Option<u64> {
-        let n = usize::try_from((self.len - from).min(SEARCH as u64)).ok()?;
+        self.boundary_within(from, SEARCH_FIRST)
+            .or_else(|| self.boundary_within(from, SEARCH))
+    }
+
+    /// [`Deflated::boundary_after`] among the candidates in the first half of `len`
+    /// bytes from `from` (the rest is room for their walks).
+    fn boundary_within(&self, from: u64, len: usize) -> Option<u64> {
+        let n = usize::try_from((self.len - from).min(len as u64)).ok()?;
         let mut data = vec![0u8; n];
         read_full(self.src, self.start + from, &mut data).ok()?;
         let bits = (n as u64).saturating_sub(4096) * 8 / 2;
