@@ -374,7 +374,13 @@ impl ElfScanner {
         // The window holds what it keeps: the trail need only start soon enough before
         // its end to hold what the trail would hold there (it keeps whole multiples of
         // `keep`, so from two of them before).
-        let from = (window.saturating_sub(2 * keep) / keep.max(1) * keep).max(at);
+        let mut from = (window.saturating_sub(2 * keep) / keep.max(1) * keep).max(at);
+        // The reader runs next at `wake` (pieces are cut there), and the trail then holds
+        // what it holds at that position: nothing before that is copied (a library
+        // streamed to its end was copied into the trail and shifted along it whole).
+        if let Some(w) = self.wake.filter(|_| keep > 0) {
+            from = from.max(w.saturating_sub(keep) / keep * keep);
+        }
         if keep > 0 && from < end {
             self.trail.push(from, &piece[(from - at) as usize..], keep);
         }
