@@ -276,7 +276,7 @@ impl<R: Read> Walker<R> {
                         out += 1;
                         continue;
                     }
-                    let (len, sym) = (e & 0xff, e >> 8);
+                    let (len, sym) = (e & 0xff, (e >> 8) & 0x1ff);
                     if e == 0 {
                         // A code longer than the table: the checked path.
                         break;
@@ -295,7 +295,7 @@ impl<R: Read> Walker<R> {
                     if i >= LEN_BASE.len() {
                         return Err(WalkError::Invalid("invalid literal/length code"));
                     }
-                    let extra = u32::from(LEN_EXTRA[i]);
+                    let extra = e >> 24;
                     let length = u64::from(LEN_BASE[i]) + (acc & ((1 << extra) - 1));
                     acc >>= extra;
                     n -= extra;
@@ -308,11 +308,11 @@ impl<R: Read> Walker<R> {
                     } else {
                         acc >>= e & 0xff;
                         n -= e & 0xff;
-                        let d = (e >> 8) as usize;
+                        let d = ((e >> 8) & 0x1ff) as usize;
                         if d >= DIST_BASE.len() {
                             return Err(WalkError::Invalid("invalid distance code"));
                         }
-                        let extra = u32::from(DIST_EXTRA[d]);
+                        let extra = e >> 24;
                         let distance = u64::from(DIST_BASE[d]) + (acc & ((1 << extra) - 1));
                         acc >>= extra;
                         n -= extra;

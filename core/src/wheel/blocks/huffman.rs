@@ -148,8 +148,10 @@ pub(super) const FAST_MASK: u64 = (1 << FAST) - 1;
 
 /// A canonical Huffman code built from code lengths, as deflate defines it.
 pub(super) struct Code<const N: usize> {
-    /// For each pattern of the next log2(N) bits: symbol << 8 | length, or 0 for a
-    /// longer code. A fixed size, so that lookups need no bounds check.
+    /// For each pattern of the next log2(N) bits: the extra bits that follow the
+    /// symbol << 24 | symbol << 8 | length, or 0 for a longer code (a length's or a
+    /// distance's extra-bit count in its entry spares the walker a dependent load per
+    /// match). A fixed size, so that lookups need no bounds check.
     pub(super) table: Box<[u32; N]>,
     /// Codes of each length (for the long path).
     counts: [u16; 16],
@@ -172,6 +174,22 @@ pub(super) type Fast = Code<{ 1 << FAST }>;
 pub(super) type Small = Code<128>;
 /// A code decoded bit by bit (a table of one entry, never filled): for a few symbols.
 pub(super) type Bare = Code<1>;
+
+/// How many extra bits follow symbol `sym` of a code of `kind` (0 for literals, the
+/// end of block, and symbols deflate does not define, which the walker rejects).
+fn extra_bits(kind: CodeKind, sym: usize) -> u32 {
+    let table: &[u8] = match kind {
+        CodeKind::Literals => {
+            return sym
+                .checked_sub(257)
+                .and_then(|i| super::LEN_EXTRA.get(i))
+                .map_or(0, |&e| u32::from(e))
+        }
+        CodeKind::Distances => &super::DIST_EXTRA,
+        CodeKind::Lengths => &[],
+    };
+    table.get(sym).map_or(0, |&e| u32::from(e))
+}
 
 impl<const N: usize> Code<N> {
     /// Checks code lengths as zlib does (over-subscribed, or incomplete where that is
@@ -234,7 +252,7 @@ impl<const N: usize> Code<N> {
             next[l] += 1;
             if l as u32 <= bits {
                 let rev = c.reverse_bits() >> (32 - l);
-                let entry = (sym as u32) << 8 | l as u32;
+                let entry = (sym as u32) << 8 | l as u32 | extra_bits(kind, sym) << 24;
                 let mut i = rev as usize;
                 while i < table.len() {
                     table[i] = entry;
