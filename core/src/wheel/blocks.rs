@@ -93,6 +93,14 @@ const DIST_EXTRA: [u8; 30] = [
     13,
 ];
 
+/// How [`Walker::fast`] stopped.
+enum Stop {
+    /// At the block's end-of-block symbol, taken.
+    End,
+    /// Before a symbol for the checked path.
+    Slow,
+}
+
 /// Walks a deflate stream block by block (see the module doc).
 pub struct Walker<R> {
     bits: Bits<R>,
@@ -252,82 +260,17 @@ impl<R: Read> Walker<R> {
     /// Walks a Huffman-coded block's symbols to its end-of-block; its output length.
     fn codes(&mut self, lit: &Fast, dist: &Fast) -> Result<u64> {
         let mut out = 0u64;
-        'symbols: loop {
+        loop {
             self.bits.refill()?;
-            // With 48 bits at hand, any symbol fits (15 + 5 + 15 + 13 bits for a length
-            // and distance), so no check is needed per bit taken: the fast path, which
-            // walks literals and lengths from the table, refilling as the bits run low.
-            // It runs only while a refill fills the buffer, which is all but the last
-            // bytes of the data. The bit buffer in locals, so that it stays in registers.
-            let (mut acc, mut n) = (self.bits.acc, self.bits.n);
-            let mut reach = self.reach;
-            // `n >= 48` here means the refill filled the buffer.
-            if n >= 48 {
-                loop {
-                    if n < 15 {
-                        (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
-                        continue 'symbols;
-                    }
-                    let e = lit.table[(acc & FAST_MASK) as usize];
-                    // A literal's entry is 1..=0xff0f: one compare.
-                    if e.wrapping_sub(1) < 0xff0f {
-                        acc >>= e & 0xff;
-                        n -= e & 0xff;
-                        out += 1;
-                        continue;
-                    }
-                    let (len, sym) = (e & 0xff, (e >> 8) & 0x1ff);
-                    if e == 0 {
-                        // A code longer than the table: the checked path.
-                        break;
-                    }
-                    if sym > 256 && n < 48 {
-                        (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
-                        continue 'symbols;
-                    }
-                    acc >>= len;
-                    n -= len;
-                    if sym == 256 {
-                        (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
-                        break 'symbols;
-                    }
-                    let i = (sym - 257) as usize;
-                    if i >= LEN_BASE.len() {
-                        return Err(WalkError::Invalid("invalid literal/length code"));
-                    }
-                    let extra = e >> 24;
-                    let length = u64::from(LEN_BASE[i]) + (acc & ((1 << extra) - 1));
-                    acc >>= extra;
-                    n -= extra;
-                    let e = dist.table[(acc & FAST_MASK) as usize];
-                    if e == 0 {
-                        // A long distance code: the checked path.
-                        (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
-                        self.distance(dist, out)?;
-                        (acc, n, reach) = (self.bits.acc, self.bits.n, self.reach);
-                    } else {
-                        acc >>= e & 0xff;
-                        n -= e & 0xff;
-                        let d = ((e >> 8) & 0x1ff) as usize;
-                        if d >= DIST_BASE.len() {
-                            return Err(WalkError::Invalid("invalid distance code"));
-                        }
-                        let extra = e >> 24;
-                        let distance = u64::from(DIST_BASE[d]) + (acc & ((1 << extra) - 1));
-                        acc >>= extra;
-                        n -= extra;
-                        if let Some(before) = self.out {
-                            if distance > before + out {
-                                return Err(WalkError::Invalid("invalid distance too far back"));
-                            }
-                        }
-                        reach = reach.max(distance.saturating_sub(out));
-                    }
-                    out += length;
+            // The fast path, while at least 48 bits are at hand (any length and distance
+            // with their extra bits) and 8 bytes are left in the buffer to refill from.
+            if self.bits.n >= 48 {
+                match self.fast(lit, dist, &mut out)? {
+                    Stop::End => break,
+                    Stop::Slow => {}
                 }
             }
-            (self.bits.acc, self.bits.n, self.reach) = (acc, n, reach);
-            // A code longer than the table, or the end of the data near: one symbol,
+            // A code longer than the table, or the end of the buffer near: one symbol,
             // each step checked.
             self.bits.refill()?;
             let sym = lit.decode(&mut self.bits)?;
@@ -344,6 +287,84 @@ impl<R: Read> Walker<R> {
             *o += out;
         }
         Ok(out)
+    }
+
+    /// Walks symbols from the tables alone, with the bit buffer, the read position and
+    /// the counts in locals (registers) and refilled in place: through memory, the
+    /// buffer's every refill would wait on a store and a load. Stops at the block's end,
+    /// or before a symbol it cannot take (a code longer than the table, the buffer's
+    /// last 8 bytes), with the state written back for the checked path.
+    #[inline]
+    fn fast(&mut self, lit: &Fast, dist: &Fast, out_total: &mut u64) -> Result<Stop> {
+        let bits = &mut self.bits;
+        let buf = &bits.buf[..bits.len];
+        let (mut acc, mut n, mut pos) = (bits.acc, bits.n, bits.pos);
+        let start_pos = pos;
+        let (before, mut reach, mut out) = (self.out, self.reach, *out_total);
+        let end = loop {
+            if n < 48 {
+                let Some(word) = buf.get(pos..pos + 8) else {
+                    break Stop::Slow;
+                };
+                let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+                acc |= w << n;
+                let take = (63 - n) / 8;
+                pos += take as usize;
+                n += take * 8;
+            }
+            let e = lit.table[(acc & FAST_MASK) as usize];
+            // A literal's entry is 1..=0xff0f: one compare.
+            if e.wrapping_sub(1) < 0xff0f {
+                acc >>= e & 0xff;
+                n -= e & 0xff;
+                out += 1;
+                continue;
+            }
+            if e == 0 {
+                // A code longer than the table: the checked path.
+                break Stop::Slow;
+            }
+            let (len, sym) = (e & 0xff, (e >> 8) & 0x1ff);
+            if sym == 256 {
+                acc >>= len;
+                n -= len;
+                break Stop::End;
+            }
+            let i = (sym - 257) as usize;
+            if i >= LEN_BASE.len() {
+                return Err(WalkError::Invalid("invalid literal/length code"));
+            }
+            let extra = e >> 24;
+            let after = acc >> len;
+            let length = u64::from(LEN_BASE[i]) + (after & ((1 << extra) - 1));
+            let after = after >> extra;
+            let d = dist.table[(after & FAST_MASK) as usize];
+            if d == 0 {
+                // A long distance code: the checked path takes the length again.
+                break Stop::Slow;
+            }
+            let sym = ((d >> 8) & 0x1ff) as usize;
+            if sym >= DIST_BASE.len() {
+                return Err(WalkError::Invalid("invalid distance code"));
+            }
+            let after = after >> (d & 0xff);
+            let dextra = d >> 24;
+            let distance = u64::from(DIST_BASE[sym]) + (after & ((1 << dextra) - 1));
+            acc = after >> dextra;
+            n -= len + extra + (d & 0xff) + dextra;
+            if before.is_some_and(|b| distance > b + out) {
+                return Err(WalkError::Invalid("invalid distance too far back"));
+            }
+            reach = reach.max(distance.saturating_sub(out));
+            out += length;
+        };
+        bits.acc = acc;
+        bits.n = n;
+        bits.loaded += (pos - start_pos) as u64;
+        bits.pos = pos;
+        self.reach = reach;
+        *out_total = out;
+        Ok(end)
     }
 
     /// The rest of a length symbol `sym`: its extra bits, the distance code and its

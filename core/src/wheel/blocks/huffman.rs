@@ -9,15 +9,16 @@ use super::{Result, WalkError};
 /// Reads bits LSB-first, as deflate packs them, from a byte source.
 pub(super) struct Bits<R> {
     src: R,
-    buf: Box<[u8]>,
-    pos: usize,
-    len: usize,
+    pub(super) buf: Box<[u8]>,
+    /// The next byte of `buf` to load, and the end of what it holds.
+    pub(super) pos: usize,
+    pub(super) len: usize,
     /// Bits not yet consumed, lowest first; bits above `n` are the stream's next bits
     /// or zero.
     pub(super) acc: u64,
     pub(super) n: u32,
     /// Bytes moved into `acc` so far.
-    loaded: u64,
+    pub(super) loaded: u64,
     eof: bool,
 }
 
