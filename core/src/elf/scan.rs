@@ -378,8 +378,13 @@ impl ElfScanner {
         // The reader runs next at `wake` (pieces are cut there), and the trail then holds
         // what it holds at that position: nothing before that is copied (a library
         // streamed to its end was copied into the trail and shifted along it whole).
+        // A reader that runs within the window finds all it holds there in the window,
+        // so the trail is not filled until it runs beyond.
         if let Some(w) = self.wake.filter(|_| keep > 0) {
             from = from.max(w.saturating_sub(keep) / keep * keep);
+            if w <= window {
+                from = end;
+            }
         }
         if keep > 0 && from < end {
             self.trail.push(from, &piece[(from - at) as usize..], keep);
