@@ -179,17 +179,12 @@ pub(super) type Bare = Code<1>;
 /// How many extra bits follow symbol `sym` of a code of `kind` (0 for literals, the
 /// end of block, and symbols deflate does not define, which the walker rejects).
 fn extra_bits(kind: CodeKind, sym: usize) -> u32 {
-    let table: &[u8] = match kind {
-        CodeKind::Literals => {
-            return sym
-                .checked_sub(257)
-                .and_then(|i| super::LEN_EXTRA.get(i))
-                .map_or(0, |&e| u32::from(e))
-        }
-        CodeKind::Distances => &super::DIST_EXTRA,
-        CodeKind::Lengths => &[],
+    let extra = match kind {
+        CodeKind::Literals => sym.checked_sub(257).and_then(|i| super::LEN_EXTRA.get(i)),
+        CodeKind::Distances => super::DIST_EXTRA.get(sym),
+        CodeKind::Lengths => None,
     };
-    table.get(sym).map_or(0, |&e| u32::from(e))
+    extra.map_or(0, |&e| u32::from(e))
 }
 
 impl<const N: usize> Code<N> {
