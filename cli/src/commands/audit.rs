@@ -128,9 +128,6 @@ pub fn audit_path(
         Err(audit::AuditError::Analyze(reason)) => Err(reason),
         Err(e) => return Err(Failure::new(format!("{}: {e}", wheel.file_name()))),
     };
-    // Freeing every symbol of every library takes a few ms (torch: 60 libraries, tens
-    // of thousands of imports); a worker does it while this thread reports.
-    rayon::spawn(move || drop(elfs));
     Ok((wheel, report))
 }
 

@@ -371,23 +371,18 @@ impl ElfScanner {
             self.store.insert(at, &piece[..(stop - at) as usize]);
         }
         let keep = self.opts.trail;
-        // The window holds what it keeps: the trail need only start soon enough before
-        // its end to hold what the trail would hold there (it keeps whole multiples of
-        // `keep`, so from two of them before).
-        let mut from = (window.saturating_sub(2 * keep) / keep.max(1) * keep).max(at);
-        // The reader runs next at `wake` (pieces are cut there), and the trail then holds
-        // what it holds at that position: nothing before that is copied (a library
-        // streamed to its end was copied into the trail and shifted along it whole).
-        // A reader that runs within the window finds all it holds there in the window,
-        // so the trail is not filled until it runs beyond.
-        if let Some(w) = self.wake.filter(|_| keep > 0) {
-            from = from.max(w.saturating_sub(keep) / keep * keep);
-            if w <= window {
-                from = end;
+        // The reader runs next at `wake`, or at the end of this piece when that is past
+        // (pieces are cut at `wake`), and the trail is only read then: it need hold
+        // only what it holds at that position (whole multiples of `keep`, from the last
+        // one at least `keep` behind), and nothing while that position is within the
+        // window, which holds all of it. Copying more was copying a library streamed
+        // to its end into the trail, then shifting it along.
+        let runs_at = self.wake.map_or(end, |w| w.max(end));
+        if keep > 0 && runs_at > window {
+            let from = (runs_at.saturating_sub(keep) / keep * keep).max(at);
+            if from < end {
+                self.trail.push(from, &piece[(from - at) as usize..], keep);
             }
-        }
-        if keep > 0 && from < end {
-            self.trail.push(from, &piece[(from - at) as usize..], keep);
         }
         for r in &self.wanted {
             let (s, e) = (r.start.max(at), r.end.min(end));

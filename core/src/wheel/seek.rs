@@ -301,8 +301,12 @@ impl<S: ReadAt + ?Sized> Deflated<'_, S> {
     /// A block boundary at or after compressed byte `from` (step 2 of the module doc):
     /// the fourth boundary of the first candidate whose walk passes [`TRUSTED`] blocks.
     fn boundary_after(&self, from: u64) -> Option<u64> {
-        self.boundary_within(from, SEARCH_FIRST)
-            .or_else(|| self.boundary_within(from, SEARCH))
+        self.boundary_within(from, SEARCH_FIRST).or_else(|| {
+            // A second search only when there is more to search.
+            (self.len - from > SEARCH_FIRST as u64)
+                .then(|| self.boundary_within(from, SEARCH))
+                .flatten()
+        })
     }
 
     /// [`Deflated::boundary_after`] among the candidates in the first half of `len`

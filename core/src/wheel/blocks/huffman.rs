@@ -149,8 +149,8 @@ pub(super) const FAST_MASK: u64 = (1 << FAST) - 1;
 
 /// A canonical Huffman code built from code lengths, as deflate defines it.
 pub(super) struct Code<const N: usize> {
-    /// For each pattern of the next log2(N) bits: the extra bits that follow the
-    /// symbol << 24 | symbol << 8 | length, or 0 for a longer code (a length's or a
+    /// For each pattern of the next log2(N) bits: (how many extra bits follow the
+    /// symbol) << 24 | symbol << 8 | length, or 0 for a longer code (a length's or a
     /// distance's extra-bit count in its entry spares the walker a dependent load per
     /// match). A fixed size, so that lookups need no bounds check.
     pub(super) table: Box<[u32; N]>,
