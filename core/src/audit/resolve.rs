@@ -85,9 +85,13 @@ fn dirname(path: &str) -> &str {
 /// Resolves against the wheel's members and a host.
 pub struct WheelResolver<'a, H: HostFiles> {
     members: &'a HashMap<String, Arc<ElfFacts>>,
-    dirs: HashSet<String>,
+    /// The wheel's folders, as member paths (`torch/lib`).
+    dirs: HashSet<&'a str>,
     host: &'a mut H,
     paths: HashMap<Option<Libc>, SearchPaths>,
+    /// [`WheelResolver::own_paths`] by file: a library's paths are asked for once per
+    /// library it needs, in every tree it is part of.
+    own: HashMap<String, (Vec<String>, Vec<String>)>,
 }
 
 impl<H: HostFiles> std::fmt::Debug for WheelResolver<'_, H> {
@@ -101,20 +105,21 @@ impl<H: HostFiles> std::fmt::Debug for WheelResolver<'_, H> {
 impl<'a, H: HostFiles> WheelResolver<'a, H> {
     /// A resolver over the ELF members of a wheel (by member path) and every member path
     /// of the wheel (so that folders are known), backed by `host`.
-    pub fn new<'n>(
+    pub fn new(
         members: &'a HashMap<String, Arc<ElfFacts>>,
-        all_names: impl IntoIterator<Item = &'n str>,
+        all_names: impl IntoIterator<Item = &'a str>,
         host: &'a mut H,
     ) -> Self {
         let mut dirs = HashSet::new();
-        dirs.insert(WHEEL_ROOT.to_owned());
         for name in all_names {
-            let mut path = format!("{WHEEL_ROOT}/{}", name.trim_end_matches('/'));
-            if !name.ends_with('/') {
-                path = dirname(&path).to_owned();
-            }
-            while path.len() > WHEEL_ROOT.len() && dirs.insert(path.clone()) {
-                path = dirname(&path).to_owned();
+            // A folder entry names itself; a file, the folder it is in.
+            let mut dir = match name.strip_suffix('/') {
+                Some(d) => d,
+                None => name.rfind('/').map_or("", |i| &name[..i]),
+            };
+            // Most members share their folder with the one before: stop at one known.
+            while !dir.is_empty() && dirs.insert(dir) {
+                dir = dir.rfind('/').map_or("", |i| &dir[..i]);
             }
         }
         Self {
@@ -122,14 +127,20 @@ impl<'a, H: HostFiles> WheelResolver<'a, H> {
             dirs,
             host,
             paths: HashMap::new(),
+            own: HashMap::new(),
         }
     }
 
     fn is_dir(&mut self, path: &str) -> bool {
-        if path == WHEEL_ROOT || path.starts_with(&format!("{WHEEL_ROOT}/")) {
-            self.dirs.contains(path)
-        } else {
-            self.host.is_dir(path)
+        if path == WHEEL_ROOT {
+            return true;
+        }
+        match path
+            .strip_prefix(WHEEL_ROOT)
+            .and_then(|p| p.strip_prefix('/'))
+        {
+            Some(member) => self.dirs.contains(member),
+            None => self.host.is_dir(path),
         }
     }
 
@@ -159,12 +170,17 @@ impl<'a, H: HostFiles> WheelResolver<'a, H> {
 
     /// A file's own RPATH and RUNPATH; its RPATH is ignored when it has a RUNPATH.
     fn own_paths(&mut self, facts: &ElfFacts, path: &str) -> (Vec<String>, Vec<String>) {
+        if let Some(known) = self.own.get(path) {
+            return known.clone();
+        }
         let runpath = self.expand(&facts.runpath, path);
         let rpath = if runpath.is_empty() {
             self.expand(&facts.rpath, path)
         } else {
             Vec::new()
         };
+        self.own
+            .insert(path.to_owned(), (rpath.clone(), runpath.clone()));
         (rpath, runpath)
     }
 

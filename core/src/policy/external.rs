@@ -34,6 +34,10 @@ pub(crate) fn external_references(
     tree: &DependencyTree,
     facts: &ElfFacts,
 ) -> Vec<ExternalRefs> {
+    // The top file's undefined, non-weak dynamic symbols, gathered once for every
+    // policy whose blacklist names one of its direct needs (torch's libraries import
+    // ~100,000 symbols, and there are a dozen policies).
+    let undefined: std::cell::OnceCell<BTreeSet<&str>> = std::cell::OnceCell::new();
     policies
         .iter()
         .map(|p| {
@@ -52,13 +56,15 @@ pub(crate) fn external_references(
                 .filter(|(lib, _)| direct.contains(lib))
                 .collect();
             if !listed.is_empty() {
-                let undefined: BTreeSet<&str> = facts
-                    .symbols
-                    .iter()
-                    .filter(|s| !s.defined && s.binding != SymbolBinding::Weak)
-                    .map(|s| s.name.as_str())
-                    .chain(["*"])
-                    .collect();
+                let undefined = undefined.get_or_init(|| {
+                    facts
+                        .symbols
+                        .iter()
+                        .filter(|s| !s.defined && s.binding != SymbolBinding::Weak)
+                        .map(|s| s.name.as_str())
+                        .chain(["*"])
+                        .collect()
+                });
                 for (lib, symbols) in listed {
                     let hit: Vec<String> = symbols
                         .iter()
