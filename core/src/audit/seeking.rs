@@ -4,7 +4,7 @@
 //! at the end of a library), the member is decoded from a deflate block just before
 //! them ([`crate::wheel::seek`]) instead of being inflated up to them. A later pass
 //! (tables the scanner learns about only from the dynamic table) streams the start
-//! again and jumps the same way.
+//! again, up to the last of them, and jumps the same way.
 //!
 //! Any failure of the seeking machinery gives `None`, and the caller scans the member
 //! the plain way, so the result never depends on whether a jump worked.
@@ -158,10 +158,13 @@ pub(super) fn scan_seeking<S: ReadAt>(
         let mut r = archive.reader(m);
         let mut pos = 0u64;
         loop {
-            let kept = if s.pass() == 1 { opts.window } else { 0 };
-            let far = s
-                .next_wanted()
-                .is_some_and(|w| pos >= kept && worth(m.size, pos, w));
+            // Jump as soon as the scanner waits far ahead (in the first pass, once it
+            // has read the program headers), not once its start window is full: what
+            // it wants of the start after the jump (the symbol and version tables the
+            // dynamic table points to) is read by the next pass up to exactly where it
+            // ends, where filling the window first streamed 4 MiB that the next pass
+            // streamed again (torch's libtorch_cpu and libtorch_cuda need 8 MB).
+            let far = s.next_wanted().is_some_and(|w| worth(m.size, pos, w));
             if far && !seeker.hopeless {
                 match seeker.jump(&mut s, m.size)? {
                     Jump::Ended => break,
