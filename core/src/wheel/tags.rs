@@ -224,6 +224,17 @@ fn join<T: fmt::Display>(items: &[T], f: &mut fmt::Formatter<'_>) -> fmt::Result
 }
 
 impl TagSet {
+    /// Parses `<python>-<abi>-<platform>` where each part may be a dotted set: a
+    /// `Tag:` line of WHEEL as `packaging.tags.parse_tag` reads it (maturin before 1.8
+    /// wrote `Tag: cp312-cp312-manylinux_2_17_s390x.manylinux2014_s390x`).
+    pub fn parse_line(s: &str) -> Result<Self, TagError> {
+        let mut parts = s.split('-');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(p), Some(a), Some(pl), None) => Self::parse(p, a, pl),
+            _ => Err(tag_error(s, "wheel", "expected <python>-<abi>-<platform>")),
+        }
+    }
+
     /// Parses the three dotted sets.
     pub fn parse(python: &str, abi: &str, platform: &str) -> Result<Self, TagError> {
         Ok(Self {

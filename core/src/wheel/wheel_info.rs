@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::headers::Headers;
-use super::tags::Tag;
+use super::tags::{Tag, TagSet};
 
 /// A parsed `WHEEL` file. The original header order is kept so rewriting changes only what
 /// was asked.
@@ -50,10 +50,12 @@ impl WheelInfo {
             Some(v) => return Err(format!("Root-Is-Purelib `{v}` is not true or false")),
             None => return Err("it has no Root-Is-Purelib".into()),
         };
-        let tags = headers
-            .get_all("Tag")
-            .map(|t| t.trim().parse::<Tag>().map_err(|e| e.to_string()))
-            .collect::<Result<Vec<_>, _>>()?;
+        // A line may hold compressed sets; it stands for every triple they make.
+        let mut tags = Vec::new();
+        for line in headers.get_all("Tag") {
+            let set = TagSet::parse_line(line.trim()).map_err(|e| e.to_string())?;
+            tags.extend(set.expand());
+        }
         Ok(Self {
             wheel_version,
             generator: headers.get("Generator").map(str::to_owned),
@@ -152,6 +154,27 @@ mod tests {
             w.to_text(),
             "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.41.2)\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\nBuild: 1\n"
         );
+    }
+
+    /// maturin before 1.8 wrote one line for a wheel's two platform tags; pip and
+    /// auditwheel accept it.
+    #[test]
+    fn a_line_of_compressed_tag_sets_stands_for_every_triple() {
+        let text = "Wheel-Version: 1.0\nGenerator: maturin (1.7.0)\nRoot-Is-Purelib: false\nTag: cp312-cp312-manylinux_2_17_s390x.manylinux2014_s390x\n";
+        let w = WheelInfo::parse(text.as_bytes()).unwrap();
+        let tags: Vec<String> = w.tags.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            tags,
+            [
+                "cp312-cp312-manylinux_2_17_s390x",
+                "cp312-cp312-manylinux2014_s390x"
+            ]
+        );
+        assert_eq!(w.to_text(), text, "an unchanged WHEEL is written as it was");
+        assert!(WheelInfo::parse(
+            b"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp312-cp312-manylinux_2_17_s390x.Bad\n"
+        )
+        .is_err());
     }
 
     #[test]
