@@ -138,6 +138,16 @@ def test_system_library_made_unreachable(tmp_path, project, library, check):
     assert r.returncode == 0, r.stderr
 
 
+def test_a_compressed_tag_line_is_retagged_as_auditwheel_does(tmp_path):
+    """maturin before 1.8 wrote a wheel's tags on one WHEEL line of compressed sets."""
+    src = sorted(LOCAL.glob("tw_tagset-*.whl"))[0]
+    ours, _ = compare_with_auditwheel(src, tmp_path)
+    assert wheel_tags(ours)[0].count(".") == 1, wheel_tags(ours)
+    v = install(ours, tmp_path)
+    r = v.run("import tw_tagset; assert tw_tagset.add(2, 3) == 5.0")
+    assert r.returncode == 0, r.stderr
+
+
 def test_refuses_a_policy_it_cannot_meet(tmp_path):
     src = sorted(LOCAL.glob("tw_newglibc-*.whl"))[0]
     proc = run("repair", "--plat", "manylinux2014_x86_64", "-w", tmp_path / "out", src)

@@ -4,8 +4,8 @@
 //! replaced `Tag:` lines and appends the new ones (for every interpreter-ABI pair it
 //! already lists) after all other headers, as Python's email generator does.
 
-use crate::wheel::tags::sort_by_text;
-use crate::wheel::{PlatformTag, Tag, WheelFilename, WheelInfo};
+use crate::wheel::tags::{sort_by_text, TagSet};
+use crate::wheel::{PlatformTag, WheelFilename, WheelInfo};
 
 /// auditwheel's `get_replace_platforms`: the tags a policy's tag replaces.
 pub fn replaced_by(policy: &PlatformTag) -> Vec<PlatformTag> {
@@ -55,22 +55,24 @@ pub fn add_platforms(
     let mut new_name = name.clone();
     new_name.tags.platform = tags;
 
-    let old: Vec<Tag> = info.tags.clone();
+    // The lines as auditwheel handles them, as strings: a line of compressed sets
+    // (maturin before 1.8) is kept whole unless it is one of the replaced tags.
+    let old: Vec<TagSet> = info.tag_lines().to_vec();
     let pairs = unique(old.iter().map(|t| (t.python.clone(), t.abi.clone())));
-    let with = |plats: &[PlatformTag]| -> Vec<Tag> {
+    let with = |plats: &[PlatformTag]| -> Vec<TagSet> {
         pairs
             .iter()
             .flat_map(|(python, abi)| {
-                plats.iter().map(move |p| Tag {
+                plats.iter().map(move |p| TagSet {
                     python: python.clone(),
                     abi: abi.clone(),
-                    platform: p.clone(),
+                    platform: vec![p.clone()],
                 })
             })
             .collect()
     };
     let unwanted = with(&remove);
-    let mut updated: Vec<Tag> = old
+    let mut updated: Vec<TagSet> = old
         .iter()
         .filter(|t| !unwanted.contains(t))
         .cloned()
@@ -78,7 +80,7 @@ pub fn add_platforms(
     updated.extend(with(platforms).into_iter().filter(|t| !old.contains(t)));
     let mut new_info = info.clone();
     if updated != old {
-        new_info.append_tags(updated);
+        new_info.append_tag_lines(updated);
         if not_purelib {
             new_info.set_purelib_false();
         }
@@ -108,6 +110,32 @@ mod tests {
             i.to_text(),
             "Wheel-Version: 1.0\nGenerator: setuptools (80.9.0)\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\n\n"
         );
+    }
+
+    /// A line of compressed sets (maturin before 1.8) is a string to auditwheel: kept
+    /// whole, and the new tags appended after it.
+    #[test]
+    fn a_compressed_tag_line_is_kept_as_auditwheel_keeps_it() {
+        let name: WheelFilename = "x-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+            .parse()
+            .unwrap();
+        let info = WheelInfo::parse(
+            b"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64\n",
+        )
+        .unwrap();
+        let policy: PlatformTag = "manylinux_2_5_x86_64".parse().unwrap();
+        let platforms = [policy.clone(), "manylinux1_x86_64".parse().unwrap()];
+        let (n, i) = add_platforms(&name, &info, &platforms, &replaced_by(&policy));
+        assert_eq!(
+            n.to_string(),
+            "x-1-cp311-cp311-manylinux1_x86_64.manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_5_x86_64.whl"
+        );
+        // What auditwheel 6.8.2 wrote for tw_tagset (wheels-corpus/make-local).
+        assert_eq!(
+            i.to_text(),
+            "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64\nTag: cp311-cp311-manylinux_2_5_x86_64\nTag: cp311-cp311-manylinux1_x86_64\n\n"
+        );
+        assert_eq!(i.tags.len(), 4);
     }
 
     #[test]

@@ -235,6 +235,15 @@ impl TagSet {
         }
     }
 
+    /// The set of one tag.
+    pub fn of(tag: &Tag) -> Self {
+        Self {
+            python: vec![tag.python.clone()],
+            abi: vec![tag.abi.clone()],
+            platform: vec![tag.platform.clone()],
+        }
+    }
+
     /// Parses the three dotted sets.
     pub fn parse(python: &str, abi: &str, platform: &str) -> Result<Self, TagError> {
         Ok(Self {

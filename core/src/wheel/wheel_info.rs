@@ -16,8 +16,11 @@ pub struct WheelInfo {
     pub generator: Option<String>,
     /// `Root-Is-Purelib`.
     pub root_is_purelib: bool,
-    /// `Tag` lines.
+    /// The tags the `Tag` lines stand for, in order.
     pub tags: Vec<Tag>,
+    /// The `Tag` lines themselves: each usually one tag, but it may be compressed sets.
+    #[serde(skip)]
+    lines: Vec<TagSet>,
     /// `Build`, if given.
     pub build: Option<String>,
     #[serde(skip)]
@@ -51,16 +54,16 @@ impl WheelInfo {
             None => return Err("it has no Root-Is-Purelib".into()),
         };
         // A line may hold compressed sets; it stands for every triple they make.
-        let mut tags = Vec::new();
-        for line in headers.get_all("Tag") {
-            let set = TagSet::parse_line(line.trim()).map_err(|e| e.to_string())?;
-            tags.extend(set.expand());
-        }
+        let lines = headers
+            .get_all("Tag")
+            .map(|line| TagSet::parse_line(line.trim()).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             wheel_version,
             generator: headers.get("Generator").map(str::to_owned),
             root_is_purelib,
-            tags,
+            tags: lines.iter().flat_map(TagSet::expand).collect(),
+            lines,
             build: headers.get("Build").map(str::to_owned),
             headers,
         })
@@ -73,6 +76,7 @@ impl WheelInfo {
             generator: Some(generator.to_owned()),
             root_is_purelib,
             tags: Vec::new(),
+            lines: Vec::new(),
             build: None,
             headers: Headers::default(),
         };
@@ -96,18 +100,25 @@ impl WheelInfo {
         let at = at.min(fields.len());
         let new = tags.iter().map(|t| ("Tag".to_owned(), t.to_string()));
         fields.splice(at..at, new);
+        self.lines = tags.iter().map(TagSet::of).collect();
         self.tags = tags;
+    }
+
+    /// The `Tag` lines as written, each a set (one tag, or compressed sets).
+    pub fn tag_lines(&self) -> &[TagSet] {
+        &self.lines
     }
 
     /// Replaces the `Tag` lines the way Python's `email` does on `del m["Tag"]` followed
     /// by `add_header` for each: the new lines go after every other header, and the file
     /// ends in a blank line (as auditwheel writes WHEEL).
-    pub fn append_tags(&mut self, tags: Vec<Tag>) {
+    pub fn append_tag_lines(&mut self, lines: Vec<TagSet>) {
         let fields = &mut self.headers.fields;
         fields.retain(|(k, _)| !k.eq_ignore_ascii_case("Tag"));
-        fields.extend(tags.iter().map(|t| ("Tag".to_owned(), t.to_string())));
+        fields.extend(lines.iter().map(|t| ("Tag".to_owned(), t.to_string())));
         self.headers.body.get_or_insert_with(String::new);
-        self.tags = tags;
+        self.tags = lines.iter().flat_map(TagSet::expand).collect();
+        self.lines = lines;
     }
 
     /// Marks the wheel platlib (`Root-Is-Purelib: False`, moved last, as auditwheel does
