@@ -156,6 +156,19 @@ def test_refuses_a_policy_it_cannot_meet(tmp_path):
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
+def test_a_policy_of_the_other_libc_or_none_is_named(tmp_path):
+    src = sorted(LOCAL.glob("tw_cext-*.whl"))[0]
+    proc = run("repair", "--plat", "musllinux_1_2_x86_64", "-w", tmp_path / "out", src)
+    assert proc.returncode == 1
+    assert "links glibc, so no musl policy can apply" in proc.stderr, proc.stderr
+    # A --plat naming no policy is a mistake in the command, as auditwheel says (exit 2).
+    proc = run("repair", "--plat", "manylinux_2_99_x86_64", "-w", tmp_path / "out", src)
+    assert proc.returncode == 2
+    assert "there is no policy `manylinux_2_99_x86_64`" in proc.stderr
+    assert "manylinux_2_17_x86_64" in proc.stderr, "the hint lists the policies"
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
 def test_missing_library_is_named(tmp_path):
     src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
     proc = subprocess.run([os.environ.get("TRUEWHEEL_BIN", ROOT / "target/release/truewheel"), "repair",

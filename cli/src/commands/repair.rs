@@ -11,7 +11,7 @@ use serde::Serialize;
 use truewheel_core::audit;
 use truewheel_core::elf::ElfInfo;
 use truewheel_core::message::one_line;
-use truewheel_core::policy::{AnalyzeOptions, PlatRequest};
+use truewheel_core::policy::{AnalyzeOptions, PlatRequest, RepairRefusal};
 use truewheel_core::repair::editor::CoreEditor;
 use truewheel_core::repair::{self, tags::add_platforms, Plan, PlanInputs};
 use truewheel_core::wheel::PlatformTag;
@@ -343,6 +343,18 @@ fn repair_one(
         .expect("a platform wheel has an evaluation");
     let target = match abi.repair_target(request, args.only_plat) {
         Ok(t) => t,
+        // A `--plat` naming no policy is a mistake in the command (auditwheel exits 2
+        // too), not a wheel that fails one.
+        Err(unknown @ RepairRefusal::UnknownPolicy(_)) => {
+            let known: Vec<String> = abi
+                .policies
+                .iter()
+                .filter(|p| !p.is_linux())
+                .map(|p| p.tag().to_string())
+                .collect();
+            return Err(Failure::new(format!("{name}: {unknown}"))
+                .hint(format!("--plat takes one of: {}", known.join(", "))));
+        }
         Err(refusal) => return Ok(Outcome::Refused(format!("{name}: {refusal}"))),
     };
     let mut inputs = Inputs {

@@ -11,7 +11,7 @@ use super::external::{external_references, fixup_trees, merge, ExternalRefs};
 use super::input::{
     detect_libc, file_name, ElfFacts, IsaLevel, LibcConflict, PythonExtension, SymbolKind,
 };
-use super::name::SymbolVersion;
+use super::name::{Libc, SymbolVersion};
 use super::options::AnalyzeOptions;
 use super::report::{AbiReport, ElfRef, IgnoredElf, PolicyRefs};
 use super::set::{PolicyError, PolicySet};
@@ -47,6 +47,16 @@ pub enum AnalyzeError {
         arch: Option<Arch>,
         /// The files of other or unknown architectures.
         ignored: Vec<String>,
+    },
+    /// The policy a repair asked for is of another C library than the wheel's files.
+    #[error("{member} links {found}, so no {requested} policy can apply to this wheel")]
+    RequestedLibc {
+        /// The first file of the other C library.
+        member: String,
+        /// Its C library.
+        found: Libc,
+        /// The requested policy's.
+        requested: Libc,
     },
     /// A member whose dependencies mix two C libraries.
     #[error("{member}: {source}")]
@@ -222,6 +232,24 @@ pub fn analyze(elfs: &[WheelElf], options: &AnalyzeOptions) -> Result<AbiReport,
         return Err(AnalyzeError::SharedLibraryInPurelib(purelib));
     }
     let (true, Some(arch)) = (platform_wheel, arch.clone()) else {
+        // A repair asked for the other C library's policies (`--plat musllinux_*` for
+        // a wheel of glibc files): that, not "no ELF file", is why none was evaluated.
+        if options.requested.is_some() {
+            if let Some(IgnoredElf::WrongLibc {
+                path,
+                found,
+                expected,
+            }) = ignored
+                .iter()
+                .find(|i| matches!(i, IgnoredElf::WrongLibc { .. }))
+            {
+                return Err(AnalyzeError::RequestedLibc {
+                    member: path.clone(),
+                    found: *found,
+                    requested: *expected,
+                });
+            }
+        }
         return Err(AnalyzeError::NotPlatformWheel {
             arch,
             ignored: invalid_machine,

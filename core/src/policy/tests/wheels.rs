@@ -142,8 +142,25 @@ fn wheels_auditwheel_refuses() {
     assert!(err
         .to_string()
         .contains("with a 'x86_64' architecture found"));
-    // purelib
+    // a repair asking for musl policies for a wheel of glibc files: that is the reason
+    // given, not "no ELF file" (`show` has no request, and keeps auditwheel's message)
     let mut sys = System::glibc(&x);
+    let glibc = sys.wheel(vec![(CORE, extension(CORE, &x))]);
+    let (musl, _) = AnalyzeOptions::repair(
+        &[tag("linux_x86_64")],
+        &"musllinux_1_2_x86_64".parse().unwrap(),
+    )
+    .unwrap();
+    let err = analyze(&glibc, &musl).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("{CORE} links glibc, so no musl policy can apply to this wheel")
+    );
+    assert!(matches!(
+        analyze(&glibc, &options("musllinux_1_2_x86_64")).unwrap_err(),
+        AnalyzeError::NotPlatformWheel { .. }
+    ));
+    // purelib
     let p = "demo-1.0.data/purelib/demo/_core.so";
     let err = analyze(
         &sys.wheel(vec![(p, extension(p, &x))]),
