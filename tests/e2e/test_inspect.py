@@ -57,7 +57,7 @@ def test_inspect_json_matches_zipfile_and_email(wheel):
         assert ours == theirs
         dist_info = report["dist_info"]
         fields, _ = headers(z.read(f"{dist_info}/WHEEL"))
-        # A line may hold compressed sets (maturin before 1.8 wrote them): it stands for
+        # A line may hold compressed sets (maturin 1.7 wrote them): it stands for
         # the tags `packaging.tags.parse_tag` reads from it, as pip reads it.
         tags = report["wheel"]["tags"]
         at = 0

@@ -139,7 +139,7 @@ def test_system_library_made_unreachable(tmp_path, project, library, check):
 
 
 def test_a_compressed_tag_line_is_retagged_as_auditwheel_does(tmp_path):
-    """maturin before 1.8 wrote a wheel's tags on one WHEEL line of compressed sets."""
+    """maturin 1.7 wrote a wheel's tags on one WHEEL line of compressed sets."""
     src = sorted(LOCAL.glob("tw_tagset-*.whl"))[0]
     ours, _ = compare_with_auditwheel(src, tmp_path)
     assert wheel_tags(ours)[0].count(".") == 1, wheel_tags(ours)

@@ -56,7 +56,7 @@ pub fn add_platforms(
     new_name.tags.platform = tags;
 
     // The lines as auditwheel handles them, as strings: a line of compressed sets
-    // (maturin before 1.8) is kept whole unless it is one of the replaced tags.
+    // (maturin 1.7) is kept whole unless it is one of the replaced tags.
     let old: Vec<TagSet> = info.tag_lines().to_vec();
     let pairs = unique(old.iter().map(|t| (t.python.clone(), t.abi.clone())));
     let with = |plats: &[PlatformTag]| -> Vec<TagSet> {
@@ -112,7 +112,7 @@ mod tests {
         );
     }
 
-    /// A line of compressed sets (maturin before 1.8) is a string to auditwheel: kept
+    /// A line of compressed sets (maturin 1.7) is a string to auditwheel: kept
     /// whole, and the new tags appended after it.
     #[test]
     fn a_compressed_tag_line_is_kept_as_auditwheel_keeps_it() {

@@ -225,7 +225,7 @@ fn join<T: fmt::Display>(items: &[T], f: &mut fmt::Formatter<'_>) -> fmt::Result
 
 impl TagSet {
     /// Parses `<python>-<abi>-<platform>` where each part may be a dotted set: a
-    /// `Tag:` line of WHEEL as `packaging.tags.parse_tag` reads it (maturin before 1.8
+    /// `Tag:` line of WHEEL as `packaging.tags.parse_tag` reads it (maturin 1.7
     /// wrote `Tag: cp312-cp312-manylinux_2_17_s390x.manylinux2014_s390x`).
     pub fn parse_line(s: &str) -> Result<Self, TagError> {
         let mut parts = s.split('-');

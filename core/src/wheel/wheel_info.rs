@@ -167,7 +167,7 @@ mod tests {
         );
     }
 
-    /// maturin before 1.8 wrote one line for a wheel's two platform tags; pip and
+    /// maturin 1.7 wrote one line for a wheel's two platform tags; pip and
     /// auditwheel accept it.
     #[test]
     fn a_line_of_compressed_tag_sets_stands_for_every_triple() {
