@@ -135,7 +135,7 @@ mod tests {
             i.to_text(),
             "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64\nTag: cp311-cp311-manylinux_2_5_x86_64\nTag: cp311-cp311-manylinux1_x86_64\n\n"
         );
-        assert_eq!(i.tags.len(), 4);
+        assert_eq!(i.tags().len(), 4);
     }
 
     #[test]

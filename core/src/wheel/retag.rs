@@ -120,7 +120,7 @@ pub fn retag(
             info.set_build(Some(b.clone()));
         }
     }
-    info.set_tags(tags.expand());
+    info.set_tags(&tags.expand());
     Ok(Retagged {
         filename: new_name,
         info,

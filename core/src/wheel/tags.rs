@@ -183,18 +183,24 @@ impl fmt::Display for Tag {
     }
 }
 
+/// The three parts of `<python>-<abi>-<platform>`.
+fn triple(s: &str) -> Result<(&str, &str, &str), TagError> {
+    let mut parts = s.split('-');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(p), Some(a), Some(pl), None) => Ok((p, a, pl)),
+        _ => Err(tag_error(s, "wheel", "expected <python>-<abi>-<platform>")),
+    }
+}
+
 impl FromStr for Tag {
     type Err = TagError;
     fn from_str(s: &str) -> Result<Self, TagError> {
-        let mut parts = s.split('-');
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(p), Some(a), Some(pl), None) => Ok(Self {
-                python: p.parse()?,
-                abi: a.parse()?,
-                platform: pl.parse()?,
-            }),
-            _ => Err(tag_error(s, "wheel", "expected <python>-<abi>-<platform>")),
-        }
+        let (p, a, pl) = triple(s)?;
+        Ok(Self {
+            python: p.parse()?,
+            abi: a.parse()?,
+            platform: pl.parse()?,
+        })
     }
 }
 
@@ -228,11 +234,8 @@ impl TagSet {
     /// `Tag:` line of WHEEL as `packaging.tags.parse_tag` reads it (maturin 1.7
     /// wrote `Tag: cp312-cp312-manylinux_2_17_s390x.manylinux2014_s390x`).
     pub fn parse_line(s: &str) -> Result<Self, TagError> {
-        let mut parts = s.split('-');
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(p), Some(a), Some(pl), None) => Self::parse(p, a, pl),
-            _ => Err(tag_error(s, "wheel", "expected <python>-<abi>-<platform>")),
-        }
+        let (p, a, pl) = triple(s)?;
+        Self::parse(p, a, pl)
     }
 
     /// The set of one tag.

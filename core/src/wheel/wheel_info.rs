@@ -16,15 +16,19 @@ pub struct WheelInfo {
     pub generator: Option<String>,
     /// `Root-Is-Purelib`.
     pub root_is_purelib: bool,
-    /// The tags the `Tag` lines stand for, in order.
-    pub tags: Vec<Tag>,
-    /// The `Tag` lines themselves: each usually one tag, but it may be compressed sets.
-    #[serde(skip)]
+    /// The `Tag` lines: each usually one tag, but it may be compressed sets. Serialized
+    /// as the tags they stand for ([`WheelInfo::tags`]).
+    #[serde(rename = "tags", serialize_with = "expanded")]
     lines: Vec<TagSet>,
     /// `Build`, if given.
     pub build: Option<String>,
     #[serde(skip)]
     headers: Headers,
+}
+
+/// `WheelInfo::lines` as the tags they stand for (what `inspect --json` shows).
+fn expanded<S: serde::Serializer>(lines: &[TagSet], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(lines.iter().flat_map(TagSet::expand))
 }
 
 impl WheelInfo {
@@ -62,7 +66,6 @@ impl WheelInfo {
             wheel_version,
             generator: headers.get("Generator").map(str::to_owned),
             root_is_purelib,
-            tags: lines.iter().flat_map(TagSet::expand).collect(),
             lines,
             build: headers.get("Build").map(str::to_owned),
             headers,
@@ -70,12 +73,11 @@ impl WheelInfo {
     }
 
     /// A WHEEL for a new wheel.
-    pub fn new(generator: &str, root_is_purelib: bool, tags: Vec<Tag>) -> Self {
+    pub fn new(generator: &str, root_is_purelib: bool, tags: &[Tag]) -> Self {
         let mut info = Self {
             wheel_version: (1, 0),
             generator: Some(generator.to_owned()),
             root_is_purelib,
-            tags: Vec::new(),
             lines: Vec::new(),
             build: None,
             headers: Headers::default(),
@@ -90,7 +92,7 @@ impl WheelInfo {
     }
 
     /// Replaces the `Tag` lines, where the first one stood (or at the end).
-    pub fn set_tags(&mut self, tags: Vec<Tag>) {
+    pub fn set_tags(&mut self, tags: &[Tag]) {
         let fields = &mut self.headers.fields;
         let at = fields
             .iter()
@@ -101,7 +103,11 @@ impl WheelInfo {
         let new = tags.iter().map(|t| ("Tag".to_owned(), t.to_string()));
         fields.splice(at..at, new);
         self.lines = tags.iter().map(TagSet::of).collect();
-        self.tags = tags;
+    }
+
+    /// The tags the `Tag` lines stand for, in order.
+    pub fn tags(&self) -> Vec<Tag> {
+        self.lines.iter().flat_map(TagSet::expand).collect()
     }
 
     /// The `Tag` lines as written, each a set (one tag, or compressed sets).
@@ -117,7 +123,6 @@ impl WheelInfo {
         fields.retain(|(k, _)| !k.eq_ignore_ascii_case("Tag"));
         fields.extend(lines.iter().map(|t| ("Tag".to_owned(), t.to_string())));
         self.headers.body.get_or_insert_with(String::new);
-        self.tags = lines.iter().flat_map(TagSet::expand).collect();
         self.lines = lines;
     }
 
@@ -155,9 +160,9 @@ mod tests {
         let text = "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.41.2)\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\nBuild: 1\n";
         let mut w = WheelInfo::parse(text.as_bytes()).unwrap();
         assert!(!w.root_is_purelib);
-        assert_eq!(w.tags.len(), 1);
+        assert_eq!(w.tags().len(), 1);
         assert_eq!(w.to_text(), text);
-        w.set_tags(vec![
+        w.set_tags(&[
             "cp311-cp311-manylinux_2_17_x86_64".parse().unwrap(),
             "cp311-cp311-manylinux2014_x86_64".parse().unwrap(),
         ]);
@@ -173,7 +178,7 @@ mod tests {
     fn a_line_of_compressed_tag_sets_stands_for_every_triple() {
         let text = "Wheel-Version: 1.0\nGenerator: maturin (1.7.0)\nRoot-Is-Purelib: false\nTag: cp312-cp312-manylinux_2_17_s390x.manylinux2014_s390x\n";
         let w = WheelInfo::parse(text.as_bytes()).unwrap();
-        let tags: Vec<String> = w.tags.iter().map(ToString::to_string).collect();
+        let tags: Vec<String> = w.tags().iter().map(ToString::to_string).collect();
         assert_eq!(
             tags,
             [
