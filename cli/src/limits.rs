@@ -4,7 +4,8 @@
 use clap::Args;
 use truewheel_core::wheel::Limits;
 
-/// `--max-member-size`, `--max-total-size`, `--max-ratio`, `--max-members`.
+/// `--max-member-size`, `--max-total-size`, `--max-ratio`, `--max-members`,
+/// `--max-table-size`.
 #[derive(Debug, Args)]
 pub struct LimitArgs {
     /// Refuse a member that inflates to more than this (e.g. 4G, 512M, 1000000) [default: 4G].
@@ -13,12 +14,15 @@ pub struct LimitArgs {
     /// Refuse a wheel whose members inflate to more than this in all [default: 16G].
     #[arg(long = "max-total-size", global = true, value_name = "SIZE", value_parser = parse_size)]
     total_size: Option<u64>,
-    /// Refuse a member over 1 MiB that inflates more than this many times its size [default: 1000].
+    /// Refuse a member over 64 MiB that inflates more than this many times its size [default: 1000].
     #[arg(long = "max-ratio", global = true, value_name = "N")]
     ratio: Option<u64>,
     /// Refuse a wheel with more members than this [default: 1000000].
     #[arg(long = "max-members", global = true, value_name = "N")]
     members: Option<usize>,
+    /// Refuse an ELF member whose string or symbol table is larger than this, held in memory while it is read [default: 256M].
+    #[arg(long = "max-table-size", global = true, value_name = "SIZE", value_parser = parse_size)]
+    table_size: Option<u64>,
 }
 
 impl LimitArgs {
@@ -30,6 +34,7 @@ impl LimitArgs {
             max_total_size: self.total_size.unwrap_or(d.max_total_size),
             max_ratio: self.ratio.unwrap_or(d.max_ratio),
             max_members: self.members.unwrap_or(d.max_members),
+            max_table: self.table_size.unwrap_or(d.max_table),
         }
     }
 }

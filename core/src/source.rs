@@ -158,7 +158,9 @@ impl<S: ReadAt + ?Sized> io::Read for RangeReader<'_, S> {
 
 /// Small reads at rising offsets served from one buffer read ahead: the local headers of
 /// a wheel's many small members (torch has 12,000) lie a few KiB apart, so one read
-/// serves many of them instead of two system calls each.
+/// serves many of them instead of two system calls each. The caller says how far ahead
+/// is worth reading: past a large member, the bytes read ahead are its data, copied
+/// for nothing.
 pub struct ReadAhead<'a, S: ReadAt + ?Sized> {
     src: &'a S,
     at: u64,
@@ -166,8 +168,8 @@ pub struct ReadAhead<'a, S: ReadAt + ?Sized> {
 }
 
 impl<'a, S: ReadAt + ?Sized> ReadAhead<'a, S> {
-    /// Bytes read at once.
-    const AHEAD: usize = 64 << 10;
+    /// The most read at once.
+    pub const AHEAD: usize = 64 << 10;
 
     /// A reader of `src` with nothing read yet.
     pub fn new(src: &'a S) -> Self {
@@ -178,8 +180,20 @@ impl<'a, S: ReadAt + ?Sized> ReadAhead<'a, S> {
         }
     }
 
-    /// Fills `out` from `offset`, as [`ReadAt::read_exact_at`].
+    /// Fills `out` from `offset`, as [`ReadAt::read_exact_at`], reading up to
+    /// [`Self::AHEAD`] bytes ahead when it must read.
     pub fn read_exact_at(&mut self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+        self.read_exact_within(offset, out, Self::AHEAD)
+    }
+
+    /// [`Self::read_exact_at`], reading at most `window` bytes from `offset` (never
+    /// fewer than `out` needs, never more than [`Self::AHEAD`]) when it must read.
+    pub fn read_exact_within(
+        &mut self,
+        offset: u64,
+        out: &mut [u8],
+        window: usize,
+    ) -> io::Result<()> {
         let held = offset
             .checked_sub(self.at)
             .and_then(|k| usize::try_from(k).ok())
@@ -195,7 +209,7 @@ impl<'a, S: ReadAt + ?Sized> ReadAhead<'a, S> {
             .src
             .size()
             .saturating_sub(offset)
-            .min(Self::AHEAD as u64) as usize;
+            .min(window.min(Self::AHEAD) as u64) as usize;
         self.buf.resize(n.max(out.len()), 0);
         self.at = offset;
         if let Err(e) = self.src.read_exact_at(offset, &mut self.buf) {
@@ -227,6 +241,21 @@ mod tests {
             let mut out = vec![0u8; len];
             ahead.read_exact_at(at as u64, &mut out).unwrap();
             assert_eq!(out, data[at..at + len], "{at} {len}");
+        }
+        // A window smaller than the read, and windows that end just after it.
+        let mut narrow = ReadAhead::new(&data);
+        for (at, len, window) in [
+            (100, 30, 1),
+            (200, 30, 40),
+            (235, 5, 40),
+            (5_000, 8, 8),
+            (5_004, 8, 8),
+        ] {
+            let mut out = vec![0u8; len];
+            narrow
+                .read_exact_within(at as u64, &mut out, window)
+                .unwrap();
+            assert_eq!(out, data[at..at + len], "{at} {len} {window}");
         }
         let mut out = [0u8; 11];
         assert!(ahead.read_exact_at(199_990, &mut out).is_err());

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LOCAL, ROOT, local_wheels, manifest_wheels, run
+from zips import make_wheel
 
 AUDITWHEEL = Path(sys.executable).parent / "auditwheel"
 
@@ -68,13 +69,22 @@ def test_audit_json_overall_tag_matches_show(wheel):
         assert report["pure"] and report["overall_tag"] is None
     else:
         assert report["overall_tag"] == theirs["overall_tag"]
-        # Exit status: 1 exactly when a Linux tag of the name is stricter than what is met.
-        assert (proc.returncode == 0) == all(
-            t.startswith("linux_") or report_meets(report, t) for t in report["platform_tags"]
-        )
+        # Each Linux tag of the name is judged: by the evaluation reported where it has
+        # that policy; otherwise (a musllinux policy auditwheel does not evaluate here,
+        # or the other C library's family for files that link none) by another.
+        verdicts = report["tag_verdicts"]
+        linux = [t for t in report["platform_tags"] if t.startswith(("manylinux", "musllinux", "linux_"))]
+        assert sorted(verdicts) == sorted(linux)
+        for t in linux:
+            main = None if t.startswith("linux_") else report_meets(report, t)
+            if main is not None:
+                assert verdicts[t] == main, t
+        # Exit status: 1 exactly when a tag of the name is not met.
+        assert (proc.returncode == 0) == all(verdicts.values())
 
 
 def report_meets(report, tag):
+    """The reported evaluation's verdict on a tag, or None when it has no such policy."""
     pep600 = tag
     for alias, glibc in (("manylinux1_", "2_5"), ("manylinux2010_", "2_12"), ("manylinux2014_", "2_17")):
         if tag.startswith(alias):
@@ -82,7 +92,48 @@ def report_meets(report, tag):
     for v in report["abi"]["verdicts"]:
         if v["policy"] == pep600:
             return v["satisfied"]
-    return False
+    return None
+
+
+def test_a_tag_of_each_family_on_files_that_link_no_c_library(tmp_path):
+    """Files that link no C library (uv's static binaries) tagged for both families:
+    auditwheel evaluates the host's family (manylinux here), and so does the overall tag;
+    the musllinux tag is judged by the musllinux policies, not failed for the host's C
+    library. Files that link glibc fail such a tag, with the reason."""
+    tag = "py3-none-manylinux_2_17_x86_64.musllinux_1_1_x86_64"
+    free = make_wheel(tmp_path / f"demo-1.0-{tag}.whl",
+                      {"demo/libnolibc.so": (LOCAL / "elf" / "libnolibc.so").read_bytes()}, tag=tag)
+    proc = run("audit", "--json", free)
+    report = json.loads(proc.stdout)
+    assert report["overall_tag"] == auditwheel_show(free)["overall_tag"]
+    assert report["overall_tag"].startswith("manylinux_")
+    assert report["tag_verdicts"] == {"manylinux_2_17_x86_64": True, "musllinux_1_1_x86_64": True}
+    assert proc.returncode == 0, proc.stdout
+    text = run("audit", free, check=0).stdout
+    assert "meets musllinux_1_1_x86_64, judged by the musllinux policies (no file links a C library)" in text
+
+    (tmp_path / "glibc").mkdir()
+    linked = make_wheel(tmp_path / "glibc" / f"demo-1.0-{tag}.whl",
+                        {"demo/libglibc_2_17.so": (LOCAL / "elf" / "libglibc_2_17.so").read_bytes()}, tag=tag)
+    proc = run("audit", linked, check=1)
+    assert "  fails manylinux_2_17_x86_64.musllinux_1_1_x86_64" in proc.stdout
+    assert "musllinux_1_1_x86_64: the wheel's files link glibc, so no musllinux policy applies" in proc.stdout
+    report = json.loads(run("audit", "--json", linked, check=1).stdout)
+    assert report["tag_verdicts"] == {"manylinux_2_17_x86_64": True, "musllinux_1_1_x86_64": False}
+
+
+def test_a_table_over_the_limit_is_refused_with_the_flag_to_raise_it(tmp_path):
+    """An ELF table larger than --max-table-size (tensorflow's .dynstr is 82 MB; the
+    default is 256M): one sentence naming the member and the table, the flag to raise,
+    exit 2, for audit and repair alike."""
+    [wheel] = sorted(BUILT.glob("pyyaml-*.whl"))
+    for cmd in (["audit"], ["repair", "-w", tmp_path]):
+        proc = run("--max-table-size", "1K", *cmd, wheel, check=2)
+        assert "ELF member yaml/_yaml." in proc.stderr and "(DT_STRTAB) is too large to read" in proc.stderr
+        assert "the limit is 1024" in proc.stderr
+        assert "hint: if you trust this wheel, raise the limit with --max-table-size" in proc.stderr
+    assert not any(tmp_path.iterdir())
+    assert run("--max-table-size", "64K", "audit", wheel, env=env()).returncode in (0, 1)
 
 
 def test_audit_exit_status_with_plat(tmp_path):

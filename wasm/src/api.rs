@@ -184,6 +184,10 @@ pub fn audit(
             format!("{e} in {name}"),
             Some("the wheel holds a damaged library; rebuild it"),
         ),
+        AuditError::TooLarge { .. } => Failure::input(
+            format!("{e} in {name}"),
+            Some("a library's tables are larger than the inspector holds in memory; audit it with the truewheel command line"),
+        ),
         AuditError::Archive(_) => Failure::input(
             format!("{name}: {e}"),
             Some("the wheel is damaged; fetch or build it again"),

@@ -103,8 +103,13 @@ pub fn scan_elfs(
         .map(|(_, r)| r)
         .collect::<Result<Vec<_>, audit::AuditError>>()
         .map_err(|e| {
-            Failure::new(format!("{e} in {name}"))
-                .hint("the wheel holds a damaged library; rebuild it")
+            let hint = match e {
+                audit::AuditError::TooLarge { .. } => {
+                    "if you trust this wheel, raise the limit with --max-table-size"
+                }
+                _ => "the wheel holds a damaged library; rebuild it",
+            };
+            Failure::new(format!("{e} in {name}")).hint(hint)
         })?;
     Ok(scanned
         .into_iter()
@@ -240,6 +245,20 @@ pub fn render(r: &AuditReport, plat: Option<&PlatformTag>, pass: bool) -> String
             ToString::to_string,
         );
         let _ = writeln!(o, "  fails {wanted}");
+        let tags = match plat {
+            Some(p) => std::slice::from_ref(p),
+            None => &r.platform_tags[..],
+        };
+        for why in tags.iter().filter_map(|t| r.other_family(t)) {
+            let _ = writeln!(o, "  {}", one_line(&why));
+        }
+    }
+    let judged: &[PlatformTag] = match plat {
+        Some(p) => std::slice::from_ref(p),
+        None => &r.platform_tags,
+    };
+    for note in judged.iter().filter_map(|t| r.judged_apart(t)) {
+        let _ = writeln!(o, "  {}", one_line(&note));
     }
     // A finding quotes library and symbol names from the wheel: one line each, whatever
     // they hold, so that no name can forge a line of the report.

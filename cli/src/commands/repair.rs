@@ -171,7 +171,13 @@ fn verify_and_scan(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failur
     let mut elfs = HashMap::new();
     for r in results {
         let (member, (issue, info)) = r.map_err(|e| {
-            Failure::new(format!("{e} in {name}")).hint("the wheel is damaged; rebuild it")
+            let hint = match e {
+                audit::AuditError::TooLarge { .. } => {
+                    "if you trust this wheel, raise the limit with --max-table-size"
+                }
+                _ => "the wheel is damaged; rebuild it",
+            };
+            Failure::new(format!("{e} in {name}")).hint(hint)
         })?;
         issues.extend(issue);
         if let Some(info) = info {

@@ -20,11 +20,12 @@ use crate::policy::analyze::{analyze, WheelElf};
 use crate::policy::input::ElfFacts;
 use crate::policy::options::AnalyzeOptions;
 use crate::policy::tree::DependencyTree;
+use crate::policy::{Libc, MuslPolicies};
 use crate::source::ReadAt;
 use crate::wheel::record::{DigestFor, RecordEntry};
-use crate::wheel::{Archive, ArchiveError, Member, RecordIssue, Wheel};
+use crate::wheel::{Archive, ArchiveError, Limits, Member, RecordIssue, Wheel};
 
-pub use report::{AuditError, AuditReport};
+pub use report::{tag_libc, AuditError, AuditReport};
 pub use resolve::{HostFiles, NoHost, SearchPaths, WheelResolver, WHEEL_ROOT};
 
 /// What scanning one member found, and how much of it had to be inflated.
@@ -58,12 +59,27 @@ impl<R: Read> Read for Counted<R> {
 /// What the audit reads of an ELF member: every import (versions, blacklist, PyFPE,
 /// UCS2) and, of the exports, only module init functions (to tell Python extensions),
 /// so that several large libraries can be held at once (torch's libtorch_cpu.so exports
-/// ~10^5 symbols).
-pub fn scan_options() -> Options {
+/// ~10^5 symbols). Tables are held up to the archive's `max_table` limit.
+pub fn scan_options(limits: &Limits) -> Options {
     Options {
         defined_prefixes: Some(&["PyInit_", "init", "_cffi_pypyinit_"]),
         window: 4 << 20,
+        max_table: limits.max_table,
         ..Options::default()
+    }
+}
+
+/// The audit's error for an ELF member the reader refused.
+fn elf_error(member: &str, e: crate::elf::ElfError) -> AuditError {
+    match e {
+        crate::elf::ElfError::TooLarge { .. } => AuditError::TooLarge {
+            member: member.to_owned(),
+            reason: e.to_string(),
+        },
+        e => AuditError::Elf {
+            member: member.to_owned(),
+            reason: e.to_string(),
+        },
     }
 }
 
@@ -108,7 +124,7 @@ pub fn scan_member_counted<S: ReadAt>(
             ..Scanned::default()
         });
     }
-    let opts = scan_options();
+    let opts = scan_options(archive.limits());
     if let Some(scanned) = seeking::scan_seeking(archive, m, &opts, par) {
         return Ok(scanned);
     }
@@ -122,9 +138,12 @@ pub fn scan_member_counted<S: ReadAt>(
             count,
         })
     };
-    let info = elf::scan_reader(m.size, open, &opts, 256 * 1024).map_err(|e| AuditError::Elf {
-        member: m.name.clone(),
-        reason: e.to_string(),
+    let info = elf::scan_reader(m.size, open, &opts, 256 * 1024).map_err(|e| match e {
+        elf::StreamError::Elf(e) => elf_error(&m.name, e),
+        e @ elf::StreamError::Io(_) => AuditError::Elf {
+            member: m.name.clone(),
+            reason: e.to_string(),
+        },
     })?;
     let counts: Vec<u64> = passes.borrow().iter().map(|c| c.get()).collect();
     Ok(Scanned {
@@ -166,17 +185,16 @@ pub fn verify_and_scan<S: ReadAt>(
         if first {
             first = false;
             if may_be_elf(m) && chunk.starts_with(b"\x7fELF") {
-                scanner = Some(ElfScanner::with_options(m.size, scan_options()));
+                scanner = Some(ElfScanner::with_options(
+                    m.size,
+                    scan_options(wheel.archive.limits()),
+                ));
                 scanning = true;
             }
         }
         if scanning {
             if let Some(s) = scanner.as_mut() {
-                let elf_error = |e: crate::elf::ElfError| AuditError::Elf {
-                    member: m.name.clone(),
-                    reason: e.to_string(),
-                };
-                scanning = s.feed(chunk).map_err(elf_error)? == Scan::NeedMore;
+                scanning = s.feed(chunk).map_err(|e| elf_error(&m.name, e))? == Scan::NeedMore;
             }
         }
     }
@@ -191,12 +209,7 @@ pub fn verify_and_scan<S: ReadAt>(
         Some(mut s) => match s.finish() {
             Ok(Outcome::Info(info)) => Some(*info),
             Ok(Outcome::Rescan(_)) => scan_member(wheel, m)?,
-            Err(e) => {
-                return Err(AuditError::Elf {
-                    member: m.name.clone(),
-                    reason: e.to_string(),
-                })
-            }
+            Err(e) => return Err(elf_error(&m.name, e)),
         },
     };
     Ok((issue, info))
@@ -290,10 +303,37 @@ pub fn audit<S: ReadAt, H: HostFiles>(
         })
         .collect();
     if pure {
-        return Ok(AuditReport::new(wheel, elfs, None));
+        return Ok(AuditReport::new(wheel, elfs, None, Vec::new()));
     }
     let abi = analyze(&wheel_elfs, options).map_err(|e| AuditError::Analyze(e.to_string()))?;
-    Ok(AuditReport::new(wheel, elfs, Some(abi)))
+    // Tags this evaluation has no policy for are judged by one that has: auditwheel
+    // evaluates a single musllinux policy (the host's musl, or the newest), so a
+    // `musllinux_1_1` wheel is judged by all of them too; and files that link no C
+    // library (static binaries, as uv's, often tagged for both families) by the other
+    // family's policies, not failed for the host's C library.
+    let mut unjudged: Vec<Libc> = Vec::new();
+    if abi.libc == Libc::Musl {
+        unjudged.push(Libc::Musl);
+    }
+    if abi.libc_assumed {
+        unjudged.push(match abi.libc {
+            Libc::Glibc => Libc::Musl,
+            Libc::Musl => Libc::Glibc,
+        });
+    }
+    unjudged.dedup();
+    let also = unjudged
+        .into_iter()
+        .filter_map(|libc| {
+            let options = AnalyzeOptions {
+                libc: Some(libc),
+                musl: MuslPolicies::All,
+                ..options.clone()
+            };
+            analyze(&wheel_elfs, &options).ok()
+        })
+        .collect();
+    Ok(AuditReport::new(wheel, elfs, Some(abi), also))
 }
 
 #[cfg(test)]

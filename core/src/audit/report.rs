@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::binary::elf_machine_name;
 use crate::elf::ElfInfo;
 use crate::policy::report::{AbiReport, Reason};
+use crate::policy::Libc;
 use crate::source::ReadAt;
 use crate::wheel::{PlatformTag, Wheel};
 
@@ -26,6 +27,14 @@ pub enum AuditError {
         /// The member.
         member: String,
         /// What is wrong.
+        reason: String,
+    },
+    /// An ELF member's tables are larger than the limit on what is held in memory.
+    #[error("ELF member {member}: {reason}")]
+    TooLarge {
+        /// The member.
+        member: String,
+        /// Which table, its size and the limit.
         reason: String,
     },
     /// A member could not be read.
@@ -96,6 +105,24 @@ pub struct AuditReport {
     pub elfs: Vec<ElfSummary>,
     /// The full evaluation.
     pub abi: Option<AbiReport>,
+    /// Whether the wheel meets each Linux platform tag of its file name (what the exit
+    /// status reflects): by `abi`, or, for a tag it has no policy for, by an evaluation
+    /// that has one (every musllinux policy; the other C library's family when no file
+    /// links one).
+    pub tag_verdicts: BTreeMap<String, bool>,
+    /// Those other evaluations.
+    #[serde(skip)]
+    pub also: Vec<AbiReport>,
+}
+
+/// The C library a Linux platform tag's family stands for (`None` for `linux_*` and
+/// tags of other systems).
+pub fn tag_libc(tag: &PlatformTag) -> Option<Libc> {
+    match tag {
+        PlatformTag::Manylinux { .. } | PlatformTag::LegacyManylinux { .. } => Some(Libc::Glibc),
+        PlatformTag::Musllinux { .. } => Some(Libc::Musl),
+        _ => None,
+    }
 }
 
 fn list(items: &[String]) -> String {
@@ -254,10 +281,11 @@ impl AuditReport {
         wheel: &Wheel<S>,
         elfs: &HashMap<String, ElfInfo>,
         abi: Option<AbiReport>,
+        also: Vec<AbiReport>,
     ) -> Self {
         let mut paths: Vec<&String> = elfs.keys().collect();
         paths.sort();
-        Self {
+        let mut report = Self {
             schema: AUDIT_SCHEMA,
             wheel: wheel.file_name(),
             pure: abi.is_none(),
@@ -267,7 +295,16 @@ impl AuditReport {
             findings: abi.as_ref().map(findings).unwrap_or_default(),
             elfs: paths.into_iter().map(|p| summary(p, &elfs[p])).collect(),
             abi,
-        }
+            tag_verdicts: BTreeMap::new(),
+            also,
+        };
+        report.tag_verdicts = report
+            .platform_tags
+            .iter()
+            .filter(|t| t.linux_arch().is_some())
+            .map(|t| (t.to_string(), report.meets(t)))
+            .collect();
+        report
     }
 
     /// Whether the wheel meets a policy (a pure wheel meets every one; a tag the
@@ -279,9 +316,70 @@ impl AuditReport {
                 if matches!(tag, PlatformTag::Linux(_)) {
                     return tag.linux_arch() == Some(&abi.arch);
                 }
-                abi.satisfies(&tag.to_pep600()).unwrap_or(false)
+                let tag = tag.to_pep600();
+                std::iter::once(abi)
+                    .chain(&self.also)
+                    .find_map(|a| a.satisfies(&tag))
+                    .unwrap_or(false)
             }
         }
+    }
+
+    /// Why a tag the main evaluation has no policy for was judged by another, in one
+    /// sentence, when it was (see [`AuditReport::tag_verdicts`]).
+    pub fn judged_apart(&self, tag: &PlatformTag) -> Option<String> {
+        let abi = self.abi.as_ref()?;
+        let pep600 = tag.to_pep600();
+        if abi.satisfies(&pep600).is_some() {
+            return None;
+        }
+        let other = self.also.iter().find(|a| a.satisfies(&pep600).is_some())?;
+        let verdict = if other.satisfies(&pep600) == Some(true) {
+            "meets"
+        } else {
+            "fails"
+        };
+        Some(if other.libc == abi.libc {
+            let evaluated: Vec<String> = abi
+                .policies
+                .iter()
+                .map(|p| p.tag().to_string())
+                .filter(|t| !t.starts_with("linux"))
+                .collect();
+            format!(
+                "{verdict} {tag}, judged by every {} policy (auditwheel, here, evaluates {} only)",
+                other.libc.tag_prefix(),
+                evaluated.join(", ")
+            )
+        } else {
+            format!(
+                "{verdict} {tag}, judged by the {} policies (no file links a C library)",
+                other.libc.tag_prefix()
+            )
+        })
+    }
+
+    /// Why a tag of the other C library's family cannot be met, in one sentence: the
+    /// policies evaluated are those of the C library the files link (or, when none links
+    /// one and no evaluation of the tag's family was made, the host's).
+    pub fn other_family(&self, tag: &PlatformTag) -> Option<String> {
+        let abi = self.abi.as_ref()?;
+        let wanted = tag_libc(tag)?;
+        if wanted == abi.libc || self.also.iter().any(|o| o.libc == wanted) {
+            return None;
+        }
+        Some(if abi.libc_assumed {
+            format!(
+                "{tag}: no file links a C library, and the {} policies could not be evaluated",
+                wanted.tag_prefix()
+            )
+        } else {
+            format!(
+                "{tag}: the wheel's files link {}, so no {} policy applies",
+                abi.libc,
+                wanted.tag_prefix()
+            )
+        })
     }
 
     /// Whether the wheel meets every Linux platform tag its file name claims.

@@ -128,8 +128,8 @@ pub struct Options {
     /// these prefixes (`None`: keep all). Imports are always kept. A library such as
     /// torch's libtorch_cpu.so exports ~10^5 symbols an audit never reads.
     pub defined_prefixes: Option<&'static [&'static str]>,
-    /// The largest string or symbol table to hold, in bytes (default 64 MiB; the largest
-    /// real ones, in CUDA libraries, are a few tens of MiB).
+    /// The largest string or symbol table to hold, in bytes (default 256 MiB; the largest
+    /// real ones seen, tensorflow's and CUDA libraries', are a few tens of MiB, 82 MB at most).
     pub max_table: u64,
     /// Scanner only: how many bytes from the start of the file to keep before the dynamic
     /// table says which of them are needed (default 16 MiB). A file whose tables lie
@@ -147,7 +147,7 @@ impl Default for Options {
         Self {
             symbols: true,
             defined_prefixes: None,
-            max_table: 64 << 20,
+            max_table: 256 << 20,
             window: 16 << 20,
             trail: 2 << 20,
         }

@@ -275,6 +275,7 @@ pub fn analyze(elfs: &[WheelElf], options: &AnalyzeOptions) -> Result<AbiReport,
         .flat_map(|(_, t)| t.needed.iter().map(String::as_str))
         .collect();
     // Nothing told the libc (no extension, no libc dependency): auditwheel asks the host.
+    let libc_assumed = policies.is_none();
     let policies = match policies {
         Some(p) => p,
         None => PolicySet::new(options.host_libc, &arch, options.musl)?,
@@ -454,6 +455,7 @@ pub fn analyze(elfs: &[WheelElf], options: &AnalyzeOptions) -> Result<AbiReport,
     };
     Ok(AbiReport {
         libc: policies.libc(),
+        libc_assumed,
         arch,
         overall: pol[overall].tag(),
         symbol: pol[symbol].tag(),

@@ -169,6 +169,10 @@ pub struct PolicyVerdict {
 pub struct AbiReport {
     /// The libc the wheel was evaluated for.
     pub libc: Libc,
+    /// Whether nothing in the wheel told the libc (no file links one: static or
+    /// libc-free binaries), so the host's was assumed, as auditwheel does.
+    #[serde(skip)]
+    pub libc_assumed: bool,
     /// The architecture (baseline) the wheel was evaluated for.
     pub arch: Arch,
     /// The best policy the wheel meets: auditwheel's `overall_policy`, the `overall_tag`.

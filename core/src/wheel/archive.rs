@@ -59,11 +59,18 @@ pub struct Limits {
     pub max_member_size: u64,
     /// Largest sum of uncompressed sizes.
     pub max_total_size: u64,
-    /// Largest ratio of uncompressed to compressed size (for members over 1 MiB).
+    /// Largest ratio of uncompressed to compressed size (for members over [`RATIO_FROM`]).
     pub max_ratio: u64,
     /// Most members.
     pub max_members: usize,
+    /// Largest ELF string or symbol table an audit holds in memory.
+    pub max_table: u64,
 }
+
+/// Members up to this size are never refused for their ratio: deflate reaches 1032-fold
+/// on runs of zeros, and real wheels ship such files (onnx's test data holds 2.5 MB that
+/// inflate 1015-fold); what a bomb costs lies in its size, which only a large member has.
+pub const RATIO_FROM: u64 = 64 << 20;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -72,6 +79,8 @@ impl Default for Limits {
             max_total_size: 16 << 30,
             max_ratio: 1000,
             max_members: 1_000_000,
+            // tensorflow's libtensorflow_cc.so.2 has an 82 MB `.dynstr`.
+            max_table: 256 << 20,
         }
     }
 }
@@ -113,6 +122,7 @@ pub struct Archive<S> {
     members: Vec<Member>,
     by_name: HashMap<String, usize>,
     comment_len: usize,
+    limits: Limits,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for Archive<S> {
@@ -180,6 +190,7 @@ impl<S: ReadAt> Archive<S> {
             members,
             by_name,
             comment_len: eocd.comment_len,
+            limits,
         };
         archive.check_local_headers(eocd.cd_offset)?;
         Ok(archive)
@@ -190,9 +201,11 @@ impl<S: ReadAt> Archive<S> {
     fn check_local_headers(&mut self, cd_offset: u64) -> Result<(), ArchiveError> {
         let mut order: Vec<usize> = (0..self.members.len()).collect();
         order.sort_by_key(|&i| self.members[i].header_offset);
+        let windows = header_windows(&self.members, &order);
         let mut expected_start = 0u64;
         let mut ahead = ReadAhead::new(&self.source);
-        for i in order {
+        let mut var = Vec::new();
+        for (i, window) in order.into_iter().zip(windows) {
             let m = &self.members[i];
             if m.header_offset != expected_start {
                 return Err(if m.header_offset < expected_start {
@@ -210,7 +223,7 @@ impl<S: ReadAt> Archive<S> {
             }
             let mut fixed = [0u8; 30];
             ahead
-                .read_exact_at(m.header_offset, &mut fixed)
+                .read_exact_within(m.header_offset, &mut fixed, window)
                 .map_err(|_| ArchiveError::Truncated)?;
             let bad = |reason: &str| ArchiveError::Member {
                 member: m.name.clone(),
@@ -223,7 +236,7 @@ impl<S: ReadAt> Archive<S> {
             let method = u16le(&fixed, 8);
             let name_len = u16le(&fixed, 26) as usize;
             let extra_len = u16le(&fixed, 28) as usize;
-            let mut var = vec![0u8; name_len + extra_len];
+            var.resize(name_len + extra_len, 0);
             ahead
                 .read_exact_at(m.header_offset + 30, &mut var)
                 .map_err(|_| ArchiveError::Truncated)?;
@@ -327,6 +340,11 @@ impl<S: ReadAt> Archive<S> {
             member: m.name.clone(),
             reason: "its data descriptor disagrees with the central directory".into(),
         })
+    }
+
+    /// The limits it was indexed with (the audit holds tables up to their `max_table`).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Members in central-directory order.
@@ -529,9 +547,81 @@ impl Read for MemberReader<'_> {
     }
 }
 
+/// For each member in header order, how far to read ahead from its local header when
+/// it must be read: through the headers of the members after it while each starts
+/// within [`CLOSE`] bytes of the one before's end (small members: one read serves many),
+/// and no further (past a large member, reading ahead copies its data for nothing).
+/// A header's end is estimated from its name's length with room for an extra field (a
+/// longer one is simply read again).
+fn header_windows(members: &[Member], order: &[usize]) -> Vec<usize> {
+    /// Bytes of data between two headers that are cheaper to copy than a read.
+    const CLOSE: u64 = 4 << 10;
+    let ahead = ReadAhead::<[u8]>::AHEAD as u64;
+    let header_end = |m: &Member| {
+        m.header_offset
+            .saturating_add(30 + 96 + m.name.len() as u64)
+    };
+    let mut windows = vec![0usize; order.len()];
+    let mut next: Option<(u64, u64)> = None; // (offset, window) of the following header
+    for (k, &i) in order.iter().enumerate().rev() {
+        let m = &members[i];
+        let own = header_end(m) - m.header_offset;
+        let w = match next {
+            Some((at, win)) if at <= header_end(m) + CLOSE => (at - m.header_offset + win).max(own),
+            _ => own,
+        };
+        let w = w.min(ahead);
+        windows[k] = usize::try_from(w).unwrap_or(usize::MAX);
+        next = Some((m.header_offset, w));
+    }
+    windows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Small members' headers are read together; a large member's data is not read
+    /// ahead; no window exceeds the read-ahead's limit or falls short of its header.
+    #[test]
+    fn header_windows_read_small_members_together_and_skip_large_data() {
+        let at = |name: &str, header_offset: u64| Member {
+            name: name.into(),
+            compression: Compression::Deflated,
+            crc32: 0,
+            compressed_size: 0,
+            size: 0,
+            header_offset,
+            data_offset: 0,
+            unix_mode: 0,
+            dos_datetime: (0, 0),
+        };
+        // Listed out of order: the windows follow `order`.
+        let members = vec![
+            at("c", 3_000),
+            at("a", 0),
+            at("b", 1_000),
+            at("big", 5_000),
+            at("after", 5_000_000),
+            at("last", 5_001_000),
+        ];
+        let order = [1, 2, 0, 3, 4, 5];
+        let w = header_windows(&members, &order);
+        let own = |m: &Member| 30 + 96 + m.name.len();
+        // a, b, c and big's header in one read; big's data not.
+        assert_eq!(w[0], 5_000 + own(&members[3]));
+        assert_eq!(w[3], own(&members[3]));
+        assert_eq!(w[4], 1_000 + own(&members[5]));
+        assert_eq!(w[5], own(&members[5]));
+        // Tightly packed headers stop at the limit.
+        let packed: Vec<Member> = (0..10_000u64).map(|i| at("m", i * 100)).collect();
+        let order: Vec<usize> = (0..packed.len()).collect();
+        let w = header_windows(&packed, &order);
+        assert!(w
+            .iter()
+            .all(|&x| x <= ReadAhead::<[u8]>::AHEAD && x >= own(&packed[0])));
+        assert_eq!(w[0], ReadAhead::<[u8]>::AHEAD);
+    }
     use crate::wheel::writer::{WheelWriter, WriteOptions};
 
     fn two_members() -> Vec<u8> {
@@ -732,6 +822,7 @@ mod tests {
             members: Vec::new(),
             by_name: HashMap::new(),
             comment_len: 0,
+            limits: Limits::default(),
         };
         let whole = ar(stream.clone());
         assert_eq!(whole.read(&member(stream.len() as u64)).unwrap(), data);

@@ -498,14 +498,65 @@ pub fn plausible_header(data: &[u8], bit: u64) -> bool {
     let Ok(byte) = usize::try_from(bit / 8) else {
         return false;
     };
-    let shift = (bit % 8) as u32;
-    // Most positions fail on their first 74 bits (BFINAL, BTYPE, and a stored block's
-    // LEN and NLEN, or a dynamic one's HLIT, HDIST and code-length code, which must
-    // be complete), tested here on a word of the data before anything is built.
     let mut word = [0u8; 16];
     let have = data.len().saturating_sub(byte).min(16);
     word[..have].copy_from_slice(&data[byte..byte + have]);
-    let v = u128::from_le_bytes(word) >> shift;
+    plausible_at(data, bit, u128::from_le_bytes(word) >> (bit % 8))
+}
+
+/// The bits of `bits` at which [`plausible_header`] holds, in order. Each 16 bytes of
+/// the data are loaded once for the eight bit positions of their first byte (a search
+/// tests about a million).
+pub fn plausible_headers(
+    data: &[u8],
+    bits: std::ops::Range<u64>,
+) -> impl Iterator<Item = u64> + '_ {
+    let mut bit = bits.start;
+    std::iter::from_fn(move || {
+        while bit < bits.end {
+            let byte = usize::try_from(bit / 8).unwrap_or(usize::MAX);
+            let Some(w) = data.get(byte..byte.saturating_add(16)) else {
+                // The last 15 bytes: the padded load.
+                let at = bit;
+                bit += 1;
+                if plausible_header(data, at) {
+                    return Some(at);
+                }
+                continue;
+            };
+            let w = u128::from_le_bytes(w.try_into().unwrap_or([0; 16]));
+            let last = bits.end.min((bit | 7) + 1);
+            while bit < last {
+                let at = bit;
+                bit += 1;
+                if plausible_at(data, at, w >> (at % 8)) {
+                    return Some(at);
+                }
+            }
+        }
+        None
+    })
+}
+
+/// The Kraft shares of each pair of 3-bit code lengths (a code-length code's lengths
+/// are at most 7 bits), in units of 2^-7: two lengths at a time.
+const PAIR: [u8; 64] = {
+    const SHARE: [u8; 8] = [0, 64, 32, 16, 8, 4, 2, 1];
+    let mut t = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        t[i] = SHARE[i & 7] + SHARE[i >> 3];
+        i += 1;
+    }
+    t
+};
+
+/// [`plausible_header`] given `v`, the 128 bits of `data` from `bit` on (zeros past its
+/// end). Most positions fail on their first 74 bits (BFINAL, BTYPE, and a stored
+/// block's LEN and NLEN, or a dynamic one's HLIT, HDIST and code-length code, which
+/// must be complete), tested on `v` before anything is built.
+#[inline]
+fn plausible_at(data: &[u8], bit: u64, v: u128) -> bool {
     match (v >> 1) & 3 {
         0 => {
             let at = usize::try_from((bit + 3).div_ceil(8)).unwrap_or(usize::MAX);
@@ -519,26 +570,24 @@ pub fn plausible_header(data: &[u8], bit: u64) -> bool {
         2 if (v >> 3) & 31 <= 29 && (v >> 8) & 31 <= 29 => {}
         _ => return false,
     }
-    let ncode = ((v >> 13) & 15) as usize + 4;
-    let mut counts = [0i32; 8];
-    for i in 0..ncode {
-        counts[((v >> (17 + 3 * i)) & 7) as usize] += 1;
-    }
-    let mut left = 1i32;
-    for &c in &counts[1..] {
-        left = 2 * left - c;
-        if left < 0 {
-            return false;
-        }
-    }
-    // Incomplete (or empty: it then decodes nothing), which zlib rejects.
-    if left != 0 {
+    // The code-length code is complete (and not over-subscribed) exactly when the
+    // Kraft sum of its nonzero lengths (at most 7 bits) is 1, here in units of 2^-7.
+    let ncode = ((v >> 13) & 15) as u32 + 4;
+    // Only the `ncode` fields count: the ones after them are masked off.
+    let fields = (v >> 17) & ((1u128 << (3 * ncode)) - 1);
+    let kraft: u32 = (0..ncode.div_ceil(2))
+        .map(|i| u32::from(PAIR[((fields >> (6 * i)) & 63) as usize]))
+        .sum();
+    if kraft != 128 {
         return false;
     }
+    let Ok(byte) = usize::try_from(bit / 8) else {
+        return false;
+    };
     // Enough for any dynamic header (at most 17 + 19*3 + 316*7 bits).
     let rest = &data[byte..data.len().min(byte + 320)];
     let mut w = Walker::with_buffer(rest, None, 512);
-    if w.skip_bits(shift).is_err() {
+    if w.skip_bits((bit % 8) as u32).is_err() {
         return false;
     }
     let Ok(head) = w.bits.take(3) else {

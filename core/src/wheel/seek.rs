@@ -10,7 +10,7 @@
 //! 1. **Candidates.** Near a guessed compressed position, every bit is tested as the
 //!    start of a stored block (`LEN` and its complement) or of a dynamic-Huffman block
 //!    (its three codes must be as zlib accepts them):
-//!    [`plausible_header`].
+//!    [`plausible_headers`].
 //! 2. **A chain.** A candidate can be false. Blocks are walked from it ([`Walker`],
 //!    which needs no window): a false start soon hits a code zlib rejects, or ends a
 //!    block where no valid header follows; one that falls into step with the stream
@@ -40,7 +40,7 @@ use std::io::{self, Read};
 use flate2::{Decompress, FlushDecompress, Status};
 
 use super::bitwriter::BitWriter;
-use super::blocks::{plausible_header, Walker};
+use super::blocks::{plausible_headers, Walker};
 use crate::parallel::Parallel;
 use crate::source::{RangeReader, ReadAt};
 
@@ -316,12 +316,11 @@ impl<S: ReadAt + ?Sized> Deflated<'_, S> {
         let mut data = vec![0u8; n];
         read_full(self.src, self.start + from, &mut data).ok()?;
         let bits = (n as u64).saturating_sub(4096) * 8 / 2;
-        (0..bits)
-            .filter(|&b| plausible_header(&data, b))
+        let found = plausible_headers(&data, 0..bits)
             .take(TRIES)
             .filter_map(|c| walk(&data, c))
-            .find(|w| w.len() > TRUSTED)
-            .map(|w| from * 8 + w[TRUSTED - 1])
+            .find(|w| w.len() > TRUSTED);
+        found.map(|w| from * 8 + w[TRUSTED - 1])
     }
 
     /// Decodes from `start` to the end and hands `sink` the bytes from `from` on, piece

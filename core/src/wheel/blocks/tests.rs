@@ -175,3 +175,21 @@ fn the_quick_header_test_agrees_with_a_walker() {
     // Both answers occur, and the short end of the data is covered.
     assert!(yes > 10 && yes < total / 10, "{yes} of {total}");
 }
+
+#[test]
+fn the_scan_for_headers_agrees_with_the_test_at_each_bit() {
+    let mut data = deflate(&sample(200_000), 6);
+    data.extend(sample(20_000).iter().map(|b| b.wrapping_mul(151)));
+    let end = data.len() as u64 * 8;
+    for range in [0..end, 5..end - 3, end - 200..end, 0..0, 17..18] {
+        let one_by_one: Vec<u64> = range
+            .clone()
+            .filter(|&b| plausible_header(&data, b))
+            .collect();
+        assert_eq!(
+            plausible_headers(&data, range.clone()).collect::<Vec<_>>(),
+            one_by_one,
+            "{range:?}"
+        );
+    }
+}
