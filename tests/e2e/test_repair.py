@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LOCAL, ROOT, run
-from zips import raw_members
+from zips import make_wheel, raw_members
 
 VENV_BIN = Path(sys.executable).parent
 BUILT = Path(os.environ.get("TRUEWHEEL_BUILT", ROOT / "target" / "corpus" / "built"))
@@ -167,6 +167,37 @@ def test_a_policy_of_the_other_libc_or_none_is_named(tmp_path):
     assert "there is no policy `manylinux_2_99_x86_64`" in proc.stderr
     assert "manylinux_2_17_x86_64" in proc.stderr, "the hint lists the policies"
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_linux_is_no_plat_to_repair_to(tmp_path):
+    """`--plat linux_x86_64` is not among auditwheel's choices (exit 2 there): no repair
+    reaches `linux`. Nothing is written."""
+    src = sorted(LOCAL.glob("tw_cext-*.whl"))[0]
+    theirs = subprocess.run([VENV_BIN / "auditwheel", "repair", "--plat", "linux_x86_64", "-w", tmp_path / "aw", src],
+                            capture_output=True, text=True, env=env())
+    assert theirs.returncode == 2
+    proc = run("repair", "--plat", "linux_x86_64", "-w", tmp_path / "out", src, check=2)
+    assert "`linux_x86_64` is not a valid --plat value" in proc.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_a_pure_wheel_is_refused_or_copied_as_auditwheel_does(tmp_path):
+    """A pure-Python wheel: refused (exit 1) as auditwheel refuses it, or, with
+    `--allow-pure-python-wheel`, copied to the output folder byte for byte (exit 0)."""
+    src = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {"demo/__init__.py": b"x = 1\n"})
+    tools = {"aw": [VENV_BIN / "auditwheel"], "tw": [os.environ.get("TRUEWHEEL_BIN", ROOT / "target/release/truewheel")]}
+    for label, tool in tools.items():
+        out = tmp_path / label
+        refused = subprocess.run([*tool, "repair", "-w", out, src], capture_output=True, text=True, env=env())
+        assert refused.returncode == 1, (tool, refused.stderr)
+        assert not out.exists() or not list(out.glob("*.whl"))
+        copied = subprocess.run([*tool, "repair", "--allow-pure-python-wheel", "-w", out, src],
+                                capture_output=True, text=True, env=env())
+        assert copied.returncode == 0, (tool, copied.stderr)
+        assert (out / src.name).read_bytes() == src.read_bytes()
+    # Into its own folder: nothing to copy.
+    run("repair", "--allow-pure-python-wheel", "-w", tmp_path, src, check=0)
+    assert sorted(p.name for p in tmp_path.glob("*.whl")) == [src.name]
 
 
 def test_missing_library_is_named(tmp_path):

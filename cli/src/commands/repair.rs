@@ -82,6 +82,10 @@ pub struct Args {
     /// Colon-separated folders to search instead of the loader's configuration.
     #[arg(long, value_name = "PATHS")]
     ldpaths: Option<String>,
+    /// Copy a pure-Python wheel (platform tag `any`, no ELF file) to the output folder
+    /// unchanged instead of refusing it.
+    #[arg(long = "allow-pure-python-wheel")]
+    allow_pure_python_wheel: bool,
     /// Print what was done as JSON.
     #[arg(long)]
     json: bool,
@@ -204,14 +208,12 @@ fn read_library(
 }
 
 pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
-    let request = if args.plat == "auto" {
-        PlatRequest::Auto
-    } else {
-        PlatRequest::Tag(args.plat.parse().map_err(|e| {
-            Failure::new(format!("--plat {}: {e}", args.plat))
-                .hint("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64, or auto")
-        })?)
-    };
+    // As auditwheel's choices: a policy or `auto`, never `linux_*` (which no repair
+    // reaches: it is what a wheel is before one).
+    let request: PlatRequest = args.plat.parse().map_err(|e| {
+        Failure::new(format!("--plat {}: {e}", args.plat))
+            .hint("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64, or auto")
+    })?;
     // Two inputs of one name would race for one output name, the last rename winning.
     let mut seen = std::collections::HashSet::new();
     for w in &args.wheels {
@@ -264,6 +266,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
                         Ok(()) => Ok(Ok(*report)),
                         Err(unsent) => unsent.0 .1.persist().map(|_| Ok(*report)),
                     },
+                    Outcome::Copied(report) => Ok(Ok(report)),
                     Outcome::Refused(message) => Ok(Err(message)),
                 });
                 (i, result)
@@ -312,7 +315,33 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
 enum Outcome {
     /// Repaired: the report, and the output still to be synced and renamed into place.
     Done(Box<RepairReport>, Unsynced),
+    /// A pure wheel copied as it is (`--allow-pure-python-wheel`).
+    Copied(RepairReport),
     Refused(String),
+}
+
+/// `--allow-pure-python-wheel`: the wheel, byte for byte, in the output folder (written
+/// atomically; nothing is written when it is already there, as auditwheel does).
+fn copy_unchanged(args: &Args, path: &Path, wheel: &DiskWheel) -> Result<RepairReport, Failure> {
+    let name = wheel.file_name();
+    let target = args.wheel_dir.join(&name);
+    let same = std::fs::canonicalize(&target)
+        .ok()
+        .zip(std::fs::canonicalize(path).ok())
+        .is_some_and(|(a, b)| a == b);
+    if !same {
+        let mut input = std::fs::File::open(path).map_err(|e| Failure::io("read", path, &e))?;
+        crate::io::write_atomic(&args.wheel_dir, &name, |out| {
+            std::io::copy(&mut input, out).map(|_| ())
+        })?;
+    }
+    Ok(RepairReport {
+        wheel: name,
+        output: target.display().to_string(),
+        policy: PlatformTag::Any,
+        tags: wheel.filename.tags.platform.clone(),
+        plan: Plan::default(),
+    })
 }
 
 /// What `run` reports of a wheel: what was done, or why it was refused.
@@ -330,6 +359,9 @@ fn repair_one(
     let elfs = verify_and_scan(&wheel)?;
     let (options, pure) = AnalyzeOptions::repair(&wheel.filename.tags.platform, request)
         .map_err(|e| Failure::new(format!("{name}: {e}")))?;
+    if pure && elfs.is_empty() && args.allow_pure_python_wheel {
+        return copy_unchanged(args, path, &wheel).map(Outcome::Copied);
+    }
     if pure || elfs.is_empty() {
         return Ok(Outcome::Refused(format!(
             "{name}: this does not look like a platform wheel: it holds no ELF file, so there is nothing to repair"
