@@ -25,7 +25,7 @@ use crate::source::ReadAt;
 use crate::wheel::record::{DigestFor, RecordEntry};
 use crate::wheel::{Archive, ArchiveError, Limits, Member, RecordIssue, Wheel};
 
-pub use report::{tag_libc, AuditError, AuditReport};
+pub use report::{AuditError, AuditReport};
 pub use resolve::{HostFiles, NoHost, SearchPaths, WheelResolver, WHEEL_ROOT};
 
 /// What scanning one member found, and how much of it had to be inflated.

@@ -567,7 +567,10 @@ fn header_windows(members: &[Member], order: &[usize]) -> Vec<usize> {
         let m = &members[i];
         let own = header_end(m) - m.header_offset;
         let w = match next {
-            Some((at, win)) if at <= header_end(m) + CLOSE => (at - m.header_offset + win).max(own),
+            // Offsets come from the central directory, unchecked yet: no arithmetic may wrap.
+            Some((at, win)) if at <= header_end(m).saturating_add(CLOSE) => {
+                (at - m.header_offset).saturating_add(win).max(own)
+            }
             _ => own,
         };
         let w = w.min(ahead);
@@ -621,6 +624,9 @@ mod tests {
             .iter()
             .all(|&x| x <= ReadAhead::<[u8]>::AHEAD && x >= own(&packed[0])));
         assert_eq!(w[0], ReadAhead::<[u8]>::AHEAD);
+        // Offsets at the end of the range (a hostile zip64 directory) do not wrap.
+        let edge = [at("x", u64::MAX - 5), at("y", u64::MAX)];
+        assert_eq!(header_windows(&edge, &[0, 1]).len(), 2);
     }
     use crate::wheel::writer::{WheelWriter, WriteOptions};
 
