@@ -29,6 +29,22 @@ impl Failure {
         self
     }
 
+    /// A wheel whose ELF members could not all be read (`in {wheel}`): a table over
+    /// `--max-table-size` can be let through; anything else is `damaged`, the hint given.
+    pub fn unreadable_elf(
+        e: &truewheel_core::audit::AuditError,
+        wheel: &str,
+        damaged: &'static str,
+    ) -> Self {
+        let hint = match e {
+            truewheel_core::audit::AuditError::TooLarge { .. } => {
+                "if you trust this wheel, raise the limit with --max-table-size"
+            }
+            _ => damaged,
+        };
+        Self::new(format!("{e} in {wheel}")).hint(hint)
+    }
+
     /// An I/O failure on a path.
     pub fn io(what: &str, path: &std::path::Path, e: &std::io::Error) -> Self {
         let reason = match e.kind() {

@@ -103,13 +103,7 @@ pub fn scan_elfs(
         .map(|(_, r)| r)
         .collect::<Result<Vec<_>, audit::AuditError>>()
         .map_err(|e| {
-            let hint = match e {
-                audit::AuditError::TooLarge { .. } => {
-                    "if you trust this wheel, raise the limit with --max-table-size"
-                }
-                _ => "the wheel holds a damaged library; rebuild it",
-            };
-            Failure::new(format!("{e} in {name}")).hint(hint)
+            Failure::unreadable_elf(&e, name, "the wheel holds a damaged library; rebuild it")
         })?;
     Ok(scanned
         .into_iter()

@@ -174,15 +174,8 @@ fn verify_and_scan(wheel: &DiskWheel) -> Result<HashMap<String, ElfInfo>, Failur
         .collect();
     let mut elfs = HashMap::new();
     for r in results {
-        let (member, (issue, info)) = r.map_err(|e| {
-            let hint = match e {
-                audit::AuditError::TooLarge { .. } => {
-                    "if you trust this wheel, raise the limit with --max-table-size"
-                }
-                _ => "the wheel is damaged; rebuild it",
-            };
-            Failure::new(format!("{e} in {name}")).hint(hint)
-        })?;
+        let (member, (issue, info)) =
+            r.map_err(|e| Failure::unreadable_elf(&e, &name, "the wheel is damaged; rebuild it"))?;
         issues.extend(issue);
         if let Some(info) = info {
             elfs.insert(member, info);
