@@ -139,6 +139,60 @@ fn system_libraries_match_readelf() {
     );
 }
 
+/// A library whose string table a patchelf-style edit moved behind everything else, as in
+/// repaired wheels (torch's libtorch_cuda.so): scanned with the audit's options, the
+/// table streams through as the names the reader needs, and the scanner holds far less
+/// than the table, with the same answer as the whole-file parse.
+#[test]
+fn a_moved_string_table_is_kept_as_the_names_needed() {
+    let path = Path::new(DIR).join("libstdc++.so.6");
+    let Ok(bytes) = std::fs::read(&path) else {
+        eprintln!("skipped: no {}", path.display());
+        return;
+    };
+    let edit = elf::patch::Edit::SetRpath {
+        path: "$ORIGIN/../moved.libs".into(),
+        force_rpath: false,
+    };
+    let moved = elf::patch::apply(&bytes, &[edit]).unwrap().bytes;
+    let prefixes: &[&str] = &["PyInit_", "init", "_cffi_pypyinit_"];
+    for defined_prefixes in [Some(prefixes), None] {
+        // The edit moved .dynstr (302 KB) behind .dynamic; the window holds the symbol and
+        // version tables before it (up to 0x7a758), and no trail, so that the table is
+        // not held by either.
+        let opts = Options {
+            defined_prefixes,
+            window: 0x80000,
+            trail: 0,
+            ..Options::default()
+        };
+        let want = elf::parse_with(&moved, &opts).unwrap();
+        let whole = Options {
+            names_from: u64::MAX,
+            ..opts.clone()
+        };
+        let names = Options {
+            names_from: 0,
+            ..opts.clone()
+        };
+        let (got_whole, _, peak_whole) = scan(&moved, 64 * 1024, &whole);
+        let (got_names, _, peak_names) = scan(&moved, 64 * 1024, &names);
+        assert_eq!(got_whole, want);
+        assert_eq!(got_names, want, "{defined_prefixes:?}");
+        eprintln!("held at most: {peak_whole} bytes whole, {peak_names} as names");
+        if defined_prefixes.is_some() {
+            // Nearly all of .dynstr is export names no prefix matches.
+            assert!(
+                peak_names + (100 << 10) < peak_whole,
+                "{peak_names} vs {peak_whole}"
+            );
+        } else {
+            // Every name is needed: the table is held whole.
+            assert_eq!(peak_names, peak_whole);
+        }
+    }
+}
+
 /// The biggest shared objects around (LLVM, rustc's driver): read in one streaming pass,
 /// with memory bounded by the window plus the tables, and stopping before the end.
 #[test]

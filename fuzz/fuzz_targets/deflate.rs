@@ -45,13 +45,19 @@ fuzz_target!(|data: &[u8]| {
     e.write_all(rest).unwrap();
     let z = e.finish().unwrap();
     let mut new = rest.to_vec();
-    if let Some(at) = new.len().checked_sub(1).map(|n| usize::from(mode) * 7919 % (n + 1)) {
+    if let Some(at) = new
+        .len()
+        .checked_sub(1)
+        .map(|n| usize::from(mode) * 7919 % (n + 1))
+    {
         new[at] ^= 0x5a;
     }
     new.extend_from_slice(&rest[..rest.len().min(usize::from(mode))]);
     if let Some(out) = splice(rest, &z, &new, 6) {
         let mut back = Vec::new();
-        flate2::read::DeflateDecoder::new(&out[..]).read_to_end(&mut back).unwrap();
+        flate2::read::DeflateDecoder::new(&out[..])
+            .read_to_end(&mut back)
+            .unwrap();
         assert!(back == new);
     }
 });

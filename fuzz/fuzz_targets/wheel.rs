@@ -13,14 +13,19 @@ fuzz_target!(|data: &[u8]| {
         max_total_size: 1 << 26,
         ..Limits::default()
     };
-    let Ok(wheel) = Wheel::open_with_limits("demo-1.0-py3-none-any.whl", data.to_vec(), limits) else {
+    let Ok(wheel) = Wheel::open_with_limits("demo-1.0-py3-none-any.whl", data.to_vec(), limits)
+    else {
         return;
     };
     let _ = wheel.verify();
     let _ = truewheel_core::inspect::inspect(&wheel);
     let _ = audit_wheel_sequential(&wheel, &mut NoHost, &[], |_, _| {});
     let mut changes = Changes::default();
-    changes.put(format!("{}/WHEEL", wheel.dist_info), wheel.info.to_text().into_bytes(), 0o644);
+    changes.put(
+        format!("{}/WHEEL", wheel.dist_info),
+        wheel.info.to_text().into_bytes(),
+        0o644,
+    );
     if let Ok(out) = wheel.rewrite(&changes, Vec::new(), WriteOptions::default()) {
         // What we write, we must read.
         Wheel::open("demo-1.0-py3-none-any.whl", out).expect("a rewritten wheel opens");

@@ -50,6 +50,7 @@ pub mod patch;
 mod read;
 mod resolve;
 pub mod scan;
+mod strings;
 pub mod strip;
 pub mod symbols;
 pub mod version;
@@ -140,6 +141,12 @@ pub struct Options {
     /// a library (BOLT, patchelf) put the program headers or the dynamic table after the
     /// tables they point at, typically within a megabyte.
     pub trail: u64,
+    /// Scanner only: a string table at least this large (default 1 MiB) that has not
+    /// passed when the other tables are read is kept as the names they point at (of the
+    /// exports, only those with a [`Options::defined_prefixes`] prefix), not whole:
+    /// tensorflow's 82 MB `.dynstr` then costs a few MB. Without such prefixes (and with
+    /// symbols read) every name is needed, and the table is kept whole.
+    pub names_from: u64,
 }
 
 impl Default for Options {
@@ -150,6 +157,7 @@ impl Default for Options {
             max_table: 256 << 20,
             window: 16 << 20,
             trail: 2 << 20,
+            names_from: 1 << 20,
         }
     }
 }

@@ -10,6 +10,7 @@ use std::ops::Range;
 
 use super::error::ElfError;
 use super::header::{ElfClass, Endian};
+use super::strings::{KeptStrings, StringWants};
 
 /// Bytes the reader needs but does not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub(crate) struct Gap {
     /// The bytes worth keeping: `need`, widened when what follows is likely needed next
     /// (the rest of a chain whose length is not known before it is walked).
     pub want: Range<u64>,
+    /// For a string table: keep only these names of it, not its bytes.
+    pub strings: Option<Box<StringWants>>,
 }
 
 /// Why a read stopped: a gap to fill, or a malformed file.
@@ -42,6 +45,15 @@ pub(crate) trait View {
     fn total_len(&self) -> u64;
     /// The bytes `[start, end)` if all are held (`start <= end <= total_len`).
     fn held(&self, start: u64, end: u64) -> Option<&[u8]>;
+    /// The names kept of the string table at `table`, once it has all passed.
+    fn kept_strings(&self, _table: &Range<u64>) -> Option<&KeptStrings> {
+        None
+    }
+    /// Whether a large string table may be asked for as the names it needs
+    /// ([`Gap::strings`]) rather than whole.
+    fn keeps_names(&self) -> bool {
+        false
+    }
 }
 
 impl View for [u8] {
@@ -82,6 +94,7 @@ pub(crate) fn bytes_hint<'v, V: View + ?Sized>(
         None => Err(Stop::Gap(Gap {
             need: off..end,
             want: off..end.max(off.saturating_add(hint).min(total)),
+            strings: None,
         })),
     }
 }
@@ -152,16 +165,22 @@ impl Rd {
 /// The NUL-terminated string at `at` in `table`, decoded lossily; `what` is the structure
 /// that gives the offset.
 pub(crate) fn c_str(table: &[u8], at: u64, what: &'static str) -> Result<String, ElfError> {
+    Ok(String::from_utf8_lossy(c_bytes(table, at, what)?).into_owned())
+}
+
+/// The bytes of the NUL-terminated string at `at` in `table`, without the NUL.
+pub(crate) fn c_bytes<'t>(
+    table: &'t [u8],
+    at: u64,
+    what: &'static str,
+) -> Result<&'t [u8], ElfError> {
     let start = usize::try_from(at)
         .ok()
         .filter(|&s| s <= table.len())
         .ok_or(ElfError::NameOutOfTable { what })?;
     let rest = &table[start..];
-    let len = rest
-        .iter()
-        .position(|&b| b == 0)
-        .ok_or(ElfError::Unterminated { what })?;
-    Ok(String::from_utf8_lossy(&rest[..len]).into_owned())
+    let len = memchr::memchr(0, rest).ok_or(ElfError::Unterminated { what })?;
+    Ok(&rest[..len])
 }
 
 #[cfg(test)]

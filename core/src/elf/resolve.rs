@@ -12,9 +12,14 @@ use super::dynamic::Dynamic;
 use super::error::ElfError;
 use super::header::{linux_arch, AddressMap, Header, Machine, Segment, PT_DYNAMIC, PT_INTERP};
 use super::note::{isa_level, note_segments};
-use super::read::{bytes, c_str, Gap, Stop, View};
-use super::symbols;
-use super::version_needs::{name_defs, name_needs, read_defs, read_needs};
+use std::ops::Range;
+
+use super::read::{bytes, c_str, Gap, Rd, Stop, View};
+use super::strings::{StrTab, StringWants};
+use super::symbols::{self, RawSymbols};
+use super::version_needs::{
+    def_names, name_defs, name_needs, need_names, read_defs, read_needs, RawDef, RawNeed,
+};
 use super::{ElfInfo, Options};
 
 /// What one round of reading found.
@@ -49,7 +54,7 @@ fn interpreter<V: View + ?Sized>(v: &V, seg: &Segment) -> Result<String, Stop> {
 }
 
 /// The most bytes asked for a table whose length is not known yet.
-const MAX_SPECULATION: u64 = 8 << 20;
+const MAX_SPECULATION: u64 = 64 << 20;
 
 /// While the symbol count is missing (its hash table is), asks for the symbol and
 /// version-index tables too, up to the next table or the end of their segment: tables do
@@ -77,8 +82,58 @@ fn speculate<V: View + ?Sized>(v: &V, map: &AddressMap, d: &Dynamic, gaps: &mut 
             gaps.push(Gap {
                 need: off..end,
                 want: off..end,
+                strings: None,
             });
         }
+    }
+}
+
+/// The gap for a missing string table: only the names the reader will look up, when
+/// the view allows it and every table that names them is held; otherwise all of it.
+#[allow(clippy::too_many_arguments)]
+fn strtab_gap<V: View + ?Sized>(
+    v: &V,
+    opts: &Options,
+    d: &Dynamic,
+    table: Range<u64>,
+    needs: Option<&[RawNeed]>,
+    defs: Option<&[RawDef]>,
+    syms: Option<&Option<RawSymbols<'_>>>,
+    rd: Rd,
+) -> Gap {
+    let len = table.end - table.start;
+    let names = match (needs, defs, syms) {
+        (Some(needs), Some(defs), Some(syms))
+            if v.keeps_names()
+                && len >= opts.names_from
+                && u32::try_from(len).is_ok()
+                // Every name is needed when every symbol is.
+                && (opts.defined_prefixes.is_some() || !opts.symbols) =>
+        {
+            let fixed = d
+                .needed
+                .iter()
+                .copied()
+                .chain(d.soname)
+                .chain(d.rpath)
+                .chain(d.runpath);
+            let versions = need_names(needs).chain(def_names(defs));
+            let mut offsets: Vec<(u64, bool)> = fixed.chain(versions).map(|o| (o, false)).collect();
+            if let Some(raw) = syms {
+                offsets.extend(symbols::name_offsets(
+                    raw,
+                    rd,
+                    opts.defined_prefixes.is_some(),
+                ));
+            }
+            Some(Box::new(StringWants::new(table.clone(), offsets)))
+        }
+        _ => None,
+    };
+    Gap {
+        need: table.clone(),
+        want: table,
+        strings: names,
     }
 }
 
@@ -135,14 +190,17 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
     };
     let map = AddressMap::new(&segments);
 
+    // The string table: whole, or the names a scan kept of it; when it is missing, it
+    // is asked for below, once it is known whether its names can be.
+    let mut missing_strtab = None;
     let strtab = match d.strtab {
         Some(addr) => {
             let (off, avail) = map.offset(addr, STRTAB)?;
             let len = d.strsz.unwrap_or(avail);
             // A table that cannot fit in the file is damage, not a limit to raise.
-            if off.checked_add(len).is_none_or(|e| e > v.total_len()) {
+            let Some(end) = off.checked_add(len).filter(|&e| e <= v.total_len()) else {
                 return Err(ElfError::OutOfBounds { what: STRTAB });
-            }
+            };
             if len > opts.max_table {
                 return Err(ElfError::TooLarge {
                     what: STRTAB,
@@ -150,9 +208,17 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
                     limit: opts.max_table,
                 });
             }
-            soft(&mut gaps, bytes(v, off, len, STRTAB))?
+            let table = off..end;
+            if let Some(b) = v.held(off, end) {
+                Some(StrTab::Whole(b))
+            } else if let Some(k) = v.kept_strings(&table) {
+                Some(StrTab::Kept(k))
+            } else {
+                missing_strtab = Some(table);
+                None
+            }
         }
-        None => Some(&[][..]),
+        None => Some(StrTab::Whole(&[])),
     };
     let needs = match d.verneed {
         Some(addr) => {
@@ -182,13 +248,25 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
         Some(None)
     };
 
+    if let Some(table) = missing_strtab {
+        gaps.push(strtab_gap(
+            v,
+            opts,
+            &d,
+            table,
+            needs.as_deref(),
+            defs.as_deref(),
+            syms.as_ref(),
+            rd,
+        ));
+    }
     let (Some(strtab), Some(needs), Some(defs), Some(syms)) = (strtab, needs, defs, syms) else {
         return Ok(Resolution::Pending(gaps));
     };
     if !gaps.is_empty() {
         return Ok(Resolution::Pending(gaps));
     }
-    let name = |off: u64| c_str(strtab, off, "dynamic section");
+    let name = |off: u64| strtab.c_str(off, "dynamic section");
     info.needed = d
         .needed
         .iter()

@@ -13,7 +13,8 @@ use serde::Serialize;
 use super::dynamic::Dynamic;
 use super::error::ElfError;
 use super::header::{AddressMap, ElfClass, Header, Machine};
-use super::read::{bytes, bytes_hint, c_str, Rd, Stop, View};
+use super::read::{bytes, bytes_hint, Rd, Stop, View};
+use super::strings::StrTab;
 use super::version::SymbolVersion;
 use super::version_needs::{VersionDef, VersionNeed, CHAIN_HINT};
 
@@ -299,11 +300,35 @@ pub(crate) fn raw<'v, V: View + ?Sized>(
     }))
 }
 
+/// The string-table offsets of the symbols' names, each with whether only a prefix
+/// match keeps it (a defined symbol, when `prefixed`).
+pub(crate) fn name_offsets<'r>(
+    raw: &'r RawSymbols<'_>,
+    rd: Rd,
+    prefixed: bool,
+) -> impl Iterator<Item = (u64, bool)> + 'r {
+    raw.table
+        .chunks_exact(raw.entsize as usize)
+        .skip(1)
+        .map(move |e| {
+            let (name, shndx) = entry_name(rd, e);
+            (u64::from(name), prefixed && shndx != 0)
+        })
+}
+
+/// An entry's `st_name` and `st_shndx`.
+fn entry_name(rd: Rd, e: &[u8]) -> (u32, u16) {
+    match rd.class {
+        ElfClass::Elf32 => (rd.u32(e, 0), rd.u16(e, 14)),
+        ElfClass::Elf64 => (rd.u32(e, 0), rd.u16(e, 6)),
+    }
+}
+
 /// Names the symbols and attaches their versions.
 pub(crate) fn named(
     raw: &RawSymbols<'_>,
     rd: Rd,
-    strtab: &[u8],
+    strtab: StrTab<'_>,
     needs: &[VersionNeed],
     defs: &[VersionDef],
     defined_prefixes: Option<&[&str]>,
@@ -329,9 +354,7 @@ pub(crate) fn named(
             };
             if let (Some(prefixes), true) = (defined_prefixes, shndx != 0) {
                 // Decide on the bytes, before a name is allocated.
-                let at = usize::try_from(name).ok()?;
-                let bytes = strtab.get(at..)?;
-                if !prefixes.iter().any(|p| bytes.starts_with(p.as_bytes())) {
+                if !strtab.starts_with_any(u64::from(name), prefixes) {
                     return None;
                 }
             }
@@ -348,7 +371,7 @@ pub(crate) fn named(
                 })
             });
             Ok(DynamicSymbol {
-                name: c_str(strtab, u64::from(name), SYMBOLS)?,
+                name: strtab.c_str(u64::from(name), SYMBOLS)?,
                 defined: shndx != 0,
                 binding: Binding::from_raw(info >> 4),
                 kind: SymbolKind::from_raw(info & 0xf),

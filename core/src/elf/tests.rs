@@ -235,28 +235,43 @@ fn scan(bytes: &[u8], chunk: usize, opts: &Options) -> (Result<ElfInfo, ElfError
 #[test]
 fn scanning_in_any_chunking_equals_parsing() {
     let windows = [(0, 0), (64, 0), (0x900, 0), (0, 0x400), (16 << 20, 2 << 20)];
+    // String tables kept whole, or as the names the reader needs (of the exports, all or
+    // only those with an audit's prefixes).
+    let prefixes: &[&str] = &["PyInit_", "init", "_cffi_pypyinit_"];
+    let names = [(u64::MAX, None), (0, None), (0, Some(prefixes))];
     for (name, bytes, _) in FIXTURES.iter().chain([&("noshdr", NOSHDR, "")]) {
-        let want = parse(bytes).unwrap();
-        for (window, trail) in windows {
-            let opts = Options {
-                window,
-                trail,
-                ..Options::default()
-            };
-            let mut passes = Vec::new();
-            for chunk in [1, 7, 64 * 1024, bytes.len()] {
-                let (got, pass, _) = scan(bytes, chunk, &opts);
-                assert_eq!(
-                    got.as_ref(),
-                    Ok(&want),
-                    "{name} window {window} chunk {chunk}"
+        for (names_from, defined_prefixes) in names {
+            let want = parse_with(
+                bytes,
+                &Options {
+                    defined_prefixes,
+                    ..Options::default()
+                },
+            )
+            .unwrap();
+            for (window, trail) in windows {
+                let opts = Options {
+                    defined_prefixes,
+                    window,
+                    trail,
+                    names_from,
+                    ..Options::default()
+                };
+                let mut passes = Vec::new();
+                for chunk in [1, 7, 64 * 1024, bytes.len()] {
+                    let (got, pass, _) = scan(bytes, chunk, &opts);
+                    assert_eq!(
+                        got.as_ref(),
+                        Ok(&want),
+                        "{name} window {window} chunk {chunk}"
+                    );
+                    passes.push(pass);
+                }
+                assert!(
+                    passes.windows(2).all(|p| p[0] == p[1]),
+                    "{name} {window}/{trail}: passes {passes:?} depend on chunking"
                 );
-                passes.push(pass);
             }
-            assert!(
-                passes.windows(2).all(|p| p[0] == p[1]),
-                "{name} {window}/{trail}: passes {passes:?} depend on chunking"
-            );
         }
     }
 }
@@ -513,6 +528,7 @@ proptest! {
         edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
         cut in any::<prop::sample::Index>(),
         truncate in any::<bool>(),
+        names in any::<bool>(),
     ) {
         let mut b = FIXTURES[which].1.to_vec();
         for (at, v) in edits {
@@ -524,7 +540,8 @@ proptest! {
         }
         let opts = Options::default();
         let parsed = parse_with(&b, &opts);
-        let (scanned, _, _) = scan(&b, 7, &Options { window: 64, ..opts });
+        let names_from = if names { 0 } else { opts.names_from };
+        let (scanned, _, _) = scan(&b, 7, &Options { window: 64, names_from, ..opts });
         match (&parsed, &scanned) {
             (Ok(p), Ok(s)) => prop_assert_eq!(p, s),
             (Err(_), Err(_)) => {}

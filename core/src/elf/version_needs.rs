@@ -11,7 +11,8 @@
 use serde::Serialize;
 
 use super::error::ElfError;
-use super::read::{bytes_hint, c_str, Rd, Stop, View};
+use super::read::{bytes_hint, Rd, Stop, View};
+use super::strings::StrTab;
 use super::version::SymbolVersion;
 
 /// `VER_FLG_BASE`: the version definition of the file itself.
@@ -180,19 +181,33 @@ pub(crate) fn read_defs<V: View + ?Sized>(
     Ok(out)
 }
 
+/// The string-table offsets of the names of the version needs.
+pub(crate) fn need_names(raw: &[RawNeed]) -> impl Iterator<Item = u64> + '_ {
+    raw.iter()
+        .flat_map(|n| std::iter::once(n.file).chain(n.aux.iter().map(|a| a.0)))
+}
+
+/// The string-table offsets of the names of the version definitions.
+pub(crate) fn def_names(raw: &[RawDef]) -> impl Iterator<Item = u64> + '_ {
+    raw.iter().flat_map(|d| d.names.iter().copied())
+}
+
 /// Looks up the names of the version needs.
-pub(crate) fn name_needs(raw: &[RawNeed], strtab: &[u8]) -> Result<Vec<VersionNeed>, ElfError> {
+pub(crate) fn name_needs(
+    raw: &[RawNeed],
+    strtab: StrTab<'_>,
+) -> Result<Vec<VersionNeed>, ElfError> {
     const WHAT: &str = "version needs (DT_VERNEED)";
     raw.iter()
         .map(|n| {
             Ok(VersionNeed {
-                file: c_str(strtab, n.file, WHAT)?,
+                file: strtab.c_str(n.file, WHAT)?,
                 versions: n
                     .aux
                     .iter()
                     .map(|&(name, flags, other)| {
                         Ok(VersionRef {
-                            name: SymbolVersion::new(&c_str(strtab, name, WHAT)?),
+                            name: SymbolVersion::new(&strtab.c_str(name, WHAT)?),
                             weak: flags & VER_FLG_WEAK != 0,
                             index: other & 0x7fff,
                         })
@@ -204,14 +219,14 @@ pub(crate) fn name_needs(raw: &[RawNeed], strtab: &[u8]) -> Result<Vec<VersionNe
 }
 
 /// Looks up the names of the version definitions.
-pub(crate) fn name_defs(raw: &[RawDef], strtab: &[u8]) -> Result<Vec<VersionDef>, ElfError> {
+pub(crate) fn name_defs(raw: &[RawDef], strtab: StrTab<'_>) -> Result<Vec<VersionDef>, ElfError> {
     const WHAT: &str = "version definitions (DT_VERDEF)";
     raw.iter()
         .map(|d| {
             let mut names = d
                 .names
                 .iter()
-                .map(|&n| Ok(SymbolVersion::new(&c_str(strtab, n, WHAT)?)))
+                .map(|&n| Ok(SymbolVersion::new(&strtab.c_str(n, WHAT)?)))
                 .collect::<Result<Vec<_>, ElfError>>()?
                 .into_iter();
             let name = names.next().ok_or(ElfError::Malformed {
@@ -264,7 +279,7 @@ mod tests {
         t.extend(aux(0, 3, 11, 16));
         t.extend(aux(2, 0x8002, 22, 0));
         let raw = read_needs(&t[..], RD, 0, Some(1)).unwrap();
-        let named = name_needs(&raw, strtab).unwrap();
+        let named = name_needs(&raw, StrTab::Whole(strtab)).unwrap();
         assert_eq!(named.len(), 1);
         assert_eq!(named[0].file, "libc.so.6");
         let v: Vec<_> = named[0]
@@ -302,7 +317,7 @@ mod tests {
         ));
         // A name offset outside the string table.
         let raw = read_needs(&need(0, 99, 0, 0)[..], RD, 0, None).unwrap();
-        assert!(name_needs(&raw, b"\0").is_err());
+        assert!(name_needs(&raw, StrTab::Whole(b"\0")).is_err());
     }
 
     #[test]
@@ -330,7 +345,7 @@ mod tests {
             }
         }
         let raw = read_defs(&t[..], RD, 0, None).unwrap();
-        let defs = name_defs(&raw, strtab).unwrap();
+        let defs = name_defs(&raw, StrTab::Whole(strtab)).unwrap();
         let got: Vec<_> = defs
             .iter()
             .map(|d| (d.index, d.name.as_str(), d.base, d.parents.len()))

@@ -35,6 +35,11 @@
 //! beyond the window and well before the point where they become known needs a second
 //! pass, which [`ElfScanner::finish`] asks for with the exact ranges.
 //!
+//! A large string table that has not passed by the time the tables that name its strings
+//! are held (the usual case beyond the window: lld puts `.dynstr` after the symbol and
+//! version tables, patchelf moves it to the end) streams through a collector that keeps
+//! only those names (see the private `strings` module).
+//!
 //! Memory held is bounded by the window, the trail (at most twice its size) and the
 //! tables (each at most [`Options::max_table`]), never by the file size. Chunks are split at the points where
 //! the reader runs again, so the outcome does not depend on how the input is chunked.
@@ -42,9 +47,14 @@
 use std::io::{self, Read};
 use std::ops::Range;
 
+mod held;
+
+use held::{add_range, Held, Store, Trail};
+
 use super::error::ElfError;
 use super::read::{Gap, View};
 use super::resolve::{resolve, Resolution};
+use super::strings::{KeptStrings, StringWants};
 use super::{ElfInfo, Options};
 
 /// The most passes over the input a file may need.
@@ -70,152 +80,6 @@ pub enum Outcome {
     Rescan(Vec<Range<u64>>),
 }
 
-/// The bytes held: sorted, disjoint, non-adjacent chunks.
-#[derive(Debug, Default)]
-struct Store {
-    len: u64,
-    chunks: Vec<(u64, Vec<u8>)>,
-}
-
-impl Store {
-    fn held_bytes(&self) -> u64 {
-        self.chunks.iter().map(|(_, d)| d.len() as u64).sum()
-    }
-
-    fn insert(&mut self, start: u64, data: &[u8]) {
-        if data.is_empty() {
-            return;
-        }
-        let end = start + data.len() as u64;
-        if let Some((s, d)) = self.chunks.last_mut() {
-            let last_end = *s + d.len() as u64;
-            if last_end == start {
-                d.extend_from_slice(data);
-                return;
-            }
-            if last_end < start {
-                self.chunks.push((start, data.to_vec()));
-                return;
-            }
-        } else {
-            self.chunks.push((start, data.to_vec()));
-            return;
-        }
-        // Fill only the holes, then merge neighbours.
-        let mut cur = start;
-        let mut new = Vec::new();
-        for (s, d) in &self.chunks {
-            let e = *s + d.len() as u64;
-            if e <= cur {
-                continue;
-            }
-            if *s >= end {
-                break;
-            }
-            if *s > cur {
-                new.push((
-                    cur,
-                    data[(cur - start) as usize..(*s - start) as usize].to_vec(),
-                ));
-            }
-            cur = e;
-            if cur >= end {
-                break;
-            }
-        }
-        if cur < end {
-            new.push((cur, data[(cur - start) as usize..].to_vec()));
-        }
-        self.chunks.extend(new);
-        self.chunks.sort_by_key(|c| c.0);
-        let mut merged: Vec<(u64, Vec<u8>)> = Vec::with_capacity(self.chunks.len());
-        for (s, d) in self.chunks.drain(..) {
-            match merged.last_mut() {
-                Some((ps, pd)) if *ps + pd.len() as u64 == s => pd.extend_from_slice(&d),
-                _ => merged.push((s, d)),
-            }
-        }
-        self.chunks = merged;
-    }
-}
-
-impl View for Store {
-    fn total_len(&self) -> u64 {
-        self.len
-    }
-    fn held(&self, start: u64, end: u64) -> Option<&[u8]> {
-        if start == end {
-            return Some(&[]);
-        }
-        let i = self
-            .chunks
-            .partition_point(|c| c.0 <= start)
-            .checked_sub(1)?;
-        let (s, d) = &self.chunks[i];
-        let from = usize::try_from(start - s).ok()?;
-        let to = usize::try_from(end - s).ok()?;
-        d.get(from..to)
-    }
-}
-
-/// The bytes just fed: `[start, start + data.len())`, ending at the pass position.
-#[derive(Debug, Default)]
-struct Trail {
-    start: u64,
-    data: Vec<u8>,
-}
-
-impl Trail {
-    fn end(&self) -> u64 {
-        self.start + self.data.len() as u64
-    }
-
-    /// Appends the piece at `at`, then keeps from the last multiple of `keep` that is at
-    /// least `keep` behind the end: what is held is a function of the position alone, not
-    /// of the chunking.
-    fn push(&mut self, at: u64, piece: &[u8], keep: u64) {
-        let end = at + piece.len() as u64;
-        let from = end.saturating_sub(keep) / keep * keep;
-        if self.end() != at || from >= at {
-            let from = from.max(at);
-            self.start = from;
-            self.data.clear();
-            self.data.extend_from_slice(&piece[(from - at) as usize..]);
-            return;
-        }
-        self.data.extend_from_slice(piece);
-        if from > self.start {
-            self.data.drain(..(from - self.start) as usize);
-            self.start = from;
-        }
-    }
-
-    fn held(&self, start: u64, end: u64) -> Option<&[u8]> {
-        if start < self.start || end > self.end() {
-            return None;
-        }
-        self.data
-            .get((start - self.start) as usize..(end - self.start) as usize)
-    }
-}
-
-/// What the reader sees: the kept bytes and the trail.
-struct Held<'a> {
-    store: &'a Store,
-    trail: &'a Trail,
-}
-
-impl View for Held<'_> {
-    fn total_len(&self) -> u64 {
-        self.store.len
-    }
-    fn held(&self, start: u64, end: u64) -> Option<&[u8]> {
-        self.store
-            .held(start, end)
-            .or_else(|| self.trail.held(start, end))
-    }
-}
-
 #[derive(Debug)]
 enum State {
     Running,
@@ -239,24 +103,11 @@ pub struct ElfScanner {
     lost: Vec<Range<u64>>,
     /// Run the reader again when `pos` reaches this; `None` when nothing ahead can help.
     wake: Option<u64>,
+    /// The names kept of a large string table, which is then not stored.
+    names: Option<KeptStrings>,
+    /// Set when another table overlaps the string table: it is then stored whole.
+    whole_strings: bool,
     state: State,
-}
-
-/// Adds `r` to a sorted list of disjoint ranges, merging.
-fn add_range(list: &mut Vec<Range<u64>>, r: Range<u64>) {
-    if r.is_empty() {
-        return;
-    }
-    list.push(r);
-    list.sort_by_key(|r| r.start);
-    let mut out: Vec<Range<u64>> = Vec::with_capacity(list.len());
-    for r in list.drain(..) {
-        match out.last_mut() {
-            Some(p) if p.end >= r.start => p.end = p.end.max(r.end),
-            _ => out.push(r),
-        }
-    }
-    *list = out;
 }
 
 impl ElfScanner {
@@ -279,6 +130,8 @@ impl ElfScanner {
             wanted: Vec::new(),
             lost: Vec::new(),
             wake: None,
+            names: None,
+            whole_strings: false,
             state: State::Running,
         };
         // Learn what is needed first; an error is reported by the first feed.
@@ -313,7 +166,9 @@ impl ElfScanner {
 
     /// How many bytes the scanner holds now.
     pub fn held_bytes(&self) -> u64 {
-        self.store.held_bytes() + self.trail.data.len() as u64
+        self.store.held_bytes()
+            + self.trail.data.len() as u64
+            + self.names.as_ref().map_or(0, KeptStrings::held_bytes)
     }
 
     /// Feeds the next chunk of the file, in file order.
@@ -386,70 +241,150 @@ impl ElfScanner {
         }
         for r in &self.wanted {
             let (s, e) = (r.start.max(at), r.end.min(end));
-            if s < e {
-                self.store
-                    .insert(s, &piece[(s - at) as usize..(e - at) as usize]);
+            if s >= e {
+                continue;
             }
+            // The string table whose names are kept goes to them, the rest is stored.
+            let t = self.names.as_ref().map_or(0..0, |k| k.table().clone());
+            for (s, e) in [(s, e.min(t.start)), (s.max(t.end), e)] {
+                if s < e {
+                    self.store
+                        .insert(s, &piece[(s - at) as usize..(e - at) as usize]);
+                }
+            }
+            let (ks, ke) = (s.max(t.start), e.min(t.end));
+            if let Some(k) = self.names.as_mut().filter(|_| ks < ke) {
+                k.feed(ks, &piece[(ks - at) as usize..(ke - at) as usize]);
+            }
+        }
+    }
+
+    /// Takes up a string table's names: from the bytes held behind the position, then
+    /// as they pass, or in the next pass.
+    fn want_names(&mut self, wants: StringWants, need: &Range<u64>) {
+        if self
+            .names
+            .as_ref()
+            .is_none_or(|k| *k.table() != wants.table)
+        {
+            let prefixes = self.opts.defined_prefixes.unwrap_or(&[]);
+            self.names = Some(KeptStrings::new(wants, prefixes));
+        }
+        let Some(k) = self.names.as_mut() else {
+            return;
+        };
+        let behind = need.end.min(self.pos).max(need.start);
+        while k.fed_to() < behind {
+            let from = k.fed_to();
+            let Some(b) = self
+                .store
+                .held_from(from)
+                .filter(|b| !b.is_empty())
+                .or_else(|| self.trail.held_from(from).filter(|b| !b.is_empty()))
+            else {
+                break;
+            };
+            let b = &b[..b.len().min((behind - from) as usize)];
+            k.feed(from, b);
+        }
+        if k.fed_to() < behind {
+            add_range(&mut self.lost, k.fed_to()..need.end);
+        } else if !k.is_complete() {
+            add_range(&mut self.wanted, k.fed_to().max(self.pos)..need.end);
+            self.wake = Some(self.wake.map_or(need.end, |w| w.min(need.end)));
         }
     }
 
     /// Runs the reader on what is held and decides what to keep and when to run again.
     fn step(&mut self) -> Result<Scan, ElfError> {
-        let view = Held {
-            store: &self.store,
-            trail: &self.trail,
-        };
-        match resolve(&view, &self.opts) {
-            Err(e) => {
-                self.state = State::Failed(e.clone());
-                self.wake = None;
-                Err(e)
-            }
-            Ok(Resolution::Done(info)) => {
-                self.state = State::Complete(info);
-                self.wake = None;
-                Ok(Scan::Done)
-            }
-            Ok(Resolution::Pending(gaps)) => {
-                self.wake = None;
-                for Gap { need, want } in gaps {
-                    let behind = need.end.min(self.pos).max(need.start);
-                    let view = Held {
-                        store: &self.store,
-                        trail: &self.trail,
-                    };
-                    if need.end > self.pos && view.held(need.start, behind).is_some() {
-                        // Keep what the trail holds of it before the trail moves on.
-                        let (s, e) = (want.start.max(self.trail.start), self.pos);
-                        if let Some(b) = (s < e).then(|| self.trail.held(s, e)).flatten() {
-                            self.store.insert(s, b);
-                        }
-                        add_range(&mut self.wanted, want.start.max(self.pos)..want.end);
-                        // Wait for the whole of what is wanted: a chain within the
-                        // hint is then read in one go, not one record per wake.
-                        let at = want.end.max(need.end);
-                        self.wake = Some(self.wake.map_or(at, |w| w.min(at)));
-                    } else {
-                        add_range(&mut self.lost, want);
-                    }
-                }
-                let wanted: u64 = self.wanted.iter().map(|r| r.end - r.start).sum();
-                let limit = self.opts.max_table.saturating_add(self.opts.window);
-                if wanted > limit {
-                    let e = ElfError::TooLarge {
-                        what: "set of dynamic tables",
-                        size: wanted,
-                        limit,
-                    };
+        loop {
+            let view = Held {
+                store: &self.store,
+                trail: &self.trail,
+                names: self.names.as_ref(),
+                keeps_names: !self.whole_strings,
+            };
+            let gaps = match resolve(&view, &self.opts) {
+                Err(e) => {
                     self.state = State::Failed(e.clone());
+                    self.wake = None;
                     return Err(e);
                 }
-                Ok(if self.wake.is_some() {
-                    Scan::NeedMore
-                } else {
-                    Scan::Done
-                })
+                Ok(Resolution::Done(info)) => {
+                    self.state = State::Complete(info);
+                    self.wake = None;
+                    return Ok(Scan::Done);
+                }
+                Ok(Resolution::Pending(gaps)) => gaps,
+            };
+            self.wake = None;
+            let names = gaps
+                .iter()
+                .find_map(|g| g.strings.as_ref().map(|w| w.table.clone()));
+            if names.as_ref().is_some_and(|t| {
+                gaps.iter()
+                    .any(|g| g.strings.is_none() && g.need.start < t.end && t.start < g.need.end)
+            }) {
+                // Another table lies in the string table, whose bytes would not be
+                // stored: store it whole instead.
+                self.whole_strings = true;
+                self.names = None;
+                continue;
             }
+            let mut rerun = false;
+            for Gap {
+                need,
+                want,
+                strings,
+            } in gaps
+            {
+                if let Some(wants) = strings {
+                    self.want_names(*wants, &need);
+                    rerun |= self.names.as_ref().is_some_and(KeptStrings::is_complete);
+                    continue;
+                }
+                let behind = need.end.min(self.pos).max(need.start);
+                let view = Held {
+                    store: &self.store,
+                    trail: &self.trail,
+                    names: None,
+                    keeps_names: false,
+                };
+                if need.end > self.pos && view.held(need.start, behind).is_some() {
+                    // Keep what the trail holds of it before the trail moves on.
+                    let (s, e) = (want.start.max(self.trail.start), self.pos);
+                    if let Some(b) = (s < e).then(|| self.trail.held(s, e)).flatten() {
+                        self.store.insert(s, b);
+                    }
+                    add_range(&mut self.wanted, want.start.max(self.pos)..want.end);
+                    // Wait for the whole of what is wanted: a chain within the
+                    // hint is then read in one go, not one record per wake.
+                    let at = want.end.max(need.end);
+                    self.wake = Some(self.wake.map_or(at, |w| w.min(at)));
+                } else {
+                    add_range(&mut self.lost, want);
+                }
+            }
+            if rerun {
+                // The held bytes completed the names: read them now.
+                continue;
+            }
+            let wanted: u64 = self.wanted.iter().map(|r| r.end - r.start).sum();
+            let limit = self.opts.max_table.saturating_add(self.opts.window);
+            if wanted > limit {
+                let e = ElfError::TooLarge {
+                    what: "set of dynamic tables",
+                    size: wanted,
+                    limit,
+                };
+                self.state = State::Failed(e.clone());
+                return Err(e);
+            }
+            return Ok(if self.wake.is_some() {
+                Scan::NeedMore
+            } else {
+                Scan::Done
+            });
         }
     }
 
@@ -537,41 +472,6 @@ pub fn scan_reader<R: Read>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn store_fills_holes_and_merges() {
-        let mut s = Store {
-            len: 100,
-            chunks: Vec::new(),
-        };
-        s.insert(10, &[1; 5]);
-        s.insert(15, &[2; 5]);
-        s.insert(30, &[3; 5]);
-        assert_eq!(s.chunks.len(), 2);
-        s.insert(0, &[9; 40]);
-        assert_eq!(s.chunks.len(), 1);
-        let d = s.held(0, 40).unwrap();
-        assert_eq!(&d[8..12], &[9, 9, 1, 1]);
-        assert_eq!(&d[18..22], &[2, 2, 9, 9]);
-        assert_eq!(&d[29..31], &[9, 3]);
-        assert_eq!(s.held_bytes(), 40);
-        assert!(s.held(39, 41).is_none());
-        assert_eq!(s.held(50, 50), Some(&[][..]));
-        s.insert(60, &[4; 2]);
-        s.insert(50, &[5; 2]);
-        assert_eq!(s.held(50, 52), Some(&[5, 5][..]));
-        assert!(s.held(52, 53).is_none());
-    }
-
-    #[test]
-    fn ranges_merge() {
-        let mut l = Vec::new();
-        add_range(&mut l, 10..20);
-        add_range(&mut l, 30..40);
-        add_range(&mut l, 15..30);
-        add_range(&mut l, 5..5);
-        assert_eq!(l, vec![10..40]);
-    }
 
     #[test]
     fn not_elf_fails_on_first_feed() {
