@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = Metadata::parse(data);
     if let Ok(w) = WheelInfo::parse(data) {
         let again = WheelInfo::parse(w.to_text().as_bytes()).expect("written WHEEL parses");
-        assert_eq!(again.tags, w.tags);
+        assert_eq!(again.tags(), w.tags());
     }
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(name) = text.parse::<WheelFilename>() {
