@@ -15,7 +15,7 @@ use super::note::{isa_level, note_segments};
 use std::ops::Range;
 
 use super::read::{bytes, c_str, Gap, Rd, Stop, View};
-use super::strings::{StrTab, StringWants};
+use super::strings::{Names, StrTab, StringWants, STRTAB};
 use super::symbols::{self, RawSymbols};
 use super::version_needs::{
     def_names, name_defs, name_needs, need_names, read_defs, read_needs, RawDef, RawNeed,
@@ -31,7 +31,6 @@ pub(crate) enum Resolution {
     Pending(Vec<Gap>),
 }
 
-const STRTAB: &str = "dynamic string table (DT_STRTAB)";
 /// Interpreter paths longer than this are not read.
 const MAX_INTERP: u64 = 4096;
 
@@ -266,6 +265,7 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
     if !gaps.is_empty() {
         return Ok(Resolution::Pending(gaps));
     }
+    let strtab = Names::new(strtab);
     let name = |off: u64| strtab.c_str(off, "dynamic section");
     info.needed = d
         .needed
@@ -275,13 +275,13 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
     info.soname = d.soname.map(name).transpose()?;
     info.rpath = d.rpath.map(name).transpose()?;
     info.runpath = d.runpath.map(name).transpose()?;
-    info.version_needs = name_needs(&needs, strtab)?;
-    info.version_defs = name_defs(&defs, strtab)?;
+    info.version_needs = name_needs(&needs, &strtab)?;
+    info.version_defs = name_defs(&defs, &strtab)?;
     if let Some(raw) = syms {
         info.symbols = symbols::named(
             &raw,
             rd,
-            strtab,
+            &strtab,
             &info.version_needs,
             &info.version_defs,
             opts.defined_prefixes,

@@ -11,10 +11,14 @@
 //! layout within the scanner's first window; GNU ld puts the version tables after
 //! `.dynstr`, so such a file with tables beyond the window keeps its table whole.
 
+use std::cell::Cell;
 use std::ops::Range;
 
 use super::error::ElfError;
 use super::read::c_bytes;
+
+/// The structure named in errors about the string table.
+pub(crate) const STRTAB: &str = "dynamic string table (DT_STRTAB)";
 
 /// A string table as the reader sees it.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +40,14 @@ impl StrTab<'_> {
         Ok(String::from_utf8_lossy(bytes).into_owned())
     }
 
+    /// The table's length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Self::Whole(table) => table.len() as u64,
+            Self::Kept(k) => k.table_len(),
+        }
+    }
+
     /// Whether the bytes at `at` start with one of `prefixes` (false past the table).
     pub fn starts_with_any(&self, at: u64, prefixes: &[&str]) -> bool {
         let bytes = match self {
@@ -49,6 +61,45 @@ impl StrTab<'_> {
             },
         };
         bytes.is_some_and(|b| prefixes.iter().any(|p| b.starts_with(p.as_bytes())))
+    }
+}
+
+/// Looks names up in a string table, refusing once they add up to more than a table of
+/// that size holds. Names become owned strings, and a hostile file may point many
+/// symbols or version records into one long string: n of them into an n-byte table
+/// would otherwise allocate n²/2 bytes. Real names add up to about the table (a merged
+/// tail is counted once per name).
+pub(crate) struct Names<'a> {
+    table: StrTab<'a>,
+    left: Cell<u64>,
+}
+
+impl<'a> Names<'a> {
+    /// Names from `table`.
+    pub fn new(table: StrTab<'a>) -> Self {
+        let limit = table.len().saturating_mul(4).saturating_add(16 << 20);
+        Self {
+            table,
+            left: Cell::new(limit),
+        }
+    }
+
+    /// The name at `at` (see [`StrTab::c_str`]).
+    pub fn c_str(&self, at: u64, what: &'static str) -> Result<String, ElfError> {
+        let name = self.table.c_str(at, what)?;
+        let left = self.left.get().checked_sub(name.len() as u64);
+        // Not a limit to raise: no linker writes such a table.
+        let left = left.ok_or(ElfError::Malformed {
+            what: STRTAB,
+            reason: "its names overlap far more than any linker's do (corrupt or hostile)",
+        })?;
+        self.left.set(left);
+        Ok(name)
+    }
+
+    /// Whether the bytes at `at` start with one of `prefixes` (false past the table).
+    pub fn starts_with_any(&self, at: u64, prefixes: &[&str]) -> bool {
+        self.table.starts_with_any(at, prefixes)
     }
 }
 
@@ -114,11 +165,18 @@ pub(crate) struct KeptStrings {
     shift: u32,
     /// The next want not yet reached.
     next: usize,
-    /// Names begun but not yet ended (index in `wants`, bytes so far): usually none, as
-    /// a name ends in the piece where it begins.
-    open: Vec<(usize, Vec<u8>)>,
-    /// The kept names, end to end.
+    /// Names begun but not yet ended (index in `wants`, offset in the table): usually
+    /// none, as a name ends in the piece where it begins. All end at the same NUL, so
+    /// each is a suffix of `run`, the table's bytes from the first of them on.
+    open: Vec<(usize, u64)>,
+    run: Vec<u8>,
+    /// The kept names, end to end. Names that end at the same NUL (a linker merges a
+    /// name that is the tail of another) share their bytes, so these are never more
+    /// than the table's, whatever offsets the symbols give.
     bytes: Vec<u8>,
+    /// The last name added to `bytes`: (table offset of its NUL, its start in `bytes`,
+    /// its table offset).
+    last: Option<(u64, usize, u64)>,
     /// Per want, in the order of `wants`, once it has ended.
     done: Vec<Option<Kept>>,
     /// The file offset up to which the table has been fed.
@@ -155,7 +213,9 @@ impl KeptStrings {
             wants: wants.wants,
             next: 0,
             open: Vec::new(),
+            run: Vec::new(),
             bytes: Vec::new(),
+            last: None,
             done: vec![None; n],
         }
     }
@@ -181,9 +241,11 @@ impl KeptStrings {
 
     /// How many bytes are held.
     pub fn held_bytes(&self) -> u64 {
-        let open: usize = self.open.iter().map(|(_, n)| n.capacity()).sum();
-        (self.bytes.capacity() + open + self.done.capacity() * 12 + self.wants.capacity() * 8)
-            as u64
+        (self.bytes.capacity()
+            + self.run.capacity()
+            + self.open.capacity() * 16
+            + self.done.capacity() * 12
+            + self.wants.capacity() * 8) as u64
     }
 
     /// Takes the bytes `piece` at file offset `at`. Bytes already taken are skipped;
@@ -197,41 +259,51 @@ impl KeptStrings {
         let data = &piece[(self.fed_to - at) as usize..(end - at) as usize];
         self.fed_to = end;
         // Names begun in an earlier piece: all end at the first NUL of this one.
-        let nul = memchr::memchr(0, data);
-        for (i, mut name) in std::mem::take(&mut self.open) {
-            match nul {
+        if !self.open.is_empty() {
+            match memchr::memchr(0, data) {
                 Some(n) => {
-                    name.extend_from_slice(&data[..n]);
-                    self.close(i, &name);
+                    self.run.extend_from_slice(&data[..n]);
+                    let run = std::mem::take(&mut self.run);
+                    let from = self.open[0].1;
+                    for (i, at) in std::mem::take(&mut self.open) {
+                        self.close(i, at, &run[(at - from) as usize..]);
+                    }
                 }
-                None => {
-                    name.extend_from_slice(data);
-                    self.open.push((i, name));
-                }
+                None => self.run.extend_from_slice(data),
             }
         }
         while let Some(w) = self.wants.get(self.next) {
-            let Some(rel) = u64::from(w.at).checked_sub(base) else {
+            let at = u64::from(w.at);
+            let Some(rest) = at
+                .checked_sub(base)
+                .and_then(|r| usize::try_from(r).ok())
+                .and_then(|r| data.get(r..))
+                .filter(|r| !r.is_empty())
+            else {
                 break;
             };
-            let Some(rest) = usize::try_from(rel).ok().and_then(|r| data.get(r..)) else {
-                break;
-            };
-            if rest.is_empty() {
-                break;
-            }
             let i = self.next;
             self.next += 1;
             match memchr::memchr(0, rest) {
-                Some(n) => self.close(i, &rest[..n]),
-                None => self.open.push((i, rest.to_vec())),
+                Some(n) => self.close(i, at, &rest[..n]),
+                None => {
+                    // The first name left open holds the rest of the piece; any later
+                    // one is a suffix of it.
+                    if self.open.is_empty() {
+                        self.run.extend_from_slice(rest);
+                    }
+                    self.open.push((i, at));
+                }
             }
         }
         if self.is_complete() {
-            for (i, name) in std::mem::take(&mut self.open) {
+            let run = std::mem::take(&mut self.run);
+            let from = self.open.first().map_or(0, |o| o.1);
+            for (i, at) in std::mem::take(&mut self.open) {
                 // As in a whole table: an unended name is an error when named, unless
                 // it is one a prefix decides on and none matches.
-                self.done[i] = Some(if self.dropped(i, &name) {
+                let name = &run[(at - from) as usize..];
+                self.done[i] = Some(if self.dropped(i, name) {
                     Kept::Dropped
                 } else {
                     Kept::Unterminated
@@ -244,19 +316,29 @@ impl KeptStrings {
         self.wants[i].if_prefixed && !self.prefixes.iter().any(|p| name.starts_with(p.as_bytes()))
     }
 
-    /// Name `i` ended: keeps it, or drops it when no prefix matches.
-    fn close(&mut self, i: usize, name: &[u8]) {
+    /// Name `i`, at table offset `at`, ended: keeps it, or drops it when no prefix
+    /// matches.
+    fn close(&mut self, i: usize, at: u64, name: &[u8]) {
         if self.dropped(i, name) {
             self.done[i] = Some(Kept::Dropped);
             return;
         }
-        // Names come from a table whose offsets fit in u32 (see `StringWants::new`),
-        // so their bytes, at most the table's, do too.
+        let nul = at + name.len() as u64;
+        let start = match self.last {
+            // The tail of the name added last (names come in table order).
+            Some((end, start, from)) if end == nul => start + (at - from) as usize,
+            _ => {
+                let start = self.bytes.len();
+                self.bytes.extend_from_slice(name);
+                self.last = Some((nul, start, at));
+                start
+            }
+        };
+        // `bytes` is at most the table, whose length fits in u32 (see `StringWants::new`).
         self.done[i] = Some(Kept::Str {
-            start: self.bytes.len() as u32,
+            start: start as u32,
             len: name.len() as u32,
         });
-        self.bytes.extend_from_slice(name);
     }
 
     /// The name at `at` (an offset in the table), once the table is complete.
@@ -318,6 +400,9 @@ mod tests {
         let all: Vec<(u64, bool)> = (0..=TABLE.len() as u64 + 1).map(|a| (a, false)).collect();
         for chunk in [1, 2, 3, 5, 7, 64] {
             let k = kept(&all, chunk, 1000);
+            // Every offset's name is the tail of one ending at the same NUL: the names
+            // kept are the table's bytes once, not once per offset.
+            assert!(k.bytes.len() <= TABLE.len(), "{}", k.bytes.len());
             for at in 0..=TABLE.len() as u64 + 1 {
                 assert_eq!(
                     StrTab::Kept(&k).c_str(at, "t"),

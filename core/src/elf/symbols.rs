@@ -14,7 +14,7 @@ use super::dynamic::Dynamic;
 use super::error::ElfError;
 use super::header::{AddressMap, ElfClass, Header, Machine};
 use super::read::{bytes, bytes_hint, Rd, Stop, View};
-use super::strings::StrTab;
+use super::strings::Names;
 use super::version::SymbolVersion;
 use super::version_needs::{VersionDef, VersionNeed, CHAIN_HINT};
 
@@ -328,7 +328,7 @@ fn entry_name(rd: Rd, e: &[u8]) -> (u32, u16) {
 pub(crate) fn named(
     raw: &RawSymbols<'_>,
     rd: Rd,
-    strtab: StrTab<'_>,
+    strtab: &Names<'_>,
     needs: &[VersionNeed],
     defs: &[VersionDef],
     defined_prefixes: Option<&[&str]>,
@@ -384,6 +384,44 @@ pub(crate) fn named(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::elf::header::Endian;
+    use crate::elf::strings::StrTab;
+
+    /// Symbols whose names are the tails of one long string are refused before their
+    /// names add up to more than a bound, not allocated quadratically.
+    #[test]
+    fn names_are_bounded_by_the_table() {
+        let len = 32 << 10;
+        let mut strtab = vec![b'a'; len];
+        strtab.push(0);
+        let n = 2048;
+        let mut table = vec![0u8; 24 * (n + 1)];
+        for i in 1..=n {
+            table[24 * i..24 * i + 4].copy_from_slice(&(i as u32).to_le_bytes());
+        }
+        let raw = RawSymbols {
+            table: &table,
+            entsize: 24,
+            versym: None,
+        };
+        let rd = Rd {
+            endian: Endian::Little,
+            class: ElfClass::Elf64,
+        };
+        let named =
+            |strtab: &[u8]| named(&raw, rd, &Names::new(StrTab::Whole(strtab)), &[], &[], None);
+        assert!(matches!(
+            named(&strtab),
+            Err(ElfError::Malformed { what, .. }) if what.starts_with("dynamic string table")
+        ));
+        // Short names in a table as long are read.
+        for b in strtab.iter_mut().step_by(64).skip(1) {
+            *b = 0;
+        }
+        let names = named(&strtab).unwrap();
+        assert_eq!(names.len(), n);
+        assert_eq!(names[0].name.len(), 63);
+    }
 
     #[test]
     fn st_info_nibbles() {

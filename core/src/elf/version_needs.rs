@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::error::ElfError;
 use super::read::{bytes_hint, Rd, Stop, View};
-use super::strings::StrTab;
+use super::strings::Names;
 use super::version::SymbolVersion;
 
 /// `VER_FLG_BASE`: the version definition of the file itself.
@@ -195,7 +195,7 @@ pub(crate) fn def_names(raw: &[RawDef]) -> impl Iterator<Item = u64> + '_ {
 /// Looks up the names of the version needs.
 pub(crate) fn name_needs(
     raw: &[RawNeed],
-    strtab: StrTab<'_>,
+    strtab: &Names<'_>,
 ) -> Result<Vec<VersionNeed>, ElfError> {
     const WHAT: &str = "version needs (DT_VERNEED)";
     raw.iter()
@@ -219,7 +219,7 @@ pub(crate) fn name_needs(
 }
 
 /// Looks up the names of the version definitions.
-pub(crate) fn name_defs(raw: &[RawDef], strtab: StrTab<'_>) -> Result<Vec<VersionDef>, ElfError> {
+pub(crate) fn name_defs(raw: &[RawDef], strtab: &Names<'_>) -> Result<Vec<VersionDef>, ElfError> {
     const WHAT: &str = "version definitions (DT_VERDEF)";
     raw.iter()
         .map(|d| {
@@ -248,6 +248,7 @@ pub(crate) fn name_defs(raw: &[RawDef], strtab: StrTab<'_>) -> Result<Vec<Versio
 mod tests {
     use super::*;
     use crate::elf::header::{ElfClass, Endian};
+    use crate::elf::strings::StrTab;
 
     const RD: Rd = Rd {
         endian: Endian::Little,
@@ -279,7 +280,7 @@ mod tests {
         t.extend(aux(0, 3, 11, 16));
         t.extend(aux(2, 0x8002, 22, 0));
         let raw = read_needs(&t[..], RD, 0, Some(1)).unwrap();
-        let named = name_needs(&raw, StrTab::Whole(strtab)).unwrap();
+        let named = name_needs(&raw, &Names::new(StrTab::Whole(strtab))).unwrap();
         assert_eq!(named.len(), 1);
         assert_eq!(named[0].file, "libc.so.6");
         let v: Vec<_> = named[0]
@@ -317,7 +318,7 @@ mod tests {
         ));
         // A name offset outside the string table.
         let raw = read_needs(&need(0, 99, 0, 0)[..], RD, 0, None).unwrap();
-        assert!(name_needs(&raw, StrTab::Whole(b"\0")).is_err());
+        assert!(name_needs(&raw, &Names::new(StrTab::Whole(b"\0"))).is_err());
     }
 
     #[test]
@@ -345,7 +346,7 @@ mod tests {
             }
         }
         let raw = read_defs(&t[..], RD, 0, None).unwrap();
-        let defs = name_defs(&raw, StrTab::Whole(strtab)).unwrap();
+        let defs = name_defs(&raw, &Names::new(StrTab::Whole(strtab))).unwrap();
         let got: Vec<_> = defs
             .iter()
             .map(|d| (d.index, d.name.as_str(), d.base, d.parents.len()))
