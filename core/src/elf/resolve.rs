@@ -10,7 +10,9 @@
 
 use super::dynamic::Dynamic;
 use super::error::ElfError;
-use super::header::{linux_arch, AddressMap, Header, Machine, Segment, PT_DYNAMIC, PT_INTERP};
+use super::header::{
+    linux_arch, AddressMap, ElfClass, Header, Machine, Segment, PT_DYNAMIC, PT_INTERP,
+};
 use super::note::{isa_level, note_segments};
 use std::ops::Range;
 
@@ -56,10 +58,13 @@ fn interpreter<V: View + ?Sized>(v: &V, seg: &Segment) -> Result<String, Stop> {
 const MAX_SPECULATION: u64 = 64 << 20;
 
 /// While the symbol count is missing (its hash table is), asks for the symbol and
-/// version-index tables too, up to the next table or the end of their segment: tables do
-/// not overlap, so that covers them, and a later pass gets them with the hash table
-/// instead of needing one more pass of its own.
-fn speculate<V: View + ?Sized>(v: &V, map: &AddressMap, d: &Dynamic, gaps: &mut Vec<Gap>) {
+/// version-index tables too, so that a later pass gets them with the hash table instead
+/// of needing one more pass of its own. Tables do not overlap, so each has at most the
+/// room up to the next table (or the end of its segment), and each room bounds the
+/// symbol count: the symbol table's is not all table when patchelf left the old string
+/// table after it (paddlepaddle's libpaddle.so: 25 MB of it), the version indices' then
+/// says how many there are.
+fn speculate<V: View + ?Sized>(v: &V, rd: Rd, map: &AddressMap, d: &Dynamic, gaps: &mut Vec<Gap>) {
     let starts: Vec<u64> = [
         d.strtab, d.symtab, d.versym, d.verneed, d.verdef, d.hash, d.gnu_hash,
     ]
@@ -67,17 +72,33 @@ fn speculate<V: View + ?Sized>(v: &V, map: &AddressMap, d: &Dynamic, gaps: &mut 
     .flatten()
     .filter_map(|a| map.offset(a, "table").ok().map(|(off, _)| off))
     .collect();
-    for addr in [d.symtab, d.versym].into_iter().flatten() {
-        let Ok((off, avail)) = map.offset(addr, "table") else {
-            continue;
-        };
+    let room = |addr: u64| {
+        let (off, avail) = map.offset(addr, "table").ok()?;
         let end = starts
             .iter()
             .copied()
             .filter(|&s| s > off)
             .fold(off.saturating_add(avail), u64::min)
             .min(v.total_len());
-        if end > off && end - off <= MAX_SPECULATION && v.held(off, end).is_none() {
+        (end > off).then_some((off, end - off))
+    };
+    let min_entsize = match rd.class {
+        ElfClass::Elf32 => 16,
+        ElfClass::Elf64 => 24,
+    };
+    let entsize = d.syment.unwrap_or(min_entsize).max(min_entsize);
+    let sym = d.symtab.and_then(room);
+    let ver = d.versym.and_then(room);
+    let bounds = [sym.map(|(_, r)| r / entsize), ver.map(|(_, r)| r / 2)];
+    let Some(n) = bounds.into_iter().flatten().min() else {
+        return;
+    };
+    for (table, size) in [(sym, n.saturating_mul(entsize)), (ver, n.saturating_mul(2))] {
+        let Some((off, _)) = table else {
+            continue;
+        };
+        let end = off.saturating_add(size);
+        if size > 0 && size <= MAX_SPECULATION && v.held(off, end).is_none() {
             gaps.push(Gap {
                 need: off..end,
                 want: off..end,
@@ -240,7 +261,7 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
         )? {
             soft(&mut gaps, symbols::raw(v, rd, &map, &d, n, opts.max_table))?
         } else {
-            speculate(v, &map, &d, &mut gaps);
+            speculate(v, rd, &map, &d, &mut gaps);
             None
         }
     } else {
@@ -288,4 +309,61 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
         )?;
     }
     Ok(Resolution::Done(Box::new(info)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elf::header::{Endian, PT_LOAD};
+
+    /// A file of which nothing is held.
+    struct Len(u64);
+    impl View for Len {
+        fn total_len(&self) -> u64 {
+            self.0
+        }
+        fn held(&self, _: u64, _: u64) -> Option<&[u8]> {
+            None
+        }
+    }
+
+    /// The symbol table is followed by 25 MB that are no table (the string table
+    /// patchelf left behind), then the version indices: the count their room gives
+    /// bounds what is asked for the symbols.
+    #[test]
+    fn speculation_is_bounded_by_either_table() {
+        let load = Segment {
+            kind: PT_LOAD,
+            flags: 4,
+            offset: 0,
+            vaddr: 0,
+            filesz: 100 << 20,
+            memsz: 100 << 20,
+            align: 0x1000,
+        };
+        let map = AddressMap::new(&[load]);
+        let rd = Rd {
+            endian: Endian::Little,
+            class: ElfClass::Elf64,
+        };
+        let (symtab, n) = (0x1000u64, 1000u64);
+        let versym = symtab + n * 24 + (25 << 20);
+        let d = Dynamic {
+            symtab: Some(symtab),
+            versym: Some(versym),
+            verneed: Some(versym + n * 2),
+            ..Dynamic::default()
+        };
+        let mut gaps = Vec::new();
+        speculate(&Len(100 << 20), rd, &map, &d, &mut gaps);
+        let asked: Vec<_> = gaps.iter().map(|g| g.need.clone()).collect();
+        assert_eq!(asked, [symtab..symtab + n * 24, versym..versym + n * 2]);
+        // Without version indices, the symbol table's room is all there is to go by.
+        let d = Dynamic { versym: None, ..d };
+        gaps.clear();
+        speculate(&Len(100 << 20), rd, &map, &d, &mut gaps);
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].need.start, symtab);
+        assert!(gaps[0].need.end > versym);
+    }
 }
