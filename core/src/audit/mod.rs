@@ -164,8 +164,36 @@ pub fn verify_and_scan<S: ReadAt>(
     entry: Option<&RecordEntry>,
     digest: &DigestFor<'_>,
 ) -> Result<(Option<RecordIssue>, Option<ElfInfo>), AuditError> {
+    verify_scan_keep(wheel, m, entry, digest, &|_| false).map(|v| (v.issue, v.info))
+}
+
+/// What [`verify_scan_keep`] found in a member.
+#[derive(Debug)]
+pub struct Verified {
+    /// How the member disagrees with its RECORD row, if it does.
+    pub issue: Option<RecordIssue>,
+    /// Its ELF facts, when it is an ELF file.
+    pub info: Option<ElfInfo>,
+    /// Its whole content, when it is an ELF file that `keep` asked for.
+    pub content: Option<Vec<u8>>,
+}
+
+/// [`verify_and_scan`], also keeping the content of an ELF member when `keep(size)` says
+/// so: `repair` edits ELF members, and inflating them once more to edit them was 5% of
+/// a small repair's time.
+pub fn verify_scan_keep<S: ReadAt>(
+    wheel: &Wheel<S>,
+    m: &Member,
+    entry: Option<&RecordEntry>,
+    digest: &DigestFor<'_>,
+    keep: &dyn Fn(u64) -> bool,
+) -> Result<Verified, AuditError> {
     let Some(expected) = entry.and_then(|e| e.hash.as_ref()) else {
-        return Ok((None, scan_member(wheel, m)?));
+        return Ok(Verified {
+            issue: None,
+            info: scan_member(wheel, m)?,
+            content: None,
+        });
     };
     let mut hasher = digest(expected.algorithm, m.size);
     let mut reader = wheel.archive.reader(m);
@@ -173,6 +201,7 @@ pub fn verify_and_scan<S: ReadAt>(
     let mut scanner: Option<ElfScanner> = None;
     let mut first = true;
     let mut scanning = false;
+    let mut content: Option<Vec<u8>> = None;
     loop {
         let n = reader
             .read(&mut buf)
@@ -190,7 +219,13 @@ pub fn verify_and_scan<S: ReadAt>(
                     scan_options(wheel.archive.limits()),
                 ));
                 scanning = true;
+                if keep(m.size) {
+                    content = Some(Vec::with_capacity(usize::try_from(m.size).unwrap_or(0)));
+                }
             }
+        }
+        if let Some(c) = content.as_mut() {
+            c.extend_from_slice(chunk);
         }
         if scanning {
             if let Some(s) = scanner.as_mut() {
@@ -212,7 +247,11 @@ pub fn verify_and_scan<S: ReadAt>(
             Err(e) => return Err(elf_error(&m.name, e)),
         },
     };
-    Ok((issue, info))
+    Ok(Verified {
+        issue,
+        info,
+        content,
+    })
 }
 
 /// Reads the ELF facts of every member, one after another, in archive order, calling

@@ -8,6 +8,7 @@ pub mod plan;
 pub mod sbom;
 pub mod tags;
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use crate::source::ReadAt;
@@ -48,10 +49,13 @@ pub enum ApplyError {
 /// Writes the repaired wheel: grafted libraries (bytes given by path) edited and added
 /// under the libs folder, edited members replaced, WHEEL replaced, the SBOM added
 /// (see [`sbom`]); everything else copied raw. New bytes are deflated through `par`.
+/// `kept` holds the contents of members the caller has already inflated and verified
+/// (by name); the members to edit that it lacks are read from the archive.
 #[allow(clippy::too_many_arguments)]
 pub fn apply<S: ReadAt, W: Write>(
     wheel: &Wheel<S>,
     plan: &Plan,
+    kept: &mut HashMap<String, Vec<u8>>,
     library: &mut ReadLibrary<'_>,
     editor: &dyn ElfEditor,
     info: &WheelInfo,
@@ -80,7 +84,10 @@ pub fn apply<S: ReadAt, W: Write>(
                 path: member.clone(),
                 reason: "it is not in the wheel".into(),
             })?;
-        let bytes = wheel.archive.read(m)?;
+        let bytes = match kept.remove(member) {
+            Some(bytes) => bytes,
+            None => wheel.archive.read(m)?,
+        };
         let edited = editor
             .edit(&bytes, edits)
             .map_err(|reason| ApplyError::Edit {
