@@ -26,8 +26,23 @@ const WINDOW: usize = 32 << 10;
 
 pub use crate::parallel::{Parallel, Sequential};
 
-/// One chunk's deflate, for a [`Parallel`].
-type Job<'a> = Box<dyn FnOnce() -> Vec<u8> + Send + 'a>;
+/// One job of [`prepare_contents`], for a [`Parallel`].
+type Job<'a> = Box<dyn FnOnce() -> Part + Send + 'a>;
+
+/// What a job gives back.
+enum Part {
+    /// Deflated bytes: a chunk, or a whole spliced member.
+    Deflated(Vec<u8>),
+    /// A content's CRC-32 and RECORD hash.
+    Sums(u32, RecordHash),
+}
+
+/// Rough cost of a job per byte, to start the longest first (measured here: deflating
+/// at level 6 takes about 17 ns a byte, a splice 7 ns a byte of the member, as it walks
+/// and inflates all of it and deflates a little, the sums 2 ns).
+const DEFLATE_COST: u64 = 17;
+const SPLICE_COST: u64 = 7;
+const SUMS_COST: u64 = 2;
 
 /// A member's content made ready to write: checksums, and deflated bytes when deflate
 /// made it smaller (otherwise it is stored).
@@ -146,46 +161,76 @@ pub struct Base<'a> {
 /// [`prepare_all`] for contents that may be edits: an edit that keeps its length or
 /// grows is spliced from its old stream (one job), falling back to deflating it whole.
 pub fn prepare_contents(contents: &[Content<'_>], level: u32, par: &dyn Parallel) -> Vec<Prepared> {
-    let mut jobs: Vec<Job<'_>> = Vec::new();
-    let mut counts = Vec::with_capacity(contents.len());
-    for c in contents {
+    // Every job, tagged with its content, its place in the content's stream and its
+    // rough cost; the sums (CRC-32 and RECORD hash) of each content are jobs too, so
+    // that none runs alone after the rest.
+    let mut tagged: Vec<((usize, usize), u64, Job<'_>)> = Vec::new();
+    let mut counts = vec![0; contents.len()];
+    for (i, c) in contents.iter().enumerate() {
         let data = c.data;
+        let len = data.len() as u64;
+        tagged.push((
+            (i, 0),
+            SUMS_COST * len,
+            Box::new(move || Part::Sums(crc32fast::hash(data), RecordHash::sha256(data))),
+        ));
         if let Some(base) = c.base.filter(|b| data.len() >= b.old.len()) {
-            counts.push(1);
-            jobs.push(Box::new(move || {
-                super::splice::splice(base.old, base.deflated, data, level).unwrap_or_else(|| {
-                    chunks(data.len())
-                        .into_iter()
-                        .flat_map(|r| deflate_chunk(data, r, level))
-                        .collect()
-                })
-            }));
+            counts[i] = 1;
+            tagged.push((
+                (i, 0),
+                SPLICE_COST * len,
+                Box::new(move || {
+                    Part::Deflated(
+                        super::splice::splice(base.old, base.deflated, data, level).unwrap_or_else(
+                            || {
+                                chunks(data.len())
+                                    .into_iter()
+                                    .flat_map(|r| deflate_chunk(data, r, level))
+                                    .collect()
+                            },
+                        ),
+                    )
+                }),
+            ));
             continue;
         }
-        let ranges = chunks(data.len());
-        counts.push(ranges.len());
-        for r in ranges {
-            jobs.push(Box::new(move || deflate_chunk(data, r, level)));
+        for (k, r) in chunks(data.len()).into_iter().enumerate() {
+            let cost = DEFLATE_COST * r.len() as u64;
+            counts[i] += 1;
+            tagged.push((
+                (i, k),
+                cost,
+                Box::new(move || Part::Deflated(deflate_chunk(data, r, level))),
+            ));
         }
     }
-    let mut parts = crate::parallel::map(par, jobs).into_iter();
+    // Longest first: a long job that cannot be split (a splice) started last would end
+    // the run on one core while the others sit idle.
+    tagged.sort_by_key(|(_, cost, _)| std::cmp::Reverse(*cost));
+    let owners: Vec<(usize, usize)> = tagged.iter().map(|(at, _, _)| *at).collect();
+    let jobs: Vec<Job<'_>> = tagged.into_iter().map(|(_, _, job)| job).collect();
+    let mut pieces: Vec<Vec<Vec<u8>>> = counts.iter().map(|&n| vec![Vec::new(); n]).collect();
+    let mut sums: Vec<Option<(u32, RecordHash)>> = vec![None; contents.len()];
+    for ((i, k), part) in owners.into_iter().zip(crate::parallel::map(par, jobs)) {
+        match part {
+            Part::Sums(crc, hash) => sums[i] = Some((crc, hash)),
+            Part::Deflated(bytes) => pieces[i][k] = bytes,
+        }
+    }
     contents
         .iter()
-        .zip(counts)
-        .map(|(c, n)| {
-            let data = c.data;
-            let mut deflated = Vec::new();
-            for part in parts.by_ref().take(n) {
-                if deflated.is_empty() {
-                    deflated = part;
-                } else {
-                    deflated.extend_from_slice(&part);
-                }
-            }
+        .zip(pieces.into_iter().zip(sums))
+        .map(|(c, (pieces, sums))| {
+            let (crc32, hash) = sums.expect("every content has its sums job");
+            let deflated = if pieces.len() == 1 {
+                pieces.into_iter().next().unwrap_or_default()
+            } else {
+                pieces.concat()
+            };
             Prepared {
-                crc32: crc32fast::hash(data),
-                hash: RecordHash::sha256(data),
-                deflated: (deflated.len() < data.len()).then_some(deflated),
+                crc32,
+                hash,
+                deflated: (deflated.len() < c.data.len()).then_some(deflated),
             }
         })
         .collect()
