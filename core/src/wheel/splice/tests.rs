@@ -1,4 +1,4 @@
-use std::io::Write;
+use std::io::{Read, Write};
 
 use super::*;
 
@@ -135,4 +135,22 @@ fn changed_ranges_are_merged_and_include_the_growth() {
         changed(&old, &new),
         vec![(10, 21), (50_000, 50_001), (100_000, 100_010)]
     );
+}
+
+/// The check before use takes exactly one whole stream of exactly the new bytes.
+#[test]
+fn the_check_wants_the_whole_stream_and_the_exact_bytes() {
+    let data = library(100_000);
+    let z = deflate(&data, 6);
+    assert!(inflates_to(&z, &data));
+    assert!(inflates_to(&deflate(b"", 6), b""));
+    // Bytes after the stream's end, a stream cut short, output longer or shorter.
+    assert!(!inflates_to(&[&z[..], b"\0"].concat(), &data));
+    assert!(!inflates_to(&z[..z.len() - 1], &data));
+    assert!(!inflates_to(&z, &data[..data.len() - 1]));
+    assert!(!inflates_to(&z, &[&data[..], b"x"].concat()));
+    let mut other = data.clone();
+    other[50_000] ^= 1;
+    assert!(!inflates_to(&z, &other));
+    assert!(!inflates_to(b"\xff\xff", b""));
 }
