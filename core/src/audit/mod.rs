@@ -197,7 +197,13 @@ pub fn verify_scan_keep<S: ReadAt>(
     };
     let mut hasher = digest(expected.algorithm, m.size);
     let mut reader = wheel.archive.reader(m);
-    let mut buf = vec![0u8; 256 * 1024];
+    // No larger than the member needs (a zeroed 256 KB for each small file added up).
+    let mut buf = vec![
+        0u8;
+        usize::try_from(m.size)
+            .unwrap_or(usize::MAX)
+            .clamp(4 << 10, 256 << 10)
+    ];
     let mut scanner: Option<ElfScanner> = None;
     let mut first = true;
     let mut scanning = false;

@@ -235,7 +235,12 @@ impl<S: ReadAt> Archive<S> {
                 let start = m.data_offset as usize;
                 Box::new(&all[start..start + m.compressed_size as usize])
             }
-            None => Box::new(io::BufReader::with_capacity(256 * 1024, self.raw_reader(m))),
+            // No larger than the member: the buffer is zeroed before its first fill,
+            // and 256 KB zeroed for each small member of a wheel added up.
+            None => Box::new(io::BufReader::with_capacity(
+                (m.compressed_size as usize).clamp(4 << 10, 256 << 10),
+                self.raw_reader(m),
+            )),
         };
         let inner = match m.compression {
             Compression::Stored => Inflate::Stored(raw),
