@@ -181,14 +181,18 @@ pub fn prepare_contents(contents: &[Content<'_>], level: u32, par: &dyn Parallel
                 SPLICE_COST * len,
                 Box::new(move || {
                     Part::Deflated(
-                        super::splice::splice(base.old, base.deflated, data, level).unwrap_or_else(
-                            || {
-                                chunks(data.len())
-                                    .into_iter()
-                                    .flat_map(|r| deflate_chunk(data, r, level))
-                                    .collect()
-                            },
-                        ),
+                        super::splice::splice_with(base.old, base.deflated, data, level, par)
+                            .unwrap_or_else(|| {
+                                let jobs: Vec<Box<dyn FnOnce() -> Vec<u8> + Send>> =
+                                    chunks(data.len())
+                                        .into_iter()
+                                        .map(|r| {
+                                            Box::new(move || deflate_chunk(data, r, level))
+                                                as Box<dyn FnOnce() -> Vec<u8> + Send>
+                                        })
+                                        .collect();
+                                crate::parallel::map(par, jobs).concat()
+                            }),
                     )
                 }),
             ));

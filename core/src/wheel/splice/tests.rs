@@ -154,3 +154,30 @@ fn the_check_wants_the_whole_stream_and_the_exact_bytes() {
     assert!(!inflates_to(&z, &other));
     assert!(!inflates_to(b"\xff\xff", b""));
 }
+
+/// Fresh stretches longer than a part are deflated in parts, in any order, to the same
+/// bytes: around each edit, and a tail of 0, one part less or more, or several parts.
+#[test]
+fn fresh_parts_give_the_same_bytes_whatever_order_they_run_in() {
+    let old = library(600_000);
+    let z = deflate(&old, 6);
+    for tail in [
+        0,
+        FRESH_PART - 1,
+        FRESH_PART,
+        FRESH_PART + 1,
+        3 * FRESH_PART + 17,
+    ] {
+        let new = edit(&old, tail);
+        let seq = splice(&old, &z, &new, 6).expect("an edit this small splices");
+        let back = splice_with(&old, &z, &new, 6, &crate::parallel::Backwards);
+        assert_eq!(Some(&seq), back.as_ref(), "tail {tail}");
+        assert!(inflate(&seq) == new, "tail {tail}");
+    }
+    let empty: Vec<Range<usize>> = parts(5, 5).collect();
+    assert!(empty.len() == 1 && empty[0] == (5..5));
+    assert_eq!(
+        parts(0, FRESH_PART + 1).collect::<Vec<_>>(),
+        [0..FRESH_PART, FRESH_PART..FRESH_PART + 1]
+    );
+}
