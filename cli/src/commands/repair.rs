@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -151,19 +150,18 @@ impl PlanInputs for Inputs<'_> {
     }
 }
 
-/// An ELF member up to this size is kept in memory after it is verified, as repair
-/// may edit it ([`verify_and_scan`]).
-const KEEP_MEMBER: u64 = 16 << 20;
-/// At most this much of a wheel's ELF members is kept: a large wheel's libraries are
-/// read again when edited rather than all held at once.
+/// The ELF members of a wheel of up to this many bytes (all members, inflated) are kept
+/// in memory once verified, as repair may edit them ([`verify_and_scan`]); a larger
+/// wheel's are read again when edited (keeping jaxlib's smaller libraries raised a
+/// repair's peak memory from 26 to 35 MiB, for nothing).
 const KEEP_WHEEL: u64 = 32 << 20;
 
-/// The ELF facts of a wheel's members and, up to [`KEEP_WHEEL`], their contents.
+/// The ELF facts of a wheel's members and, for a small wheel, their contents.
 type Scanned = (HashMap<String, ElfInfo>, HashMap<String, Vec<u8>>);
 
 /// RECORD verification and the ELF scan in one inflation per member, on all threads,
-/// largest member first. The contents of ELF members are kept, within limits, for the
-/// edits: inflating them again was 5% of a small repair's time.
+/// largest member first. A small wheel's ELF members are kept for the edits: inflating
+/// them again was 5% of a small repair's time.
 fn verify_and_scan(wheel: &DiskWheel) -> Result<Scanned, Failure> {
     let name = wheel.file_name();
     let mut issues = wheel.listing_issues();
@@ -175,17 +173,11 @@ fn verify_and_scan(wheel: &DiskWheel) -> Result<Scanned, Failure> {
         .collect();
     members.sort_by_key(|m| std::cmp::Reverse(m.compressed_size));
     let rows = wheel.record.by_path();
-    // What may still be kept; which members get it depends on timing, never the bytes
-    // written (a member not kept is read again).
-    let budget = AtomicU64::new(KEEP_WHEEL);
-    let keep = |size: u64| {
-        size <= KEEP_MEMBER
-            && budget
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                    left.checked_sub(size)
-                })
-                .is_ok()
-    };
+    let small = members
+        .iter()
+        .try_fold(0u64, |sum, m| sum.checked_add(m.size))
+        .is_some_and(|total| total <= KEEP_WHEEL);
+    let keep = |_: u64| small;
     let results: Vec<_> = members
         .par_iter()
         .with_max_len(1)
