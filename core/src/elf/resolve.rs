@@ -8,14 +8,12 @@
 //! that do not depend on each other are all attempted, so one round reports every range
 //! that can be known to be missing.
 
-use super::dynamic::Dynamic;
-use super::error::ElfError;
-use super::header::{
-    linux_arch, AddressMap, ElfClass, Header, Machine, Segment, PT_DYNAMIC, PT_INTERP,
-};
-use super::note::{isa_level, note_segments};
 use std::ops::Range;
 
+use super::dynamic::Dynamic;
+use super::error::ElfError;
+use super::header::{linux_arch, AddressMap, Header, Machine, Segment, PT_DYNAMIC, PT_INTERP};
+use super::note::{isa_level, note_segments};
 use super::read::{bytes, c_str, Gap, Rd, Stop, View};
 use super::strings::{Names, StrTab, StringWants, STRTAB};
 use super::symbols::{self, RawSymbols};
@@ -82,11 +80,8 @@ fn speculate<V: View + ?Sized>(v: &V, rd: Rd, map: &AddressMap, d: &Dynamic, gap
             .min(v.total_len());
         (end > off).then_some((off, end - off))
     };
-    let min_entsize = match rd.class {
-        ElfClass::Elf32 => 16,
-        ElfClass::Elf64 => 24,
-    };
-    let entsize = d.syment.unwrap_or(min_entsize).max(min_entsize);
+    let min = symbols::min_entsize(rd);
+    let entsize = d.syment.unwrap_or(min).max(min);
     let sym = d.symtab.and_then(room);
     let ver = d.versym.and_then(room);
     let bounds = [sym.map(|(_, r)| r / entsize), ver.map(|(_, r)| r / 2)];
@@ -314,7 +309,7 @@ pub(crate) fn resolve<V: View + ?Sized>(v: &V, opts: &Options) -> Result<Resolut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::elf::header::{Endian, PT_LOAD};
+    use crate::elf::header::{ElfClass, Endian, PT_LOAD};
 
     /// A file of which nothing is held.
     struct Len(u64);

@@ -5,8 +5,8 @@
 //! whether they start with a module-init prefix. Once the symbol table, the version
 //! tables and the dynamic table are held, the offsets of every name the reader will ask
 //! for are known, so the scanner can stream a large table through a [`KeptStrings`]
-//! that keeps only those names (and only the first bytes of the exports, until they
-//! match a prefix) instead of holding the table whole. That needs those tables before
+//! that keeps only those names (of the exports, only those a prefix matches) instead of
+//! holding the table whole. That needs those tables before
 //! the string table: true of lld's layout and of a file patchelf edited, and of any
 //! layout within the scanner's first window; GNU ld puts the version tables after
 //! `.dynstr`, so such a file with tables beyond the window keeps its table whole.

@@ -244,6 +244,14 @@ fn section_count<V: View + ?Sized>(v: &V, header: &Header) -> Result<u64, Stop> 
     Ok(0)
 }
 
+/// The size of an `Elf_Sym` of the file's class: the least `DT_SYMENT` can be.
+pub(crate) fn min_entsize(rd: Rd) -> u64 {
+    match rd.class {
+        ElfClass::Elf32 => 16,
+        ElfClass::Elf64 => 24,
+    }
+}
+
 /// Fetches the symbol table and the version indices of `n` symbols.
 pub(crate) fn raw<'v, V: View + ?Sized>(
     v: &'v V,
@@ -256,10 +264,7 @@ pub(crate) fn raw<'v, V: View + ?Sized>(
     let Some(symtab) = d.symtab else {
         return Ok(None);
     };
-    let min = match rd.class {
-        ElfClass::Elf32 => 16,
-        ElfClass::Elf64 => 24,
-    };
+    let min = min_entsize(rd);
     let entsize = d.syment.unwrap_or(min);
     if entsize < min {
         return Err(ElfError::Malformed {

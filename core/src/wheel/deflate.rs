@@ -96,6 +96,20 @@ pub(super) fn deflate_chunk(data: &[u8], range: std::ops::Range<usize>, level: u
     with_compressor(level.min(9), |c| deflate_chunk_with(c, data, range))
 }
 
+/// [`deflate_chunk`] of each of `ranges` of `data`, through `par`, in order.
+pub(super) fn deflate_ranges(
+    data: &[u8],
+    ranges: impl IntoIterator<Item = std::ops::Range<usize>>,
+    level: u32,
+    par: &dyn Parallel,
+) -> Vec<Vec<u8>> {
+    let jobs: Vec<Box<dyn FnOnce() -> Vec<u8> + Send + '_>> = ranges
+        .into_iter()
+        .map(|r| Box::new(move || deflate_chunk(data, r, level)) as Box<_>)
+        .collect();
+    crate::parallel::map(par, jobs)
+}
+
 /// [`deflate_chunk`] with a compressor fresh or reset.
 fn deflate_chunk_with(c: &mut Compress, data: &[u8], range: std::ops::Range<usize>) -> Vec<u8> {
     let last = range.end == data.len();
@@ -183,15 +197,7 @@ pub fn prepare_contents(contents: &[Content<'_>], level: u32, par: &dyn Parallel
                     Part::Deflated(
                         super::splice::splice_with(base.old, base.deflated, data, level, par)
                             .unwrap_or_else(|| {
-                                let jobs: Vec<Box<dyn FnOnce() -> Vec<u8> + Send>> =
-                                    chunks(data.len())
-                                        .into_iter()
-                                        .map(|r| {
-                                            Box::new(move || deflate_chunk(data, r, level))
-                                                as Box<dyn FnOnce() -> Vec<u8> + Send>
-                                        })
-                                        .collect();
-                                crate::parallel::map(par, jobs).concat()
+                                deflate_ranges(data, chunks(data.len()), level, par).concat()
                             }),
                     )
                 }),

@@ -13,7 +13,7 @@
 
 use super::bitwriter::BitWriter;
 use super::blocks::{Block, Walker};
-use super::deflate::deflate_chunk;
+use super::deflate::deflate_ranges;
 use crate::parallel::{Parallel, Sequential};
 use std::ops::Range;
 
@@ -170,19 +170,11 @@ pub fn splice_with(
     }
     // deflate_chunk ends the stream when a part reaches the data's end, and with a sync
     // flush (byte-aligned) otherwise, each part primed with the window before it.
-    let jobs: Vec<Box<dyn FnOnce() -> Vec<u8> + Send + '_>> = pieces
-        .iter()
-        .filter_map(|p| match *p {
-            Piece::Fresh { from, to } => Some(parts(from as usize, to as usize)),
-            Piece::Reuse { .. } => None,
-        })
-        .flatten()
-        .map(|r| {
-            Box::new(move || deflate_chunk(new, r, level))
-                as Box<dyn FnOnce() -> Vec<u8> + Send + '_>
-        })
-        .collect();
-    let mut deflated = crate::parallel::map(par, jobs).into_iter();
+    let fresh_parts = pieces.iter().filter_map(|p| match *p {
+        Piece::Fresh { from, to } => Some(parts(from as usize, to as usize)),
+        Piece::Reuse { .. } => None,
+    });
+    let mut deflated = deflate_ranges(new, fresh_parts.flatten(), level, par).into_iter();
     let mut w = BitWriter::with_capacity(old_z.len() + 4096);
     let n = pieces.len();
     for (i, piece) in pieces.into_iter().enumerate() {
