@@ -1,5 +1,5 @@
 //! The real file system as the audit's [`HostFiles`]: the loader's search paths, folders,
-//! and the ELF facts of libraries, each read once (a streaming scan with bounded memory)
+//! and the ELF facts of libraries, each read once (only the parts the reader asks for)
 //! and shared between threads.
 
 use std::collections::HashMap;
@@ -10,9 +10,10 @@ use std::sync::{Arc, Mutex};
 use truewheel_core::audit::facts::facts;
 use truewheel_core::audit::resolve::normpath;
 use truewheel_core::audit::{HostFiles, SearchPaths};
-use truewheel_core::elf::{scan_reader, Options};
+use truewheel_core::elf::{scan_at, Options};
 use truewheel_core::policy::input::ElfFacts;
 use truewheel_core::policy::Libc;
+use truewheel_core::source::FileSource;
 
 use crate::ldpaths;
 
@@ -50,13 +51,13 @@ impl DiskHost {
 }
 
 fn read_facts(real: &str) -> Option<Arc<ElfFacts>> {
-    let len = std::fs::metadata(real).ok()?.len();
+    let file = FileSource::new(File::open(real).ok()?).ok()?;
     // A library outside the wheel is judged by what it needs, never by its symbols.
     let opts = Options {
         symbols: false,
         ..Options::default()
     };
-    let info = scan_reader(len, || File::open(real), &opts, 256 * 1024).ok()?;
+    let info = scan_at(&file, &opts).ok()?;
     Some(Arc::new(facts(&info)))
 }
 

@@ -9,6 +9,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use truewheel_core::elf::{self, ElfScanner, Options, Outcome, Scan};
+use truewheel_core::source::FileSource;
 
 mod elf_api {
     pub use truewheel_core::elf::*;
@@ -130,6 +131,22 @@ fn system_libraries_match_readelf() {
             },
         );
         assert_eq!(scanned, info, "{lib} scanned without a window");
+        // Read at offsets as the host's libraries are, with symbols and without.
+        let file = FileSource::new(std::fs::File::open(&path).unwrap()).unwrap();
+        assert_eq!(
+            elf::scan_at(&file, &Options::default()).unwrap(),
+            info,
+            "{lib} read at offsets"
+        );
+        let needs_only = Options {
+            symbols: false,
+            ..Options::default()
+        };
+        assert_eq!(
+            elf::scan_at(&file, &needs_only).unwrap(),
+            elf::parse_with(&bytes, &needs_only).unwrap(),
+            "{lib} read at offsets, without symbols"
+        );
         checked.push(*lib);
     }
     assert!(
@@ -179,6 +196,12 @@ fn a_moved_string_table_is_kept_as_the_names_needed() {
         let (got_names, _, peak_names) = scan(&moved, 64 * 1024, &names);
         assert_eq!(got_whole, want);
         assert_eq!(got_names, want, "{defined_prefixes:?}");
+        // Read at offsets, a pass per jump back, as a host library is.
+        assert_eq!(
+            elf::scan_at(&moved, &opts).unwrap(),
+            want,
+            "{defined_prefixes:?}"
+        );
         eprintln!("held at most: {peak_whole} bytes whole, {peak_names} as names");
         if defined_prefixes.is_some() {
             // Nearly all of .dynstr is export names no prefix matches.

@@ -1,9 +1,9 @@
-//! The ELF reader: whole-file parse, and the streaming scanner fed in uneven chunks,
-//! which must agree with it, with string tables kept whole or as the names needed.
+//! The ELF reader: whole-file parse, and the streaming scanner fed in uneven chunks or
+//! read at offsets, which must agree with it, with string tables kept whole or as the names needed.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use truewheel_core::elf::{parse, parse_with, scan_reader, Options};
+use truewheel_core::elf::{parse, parse_with, scan_at, scan_reader, Options};
 
 fuzz_target!(|data: &[u8]| {
     let whole = parse(data);
@@ -28,6 +28,10 @@ fuzz_target!(|data: &[u8]| {
     let streamed = scan_reader(data.len() as u64, || Ok(data), &audit, 7);
     if let (Ok(a), Ok(b)) = (&whole, &streamed) {
         assert_eq!(a, b, "scanner keeping names and parse disagree");
+    }
+    // As a host library is read: at offsets, in passes, nothing kept on speculation.
+    if let (Ok(a), Ok(b)) = (&whole, &scan_at(data, &audit)) {
+        assert_eq!(a, b, "reading at offsets and parse disagree");
     }
     let _ = truewheel_core::elf::strip::strip_all(data);
 });

@@ -61,7 +61,7 @@ use serde::Serialize;
 pub use error::ElfError;
 pub use header::{linux_arch, ElfClass, Endian, FileType, Machine};
 pub use note::IsaLevel;
-pub use scan::{scan_reader, ElfScanner, Outcome, Scan, StreamError};
+pub use scan::{scan_at, scan_reader, ElfScanner, Outcome, Scan, StreamError};
 pub use symbols::{Binding, DynamicSymbol, SymbolKind, SymbolVersionRef};
 pub use version::SymbolVersion;
 pub use version_needs::{VersionDef, VersionNeed, VersionRef};
