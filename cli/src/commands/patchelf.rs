@@ -211,7 +211,7 @@ impl Output<'_> {
             return Ok(());
         };
         let tail = changes.old_len..self.bytes.len() as u64;
-        for r in changes.ranges.iter().chain(std::iter::once(&tail)) {
+        for r in changes.ranges().chain(std::iter::once(tail)) {
             to.seek(SeekFrom::Start(r.start))?;
             to.write_all(&self.bytes[r.start as usize..r.end as usize])?;
         }

@@ -22,7 +22,7 @@ use crate::policy::options::AnalyzeOptions;
 use crate::policy::tree::DependencyTree;
 use crate::policy::{Libc, MuslPolicies};
 use crate::source::ReadAt;
-use crate::wheel::record::{DigestFor, RecordEntry};
+use crate::wheel::record::{Digest, DigestFor, RecordEntry, RecordHash};
 use crate::wheel::{Archive, ArchiveError, Limits, Member, RecordIssue, Wheel};
 
 pub use report::{AuditError, AuditReport};
@@ -197,6 +197,15 @@ pub fn verify_scan_keep<S: ReadAt>(
     };
     let mut hasher = digest(expected.algorithm, m.size);
     let mut reader = wheel.archive.reader(m);
+    if may_be_elf(m) && keep(m.size) {
+        return verify_kept(
+            m,
+            expected,
+            hasher,
+            reader,
+            &scan_options(wheel.archive.limits()),
+        );
+    }
     // No larger than the member needs (a zeroed 256 KB for each small file added up).
     let mut buf = vec![
         0u8;
@@ -257,6 +266,52 @@ pub fn verify_scan_keep<S: ReadAt>(
         issue,
         info,
         content,
+    })
+}
+
+/// [`verify_scan_keep`] of a member to keep: inflated straight into its own buffer,
+/// hashed there and, when it is ELF, read there whole. Feeding it to the scanner as well
+/// made the scanner hold a second copy of everything up to the dynamic table.
+fn verify_kept(
+    m: &Member,
+    expected: &RecordHash,
+    mut hasher: Box<dyn Digest>,
+    mut reader: impl Read,
+    opts: &Options,
+) -> Result<Verified, AuditError> {
+    let mut content = Vec::with_capacity(usize::try_from(m.size).unwrap_or(0).saturating_add(1));
+    reader
+        .read_to_end(&mut content)
+        .map_err(|e| AuditError::Archive(ArchiveError::from_read(&m.name, &e)))?;
+    hasher.update(&content);
+    let found = hasher.finish();
+    let issue = (&found != expected).then(|| RecordIssue::HashMismatch {
+        path: m.name.clone(),
+        expected: expected.clone(),
+        found,
+    });
+    if !content.starts_with(b"\x7fELF") {
+        return Ok(Verified {
+            issue,
+            info: None,
+            content: None,
+        });
+    }
+    let info = match elf::parse_with(&content, opts) {
+        Ok(info) => info,
+        // The scanner's own word on a file it refuses, as for a member not kept.
+        Err(_) => elf::scan_reader(content.len() as u64, || Ok(&content[..]), opts, 256 << 10)
+            .map_err(|e| match e {
+                elf::StreamError::Elf(e) => elf_error(&m.name, e),
+                elf::StreamError::Io(e) => {
+                    AuditError::Archive(ArchiveError::from_read(&m.name, &e))
+                }
+            })?,
+    };
+    Ok(Verified {
+        issue,
+        info: Some(info),
+        content: Some(content),
     })
 }
 

@@ -3,8 +3,9 @@
 //! order and auditwheel's `--force-rpath`.
 
 use super::{ElfEditor, ElfEdits};
-use crate::elf::patch::{apply, Edit};
+use crate::elf::patch::{apply_in_place, Edit};
 use crate::elf::strip::strip_all;
+use crate::wheel::splice::Overwritten;
 
 /// Edits with the core's ELF patcher.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,17 +36,30 @@ pub fn patch_edits(edits: &ElfEdits) -> Vec<Edit> {
 }
 
 impl ElfEditor for CoreEditor {
-    fn edit(&self, elf: &[u8], edits: &ElfEdits) -> Result<Vec<u8>, String> {
-        let stripped;
-        let input = if edits.strip {
-            stripped = strip_all(elf).map_err(|e| e.to_string())?;
-            &stripped[..]
-        } else {
-            elf
+    fn edit(&self, elf: &mut Vec<u8>, edits: &ElfEdits) -> Result<Option<Overwritten>, String> {
+        let ops = patch_edits(edits);
+        if edits.strip {
+            let stripped = strip_all(elf).map_err(|e| e.to_string())?;
+            if stripped != *elf {
+                // Stripping rewrites the whole file: the edit is against all of it.
+                let old = std::mem::replace(elf, stripped);
+                apply_in_place(elf, &ops).map_err(|e| e.to_string())?;
+                return Ok(Some(Overwritten::whole(old)));
+            }
+        }
+        let Some(changes) = apply_in_place(elf, &ops).map_err(|e| e.to_string())? else {
+            return Ok(None);
         };
-        apply(input, &patch_edits(edits))
-            .map(|p| p.bytes)
-            .map_err(|e| e.to_string())
+        // Writes of the bytes already there change nothing.
+        let same = changes.old_len == elf.len() as u64
+            && changes
+                .saved
+                .iter()
+                .all(|(at, old)| elf.get(*at as usize..*at as usize + old.len()) == Some(&old[..]));
+        Ok((!same).then_some(Overwritten {
+            old_len: changes.old_len,
+            ranges: changes.saved,
+        }))
     }
 }
 
@@ -64,7 +78,9 @@ mod tests {
             strip: true,
             ..ElfEdits::default()
         };
-        let out = CoreEditor.edit(LIB, &edits).unwrap();
+        let mut out = LIB.to_vec();
+        let old = CoreEditor.edit(&mut out, &edits).unwrap();
+        assert!(matches!(old, Some(Overwritten { old_len, .. }) if old_len == LIB.len() as u64));
         let info = crate::elf::parse(&out).unwrap();
         assert_eq!(info.soname.as_deref(), Some("libdemo-0123abcd.so.1"));
         assert!(info.needed.contains(&"libm-89abcdef.so.6".to_owned()));
@@ -82,6 +98,8 @@ mod tests {
             clear_rpath: true,
             ..ElfEdits::default()
         };
-        assert_eq!(CoreEditor.edit(LIB, &edits).unwrap(), LIB);
+        let mut out = LIB.to_vec();
+        assert_eq!(CoreEditor.edit(&mut out, &edits).unwrap(), None);
+        assert_eq!(out, LIB);
     }
 }

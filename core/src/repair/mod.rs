@@ -14,6 +14,7 @@ use std::io::Write;
 use crate::source::ReadAt;
 use crate::wheel::deflate::Parallel;
 use crate::wheel::rewrite::Changes;
+use crate::wheel::splice::Overwritten;
 use crate::wheel::{Wheel, WheelInfo, WriteOptions};
 
 pub use plan::{is_script, plan, script_shim, ElfEdits, Graft, Plan, PlanError, PlanInputs};
@@ -21,10 +22,12 @@ pub use plan::{is_script, plan, script_shim, ElfEdits, Graft, Plan, PlanError, P
 /// Reads a host library: its bytes and its Unix mode.
 pub type ReadLibrary<'a> = dyn FnMut(&str) -> std::io::Result<(Vec<u8>, u32)> + 'a;
 
-/// Makes ELF edits: the bytes of a file in, the edited bytes out.
+/// Makes ELF edits in the file's own buffer: a library is megabytes, and a copy of it
+/// is as much memory to fault in again.
 pub trait ElfEditor {
-    /// Applies `edits` to an ELF file.
-    fn edit(&self, elf: &[u8], edits: &ElfEdits) -> Result<Vec<u8>, String>;
+    /// Applies `edits` to the ELF file in `elf`; says what they overwrote, or `None`
+    /// when the file did not change.
+    fn edit(&self, elf: &mut Vec<u8>, edits: &ElfEdits) -> Result<Option<Overwritten>, String>;
 }
 
 /// Why applying a plan failed.
@@ -66,15 +69,15 @@ pub fn apply<S: ReadAt, W: Write>(
 ) -> Result<W, ApplyError> {
     let mut changes = Changes::default();
     for graft in &plan.grafts {
-        let (bytes, mode) = library(&graft.source)?;
-        let edited = editor
-            .edit(&bytes, &graft.edits)
+        let (mut bytes, mode) = library(&graft.source)?;
+        editor
+            .edit(&mut bytes, &graft.edits)
             .map_err(|reason| ApplyError::Edit {
                 path: graft.source.clone(),
                 reason,
             })?;
         // auditwheel makes a copied library writable; keep the rest of its mode.
-        changes.put(graft.member.clone(), edited, mode | 0o200);
+        changes.put(graft.member.clone(), bytes, mode | 0o200);
     }
     for (member, edits) in &plan.members {
         let m = wheel
@@ -84,27 +87,29 @@ pub fn apply<S: ReadAt, W: Write>(
                 path: member.clone(),
                 reason: "it is not in the wheel".into(),
             })?;
-        let bytes = match kept.remove(member) {
+        let mut bytes = match kept.remove(member) {
             Some(bytes) => bytes,
             None => wheel.archive.read(m)?,
         };
-        let edited = editor
-            .edit(&bytes, edits)
+        let len = bytes.len() as u64;
+        let overwritten = editor
+            .edit(&mut bytes, edits)
             .map_err(|reason| ApplyError::Edit {
                 path: member.clone(),
                 reason,
             })?;
         // The edits keep most blocks of the old deflate stream: they are reused.
         if let Some(moved) = plan.scripts.get(member) {
-            changes.put_edit(moved.clone(), edited, m.unix_mode, member.clone(), bytes);
+            let old = overwritten.unwrap_or_else(|| Overwritten::nothing(len));
+            changes.put_edit(moved.clone(), bytes, m.unix_mode, member.clone(), old);
             changes.put(
                 member.clone(),
                 plan::script_shim(moved).into_bytes(),
                 m.unix_mode,
             );
-        } else if edited != bytes {
-            // Stripping an already stripped file changes nothing: keep it raw.
-            changes.put_edit(member.clone(), edited, m.unix_mode, member.clone(), bytes);
+        } else if let Some(old) = overwritten {
+            // Stripping an already stripped file changes nothing: that is kept raw.
+            changes.put_edit(member.clone(), bytes, m.unix_mode, member.clone(), old);
         }
     }
     changes.put(

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use super::deflate::{prepare_contents, Base, Content, Parallel, Sequential};
+use super::splice::Overwritten;
 use super::writer::{WheelWriter, WriteOptions};
 use super::Wheel;
 use crate::source::ReadAt;
@@ -19,8 +20,9 @@ pub struct Changes {
     /// Members to drop.
     pub remove: BTreeSet<String>,
     /// For a new content that is an edit of a member of the wheel (by path): that
-    /// member's name and old bytes, so that the blocks the edit left alone are reused.
-    pub edited_from: BTreeMap<String, (String, Vec<u8>)>,
+    /// member's name and what the edit overwrote, so that the blocks the edit left
+    /// alone are reused.
+    pub edited_from: BTreeMap<String, (String, Overwritten)>,
 }
 
 impl Changes {
@@ -29,14 +31,14 @@ impl Changes {
         self.put.insert(path.into(), (data, mode));
     }
 
-    /// Sets a member's content, an edit of member `from` whose bytes were `old`.
+    /// Sets a member's content, an edit of member `from` that overwrote `old`.
     pub fn put_edit(
         &mut self,
         path: impl Into<String>,
         data: Vec<u8>,
         mode: u32,
         from: impl Into<String>,
-        old: Vec<u8>,
+        old: Overwritten,
     ) {
         let path = path.into();
         self.edited_from.insert(path.clone(), (from.into(), old));

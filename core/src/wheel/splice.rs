@@ -24,31 +24,77 @@ const SMALL: u64 = 1 << 20;
 /// Changes closer than this are one stretch to deflate.
 const JOIN: u64 = 4 << 10;
 
-/// Ranges of `new` that differ from `old`, sorted and merged, with everything past the
-/// end of `old`.
-fn changed(old: &[u8], new: &[u8]) -> Vec<(u64, u64)> {
-    const PAGE: usize = 4096;
+/// What an edit overwrote in a file: enough to tell which bytes changed without a
+/// second copy of the whole file (an editor works on the file's own buffer).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overwritten {
+    /// The file's length before the edit; everything from there on is new.
+    pub old_len: u64,
+    /// The start and old bytes of each range the edit wrote over, sorted and disjoint.
+    /// The old bytes outside them are unchanged.
+    pub ranges: Vec<(u64, Vec<u8>)>,
+}
+
+impl Overwritten {
+    /// The whole old file: an edit that may have changed any byte.
+    pub fn whole(old: Vec<u8>) -> Self {
+        Self {
+            old_len: old.len() as u64,
+            ranges: vec![(0, old)],
+        }
+    }
+
+    /// Nothing overwritten in a file of `len` bytes.
+    pub fn nothing(len: u64) -> Self {
+        Self {
+            old_len: len,
+            ranges: Vec::new(),
+        }
+    }
+}
+
+/// Ranges of `new` that differ from what `old` says it overwrote, sorted and merged,
+/// with everything past the old end. Per 4 KiB page, from its first differing byte to
+/// its last; pages closer than [`JOIN`] merge.
+fn changed(old: &Overwritten, new: &[u8]) -> Vec<(u64, u64)> {
+    const PAGE: u64 = 4096;
     let mut out: Vec<(u64, u64)> = Vec::new();
     let mut add = |s: u64, e: u64| match out.last_mut() {
         Some(last) if s <= last.1 + JOIN => last.1 = last.1.max(e),
         _ => out.push((s, e)),
     };
-    let common = old.len().min(new.len());
-    for (i, (a, b)) in old[..common]
-        .chunks(PAGE)
-        .zip(new[..common].chunks(PAGE))
-        .enumerate()
-    {
-        if a == b {
-            continue;
+    let common = old.old_len.min(new.len() as u64);
+    // The differing span of the page being gathered (ranges may share a page).
+    let mut page: Option<(u64, u64, u64)> = None;
+    for (at, bytes) in &old.ranges {
+        let end = (at + bytes.len() as u64).min(common);
+        let mut s = *at;
+        while s < end {
+            let e = ((s / PAGE + 1) * PAGE).min(end);
+            let (a, b) = (
+                &bytes[(s - at) as usize..(e - at) as usize],
+                &new[s as usize..e as usize],
+            );
+            if let Some(first) = a.iter().zip(b).position(|(x, y)| x != y) {
+                let last = a.iter().zip(b).rposition(|(x, y)| x != y).unwrap_or(first);
+                let (lo, hi) = (s + first as u64, s + last as u64 + 1);
+                page = match page {
+                    Some((p, l, h)) if p == s / PAGE => Some((p, l.min(lo), h.max(hi))),
+                    Some((_, l, h)) => {
+                        add(l, h);
+                        Some((s / PAGE, lo, hi))
+                    }
+                    None => Some((s / PAGE, lo, hi)),
+                };
+            }
+            s = e;
         }
-        let base = (i * PAGE) as u64;
-        let first = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(0);
-        let last = a.iter().zip(b).rposition(|(x, y)| x != y).unwrap_or(0);
-        add(base + first as u64, base + last as u64 + 1);
     }
-    if new.len() > common {
-        add(common as u64, new.len() as u64);
+    if let Some((_, l, h)) = page {
+        add(l, h);
+    }
+    if new.len() as u64 > common {
+        add(common, new.len() as u64);
     }
     out
 }
@@ -137,22 +183,29 @@ fn parts(from: usize, to: usize) -> impl Iterator<Item = Range<usize>> {
 /// what it can (see the module doc); `None` when splicing does not apply or saves
 /// little, and the caller should deflate `new` whole.
 pub fn splice(old: &[u8], old_z: &[u8], new: &[u8], level: u32) -> Option<Vec<u8>> {
-    splice_with(old, old_z, new, level, &Sequential)
+    splice_with(
+        &Overwritten::whole(old.to_vec()),
+        old_z,
+        new,
+        level,
+        &Sequential,
+    )
 }
 
-/// [`splice`], deflating the fresh stretches' parts through `par` (the bytes are the
-/// same whatever `par` does).
+/// [`splice`] of a file edited in place, `old` saying what the edit overwrote,
+/// deflating the fresh stretches' parts through `par` (the bytes are the same whatever
+/// `par` does).
 pub fn splice_with(
-    old: &[u8],
+    old: &Overwritten,
     old_z: &[u8],
     new: &[u8],
     level: u32,
     par: &dyn Parallel,
 ) -> Option<Vec<u8>> {
-    if new.len() < old.len() || old.is_empty() {
+    if (new.len() as u64) < old.old_len || old.old_len == 0 {
         return None;
     }
-    let blocks = blocks(old_z, old.len() as u64)?;
+    let blocks = blocks(old_z, old.old_len)?;
     let changes = changed(old, new);
     let pieces = plan(&blocks, &changes, new.len() as u64);
     let fresh: u64 = pieces
@@ -207,17 +260,36 @@ pub fn splice_with(
 }
 
 /// Whether raw deflate stream `z` is one whole stream, all of `z`, that inflates to
-/// exactly `want`: the check every splice passes before use. One call inflates it all
-/// into room for one byte more than `want` (a reader handing the inflater 32 KB at a
-/// time took 10% longer).
+/// exactly `want`: the check every splice passes before use. The output is compared
+/// 256 KiB at a time through one buffer: inflating all of it into fresh memory cost
+/// more in page faults than the inflater's window upkeep between calls does.
 fn inflates_to(z: &[u8], want: &[u8]) -> bool {
-    let mut out = Vec::with_capacity(want.len() + 1);
+    const OUT: usize = 256 << 10;
+    let mut buf = vec![0u8; OUT.min(want.len() + 1)];
     let mut d = flate2::Decompress::new(false);
-    matches!(
-        d.decompress_vec(z, &mut out, flate2::FlushDecompress::Finish),
-        Ok(flate2::Status::StreamEnd)
-    ) && d.total_in() == z.len() as u64
-        && out == want
+    let mut seen = 0usize;
+    loop {
+        let (used, made) = (d.total_in(), d.total_out());
+        let Some(rest) = z.get(used as usize..) else {
+            return false;
+        };
+        let Ok(status) = d.decompress(rest, &mut buf, flate2::FlushDecompress::None) else {
+            return false;
+        };
+        let n = (d.total_out() - made) as usize;
+        if want.get(seen..seen + n) != Some(&buf[..n]) {
+            return false;
+        }
+        seen += n;
+        match status {
+            flate2::Status::StreamEnd => {
+                return seen == want.len() && d.total_in() == z.len() as u64
+            }
+            // No progress: the stream is cut short.
+            _ if n == 0 && d.total_in() == used => return false,
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

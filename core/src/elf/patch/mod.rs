@@ -154,8 +154,18 @@ pub fn apply(bytes: &[u8], edits: &[Edit]) -> Result<Patched, PatchError> {
 pub struct Changes {
     /// The length of the file before the edit; everything from there on is new.
     pub old_len: u64,
+    /// The start and old bytes of each range of the file that was rewritten, sorted and
+    /// disjoint (what a caller needs to compare, or to undo).
+    pub saved: Vec<(u64, Vec<u8>)>,
+}
+
+impl Changes {
     /// The ranges of the old bytes that were rewritten, sorted and disjoint.
-    pub ranges: Vec<Range<u64>>,
+    pub fn ranges(&self) -> impl Iterator<Item = Range<u64>> + '_ {
+        self.saved
+            .iter()
+            .map(|(at, old)| *at..at + old.len() as u64)
+    }
 }
 
 /// Applies `edits` in order to the file held in `buf`, in place: `None` when nothing
@@ -172,7 +182,7 @@ pub fn apply_in_place(buf: &mut Vec<u8>, edits: &[Edit]) -> Result<Option<Change
     }
     Ok(Some(Changes {
         old_len: plan.overlay.old_len,
-        ranges: plan.overlay.changed(),
+        saved,
     }))
 }
 

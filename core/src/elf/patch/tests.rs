@@ -424,10 +424,7 @@ fn in_place_edits_undo_on_error_and_report_changes() {
     // Only the changed ranges and the tail differ.
     for (i, (x, y)) in b.iter().zip(&buf).enumerate() {
         if x != y {
-            assert!(
-                c.ranges.iter().any(|r| r.contains(&(i as u64))),
-                "byte {i:#x}"
-            );
+            assert!(c.ranges().any(|r| r.contains(&(i as u64))), "byte {i:#x}");
         }
     }
     let mut removed = b.to_vec();

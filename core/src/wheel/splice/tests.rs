@@ -132,9 +132,63 @@ fn changed_ranges_are_merged_and_include_the_growth() {
     new[50_000] = 1;
     new.extend_from_slice(&[9; 10]);
     assert_eq!(
-        changed(&old, &new),
+        changed(&Overwritten::whole(old), &new),
         vec![(10, 21), (50_000, 50_001), (100_000, 100_010)]
     );
+}
+
+/// The old bytes of the ranges that `writes` cover (sorted, merged, within `old`), as
+/// an in-place edit saves them.
+fn saved(old: &[u8], writes: &[(usize, Vec<u8>)]) -> Overwritten {
+    let mut r: Vec<(usize, usize)> = writes
+        .iter()
+        .map(|(at, b)| (*at, (at + b.len()).min(old.len())))
+        .filter(|(s, e)| s < e)
+        .collect();
+    r.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in r {
+        match merged.last_mut() {
+            Some(m) if s <= m.1 => m.1 = m.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    Overwritten {
+        old_len: old.len() as u64,
+        ranges: merged
+            .into_iter()
+            .map(|(s, e)| (s as u64, old[s..e].to_vec()))
+            .collect(),
+    }
+}
+
+proptest::proptest! {
+    /// What an in-place edit saved tells the same changes as the whole old file: writes
+    /// that share a page, cross pages, rewrite bytes as they were, or run past the end.
+    #[test]
+    fn saved_ranges_tell_the_changes_the_whole_file_does(
+        writes in proptest::collection::vec(
+            (0usize..40_000, proptest::collection::vec(0u8..3, 1..6000)), 0..12),
+        grow in 0usize..9000,
+    ) {
+        let old: Vec<u8> = (0..30_000).map(|i| (i % 3) as u8).collect();
+        let mut new = old.clone();
+        new.resize(old.len() + grow, 7);
+        let writes: Vec<(usize, Vec<u8>)> = writes
+            .into_iter()
+            .map(|(at, mut b)| {
+                b.truncate(new.len().saturating_sub(at));
+                (at.min(new.len()), b)
+            })
+            .collect();
+        for (at, b) in &writes {
+            new[*at..at + b.len()].copy_from_slice(b);
+        }
+        proptest::prop_assert_eq!(
+            changed(&saved(&old, &writes), &new),
+            changed(&Overwritten::whole(old.clone()), &new)
+        );
+    }
 }
 
 /// The check before use takes exactly one whole stream of exactly the new bytes.
@@ -170,7 +224,13 @@ fn fresh_parts_give_the_same_bytes_whatever_order_they_run_in() {
     ] {
         let new = edit(&old, tail);
         let seq = splice(&old, &z, &new, 6).expect("an edit this small splices");
-        let back = splice_with(&old, &z, &new, 6, &crate::parallel::Backwards);
+        let back = splice_with(
+            &Overwritten::whole(old.clone()),
+            &z,
+            &new,
+            6,
+            &crate::parallel::Backwards,
+        );
         assert_eq!(Some(&seq), back.as_ref(), "tail {tail}");
         assert!(inflate(&seq) == new, "tail {tail}");
     }
