@@ -39,3 +39,28 @@ fn patch_edits_again_a_file_at_the_top_of_the_address_space() {
     let twice = apply(&once.bytes, &ops).expect("an edited file edits again");
     assert_eq!(names(&twice.bytes).unwrap(), names(&once.bytes).unwrap());
 }
+
+/// An ELF whose dynamic table puts a table at an address that maps behind the end of
+/// the room before the next table: sizing the symbol-table speculation subtracted the
+/// two and overflowed (a panic in a debug build). The scanner, fed as the fuzzer feeds
+/// it, must answer as the whole-file parse does, or fail.
+#[test]
+fn elf_speculation_with_a_table_beyond_its_room() {
+    use truewheel_core::elf::{parse, scan_at, scan_reader, Options};
+    let data: &[u8] = include_bytes!("fuzz-regressions/elf-speculation-room-behind-its-table");
+    let opts = Options {
+        max_table: u64::MAX,
+        window: 64,
+        trail: 64,
+        ..Options::default()
+    };
+    let whole = parse(data);
+    for streamed in [
+        scan_reader(data.len() as u64, || Ok(data), &opts, 7),
+        scan_at(data, &opts),
+    ] {
+        if let (Ok(a), Ok(b)) = (&whole, &streamed) {
+            assert_eq!(a, b);
+        }
+    }
+}

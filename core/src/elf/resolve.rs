@@ -78,7 +78,7 @@ fn speculate<V: View + ?Sized>(v: &V, rd: Rd, map: &AddressMap, d: &Dynamic, gap
             .filter(|&s| s > off)
             .fold(off.saturating_add(avail), u64::min)
             .min(v.total_len());
-        (end > off).then_some((off, end - off))
+        (end > off).then(|| (off, end - off))
     };
     let min = symbols::min_entsize(rd);
     let entsize = d.syment.unwrap_or(min).max(min);
