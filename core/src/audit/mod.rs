@@ -216,7 +216,6 @@ pub fn verify_scan_keep<S: ReadAt>(
     let mut scanner: Option<ElfScanner> = None;
     let mut first = true;
     let mut scanning = false;
-    let mut content: Option<Vec<u8>> = None;
     loop {
         let n = reader
             .read(&mut buf)
@@ -234,13 +233,7 @@ pub fn verify_scan_keep<S: ReadAt>(
                     scan_options(wheel.archive.limits()),
                 ));
                 scanning = true;
-                if keep(m.size) {
-                    content = Some(Vec::with_capacity(usize::try_from(m.size).unwrap_or(0)));
-                }
             }
-        }
-        if let Some(c) = content.as_mut() {
-            c.extend_from_slice(chunk);
         }
         if scanning {
             if let Some(s) = scanner.as_mut() {
@@ -265,7 +258,7 @@ pub fn verify_scan_keep<S: ReadAt>(
     Ok(Verified {
         issue,
         info,
-        content,
+        content: None,
     })
 }
 

@@ -73,29 +73,7 @@ fn chunks(len: usize) -> Vec<std::ops::Range<usize>> {
 /// past the input that a match search reads, and then the output would depend on which
 /// thread ran which chunk before.
 pub(super) fn deflate_chunk(data: &[u8], range: std::ops::Range<usize>, level: u32) -> Vec<u8> {
-    deflate_chunk_with(
-        &mut Compress::new(Level::new(level.min(9)), false),
-        data,
-        range,
-    )
-}
-
-/// [`deflate_chunk`] of each of `ranges` of `data`, through `par`, in order.
-pub(super) fn deflate_ranges(
-    data: &[u8],
-    ranges: impl IntoIterator<Item = std::ops::Range<usize>>,
-    level: u32,
-    par: &dyn Parallel,
-) -> Vec<Vec<u8>> {
-    let jobs: Vec<Box<dyn FnOnce() -> Vec<u8> + Send + '_>> = ranges
-        .into_iter()
-        .map(|r| Box::new(move || deflate_chunk(data, r, level)) as Box<_>)
-        .collect();
-    crate::parallel::map(par, jobs)
-}
-
-/// [`deflate_chunk`] with a given fresh compressor.
-fn deflate_chunk_with(c: &mut Compress, data: &[u8], range: std::ops::Range<usize>) -> Vec<u8> {
+    let mut c = Compress::new(Level::new(level.min(9)), false);
     let last = range.end == data.len();
     if range.start > 0 {
         let dict = &data[range.start.saturating_sub(WINDOW)..range.start];
@@ -127,6 +105,20 @@ fn deflate_chunk_with(c: &mut Compress, data: &[u8], range: std::ops::Range<usiz
         }
     }
     out
+}
+
+/// [`deflate_chunk`] of each of `ranges` of `data`, through `par`, in order.
+pub(super) fn deflate_ranges(
+    data: &[u8],
+    ranges: impl IntoIterator<Item = std::ops::Range<usize>>,
+    level: u32,
+    par: &dyn Parallel,
+) -> Vec<Vec<u8>> {
+    let jobs: Vec<Box<dyn FnOnce() -> Vec<u8> + Send + '_>> = ranges
+        .into_iter()
+        .map(|r| Box::new(move || deflate_chunk(data, r, level)) as Box<_>)
+        .collect();
+    crate::parallel::map(par, jobs)
 }
 
 /// Prepares several contents at once: every chunk of every content is one job for `par`.
@@ -325,13 +317,7 @@ mod tests {
         for level in [1, 6, 9] {
             let fresh: Vec<Vec<u8>> = parts
                 .iter()
-                .map(|r| {
-                    deflate_chunk_with(
-                        &mut Compress::new(Level::new(level), false),
-                        &data,
-                        r.clone(),
-                    )
-                })
+                .map(|r| deflate_chunk(&data, r.clone(), level))
                 .collect();
             let forward = deflate_ranges(&data, parts.clone(), level, &Sequential);
             let backward = deflate_ranges(&data, parts.clone(), level, &Backwards);
