@@ -120,6 +120,27 @@ impl BitWriter {
         }
     }
 
+    /// Copies bits `from..to` of `src` at whatever bit the writer is at: for
+    /// Huffman-coded bits, which need no alignment. Slower than [`Self::copy`] when
+    /// the two are not aligned alike (each byte is shifted), and as fast when they are.
+    pub fn copy_bits(&mut self, src: &[u8], from: u64, to: u64) {
+        if u64::from(self.n) == from % 8 {
+            self.copy(src, from, to);
+            return;
+        }
+        let mut at = from;
+        while at < to {
+            let k = (to - at).min(32) as u32;
+            let byte = (at / 8) as usize;
+            let mut word = [0u8; 8];
+            let have = src.len().saturating_sub(byte).min(8);
+            word[..have].copy_from_slice(&src[byte..byte + have]);
+            let v = (u64::from_le_bytes(word) >> (at % 8)) & ((1u64 << k) - 1);
+            self.put(v as u32, k);
+            at += u64::from(k);
+        }
+    }
+
     /// Appends whole bytes; the writer must be on a byte boundary.
     pub fn extend(&mut self, bytes: &[u8]) {
         debug_assert_eq!(self.n, 0);

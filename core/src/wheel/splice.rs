@@ -12,7 +12,7 @@
 //! deflates the member from scratch.
 
 use super::bitwriter::BitWriter;
-use super::blocks::{Block, Walker};
+use super::blocks::{symbols, Block, Kind, Walker};
 use super::deflate::deflate_ranges;
 use crate::parallel::{Parallel, Sequential};
 use std::ops::Range;
@@ -106,6 +106,14 @@ enum Piece {
     Reuse { from: u64, to: u64, last: bool },
     /// New bytes deflated afresh.
     Fresh { from: u64, to: u64 },
+    /// Some symbols of an old Huffman-coded block, written as a block of their own:
+    /// its code descriptions (`codes`), the symbols' bits, and its end-of-block code.
+    Run {
+        kind: Kind,
+        codes: (u64, u64),
+        symbols: (u64, u64),
+        eob: (u32, u32),
+    },
 }
 
 /// The old stream's blocks, if it walks as one whole stream that inflates to `size`
@@ -122,10 +130,107 @@ fn blocks(old_z: &[u8], size: u64) -> Option<Vec<(Block, u64)>> {
     (at == size && last.last && last.end.div_ceil(8) == old_z.len() as u64).then_some(out)
 }
 
+/// The shortest run of an old block's symbols worth writing as a block of its own
+/// (which repeats the block's code descriptions, up to ~100 bytes): shorter runs are
+/// deflated afresh with what is around them.
+const MIN_RUN: u64 = 4 << 10;
+
+/// Whether any change overlaps `from..to`.
+fn touches(changes: &[(u64, u64)], from: u64, to: u64) -> bool {
+    let i = changes.partition_point(|&(_, end)| end <= from);
+    changes.get(i).is_some_and(|&(start, _)| start < to)
+}
+
+/// The pieces being planned.
+#[derive(Default)]
+struct Pieces(Vec<Piece>);
+
+impl Pieces {
+    /// New bytes `from..to`, joined to fresh bytes just before them.
+    fn fresh(&mut self, from: u64, to: u64) {
+        if from >= to {
+            return;
+        }
+        match self.0.last_mut() {
+            Some(Piece::Fresh { to: end, .. }) if *end == from => *end = to,
+            _ => self.0.push(Piece::Fresh { from, to }),
+        }
+    }
+
+    /// Old block `b` whole.
+    fn reuse(&mut self, b: &Block) {
+        match self.0.last_mut() {
+            Some(Piece::Reuse { to, last, .. }) if *to == b.start => {
+                *to = b.end;
+                *last = b.last;
+            }
+            _ => self.0.push(Piece::Reuse {
+                from: b.start,
+                to: b.end,
+                last: b.last,
+            }),
+        }
+    }
+
+    /// Dirty block `b` (its output starting at `start`), symbol by symbol: runs of
+    /// symbols whose output and whose copies' sources no change touches are kept, the
+    /// rest is fresh. The whole block is fresh when its symbols cannot be listed.
+    fn split(&mut self, old_z: &[u8], b: &Block, start: u64, changes: &[(u64, u64)]) {
+        let inside = (b.kind != Kind::Stored && b.out >= MIN_RUN)
+            .then(|| symbols(old_z, b))
+            .flatten();
+        let Some(inside) = inside else {
+            self.fresh(start, start + b.out);
+            return;
+        };
+        let kind = b.kind;
+        let codes = (b.start + 3, inside.body);
+        let syms = &inside.symbols;
+        // The first symbol of the clean run being gathered.
+        let mut run: Option<usize> = None;
+        let close = |pieces: &mut Self, first: usize, end_bit: u64, end_at: u64| {
+            let (from, bit) = (start + syms[first].at, syms[first].bit);
+            if start + end_at - from >= MIN_RUN {
+                pieces.0.push(Piece::Run {
+                    kind,
+                    codes,
+                    symbols: (bit, end_bit),
+                    eob: inside.eob,
+                });
+            } else {
+                pieces.fresh(from, start + end_at);
+            }
+        };
+        for (i, sym) in syms.iter().enumerate() {
+            let at = start + sym.at;
+            let len = u64::from(sym.len);
+            let clean = !touches(changes, at, at + len)
+                && (sym.dist == 0 || {
+                    let src = at - u64::from(sym.dist);
+                    !touches(changes, src, src + len)
+                });
+            match (clean, run) {
+                (true, None) => run = Some(i),
+                (false, Some(first)) => {
+                    close(self, first, sym.bit, sym.at);
+                    run = None;
+                    self.fresh(at, at + len);
+                }
+                (false, None) => self.fresh(at, at + len),
+                (true, Some(_)) => {}
+            }
+        }
+        if let Some(first) = run {
+            close(self, first, inside.eob_bit, b.out);
+        }
+    }
+}
+
 /// Plans the pieces: each old block is reused when no change touches its output or
-/// its window; the rest, and what `new` adds, is fresh.
-fn plan(blocks: &[(Block, u64)], changes: &[(u64, u64)], new_len: u64) -> Vec<Piece> {
-    let mut pieces: Vec<Piece> = Vec::new();
+/// its window; a block a change does touch keeps the runs of its symbols that no
+/// change touches; the rest, and what `new` adds, is fresh.
+fn plan(old_z: &[u8], blocks: &[(Block, u64)], changes: &[(u64, u64)], new_len: u64) -> Vec<Piece> {
+    let mut pieces = Pieces::default();
     let mut c = 0;
     for (b, start) in blocks {
         // What the block's output depends on: itself and what its references reach.
@@ -137,34 +242,15 @@ fn plan(blocks: &[(Block, u64)], changes: &[(u64, u64)], new_len: u64) -> Vec<Pi
             .iter()
             .take_while(|&&(cs, _)| cs < e)
             .any(|&(_, ce)| ce > s);
-        match (dirty, pieces.last_mut()) {
-            (false, Some(Piece::Reuse { to, last, .. })) => {
-                *to = b.end;
-                *last = b.last;
-            }
-            (false, _) => pieces.push(Piece::Reuse {
-                from: b.start,
-                to: b.end,
-                last: b.last,
-            }),
-            (true, Some(Piece::Fresh { to, .. })) => *to = e,
-            (true, _) => pieces.push(Piece::Fresh {
-                from: *start,
-                to: e,
-            }),
+        if dirty {
+            pieces.split(old_z, b, *start, changes);
+        } else {
+            pieces.reuse(b);
         }
     }
     let old_len = blocks.last().map_or(0, |(b, s)| s + b.out);
-    if new_len > old_len {
-        match pieces.last_mut() {
-            Some(Piece::Fresh { to, .. }) => *to = new_len,
-            _ => pieces.push(Piece::Fresh {
-                from: old_len,
-                to: new_len,
-            }),
-        }
-    }
-    pieces
+    pieces.fresh(old_len, new_len);
+    pieces.0
 }
 
 /// Fresh stretches are deflated in parts of this size at once, through the host's
@@ -207,12 +293,12 @@ pub fn splice_with(
     }
     let blocks = blocks(old_z, old.old_len)?;
     let changes = changed(old, new);
-    let pieces = plan(&blocks, &changes, new.len() as u64);
+    let pieces = plan(old_z, &blocks, &changes, new.len() as u64);
     let fresh: u64 = pieces
         .iter()
         .map(|p| match p {
             Piece::Fresh { from, to } => to - from,
-            Piece::Reuse { .. } => 0,
+            Piece::Reuse { .. } | Piece::Run { .. } => 0,
         })
         .sum();
     // Mostly new: deflating it whole, in parallel chunks, is as quick (a small file
@@ -225,7 +311,7 @@ pub fn splice_with(
     // flush (byte-aligned) otherwise, each part primed with the window before it.
     let fresh_parts = pieces.iter().filter_map(|p| match *p {
         Piece::Fresh { from, to } => Some(parts(from as usize, to as usize)),
-        Piece::Reuse { .. } => None,
+        Piece::Reuse { .. } | Piece::Run { .. } => None,
     });
     let mut deflated = deflate_ranges(new, fresh_parts.flatten(), level, par).into_iter();
     let mut w = BitWriter::with_capacity(old_z.len() + 4096);
@@ -252,6 +338,18 @@ pub fn splice_with(
                 for _ in parts(from as usize, to as usize) {
                     w.extend(&deflated.next()?);
                 }
+            }
+            Piece::Run {
+                kind,
+                codes,
+                symbols,
+                eob,
+            } => {
+                let btype = if kind == Kind::Fixed { 1 } else { 2 };
+                w.put(u32::from(end) | btype << 1, 3);
+                w.copy_bits(old_z, codes.0, codes.1);
+                w.copy_bits(old_z, symbols.0, symbols.1);
+                w.put(eob.0, eob.1);
             }
         }
     }

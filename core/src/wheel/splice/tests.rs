@@ -97,11 +97,17 @@ fn edits_at_the_very_ends_and_in_every_block() {
     if let Some(out) = splice(&old, &z, &all, 6) {
         assert!(inflate(&out) == all);
     }
-    // Over 1 MiB, half must be reused.
+    // Over 1 MiB, half must be reused: changes 10 KB apart leave runs of symbols to
+    // keep between them, changes closer than a run's least length leave none.
     let big = library(3 << 20);
     let z = deflate(&big, 6);
+    let mut spread = big.clone();
+    for i in (0..spread.len() * 2 / 3).step_by(10_000) {
+        spread[i] ^= 0x55;
+    }
+    assert!(inflate(&splice(&big, &z, &spread, 6).unwrap()) == spread);
     let mut most = big.clone();
-    for i in (0..most.len() * 2 / 3).step_by(10_000) {
+    for i in (0..most.len() * 2 / 3).step_by(MIN_RUN as usize / 2) {
         most[i] ^= 0x55;
     }
     assert!(splice(&big, &z, &most, 6).is_none());
@@ -240,4 +246,55 @@ fn fresh_parts_give_the_same_bytes_whatever_order_they_run_in() {
         parts(0, FRESH_PART + 1).collect::<Vec<_>>(),
         [0..FRESH_PART, FRESH_PART..FRESH_PART + 1]
     );
+}
+
+#[test]
+fn an_edit_inside_a_block_keeps_the_rest_of_its_symbols() {
+    let old = library(600_000);
+    let z = deflate(&old, 6);
+    let walked = blocks(&z, old.len() as u64).unwrap();
+    let mut new = old.clone();
+    new[300_000..300_008].copy_from_slice(b"PATCHED!");
+    new.extend_from_slice(&[7; 5000]);
+    let changes = changed(&Overwritten::whole(old.clone()), &new);
+    let pieces = plan(&z, &walked, &changes, new.len() as u64);
+    let fresh: u64 = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Fresh { from, to } => to - from,
+            _ => 0,
+        })
+        .sum();
+    // Whole blocks are far larger than what changed: only the changed bytes, the
+    // symbols that copy from them and short runs between those are deflated anew,
+    // where every block whose output or window a change touches was before.
+    let dirty: u64 = walked
+        .iter()
+        .filter(|(b, at)| {
+            changes
+                .iter()
+                .any(|&(s, e)| s < at + b.out && e > at.saturating_sub(b.reach))
+        })
+        .map(|(b, _)| b.out)
+        .sum();
+    assert!(dirty > 16_000, "dirty blocks of {dirty} bytes");
+    assert!(
+        fresh < 5008 + 4 * MIN_RUN && fresh < dirty / 2,
+        "fresh {fresh} of {dirty}"
+    );
+    assert!(pieces.iter().any(|p| matches!(p, Piece::Run { .. })));
+    assert!(inflate(&splice(&old, &z, &new, 6).unwrap()) == new);
+}
+
+#[test]
+fn runs_of_fixed_and_final_blocks_are_written_as_blocks_of_their_own() {
+    // Level 1 on short data gives fixed-code blocks; the edit lands in the final one.
+    let old = library(40_000);
+    for level in [1, 6, 9] {
+        let z = deflate(&old, level);
+        let mut new = old.clone();
+        new[20_000] ^= 0x20;
+        let out = splice(&old, &z, &new, 6).unwrap();
+        assert!(inflate(&out) == new, "level {level}");
+    }
 }
