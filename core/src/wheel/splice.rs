@@ -2,10 +2,15 @@
 //! hundred bytes of an extension (its dynamic table, names, a new segment at the end);
 //! deflating the whole file again at level 6 was most of the time `repair` spent on a
 //! small wheel. A block of the old stream decodes to the same bytes in the new one when
-//! its output and what its back-references reach before it are unchanged, so
-//! such blocks are copied bit for bit (`bitwriter`), and only the stretches
-//! around the edits are deflated anew, primed with the window before them, as
-//! [`super::deflate`] deflates chunks. The result is one ordinary deflate stream.
+//! its output and what its back-references reach before it are unchanged, so such
+//! blocks are copied bit for bit (`bitwriter`). A block an edit does touch is taken
+//! symbol by symbol: a run of its symbols whose output and whose copies' sources are
+//! unchanged decodes to the same bytes too, written as a block of its own (the old
+//! block's code descriptions, the run's bits, an end-of-block code). Only the rest —
+//! the changed bytes, the symbols that copy from them, runs too short to pay for a
+//! repeated header — is deflated anew, primed with the window before it, as
+//! [`super::deflate`] deflates chunks. (Whole blocks are 20–60 KB; a repair's edits are
+//! a few hundred bytes and a new tail.) The result is one ordinary deflate stream.
 //!
 //! The new stream is checked by inflating it before it is used; a splice that does not
 //! apply (the file shrank, the old stream does not walk) gives `None`, and the caller
