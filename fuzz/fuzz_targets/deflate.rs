@@ -39,21 +39,33 @@ fuzz_target!(|data: &[u8]| {
         }
         return;
     }
-    // `rest` as content: deflate it, edit it, splice.
+    // `rest` as content: deflate it, edit it, splice. With the top bit of `mode`, the
+    // content is `rest` tiled to 70 KB (each copy a little different), so that its
+    // blocks are long enough for a splice to keep runs of their symbols.
     let level = u32::from(mode >> 1) % 10;
+    let content: Vec<u8> = if mode & 0x80 != 0 && !rest.is_empty() {
+        rest.iter()
+            .cycle()
+            .take(70_000)
+            .enumerate()
+            .map(|(i, &b)| b ^ ((i / rest.len()) as u8 & mode & 0x0f))
+            .collect()
+    } else {
+        rest.to_vec()
+    };
     let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level));
-    e.write_all(rest).unwrap();
+    e.write_all(&content).unwrap();
     let z = e.finish().unwrap();
-    let mut new = rest.to_vec();
-    if let Some(at) = new
-        .len()
-        .checked_sub(1)
-        .map(|n| usize::from(mode) * 7919 % (n + 1))
-    {
+    let mut new = content.clone();
+    if let Some(n) = new.len().checked_sub(1) {
+        // Two edits: one anywhere, one a few hundred bytes on (as a repair's are).
+        let at = usize::from(mode) * 7919 % (n + 1);
         new[at] ^= 0x5a;
+        let next = (at + 300 + usize::from(mode) * 13).min(n);
+        new[next] ^= 0xa5;
     }
     new.extend_from_slice(&rest[..rest.len().min(usize::from(mode))]);
-    if let Some(out) = splice(rest, &z, &new, 6) {
+    if let Some(out) = splice(&content, &z, &new, 6) {
         let mut back = Vec::new();
         flate2::read::DeflateDecoder::new(&out[..])
             .read_to_end(&mut back)

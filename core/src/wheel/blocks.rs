@@ -587,7 +587,10 @@ fn canonical(lens: &[u8], sym: usize) -> Option<(u32, u32)> {
     let code = count[1..usize::from(len)]
         .iter()
         .fold(0u32, |code, &n| (code + n) << 1);
-    let before = lens[..sym].iter().map(|&l| u32::from(l == len)).sum::<u32>();
+    let before = lens[..sym]
+        .iter()
+        .map(|&l| u32::from(l == len))
+        .sum::<u32>();
     let c = code + before;
     Some((c.reverse_bits() >> (32 - u32::from(len)), u32::from(len)))
 }

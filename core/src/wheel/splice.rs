@@ -209,11 +209,12 @@ impl Pieces {
         for (i, sym) in syms.iter().enumerate() {
             let at = start + sym.at;
             let len = u64::from(sym.len);
+            // (A copy from before the stream's start cannot be: the walk checked.)
             let clean = !touches(changes, at, at + len)
-                && (sym.dist == 0 || {
-                    let src = at - u64::from(sym.dist);
-                    !touches(changes, src, src + len)
-                });
+                && (sym.dist == 0
+                    || at
+                        .checked_sub(u64::from(sym.dist))
+                        .is_some_and(|src| !touches(changes, src, src + len)));
             match (clean, run) {
                 (true, None) => run = Some(i),
                 (false, Some(first)) => {
@@ -359,7 +360,11 @@ pub fn splice_with(
         }
     }
     let out = w.finish();
-    inflates_to(&out, new).then_some(out)
+    let right = inflates_to(&out, new);
+    // Given an `old` that `old_z` inflates to, a splice is right by construction: the
+    // check guards against a bug, and a debug build (the fuzzer's) stops on one.
+    debug_assert!(right, "a spliced stream does not inflate to the new bytes");
+    right.then_some(out)
 }
 
 /// Whether raw deflate stream `z` is one whole stream, all of `z`, that inflates to
