@@ -1,6 +1,8 @@
 use std::io::{Read, Write};
 
 use super::*;
+use crate::repair::editor::CoreEditor;
+use crate::repair::{ElfEditor, ElfEdits};
 
 fn deflate(data: &[u8], level: u32) -> Vec<u8> {
     let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level));
@@ -287,8 +289,8 @@ fn an_edit_inside_a_block_keeps_the_rest_of_its_symbols() {
 }
 
 #[test]
-fn runs_of_fixed_and_final_blocks_are_written_as_blocks_of_their_own() {
-    // Level 1 on short data gives fixed-code blocks; the edit lands in the final one.
+fn runs_of_fixed_and_dynamic_blocks_are_written_as_blocks_of_their_own() {
+    // zlib-rs's level 1 writes fixed-code blocks, the others dynamic ones.
     let old = library(40_000);
     for level in [1, 6, 9] {
         let z = deflate(&old, level);
@@ -296,5 +298,92 @@ fn runs_of_fixed_and_final_blocks_are_written_as_blocks_of_their_own() {
         new[20_000] ^= 0x20;
         let out = splice(&old, &z, &new, 6).unwrap();
         assert!(inflate(&out) == new, "level {level}");
+        let walked = blocks(&z, old.len() as u64).unwrap();
+        let changes = changed(&Overwritten::whole(old.clone()), &new);
+        let kinds: Vec<Kind> = plan(&z, &walked, &changes, new.len() as u64)
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Run { kind, .. } => Some(*kind),
+                _ => None,
+            })
+            .collect();
+        let want = if level == 1 {
+            Kind::Fixed
+        } else {
+            Kind::Dynamic
+        };
+        assert!(kinds.contains(&want), "level {level}: runs {kinds:?}");
     }
+}
+
+const SYSTEM_DIR: &str = "/usr/lib/x86_64-linux-gnu";
+const SYSTEM_LIBS: &[&str] = &[
+    "libc.so.6",
+    "libz.so.1",
+    "libsqlite3.so.0",
+    "libssl.so.3",
+    "libexpat.so.1",
+    "libffi.so.8",
+    "liblzma.so.5",
+    "libzstd.so.1",
+    "libgomp.so.1",
+    "libbz2.so.1.0",
+    "libyaml-0.so.2",
+];
+
+/// This machine's libraries, spliced after the edits a graft makes (a new SONAME, a
+/// renamed DT_NEEDED, an RPATH, which patchelf's layout puts in a new segment at the
+/// end). Those not present are skipped, but at least 5 must be found; the test is
+/// skipped entirely where there is no x86_64 library directory.
+#[test]
+fn edited_libraries_splice_to_their_new_bytes() {
+    if !std::path::Path::new(SYSTEM_DIR).is_dir() {
+        eprintln!("skipped: no {SYSTEM_DIR}");
+        return;
+    }
+    let mut checked = 0;
+    for lib in SYSTEM_LIBS {
+        let Ok(old) = std::fs::read(std::path::Path::new(SYSTEM_DIR).join(lib)) else {
+            continue;
+        };
+        let info = crate::elf::parse(&old).unwrap_or_else(|e| panic!("{lib}: {e}"));
+        let edits = ElfEdits {
+            soname: Some(format!("{lib}-0123abcd")),
+            replace_needed: info
+                .needed
+                .first()
+                .map(|n| vec![(n.clone(), format!("{n}-89abcdef"))])
+                .unwrap_or_default(),
+            rpath: Some("$ORIGIN/../demo.libs".into()),
+            ..ElfEdits::default()
+        };
+        let mut new = old.clone();
+        let saved = CoreEditor
+            .edit(&mut new, &edits)
+            .unwrap_or_else(|e| panic!("{lib}: {e}"))
+            .unwrap_or_else(|| panic!("{lib}: the edit changed nothing"));
+        // What the edit costs a stream deflated whole: the new tail (a copy of the
+        // string table, the moved program headers) deflated.
+        let growth = deflate(&new, 6)
+            .len()
+            .saturating_sub(deflate(&old, 6).len());
+        for level in [1, 6, 9] {
+            let z = deflate(&old, level);
+            let out = splice_with(&saved, &z, &new, 6, &Sequential)
+                .unwrap_or_else(|| panic!("{lib} at level {level}: no splice"));
+            assert!(inflate(&out) == new, "{lib} at level {level}");
+            // The old blocks are kept: the old stream grows by what the edit adds.
+            assert!(
+                out.len() <= z.len() + growth + z.len() / 100 + 1024,
+                "{lib} at level {level}: {} bytes from {} (the edit adds {growth})",
+                out.len(),
+                z.len()
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 5,
+        "only {checked} libraries found in {SYSTEM_DIR}"
+    );
 }
