@@ -27,8 +27,8 @@ pub struct Inside {
     pub body: u64,
     /// The bit where its end-of-block code starts.
     pub eob_bit: u64,
-    /// Its end-of-block code as a bit writer puts it (bits in
-    /// stream order, and their count).
+    /// Its end-of-block code as a bit writer puts it: the bits in stream order, and
+    /// their count.
     pub eob: (u32, u32),
     /// Its symbols, in order, without the end-of-block.
     pub symbols: Vec<Symbol>,
