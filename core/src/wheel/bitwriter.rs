@@ -155,3 +155,38 @@ impl BitWriter {
         self.bytes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bit `i` of `bytes`, LSB-first as deflate packs them.
+    fn bit(bytes: &[u8], i: u64) -> u32 {
+        u32::from(bytes[(i / 8) as usize] >> (i % 8)) & 1
+    }
+
+    #[test]
+    fn copied_bits_land_as_put_one_by_one_at_every_alignment() {
+        let src: Vec<u8> = (0..97u32).map(|i| (i * 37 + 11) as u8).collect();
+        let end = src.len() as u64 * 8;
+        for lead in 0..8 {
+            for (from, to) in [(0, end), (3, end - 5), (13, 14), (7, 7), (41, 700)] {
+                let (mut fast, mut slow) = (BitWriter::default(), BitWriter::default());
+                // `lead` bits before, so that the copy starts at every bit of a byte.
+                for k in 0..lead {
+                    fast.put(k & 1, 1);
+                    slow.put(k & 1, 1);
+                }
+                fast.copy_bits(&src, from, to);
+                for i in from..to {
+                    slow.put(bit(&src, i), 1);
+                }
+                assert_eq!(
+                    fast.finish(),
+                    slow.finish(),
+                    "lead {lead}, bits {from}..{to}"
+                );
+            }
+        }
+    }
+}
