@@ -187,6 +187,35 @@ fn extra_bits(kind: CodeKind, sym: usize) -> u32 {
     extra.map_or(0, |&e| u32::from(e))
 }
 
+/// The first canonical code of each length, given how many codes each length has
+/// (RFC 1951 §3.2.2): codes are assigned in order of length, then symbol.
+fn first_codes(counts: &[u16; 16]) -> [u32; 16] {
+    let mut first = [0u32; 16];
+    let mut code = 0u32;
+    for l in 1..16 {
+        code = (code + u32::from(counts[l - 1])) << 1;
+        first[l] = code;
+    }
+    first
+}
+
+/// The canonical code of `sym` among the literal/length code lengths `lens`, as bits
+/// in stream order (deflate writes a code's most significant bit first) and their
+/// count; `None` when `sym` has no code or the lengths are no code.
+pub(super) fn stream_code(lens: &[u8], sym: usize) -> Option<(u32, u32)> {
+    let len = *lens.get(sym)?;
+    if len == 0 {
+        return None;
+    }
+    let counts = Bare::check(lens, CodeKind::Literals).ok()?;
+    let before = lens[..sym]
+        .iter()
+        .map(|&l| u32::from(l == len))
+        .sum::<u32>();
+    let code = first_codes(&counts)[usize::from(len)] + before;
+    Some((code.reverse_bits() >> (32 - u32::from(len)), u32::from(len)))
+}
+
 impl<const N: usize> Code<N> {
     /// Checks code lengths as zlib does (over-subscribed, or incomplete where that is
     /// not allowed); the count of codes of each length.
@@ -230,13 +259,7 @@ impl<const N: usize> Code<N> {
             .try_into()
             .map_err(|_| WalkError::Invalid("invalid code"))?;
         let bits = N.trailing_zeros();
-        // Canonical codes, assigned in order of length then symbol.
-        let mut next = [0u32; 16];
-        let mut code = 0u32;
-        for l in 1..16 {
-            code = (code + u32::from(counts[l - 1])) << 1;
-            next[l] = code;
-        }
+        let mut next = first_codes(&counts);
         for (sym, &l) in lens.iter().enumerate() {
             if l == 0 {
                 continue;

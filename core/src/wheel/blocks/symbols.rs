@@ -2,7 +2,7 @@
 //! a splice that keeps the runs of a block's symbols an edit does not reach
 //! ([`crate::wheel::splice`]): the walk in the parent module only counts them.
 
-use super::huffman::{Code, CodeKind, Fast};
+use super::huffman::{stream_code, Code, CodeKind, Fast};
 use super::{fixed_codes, Block, Walker, DIST_BASE, DIST_EXTRA, LEN_BASE, LEN_EXTRA};
 
 /// One symbol of a Huffman-coded block, as [`symbols`] lists it.
@@ -51,7 +51,7 @@ pub fn symbols(z: &[u8], b: &Block) -> Option<Inside> {
         }
         2 => {
             let (lens, nlen, total) = w.dynamic_lengths().ok()?;
-            let eob = canonical(&lens[..nlen], 256)?;
+            let eob = stream_code(&lens[..nlen], 256)?;
             (
                 Code::new(&lens[..nlen], CodeKind::Literals).ok()?,
                 Code::new(&lens[nlen..total], CodeKind::Distances).ok()?,
@@ -97,29 +97,4 @@ pub fn symbols(z: &[u8], b: &Block) -> Option<Inside> {
         eob,
         symbols,
     })
-}
-
-/// The canonical Huffman code (RFC 1951 §3.2.2) of `sym` among the code lengths
-/// `lens`, as bits in stream order (deflate writes a code's most significant bit
-/// first) and their count; `None` when `sym` has no code.
-fn canonical(lens: &[u8], sym: usize) -> Option<(u32, u32)> {
-    let len = *lens.get(sym)?;
-    if len == 0 || len > 15 {
-        return None;
-    }
-    let mut count = [0u32; 16];
-    for &l in lens {
-        count[usize::from(l.min(15))] += 1;
-    }
-    count[0] = 0;
-    // The first code of each length follows the codes of all shorter lengths.
-    let code = count[1..usize::from(len)]
-        .iter()
-        .fold(0u32, |code, &n| (code + n) << 1);
-    let before = lens[..sym]
-        .iter()
-        .map(|&l| u32::from(l == len))
-        .sum::<u32>();
-    let c = code + before;
-    Some((c.reverse_bits() >> (32 - u32::from(len)), u32::from(len)))
 }
