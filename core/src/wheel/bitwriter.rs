@@ -141,6 +141,11 @@ impl BitWriter {
         }
     }
 
+    /// Bits written so far.
+    pub fn position(&self) -> u64 {
+        self.bytes.len() as u64 * 8 + u64::from(self.n)
+    }
+
     /// Appends whole bytes; the writer must be on a byte boundary.
     pub fn extend(&mut self, bytes: &[u8]) {
         debug_assert_eq!(self.n, 0);
@@ -154,6 +159,18 @@ impl BitWriter {
         }
         self.bytes
     }
+}
+
+/// What an inflater is given to start at bit `r` (0..8) of a byte: empty blocks that
+/// take a number of bits ≡ `r` (mod 8), then the byte's bits from `r` on. The bytes
+/// after it then follow unchanged and stay on byte boundaries, so stored blocks are
+/// aligned as in the original (zlib's `inflatePrime` does this, but flate2 does not
+/// expose it).
+pub fn start_bytes(byte: u8, r: u32) -> Vec<u8> {
+    let mut w = BitWriter::default();
+    w.pad_to(r);
+    w.put(u32::from(byte) >> r, 8 - r);
+    w.finish()
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ use std::io::{self, Read};
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-use super::bitwriter::BitWriter;
+use super::bitwriter::start_bytes;
 use super::blocks::{plausible_headers, Walker};
 use crate::parallel::Parallel;
 use crate::source::{RangeReader, ReadAt};
@@ -455,17 +455,6 @@ impl<'a, S: ReadAt + ?Sized> Pending<'a, S> {
 fn read_full<S: ReadAt + ?Sized>(src: &S, at: u64, buf: &mut [u8]) -> io::Result<()> {
     let mut r = RangeReader::new(src, at, buf.len() as u64);
     r.read_exact(buf)
-}
-
-/// What zlib is given to start at bit `r` (0..8) of a byte: empty blocks that take a
-/// number of bits ≡ `r` (mod 8), then the byte's bits from `r` on. The bytes after it
-/// then follow unchanged and stay on byte boundaries, so stored blocks are aligned as
-/// in the original (zlib's `inflatePrime` does this, but flate2 does not expose it).
-fn start_bytes(byte: u8, r: u32) -> Vec<u8> {
-    let mut w = BitWriter::default();
-    w.pad_to(r);
-    w.put(u32::from(byte) >> r, 8 - r);
-    w.finish()
 }
 
 /// flate2's raw inflater from a bit position ([`start_bytes`]), primed with a stand-in

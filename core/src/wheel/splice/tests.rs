@@ -199,22 +199,72 @@ proptest::proptest! {
     }
 }
 
+/// The check of a whole stream, uncut.
+fn inflates_whole(z: &[u8], want: &[u8]) -> bool {
+    check(z, want, &[(0, 0)], &Sequential)
+}
+
 /// The check before use takes exactly one whole stream of exactly the new bytes.
 #[test]
 fn the_check_wants_the_whole_stream_and_the_exact_bytes() {
     let data = library(100_000);
     let z = deflate(&data, 6);
-    assert!(inflates_to(&z, &data));
-    assert!(inflates_to(&deflate(b"", 6), b""));
+    assert!(inflates_whole(&z, &data));
+    assert!(inflates_whole(&deflate(b"", 6), b""));
     // Bytes after the stream's end, a stream cut short, output longer or shorter.
-    assert!(!inflates_to(&[&z[..], b"\0"].concat(), &data));
-    assert!(!inflates_to(&z[..z.len() - 1], &data));
-    assert!(!inflates_to(&z, &data[..data.len() - 1]));
-    assert!(!inflates_to(&z, &[&data[..], b"x"].concat()));
+    assert!(!inflates_whole(&[&z[..], b"\0"].concat(), &data));
+    assert!(!inflates_whole(&z[..z.len() - 1], &data));
+    assert!(!inflates_whole(&z, &data[..data.len() - 1]));
+    assert!(!inflates_whole(&z, &[&data[..], b"x"].concat()));
     let mut other = data.clone();
     other[50_000] ^= 1;
-    assert!(!inflates_to(&z, &other));
-    assert!(!inflates_to(b"\xff\xff", b""));
+    assert!(!inflates_whole(&z, &other));
+    assert!(!inflates_whole(b"\xff\xff", b""));
+    assert!(!inflates_whole(b"", b""));
+}
+
+/// Cut at block starts, the check passes whatever order its segments run in; a cut
+/// that is not where a block starts, or that says the wrong output offset, fails it, as
+/// does a change to any segment's bytes or to the output it must give.
+#[test]
+fn a_cut_check_takes_block_starts_and_nothing_else() {
+    let data = library(1_200_000);
+    // Level 1 writes few blocks; chunked, it writes more, and empty stored ones.
+    let chunked = crate::wheel::deflate::prepare(&data, 1).deflated.unwrap();
+    for (level, z) in [(1, chunked), (6, deflate(&data, 6)), (9, deflate(&data, 9))] {
+        let blocks = blocks(&z, data.len() as u64).unwrap();
+        assert!(blocks.len() > 4, "level {level}: {} blocks", blocks.len());
+        let cuts: Vec<(u64, u64)> = blocks
+            .iter()
+            .step_by(2)
+            .map(|(b, at)| (b.start, *at))
+            .collect();
+        assert!(check(&z, &data, &cuts, &Sequential), "level {level}");
+        assert!(
+            check(&z, &data, &cuts, &crate::parallel::Backwards),
+            "level {level}"
+        );
+        let (bit, at) = cuts[1];
+        for wrong in [(bit + 1, at), (bit - 1, at), (bit, at + 1), (bit, at - 1)] {
+            let mut bad = cuts.clone();
+            bad[1] = wrong;
+            assert!(
+                !check(&z, &data, &bad, &Sequential),
+                "level {level}: {wrong:?}"
+            );
+        }
+        for &(bit, _) in &cuts {
+            let mut flipped = z.clone();
+            flipped[(bit / 8) as usize + 100] ^= 0x10;
+            assert!(
+                !check(&flipped, &data, &cuts, &Sequential),
+                "level {level}: {bit}"
+            );
+        }
+        let mut other = data.clone();
+        other[data.len() - 10] ^= 1;
+        assert!(!check(&z, &other, &cuts, &Sequential), "level {level}");
+    }
 }
 
 /// Fresh stretches longer than a part are deflated in parts, in any order, to the same
