@@ -13,7 +13,7 @@ use truewheel_core::elf::ElfInfo;
 use truewheel_core::message::one_line;
 use truewheel_core::policy::{AnalyzeOptions, PlatRequest, RepairRefusal};
 use truewheel_core::repair::editor::CoreEditor;
-use truewheel_core::repair::{self, tags::add_platforms, Plan, PlanInputs};
+use truewheel_core::repair::{self, tags::add_platforms, Kept, Plan, PlanInputs};
 use truewheel_core::wheel::PlatformTag;
 
 use super::Context;
@@ -156,12 +156,15 @@ impl PlanInputs for Inputs<'_> {
 /// repair's peak memory from 26 to 35 MiB, for nothing).
 const KEEP_WHEEL: u64 = 32 << 20;
 
-/// The ELF facts of a wheel's members and, for a small wheel, their contents.
-type Scanned = (HashMap<String, ElfInfo>, HashMap<String, Vec<u8>>);
+/// The ELF facts of a wheel's members and, for a small wheel, their contents and
+/// walked deflate streams.
+type Scanned = (HashMap<String, ElfInfo>, Kept);
 
 /// RECORD verification and the ELF scan in one inflation per member, on all threads,
 /// largest member first. A small wheel's ELF members are kept for the edits: inflating
-/// them again was 5% of a small repair's time.
+/// them again was 5% of a small repair's time. Beside that, a small wheel's shared
+/// objects are walked for the splices of their edits (see [`repair::walk_ahead`]): its
+/// largest member is verified on one core while the others have little to do.
 fn verify_and_scan(wheel: &DiskWheel) -> Result<Scanned, Failure> {
     let name = wheel.file_name();
     let mut issues = wheel.listing_issues();
@@ -178,23 +181,37 @@ fn verify_and_scan(wheel: &DiskWheel) -> Result<Scanned, Failure> {
         .try_fold(0u64, |sum, m| sum.checked_add(m.size))
         .is_some_and(|total| total <= KEEP_WHEEL);
     let keep = |_: u64| small;
-    let results: Vec<_> = members
-        .par_iter()
-        .with_max_len(1)
-        .map(|m| {
-            let entry = rows.get(m.name.as_str()).copied();
-            audit::verify_scan_keep(wheel, m, entry, &crate::io::digest_for, &keep)
-                .map(|r| (m.name.clone(), r))
-        })
-        .collect();
+    let (results, walked): (Vec<_>, HashMap<_, _>) = rayon::join(
+        || {
+            members
+                .par_iter()
+                .with_max_len(1)
+                .map(|m| {
+                    let entry = rows.get(m.name.as_str()).copied();
+                    audit::verify_scan_keep(wheel, m, entry, &crate::io::digest_for, &keep)
+                        .map(|r| (m.name.clone(), r))
+                })
+                .collect()
+        },
+        || {
+            let ahead = members.iter().filter(|_| small);
+            ahead
+                .par_bridge()
+                .filter_map(|m| Some((m.name.clone(), repair::walk_ahead(&wheel.archive, m)?)))
+                .collect()
+        },
+    );
     let mut elfs = HashMap::new();
-    let mut kept = HashMap::new();
+    let mut kept = Kept {
+        walked,
+        ..Kept::default()
+    };
     for r in results {
         let (member, verified) =
             r.map_err(|e| Failure::unreadable_elf(&e, &name, "the wheel is damaged; rebuild it"))?;
         issues.extend(verified.issue);
         if let Some(content) = verified.content {
-            kept.insert(member.clone(), content);
+            kept.contents.insert(member.clone(), content);
         }
         if let Some(info) = verified.info {
             elfs.insert(member, info);
@@ -417,7 +434,10 @@ fn repair_one(
                 .hint("install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude")
         })?;
     // Only the members to edit are needed now.
-    kept.retain(|member, _| plan.members.contains_key(member));
+    kept.contents
+        .retain(|member, _| plan.members.contains_key(member));
+    kept.walked
+        .retain(|member, _| plan.members.contains_key(member));
     // auditwheel's SBOM: the bundled files that a system package provides.
     let sources: Vec<&str> = plan.grafts.iter().map(|g| g.source.as_str()).collect();
     let provided: Vec<(String, truewheel_core::repair::sbom::Provider)> = sources

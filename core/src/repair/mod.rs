@@ -9,15 +9,45 @@ pub mod sbom;
 pub mod tags;
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 
 use crate::source::ReadAt;
 use crate::wheel::deflate::Parallel;
 use crate::wheel::rewrite::Changes;
-use crate::wheel::splice::Overwritten;
-use crate::wheel::{Wheel, WheelInfo, WriteOptions};
+use crate::wheel::splice::{walk, Overwritten, Walked};
+use crate::wheel::{Archive, Compression, Member, Wheel, WheelInfo, WriteOptions};
 
 pub use plan::{is_script, plan, script_shim, ElfEdits, Graft, Plan, PlanError, PlanInputs};
+
+/// What the caller already did with the wheel's members while verifying them, for the
+/// edits: redoing it would come in line after everything else the repair does.
+#[derive(Debug, Default)]
+pub struct Kept {
+    /// Members' contents, inflated and verified, by name.
+    pub contents: HashMap<String, Vec<u8>>,
+    /// Members' deflate streams walked ahead ([`walk_ahead`]), by name.
+    pub walked: HashMap<String, Walked>,
+}
+
+/// Members smaller than this (compressed) are not walked ahead: a splice walks them in
+/// less time than a job takes to schedule and read them.
+const WALK_AHEAD: u64 = 64 << 10;
+
+/// Walks the deflate stream of member `m` for the splice of its edit, ahead of the edit
+/// (on a core that would otherwise wait while the member is verified): for a shared
+/// object, the member repair edits. `None` for any other member, a small one, or one
+/// whose stream does not walk as one whole stream (the splice walks it then, or
+/// deflates the member anew).
+pub fn walk_ahead<S: ReadAt>(archive: &Archive<S>, m: &Member) -> Option<Walked> {
+    let name = m.name.rsplit('/').next().unwrap_or(&m.name);
+    let shared_object = name.ends_with(".so") || name.contains(".so.");
+    if m.compression != Compression::Deflated || m.compressed_size < WALK_AHEAD || !shared_object {
+        return None;
+    }
+    let mut raw = Vec::with_capacity(usize::try_from(m.compressed_size).unwrap_or(0));
+    archive.raw_reader(m).read_to_end(&mut raw).ok()?;
+    walk(&raw, m.size)
+}
 
 /// Reads a host library: its bytes and its Unix mode.
 pub type ReadLibrary<'a> = dyn FnMut(&str) -> std::io::Result<(Vec<u8>, u32)> + 'a;
@@ -52,13 +82,13 @@ pub enum ApplyError {
 /// Writes the repaired wheel: grafted libraries (bytes given by path) edited and added
 /// under the libs folder, edited members replaced, WHEEL replaced, the SBOM added
 /// (see [`sbom`]); everything else copied raw. New bytes are deflated through `par`.
-/// `kept` holds the contents of members the caller has already inflated and verified
-/// (by name); the members to edit that it lacks are read from the archive.
+/// `kept` holds what the caller already did with members (see [`Kept`]); the members to
+/// edit that it lacks are read from the archive.
 #[allow(clippy::too_many_arguments)]
 pub fn apply<S: ReadAt, W: Write>(
     wheel: &Wheel<S>,
     plan: &Plan,
-    kept: &mut HashMap<String, Vec<u8>>,
+    kept: &mut Kept,
     library: &mut ReadLibrary<'_>,
     editor: &dyn ElfEditor,
     info: &WheelInfo,
@@ -87,7 +117,10 @@ pub fn apply<S: ReadAt, W: Write>(
                 path: member.clone(),
                 reason: "it is not in the wheel".into(),
             })?;
-        let mut bytes = match kept.remove(member) {
+        if let Some(walked) = kept.walked.remove(member) {
+            changes.walked.insert(member.clone(), walked);
+        }
+        let mut bytes = match kept.contents.remove(member) {
             Some(bytes) => bytes,
             None => wheel.archive.read(m)?,
         };

@@ -146,6 +146,8 @@ pub struct Base<'a> {
     pub old: &'a super::splice::Overwritten,
     /// Its raw deflate stream, as stored in the archive.
     pub deflated: &'a [u8],
+    /// That stream's blocks, when they were walked ahead.
+    pub walked: Option<&'a super::splice::Walked>,
 }
 
 /// [`prepare_all`] for contents that may be edits: an edit that keeps its length or
@@ -171,10 +173,17 @@ pub fn prepare_contents(contents: &[Content<'_>], level: u32, par: &dyn Parallel
                 SPLICE_COST * len,
                 Box::new(move || {
                     Part::Deflated(
-                        super::splice::splice_with(base.old, base.deflated, data, level, par)
-                            .unwrap_or_else(|| {
-                                deflate_ranges(data, chunks(data.len()), level, par).concat()
-                            }),
+                        super::splice::splice_with(
+                            base.old,
+                            base.deflated,
+                            base.walked,
+                            data,
+                            level,
+                            par,
+                        )
+                        .unwrap_or_else(|| {
+                            deflate_ranges(data, chunks(data.len()), level, par).concat()
+                        }),
                     )
                 }),
             ));

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use super::deflate::{prepare_contents, Base, Content, Parallel, Sequential};
-use super::splice::Overwritten;
+use super::splice::{Overwritten, Walked};
 use super::writer::{WheelWriter, WriteOptions};
 use super::Wheel;
 use crate::source::ReadAt;
@@ -23,6 +23,9 @@ pub struct Changes {
     /// member's name and what the edit overwrote, so that the blocks the edit left
     /// alone are reused.
     pub edited_from: BTreeMap<String, (String, Overwritten)>,
+    /// The deflate streams of members of the wheel walked ahead (by member name), for
+    /// the edits of them.
+    pub walked: BTreeMap<String, Walked>,
 }
 
 impl Changes {
@@ -90,7 +93,11 @@ impl<S: ReadAt> Wheel<S> {
                     .edited_from
                     .get(path)
                     .zip(streams.get(path.as_str()))
-                    .map(|((_, old), deflated)| Base { old, deflated }),
+                    .map(|((from, old), deflated)| Base {
+                        old,
+                        deflated,
+                        walked: changes.walked.get(from.as_str()),
+                    }),
             })
             .collect();
         let prepared: BTreeMap<&str, _> = changes

@@ -121,6 +121,26 @@ enum Piece {
     },
 }
 
+/// The blocks of an old deflate stream, each with where its output starts: what a
+/// splice walks the old stream for. A caller may walk it ahead ([`walk`]), on a core
+/// that would otherwise wait: walking pyyaml's 1.5 MB extension took 4.5 ms, in line
+/// after everything else its repair did on one core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Walked {
+    /// The stream's length, compressed and inflated.
+    lens: (u64, u64),
+    blocks: Vec<(Block, u64)>,
+}
+
+/// The blocks of raw deflate stream `z`, if it walks as one whole stream that inflates
+/// to `size` bytes and ends in its last byte.
+pub fn walk(z: &[u8], size: u64) -> Option<Walked> {
+    Some(Walked {
+        lens: (z.len() as u64, size),
+        blocks: blocks(z, size)?,
+    })
+}
+
 /// The old stream's blocks, if it walks as one whole stream that inflates to `size`
 /// bytes and ends in its last byte.
 fn blocks(old_z: &[u8], size: u64) -> Option<Vec<(Block, u64)>> {
@@ -278,18 +298,20 @@ pub fn splice(old: &[u8], old_z: &[u8], new: &[u8], level: u32) -> Option<Vec<u8
     splice_with(
         &Overwritten::whole(old.to_vec()),
         old_z,
+        None,
         new,
         level,
         &Sequential,
     )
 }
 
-/// [`splice`] of a file edited in place, `old` saying what the edit overwrote,
-/// deflating the fresh stretches' parts through `par` (the bytes are the same whatever
-/// `par` does).
+/// [`splice`] of a file edited in place, `old` saying what the edit overwrote, with
+/// `old_z`'s blocks if they were walked ahead, deflating the fresh stretches' parts
+/// and checking the result through `par` (the bytes are the same whatever `par` does).
 pub fn splice_with(
     old: &Overwritten,
     old_z: &[u8],
+    walked: Option<&Walked>,
     new: &[u8],
     level: u32,
     par: &dyn Parallel,
@@ -297,9 +319,18 @@ pub fn splice_with(
     if (new.len() as u64) < old.old_len || old.old_len == 0 {
         return None;
     }
-    let blocks = blocks(old_z, old.old_len)?;
+    // A walk of another stream would only fail the check; it is not taken.
+    let walked = walked.filter(|w| w.lens == (old_z.len() as u64, old.old_len));
+    let own;
+    let blocks = match walked {
+        Some(w) => &w.blocks,
+        None => {
+            own = blocks(old_z, old.old_len)?;
+            &own
+        }
+    };
     let changes = changed(old, new);
-    let pieces = plan(old_z, &blocks, &changes, new.len() as u64);
+    let pieces = plan(old_z, blocks, &changes, new.len() as u64);
     let fresh: u64 = pieces
         .iter()
         .map(|p| match p {

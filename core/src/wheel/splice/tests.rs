@@ -285,11 +285,33 @@ fn fresh_parts_give_the_same_bytes_whatever_order_they_run_in() {
         let back = splice_with(
             &Overwritten::whole(old.clone()),
             &z,
+            None,
             &new,
             6,
             &crate::parallel::Backwards,
         );
         assert_eq!(Some(&seq), back.as_ref(), "tail {tail}");
+        // Walked ahead, the same bytes; a walk of another stream is not taken.
+        let walked = walk(&z, old.len() as u64).unwrap();
+        let ahead = splice_with(
+            &Overwritten::whole(old.clone()),
+            &z,
+            Some(&walked),
+            &new,
+            6,
+            &Sequential,
+        );
+        assert_eq!(Some(&seq), ahead.as_ref(), "tail {tail}");
+        let other = walk(&deflate(&old, 1), old.len() as u64).unwrap();
+        let ignored = splice_with(
+            &Overwritten::whole(old.clone()),
+            &z,
+            Some(&other),
+            &new,
+            6,
+            &Sequential,
+        );
+        assert_eq!(Some(&seq), ignored.as_ref(), "tail {tail}");
         assert!(inflate(&seq) == new, "tail {tail}");
     }
     let empty: Vec<Range<usize>> = parts(5, 5).collect();
@@ -419,7 +441,7 @@ fn edited_libraries_splice_to_their_new_bytes() {
             .saturating_sub(deflate(&old, 6).len());
         for level in [1, 6, 9] {
             let z = deflate(&old, level);
-            let out = splice_with(&saved, &z, &new, 6, &Sequential)
+            let out = splice_with(&saved, &z, None, &new, 6, &Sequential)
                 .unwrap_or_else(|| panic!("{lib} at level {level}: no splice"));
             assert!(inflate(&out) == new, "{lib} at level {level}");
             // The old blocks are kept: the old stream grows by what the edit adds.
