@@ -159,3 +159,71 @@ pub fn apply<S: ReadAt, W: Write>(
     }
     Ok(wheel.rewrite_with(&changes, out, options, par)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wheel::writer::WheelWriter;
+
+    /// Code-like bytes with incompressible stretches: deflated, well over 64 KiB.
+    fn library(len: usize) -> Vec<u8> {
+        let mut x = 0x9e37_79b9u32;
+        (0..len)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                if (i / 40_000) % 3 == 2 {
+                    x as u8
+                } else {
+                    b"call PyInit_ext@plt; mov rdi, rax "[(x % 34) as usize]
+                }
+            })
+            .collect()
+    }
+
+    /// Shared objects are walked ahead, as a splice walks them; other members, small
+    /// ones and stored ones are not.
+    #[test]
+    fn walks_ahead_the_shared_objects_a_repair_edits() {
+        let lib = library(400_000);
+        let mut noise = vec![0u8; 200_000];
+        let mut x = 1u32;
+        for b in &mut noise {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            *b = (x >> 24) as u8;
+        }
+        let mut w = WheelWriter::new(Vec::new(), WriteOptions::default());
+        w.add("pkg/_ext.cpython-311-x86_64-linux-gnu.so", &lib, 0o755)
+            .unwrap();
+        w.add("pkg.libs/libfoo-1a2b3c4d.so.1.2", &lib, 0o755)
+            .unwrap();
+        w.add("pkg/data.bin", &lib, 0o644).unwrap();
+        w.add("pkg/small.so", &lib[..20_000], 0o755).unwrap();
+        w.add("pkg/stored.so", &noise, 0o755).unwrap();
+        let archive = Archive::new(w.finish("pkg-1.dist-info/RECORD").unwrap()).unwrap();
+        let walked = |name: &str| walk_ahead(&archive, archive.member(name).unwrap());
+        for name in [
+            "pkg/_ext.cpython-311-x86_64-linux-gnu.so",
+            "pkg.libs/libfoo-1a2b3c4d.so.1.2",
+        ] {
+            let m = archive.member(name).unwrap();
+            assert!(
+                m.compressed_size >= WALK_AHEAD,
+                "{name}: {}",
+                m.compressed_size
+            );
+            let mut raw = Vec::new();
+            archive.raw_reader(m).read_to_end(&mut raw).unwrap();
+            assert_eq!(walked(name), walk(&raw, m.size), "{name}");
+            assert!(walked(name).is_some(), "{name}");
+        }
+        assert_eq!(
+            archive.member("pkg/stored.so").unwrap().compression,
+            Compression::Stored
+        );
+        for name in ["pkg/data.bin", "pkg/small.so", "pkg/stored.so"] {
+            assert_eq!(walked(name), None, "{name}");
+        }
+    }
+}
