@@ -165,40 +165,23 @@ mod tests {
     use super::*;
     use crate::wheel::writer::WheelWriter;
 
-    /// Code-like bytes with incompressible stretches: deflated, well over 64 KiB.
-    fn library(len: usize) -> Vec<u8> {
-        let mut x = 0x9e37_79b9u32;
-        (0..len)
-            .map(|i| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                if (i / 40_000) % 3 == 2 {
-                    x as u8
-                } else {
-                    b"call PyInit_ext@plt; mov rdi, rax "[(x % 34) as usize]
-                }
-            })
-            .collect()
-    }
-
     /// Shared objects are walked ahead, as a splice walks them; other members, small
     /// ones and stored ones are not.
     #[test]
     fn walks_ahead_the_shared_objects_a_repair_edits() {
-        let lib = library(400_000);
-        let mut noise = vec![0u8; 200_000];
-        let mut x = 1u32;
-        for b in &mut noise {
-            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            *b = (x >> 24) as u8;
-        }
+        // Real machine code: this test's own executable; and hashes, which do not
+        // deflate, so the writer stores them.
+        let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let lib = &exe[..400_000];
+        let noise: Vec<u8> = (0u32..6_250)
+            .flat_map(|i| <sha2::Sha256 as sha2::Digest>::digest(i.to_le_bytes()))
+            .collect();
         let mut w = WheelWriter::new(Vec::new(), WriteOptions::default());
-        w.add("pkg/_ext.cpython-311-x86_64-linux-gnu.so", &lib, 0o755)
+        w.add("pkg/_ext.cpython-311-x86_64-linux-gnu.so", lib, 0o755)
             .unwrap();
-        w.add("pkg.libs/libfoo-1a2b3c4d.so.1.2", &lib, 0o755)
+        w.add("pkg.libs/libfoo-1a2b3c4d.so.1.2", lib, 0o755)
             .unwrap();
-        w.add("pkg/data.bin", &lib, 0o644).unwrap();
+        w.add("pkg/data.bin", lib, 0o644).unwrap();
         w.add("pkg/small.so", &lib[..20_000], 0o755).unwrap();
         w.add("pkg/stored.so", &noise, 0o755).unwrap();
         let archive = Archive::new(w.finish("pkg-1.dist-info/RECORD").unwrap()).unwrap();
