@@ -455,14 +455,8 @@ pub fn inflate_head(data: &[u8], want: usize) -> Option<Vec<u8>> {
                     if sym == 256 {
                         break;
                     }
-                    let i = usize::from(sym - 257);
-                    let extra = u32::from(*LEN_EXTRA.get(i)?);
-                    let len = usize::from(LEN_BASE[i]) + w.bits.peek(extra) as usize;
-                    w.bits.consume(extra).ok()?;
-                    let d = usize::from(dist.decode(&mut w.bits).ok()?);
-                    let extra = u32::from(*DIST_EXTRA.get(d)?);
-                    let distance = DIST_BASE[d] as usize + w.bits.peek(extra) as usize;
-                    w.bits.consume(extra).ok()?;
+                    let (len, distance) = copy(&mut w.bits, sym, &dist)?;
+                    let (len, distance) = (len as usize, distance as usize);
                     let from = out.len().checked_sub(distance)?;
                     for k in 0..len.min(want.saturating_sub(out.len())) {
                         out.push(out[from + k]);
@@ -477,6 +471,27 @@ pub fn inflate_head(data: &[u8], want: usize) -> Option<Vec<u8>> {
     }
     out.truncate(want);
     Some(out)
+}
+
+/// The copy that length symbol `sym` starts: its length, with its extra bits, and its
+/// distance, read with `dist`, with its extra bits; `None` for a length or distance
+/// symbol deflate does not define, or a stream cut short. For the paths that take
+/// symbols one by one to output or list them (the walk's own checks the window too).
+#[inline]
+fn copy<R: Read, const N: usize>(
+    bits: &mut Bits<R>,
+    sym: u16,
+    dist: &Code<N>,
+) -> Option<(u32, u32)> {
+    let i = usize::from(sym.checked_sub(257)?);
+    let extra = u32::from(*LEN_EXTRA.get(i)?);
+    let len = u32::from(LEN_BASE[i]) + bits.peek(extra);
+    bits.consume(extra).ok()?;
+    let d = usize::from(dist.decode(bits).ok()?);
+    let extra = u32::from(*DIST_EXTRA.get(d)?);
+    let distance = DIST_BASE[d] + bits.peek(extra);
+    bits.consume(extra).ok()?;
+    Some((len, distance))
 }
 
 /// Deflate's fixed codes (RFC 1951 §3.2.6).

@@ -3,7 +3,7 @@
 //! ([`crate::wheel::splice`]): the walk in the parent module only counts them.
 
 use super::huffman::{stream_code, Code, CodeKind, Fast};
-use super::{fixed_codes, Block, Walker, DIST_BASE, DIST_EXTRA, LEN_BASE, LEN_EXTRA};
+use super::{copy, fixed_codes, Block, Walker};
 
 /// One symbol of a Huffman-coded block, as [`symbols`] lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,15 +73,7 @@ pub fn symbols(z: &[u8], b: &Block) -> Option<Inside> {
         let (len, distance) = if sym < 256 {
             (1, 0)
         } else {
-            let i = usize::from(sym - 257);
-            let extra = u32::from(*LEN_EXTRA.get(i)?);
-            let len = u32::from(LEN_BASE[i]) + w.bits.peek(extra);
-            w.bits.consume(extra).ok()?;
-            let d = usize::from(dist.decode(&mut w.bits).ok()?);
-            let extra = u32::from(*DIST_EXTRA.get(d)?);
-            let distance = DIST_BASE[d] + w.bits.peek(extra);
-            w.bits.consume(extra).ok()?;
-            (len, distance)
+            copy(&mut w.bits, sym, &dist)?
         };
         symbols.push(Symbol {
             bit,
