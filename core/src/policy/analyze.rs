@@ -441,6 +441,7 @@ pub fn analyze(elfs: &[WheelElf], options: &AnalyzeOptions) -> Result<AbiReport,
         overall,
         graft: options.requested.is_some().then_some((graft, graft_count)),
         allow_graft: options.allow_graft,
+        imports: elfs.iter().map(|_| std::cell::OnceCell::new()).collect(),
     }
     .verdicts();
 

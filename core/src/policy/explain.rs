@@ -4,11 +4,12 @@
 //! per policy, and one symbol-version tag); here every symbol version too new for a
 //! policy is named with the files and symbols needing it.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::analyze::{all_versions, Versions, WheelElf};
 use super::external::ExternalRefs;
-use super::input::IsaLevel;
+use super::input::{ElfFacts, IsaLevel};
 use super::name::SymbolVersion;
 use super::report::{ElfRef, PolicyVerdict, Reason, VersionUser};
 use super::set::PolicySet;
@@ -54,6 +55,29 @@ pub(super) struct Explain<'a> {
     /// With `--plat`: the graft policy and how many libraries it bundles.
     pub graft: Option<(usize, usize)>,
     pub allow_graft: bool,
+    /// Each member's imports by version, made when a reason first names one of them.
+    pub imports: Vec<OnceCell<Imports<'a>>>,
+}
+
+/// A file's undefined symbols by (version, file it is needed from, when the symbol
+/// names one), each list sorted. Made once per file: a version too new for one policy
+/// is too new for every stricter one, and torch's files import thousands of symbols.
+pub(super) type Imports<'a> = BTreeMap<(&'a str, Option<&'a str>), Vec<&'a str>>;
+
+fn imports(facts: &ElfFacts) -> Imports<'_> {
+    let mut by: Imports<'_> = BTreeMap::new();
+    for sym in facts.symbols.iter().filter(|s| !s.defined) {
+        if let Some(version) = sym.version.as_deref() {
+            by.entry((version, sym.version_file.as_deref()))
+                .or_default()
+                .push(&sym.name);
+        }
+    }
+    for names in by.values_mut() {
+        names.sort_unstable();
+        names.dedup();
+    }
+    by
 }
 
 impl Explain<'_> {
@@ -159,16 +183,13 @@ impl Explain<'_> {
             }
             let symbols: Vec<String> = match s.member {
                 Some(i) => {
-                    let mut names: Vec<String> = self.elfs[i]
-                        .facts
-                        .symbols
-                        .iter()
-                        .filter(|sym| {
-                            !sym.defined
-                                && sym.version.as_deref() == Some(&text)
-                                && sym.version_file.as_ref().is_none_or(|f| *f == s.library)
-                        })
-                        .map(|sym| sym.name.clone())
+                    let by = self.imports[i].get_or_init(|| imports(&self.elfs[i].facts));
+                    // A symbol that names no file is needed from any.
+                    let mut names: Vec<String> = [Some(s.library.as_str()), None]
+                        .into_iter()
+                        .filter_map(|file| by.get(&(text.as_str(), file)))
+                        .flatten()
+                        .map(|n| (*n).to_owned())
                         .collect();
                     names.sort();
                     names.dedup();

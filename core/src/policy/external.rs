@@ -34,10 +34,10 @@ pub(crate) fn external_references(
     tree: &DependencyTree,
     facts: &ElfFacts,
 ) -> Vec<ExternalRefs> {
-    // The top file's undefined, non-weak dynamic symbols, gathered once for every
-    // policy whose blacklist names one of its direct needs (torch's libraries import
-    // ~100,000 symbols, and there are a dozen policies).
-    let undefined: std::cell::OnceCell<BTreeSet<&str>> = std::cell::OnceCell::new();
+    // Blacklists apply to the top file's direct needs only, and to its undefined,
+    // non-weak dynamic symbols, whatever library actually provides them.
+    let direct: BTreeSet<&String> = tree.needed.iter().collect();
+    let imported: std::cell::OnceCell<BTreeSet<&str>> = std::cell::OnceCell::new();
     policies
         .iter()
         .map(|p| {
@@ -46,29 +46,20 @@ pub(crate) fn external_references(
                 return ExternalRefs::default();
             }
             let allowed = |lib: &&String| !is_loader(lib) && !p.whitelists(lib);
-            // Blacklists apply to the top file's direct needs only, and to its undefined,
-            // non-weak dynamic symbols, whatever library actually provides them.
             let mut blacklist = BTreeMap::new();
-            let direct: BTreeSet<&String> = tree.needed.iter().collect();
             let listed: Vec<(&String, &BTreeSet<String>)> = p
                 .blacklist
                 .iter()
                 .filter(|(lib, _)| direct.contains(lib))
                 .collect();
             if !listed.is_empty() {
-                let undefined = undefined.get_or_init(|| {
-                    facts
-                        .symbols
-                        .iter()
-                        .filter(|s| !s.defined && s.binding != SymbolBinding::Weak)
-                        .map(|s| s.name.as_str())
-                        .chain(["*"])
-                        .collect()
-                });
+                let imported =
+                    imported.get_or_init(|| blacklisted_imports(policies, &direct, facts));
                 for (lib, symbols) in listed {
+                    // A blacklist entry `*` names every symbol.
                     let hit: Vec<String> = symbols
                         .iter()
-                        .filter(|s| undefined.contains(s.as_str()))
+                        .filter(|s| *s == "*" || imported.contains(s.as_str()))
                         .cloned()
                         .collect();
                     if !hit.is_empty() {
@@ -109,6 +100,34 @@ pub(crate) fn external_references(
                 .collect();
             ExternalRefs { libs, blacklist }
         })
+        .collect()
+}
+
+/// The names, blacklisted by any policy for one of `direct`'s libraries, that `facts`
+/// imports (undefined and not weak). One pass over the imports, each compared only when
+/// a blacklisted name has its length: torch's files import thousands of symbols, the
+/// blacklists name a few dozen.
+fn blacklisted_imports<'f>(
+    policies: &PolicySet,
+    direct: &BTreeSet<&String>,
+    facts: &'f ElfFacts,
+) -> BTreeSet<&'f str> {
+    let names: BTreeSet<&str> = policies
+        .iter()
+        .flat_map(|p| p.blacklist.iter())
+        .filter(|(lib, _)| direct.contains(lib))
+        .flat_map(|(_, symbols)| symbols.iter().map(String::as_str))
+        .collect();
+    let mut lengths = [false; 257];
+    for n in &names {
+        lengths[n.len().min(256)] = true;
+    }
+    facts
+        .symbols
+        .iter()
+        .filter(|s| !s.defined && s.binding != SymbolBinding::Weak)
+        .map(|s| s.name.as_str())
+        .filter(|n| lengths[n.len().min(256)] && names.contains(n))
         .collect()
 }
 
