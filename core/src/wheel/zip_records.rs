@@ -405,19 +405,23 @@ pub(crate) fn check_name(name: &str) -> Result<(), ArchiveError> {
     if name.is_empty() {
         return bad("it is empty");
     }
-    // One pass over the bytes of an ASCII name (nearly every name), the checks' order
-    // kept for the message. A line break or a terminal escape in a path is never a real
-    // file name; quoted in a message or a report, it would forge lines.
-    let (nul, control, backslash) = if name.is_ascii() {
-        name.bytes().fold((false, false, false), |(n, c, b), x| {
-            (n || x == 0, c || x < 0x20 || x == 0x7f, b || x == b'\\')
-        })
-    } else {
+    // Nearly every name is printable ASCII with no backslash: one branch-free pass over
+    // its bytes says so (it vectorizes; a torch wheel has 12,000 names), and only a name
+    // that fails it is looked at again, in the checks' order, for the message. A line
+    // break or a terminal escape in a path is never a real file name; quoted in a
+    // message or a report, it would forge lines.
+    // (`x - 0x20 >= 0x5f`, wrapping, is `x < 0x20 || x >= 0x7f`.)
+    let suspect = name.as_bytes().iter().fold(0u8, |acc, &x| {
+        acc | u8::from(x.wrapping_sub(0x20) >= 0x5f) | u8::from(x == b'\\')
+    }) != 0;
+    let (nul, control, backslash) = if suspect {
         (
             name.contains('\0'),
             name.chars().any(char::is_control),
             name.contains('\\'),
         )
+    } else {
+        (false, false, false)
     };
     if nul {
         return bad("it contains a NUL byte");
@@ -436,11 +440,11 @@ pub(crate) fn check_name(name: &str) -> Result<(), ArchiveError> {
         return bad("it starts with a drive letter");
     }
     let trimmed = name.strip_suffix('/').unwrap_or(name);
-    for part in trimmed.split('/') {
+    for part in trimmed.as_bytes().split(|&b| b == b'/') {
         match part {
-            ".." => return bad("it climbs out of the archive with `..`"),
-            "" => return bad("it has an empty path component"),
-            "." => return bad("it has a `.` path component"),
+            b".." => return bad("it climbs out of the archive with `..`"),
+            b"" => return bad("it has an empty path component"),
+            b"." => return bad("it has a `.` path component"),
             _ => {}
         }
     }
