@@ -4,6 +4,7 @@
 //! break, quotes doubled. Hashes are `<algorithm>=<urlsafe base64, no padding>`; pip and
 //! `wheel` accept sha256 and stronger, and so do we.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
@@ -189,9 +190,9 @@ pub struct RecordEntry {
 
 impl RecordEntry {
     /// The row from its fields, on line `line` (1-based) of RECORD.
-    fn from_fields(line: usize, fields: Vec<String>) -> Result<Self, RecordError> {
+    fn from_fields(line: usize, fields: Vec<Cow<'_, str>>) -> Result<Self, RecordError> {
         let err = |reason: String| RecordError::Line { line, reason };
-        let [path, hash, size]: [String; 3] = fields.try_into().map_err(|f: Vec<String>| {
+        let [path, hash, size]: [Cow<'_, str>; 3] = fields.try_into().map_err(|f: Vec<_>| {
             err(format!(
                 "expected 3 fields (path,hash,size), found {}",
                 f.len()
@@ -216,7 +217,11 @@ impl RecordEntry {
                     .map_err(|_| err(format!("{path}: size `{size}` is not a number")))?,
             )
         };
-        Ok(Self { path, hash, size })
+        Ok(Self {
+            path: path.into_owned(),
+            hash,
+            size,
+        })
     }
 }
 
@@ -243,19 +248,22 @@ pub enum RecordError {
     Utf8,
 }
 
+/// A row's line number and its fields, borrowed from the text where no quote changed them.
+type Row<'t> = (usize, Vec<Cow<'t, str>>);
+
 /// Splits CSV text into rows of fields (RFC 4180 quoting, as Python's csv reads it).
 /// A row with no quote in it is split at its commas; one with a quote (torch's RECORD
 /// has a few among 12,000) is read character by character, and may span lines.
-fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, RecordError> {
+fn csv_rows(text: &str) -> Result<Vec<Row<'_>>, RecordError> {
     let mut rows = Vec::new();
     let mut rest = text;
     let mut line = 1;
     while !rest.is_empty() {
-        let special = rest.find(['\n', '\r', '"']);
+        let special = memchr::memchr3(b'\n', b'\r', b'"', rest.as_bytes());
         if special.is_some_and(|k| rest.as_bytes()[k] == b'"') {
             let (fields, lines, after) = quoted_row(rest, line)?;
             if let Some(fields) = fields {
-                rows.push((line, fields));
+                rows.push((line, fields.into_iter().map(Cow::Owned).collect()));
             }
             line += lines;
             rest = after;
@@ -263,7 +271,8 @@ fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, RecordError> {
         }
         let end = special.unwrap_or(rest.len());
         if end > 0 {
-            rows.push((line, rest[..end].split(',').map(str::to_owned).collect()));
+            // A row with no quote is its fields as they stand: nothing to copy.
+            rows.push((line, rest[..end].split(',').map(Cow::Borrowed).collect()));
         }
         let newline = usize::from(rest[end..].starts_with("\r\n")) + usize::from(end < rest.len());
         rest = &rest[end + newline..];
@@ -486,7 +495,11 @@ demo-1.0.dist-info/RECORD,,\n";
             (",\n", &[&["", ""]]),
         ];
         for (text, want) in cases {
-            let got: Vec<Vec<String>> = csv_rows(text).unwrap().into_iter().map(|r| r.1).collect();
+            let got: Vec<Vec<String>> = csv_rows(text)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.1.into_iter().map(Cow::into_owned).collect())
+                .collect();
             assert_eq!(got, *want, "{text:?}");
         }
         // Line numbers count line ends inside quotes.
