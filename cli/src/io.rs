@@ -158,6 +158,14 @@ pub fn record_failure(wheel: &DiskWheel, issues: &[RecordIssue]) -> Result<(), F
     Ok(())
 }
 
+/// Frees `value` on a worker thread of the current pool while the caller goes on: a
+/// torch wheel's index and ELF tables are some hundred thousand allocations, a few
+/// milliseconds of freeing that would otherwise end the run on one thread. What is still
+/// being freed when the process ends is given back by the exit.
+pub fn discard<T: Send + 'static>(value: T) {
+    rayon::spawn(move || drop(value));
+}
+
 /// Prints reports as JSON on stdout: one object for one wheel, an array for several.
 pub fn print_json<T: serde::Serialize>(reports: &[T]) {
     let text = match reports {

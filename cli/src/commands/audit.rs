@@ -127,6 +127,7 @@ pub fn audit_path(
         Err(audit::AuditError::Analyze(reason)) => Err(reason),
         Err(e) => return Err(Failure::new(format!("{}: {e}", wheel.file_name()))),
     };
+    crate::io::discard(elfs);
     Ok((wheel, report))
 }
 
@@ -156,6 +157,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
                 let (wheel, report) = audit_path(path, &ctx.limits, &args.exclude, &host)?;
                 let report = report
                     .map_err(|reason| Failure::new(format!("{}: {reason}", wheel.file_name())));
+                crate::io::discard(wheel);
                 bar.inc(1);
                 report
             })
