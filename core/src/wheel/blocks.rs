@@ -522,38 +522,84 @@ pub fn plausible_header(data: &[u8], bit: u64) -> bool {
     plausible_at(data, bit, u128::from_le_bytes(word) >> (bit % 8))
 }
 
-/// The bits of `bits` at which [`plausible_header`] holds, in order. Each 16 bytes of
-/// the data are loaded once for the eight bit positions of their first byte (a search
-/// tests about a million).
+/// The bits of `bits` at which [`plausible_header`] holds, in order. A search tests
+/// about a million positions, and testing each on its own was a branch on random bits
+/// (10 ns a position): 64 positions at a time are first sifted with word operations
+/// on the bits every header starts with, and only those left are tested.
 pub fn plausible_headers(
     data: &[u8],
     bits: std::ops::Range<u64>,
 ) -> impl Iterator<Item = u64> + '_ {
-    let mut bit = bits.start;
-    std::iter::from_fn(move || {
-        while bit < bits.end {
-            let byte = usize::try_from(bit / 8).unwrap_or(usize::MAX);
-            let Some(w) = data.get(byte..byte.saturating_add(16)) else {
-                // The last 15 bytes: the padded load.
-                let at = bit;
-                bit += 1;
-                if plausible_header(data, at) {
-                    return Some(at);
-                }
-                continue;
-            };
-            let w = u128::from_le_bytes(w.try_into().unwrap_or([0; 16]));
-            let last = bits.end.min((bit | 7) + 1);
-            while bit < last {
-                let at = bit;
-                bit += 1;
-                if plausible_at(data, at, w >> (at % 8)) {
-                    return Some(at);
-                }
+    // The positions `base..base + 64` still to test, as a mask.
+    let mut base = bits.start & !63;
+    let mut left = 0u64;
+    let mut sifted = false;
+    std::iter::from_fn(move || loop {
+        while left != 0 {
+            let at = base + u64::from(left.trailing_zeros());
+            left &= left - 1;
+            if plausible_one(data, at) {
+                return Some(at);
             }
         }
-        None
+        if sifted {
+            base += 64;
+        }
+        sifted = true;
+        if base >= bits.end {
+            return None;
+        }
+        // Only the positions within `bits`.
+        let from = bits.start.saturating_sub(base).min(64);
+        let to = (bits.end - base).min(64);
+        let below_to = u64::MAX.checked_shr(64 - to as u32).unwrap_or(0);
+        let from_on = u64::MAX.checked_shl(from as u32).unwrap_or(0);
+        left = sift(data, base) & below_to & from_on;
     })
+}
+
+/// Whether [`plausible_header`] holds at `bit`, loading the bits once where 16 bytes
+/// are at hand.
+#[inline]
+fn plausible_one(data: &[u8], bit: u64) -> bool {
+    let byte = usize::try_from(bit / 8).unwrap_or(usize::MAX);
+    match data.get(byte..byte.saturating_add(16)) {
+        Some(w) => {
+            let w = u128::from_le_bytes(w.try_into().unwrap_or([0; 16]));
+            plausible_at(data, bit, w >> (bit % 8))
+        }
+        None => plausible_header(data, bit),
+    }
+}
+
+/// Of the 64 positions from `base` (a multiple of 64), those that may start a block by
+/// their first 13 bits, as a mask: a stored block whose `LEN` and `NLEN` match, or a
+/// dynamic one whose HLIT and HDIST are in range. All of them where the data ends
+/// within 16 bytes (the one-by-one test sees zeros past the end there).
+fn sift(data: &[u8], base: u64) -> u64 {
+    let byte = usize::try_from(base / 8).unwrap_or(usize::MAX);
+    let Some(w) = data.get(byte..byte.saturating_add(16)) else {
+        return u64::MAX;
+    };
+    let x = u128::from_le_bytes(w.try_into().unwrap_or([0; 16]));
+    // Bit i of `at(s)` is bit `base + i + s` of the data.
+    let at = |s: u32| (x >> s) as u64;
+    // BTYPE (the two bits after BFINAL) 2, then HLIT ≤ 29 and HDIST ≤ 29: not 30 or 31,
+    // whose four high bits are all ones.
+    let dynamic =
+        !at(1) & at(2) & !(at(4) & at(5) & at(6) & at(7)) & !(at(9) & at(10) & at(11) & at(12));
+    // BTYPE 0: `LEN` and `NLEN` are at the next byte boundary after the three bits,
+    // the byte after the position's for bits 0 to 5 of a byte, two after for 6 and 7.
+    let mut lens = 0u64;
+    for k in 0..8 {
+        let fits = |j: u32| {
+            let v = (x >> (8 * j)) as u32;
+            u64::from(v & 0xffff == !(v >> 16) & 0xffff)
+        };
+        lens |= ((fits(k + 1) * 0x3f) | (fits(k + 2) * 0xc0)) << (8 * k);
+    }
+    let stored = !at(1) & !at(2) & lens;
+    dynamic | stored
 }
 
 /// The Kraft shares of each pair of 3-bit code lengths (a code-length code's lengths
@@ -593,7 +639,8 @@ fn plausible_at(data: &[u8], bit: u64, v: u128) -> bool {
     let ncode = ((v >> 13) & 15) as u32 + 4;
     // Only the `ncode` fields count: the ones after them are masked off.
     let fields = (v >> 17) & ((1u128 << (3 * ncode)) - 1);
-    let kraft: u32 = (0..ncode.div_ceil(2))
+    // All ten pairs, the masked ones adding nothing: a fixed count, not a branch.
+    let kraft: u32 = (0..10)
         .map(|i| u32::from(PAIR[((fields >> (6 * i)) & 63) as usize]))
         .sum();
     if kraft != 128 {

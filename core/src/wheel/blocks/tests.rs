@@ -176,20 +176,131 @@ fn the_quick_header_test_agrees_with_a_walker() {
     assert!(yes > 10 && yes < total / 10, "{yes} of {total}");
 }
 
+/// Bytes that start stored and dynamic headers at every alignment: `LEN` and `NLEN`
+/// pairs, and the HLIT and HDIST values just inside and outside their range, among
+/// pseudo-random bytes.
+fn planted_headers() -> Vec<u8> {
+    let mut data = sample(60_000)
+        .iter()
+        .map(|b| b.wrapping_mul(151))
+        .collect::<Vec<_>>();
+    let mut at = 100;
+    let mut k = 0u32;
+    while at + 16 < data.len() {
+        match k % 4 {
+            0 => {
+                let len = (k * 977) as u16;
+                data[at..at + 2].copy_from_slice(&len.to_le_bytes());
+                data[at + 2..at + 4].copy_from_slice(&(!len).to_le_bytes());
+            }
+            1 => data[at..at + 3].fill(0xff),
+            2 => data[at..at + 3].fill(0x00),
+            _ => {
+                // BTYPE 2, HLIT 29 and HDIST 29, then HLIT 30, shifted by the position.
+                let v = (0b10u32 << 1 | 29 << 3 | 29 << 8 | 30 << 16) << (k % 8);
+                data[at..at + 4].copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        at += 37 + (k as usize % 11);
+        k += 1;
+    }
+    data
+}
+
+/// Lengths of a complete code of `n` ≥ 2 symbols: the first of them one bit shorter.
+fn complete_lengths(n: usize) -> Vec<u8> {
+    let bits = n.next_power_of_two().trailing_zeros() as u8;
+    let short = (1 << bits) - n;
+    (0..n).map(|i| bits - u8::from(i < short)).collect()
+}
+
+/// A dynamic header with `nlen` literal/length and `ndist` distance codes, all used,
+/// preceded by `shift` zero bits.
+fn dynamic_header(nlen: usize, ndist: usize, shift: u32) -> Vec<u8> {
+    let mut w = crate::wheel::bitwriter::BitWriter::default();
+    w.put(0, shift);
+    w.put(0b100, 3);
+    w.put((nlen - 257) as u32, 5);
+    w.put((ndist - 1) as u32, 5);
+    w.put(19 - 4, 4);
+    // Code lengths 0 to 15 get five bits, 16 two and 17 and 18 three: complete.
+    let cl: Vec<u8> = (0..19)
+        .map(|s| match s {
+            16 => 2,
+            17 | 18 => 3,
+            _ => 5,
+        })
+        .collect();
+    for &sym in &ORDER {
+        w.put(u32::from(cl[sym]), 3);
+    }
+    let lens = complete_lengths(nlen)
+        .into_iter()
+        .chain(complete_lengths(ndist));
+    for len in lens {
+        let (code, n) = huffman::stream_code(&cl, usize::from(len)).unwrap();
+        w.put(code, n);
+    }
+    w.finish()
+}
+
 #[test]
 fn the_scan_for_headers_agrees_with_the_test_at_each_bit() {
     let mut data = deflate(&sample(200_000), 6);
     data.extend(sample(20_000).iter().map(|b| b.wrapping_mul(151)));
     let end = data.len() as u64 * 8;
-    for range in [0..end, 5..end - 3, end - 200..end, 0..0, 17..18] {
+    let mut planted = planted_headers();
+    // Dynamic headers at every alignment, with HLIT and HDIST across their ranges.
+    let mut at = 20_000;
+    let mut heads = Vec::new();
+    for nlen in [257, 270, 286] {
+        for ndist in [2, 14, 15, 16, 17, 29, 30] {
+            for shift in 0..8 {
+                let h = dynamic_header(nlen, ndist, shift);
+                planted[at..at + h.len()].copy_from_slice(&h);
+                heads.push(at as u64 * 8 + u64::from(shift));
+                at += h.len() + 7;
+            }
+        }
+    }
+    for &h in &heads {
+        assert!(plausible_header(&planted, h), "planted header at bit {h}");
+    }
+    let pend = planted.len() as u64 * 8;
+    for (data, range) in [
+        (&data, 0..end),
+        (&data, 5..end - 3),
+        (&data, end - 200..end),
+        (&data, 0..0),
+        (&data, 17..18),
+        (&data, 63..65),
+        (&data, 64..128),
+        (&planted, 0..pend),
+        (&planted, 1000..pend - 70),
+    ] {
         let one_by_one: Vec<u64> = range
             .clone()
-            .filter(|&b| plausible_header(&data, b))
+            .filter(|&b| plausible_header(data, b))
             .collect();
         assert_eq!(
-            plausible_headers(&data, range.clone()).collect::<Vec<_>>(),
+            plausible_headers(data, range.clone()).collect::<Vec<_>>(),
             one_by_one,
             "{range:?}"
         );
     }
+    // The planted headers are found: stored ones at several alignments among them.
+    let found: Vec<u64> = plausible_headers(&planted, 0..pend).collect();
+    let stored = found
+        .iter()
+        .filter(|&&b| {
+            (u128::from_le_bytes(planted[b as usize / 8..][..16].try_into().unwrap()) >> (b % 8))
+                & 6
+                == 0
+        })
+        .count();
+    assert!(
+        stored > 100 && found.len() > 300,
+        "{stored} stored of {}",
+        found.len()
+    );
 }
