@@ -117,7 +117,7 @@ pub fn scan_member_counted<S: ReadAt>(
     if !may_be_elf(m) {
         return Ok(Scanned::default());
     }
-    if !archive.head(m, 4).is_ok_and(|h| h == b"\x7fELF") {
+    if !archive.starts_with(m, b"\x7fELF") {
         return Ok(Scanned {
             inflated: 4,
             reach: 4,

@@ -262,27 +262,44 @@ impl<S: ReadAt> Archive<S> {
     /// 11,000 headers is otherwise most of an audit's work on them). Not CRC-checked:
     /// for peeking at a kind, not for content.
     pub fn head(&self, m: &Member, n: usize) -> io::Result<Vec<u8>> {
+        Ok(self.head_unless(m, n, None)?.unwrap_or_default())
+    }
+
+    /// Whether a member's content starts with `prefix` (false when it cannot be read):
+    /// [`Archive::head`], except that a deflated member whose first block has no code
+    /// for the prefix's first byte is not inflated at all.
+    pub fn starts_with(&self, m: &Member, prefix: &[u8]) -> bool {
+        self.head_unless(m, prefix.len(), prefix.first().copied())
+            .is_ok_and(|h| h.is_some_and(|h| h == prefix))
+    }
+
+    /// [`Archive::head`], or `None` when the first block tells that the content does
+    /// not start with `not` (see [`super::blocks::first_byte_is_not`]).
+    fn head_unless(&self, m: &Member, n: usize, not: Option<u8>) -> io::Result<Option<Vec<u8>>> {
         let n = n.min(usize::try_from(m.size).unwrap_or(usize::MAX));
         let quick = match m.compression {
             Compression::Stored => {
                 let mut buf = vec![0u8; n.min(m.compressed_size as usize)];
                 self.raw_reader(m).read_exact(&mut buf)?;
-                return Ok(buf);
+                return Ok(Some(buf));
             }
             Compression::Deflated => {
                 // A dynamic header takes at most ~300 bytes.
                 let k = m.compressed_size.min(512 + 2 * n as u64) as usize;
                 let mut raw = vec![0u8; k];
                 self.raw_reader(m).read_exact(&mut raw)?;
+                if not.is_some_and(|b| super::blocks::first_byte_is_not(&raw, b)) {
+                    return Ok(None);
+                }
                 super::blocks::inflate_head(&raw, n)
             }
         };
         match quick {
-            Some(head) if head.len() == n => Ok(head),
+            Some(head) if head.len() == n => Ok(Some(head)),
             _ => {
                 let mut head = Vec::with_capacity(n);
                 self.reader(m).take(n as u64).read_to_end(&mut head)?;
-                Ok(head)
+                Ok(Some(head))
             }
         }
     }

@@ -473,6 +473,28 @@ pub fn inflate_head(data: &[u8], want: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Whether a deflate stream surely does not inflate to `byte` first, told from its
+/// first block's header alone: a dynamic block with no code for `byte` whose first
+/// symbol is not its end (a literal, or a copy, which cannot come first). `false` when
+/// that does not tell (inflate to know). Most members of a wheel are text, which has
+/// no code for ELF's `0x7f`: this spares building their codes and decoding.
+pub fn first_byte_is_not(data: &[u8], byte: u8) -> bool {
+    let mut w = Walker::with_buffer(data, Some(0), 512);
+    if !w.bits.take(3).is_ok_and(|head| head >> 1 == 2) {
+        return false;
+    }
+    let Ok((lens, nlen, _)) = w.dynamic_lengths() else {
+        return false;
+    };
+    if lens[usize::from(byte)] != 0 {
+        return false;
+    }
+    let Some((end, bits)) = huffman::stream_code(&lens[..nlen], 256) else {
+        return false;
+    };
+    w.bits.refill().is_ok() && w.bits.n >= bits && w.bits.peek(bits) != end
+}
+
 /// The copy that length symbol `sym` starts: its length, with its extra bits, and its
 /// distance, read with `dist`, with its extra bits; `None` for a length or distance
 /// symbol deflate does not define, or a stream cut short. For the paths that take

@@ -220,11 +220,23 @@ impl<const N: usize> Code<N> {
     /// Checks code lengths as zlib does (over-subscribed, or incomplete where that is
     /// not allowed); the count of codes of each length.
     pub(super) fn check(lens: &[u8], kind: CodeKind) -> Result<[u16; 16]> {
-        let mut counts = [0u16; 16];
-        for &l in lens {
-            counts[usize::from(l)] += 1;
+        // Four counts kept apart: a code's lengths come in runs of one value, and one
+        // count taking each in turn waits on its own last store (a third of the time
+        // of telling a member's kind was here).
+        let mut part = [[0u16; 16]; 4];
+        let mut quads = lens.chunks_exact(4);
+        for q in &mut quads {
+            for (p, &l) in part.iter_mut().zip(q) {
+                p[usize::from(l)] += 1;
+            }
         }
-        counts[0] = 0;
+        for &l in quads.remainder() {
+            part[0][usize::from(l)] += 1;
+        }
+        let mut counts = [0u16; 16];
+        for (l, c) in counts.iter_mut().enumerate().skip(1) {
+            *c = part.iter().map(|p| p[l]).sum();
+        }
         let max = (1..16).rev().find(|&l| counts[l] != 0).unwrap_or(0);
         let mut left = 1i32;
         let bad = || {

@@ -1,4 +1,4 @@
-use std::io::Write;
+use std::io::{Read, Write};
 
 use super::*;
 
@@ -303,4 +303,77 @@ fn the_scan_for_headers_agrees_with_the_test_at_each_bit() {
         "{stored} stored of {}",
         found.len()
     );
+}
+
+/// A stream whose first block is dynamic, with codes for every byte but `0x7f`, and
+/// holds `first` (literals by those codes), then a final stored block of `rest`.
+fn first_block_without_0x7f(first: &[u8], rest: &[u8]) -> Vec<u8> {
+    let mut w = crate::wheel::bitwriter::BitWriter::default();
+    w.put(0b100, 3);
+    w.put(0, 5); // 257 literal/length codes
+    w.put(1, 5); // 2 distance codes
+    w.put(19 - 4, 4);
+    // Code lengths 8 (one bit), 0 and 1 (two bits each): a complete code.
+    let cl: Vec<u8> = (0..19)
+        .map(|s| match s {
+            8 => 1,
+            0 | 1 => 2,
+            _ => 0,
+        })
+        .collect();
+    for &sym in &ORDER {
+        w.put(u32::from(cl[sym]), 3);
+    }
+    let mut lens = vec![8u8; 257];
+    lens[0x7f] = 0;
+    let lens_all: Vec<u8> = lens.iter().copied().chain([1, 1]).collect();
+    for &len in &lens_all {
+        let (code, n) = huffman::stream_code(&cl, usize::from(len)).unwrap();
+        w.put(code, n);
+    }
+    for &b in first {
+        let (code, n) = huffman::stream_code(&lens, usize::from(b)).unwrap();
+        w.put(code, n);
+    }
+    let (code, n) = huffman::stream_code(&lens, 256).unwrap();
+    w.put(code, n);
+    w.put(0b1, 3); // final, stored
+    w.put(0, ((8 - w.position() % 8) % 8) as u32);
+    w.put(rest.len() as u32, 16);
+    w.put(!(rest.len() as u32) & 0xffff, 16);
+    let mut out = w.finish();
+    out.extend_from_slice(rest);
+    out
+}
+
+#[test]
+fn a_first_byte_is_ruled_out_only_when_the_first_block_holds_output_and_no_code_for_it() {
+    let inflate = |z: &[u8]| {
+        let mut out = Vec::new();
+        flate2::read::DeflateDecoder::new(z)
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    };
+    // Text has no code for 0x7f and starts in the first block: ruled out, and it is
+    // indeed not what the stream starts with.
+    let text = deflate(&sample(50_000), 6);
+    assert!(first_byte_is_not(&text, 0x7f));
+    assert!(!first_byte_is_not(&text, inflate(&text)[0]));
+    // An ELF file's first block has a code for 0x7f.
+    let elf = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    let elf = deflate(&elf[..200_000], 6);
+    assert!(!first_byte_is_not(&elf, 0x7f));
+    // A first block with no code for 0x7f: ruled out when it holds a byte, not when it
+    // is empty and the next block starts with 0x7f.
+    let z = first_block_without_0x7f(b"A", b"\x7fELF");
+    assert_eq!(inflate(&z), b"A\x7fELF");
+    assert!(first_byte_is_not(&z, 0x7f));
+    let z = first_block_without_0x7f(b"", b"\x7fELF");
+    assert_eq!(inflate(&z), b"\x7fELF");
+    assert!(!first_byte_is_not(&z, 0x7f));
+    assert_eq!(inflate_head(&z, 4).as_deref(), Some(&b"\x7fELF"[..]));
+    // Stored and fixed first blocks do not tell.
+    assert!(!first_byte_is_not(&deflate(b"A", 0), 0x7f));
+    assert!(!first_byte_is_not(&deflate(b"A", 1), 0x7f));
 }
