@@ -1,12 +1,16 @@
 //! The deflate walker against zlib: on any bytes, both accept the same streams with the
-//! same output length, and the first bytes `inflate_head` gives are zlib's. Then a
+//! same output length, the first bytes `inflate_head` gives are zlib's, a first byte
+//! `first_byte_is_not` rules out is not zlib's, and the sifted search for block headers
+//! agrees with testing each bit. Then a
 //! splice of an edited copy must not panic (it checks its own output).
 #![no_main]
 
 use std::io::{Read, Write};
 
 use libfuzzer_sys::fuzz_target;
-use truewheel_core::wheel::blocks::{inflate_head, Walker};
+use truewheel_core::wheel::blocks::{
+    first_byte_is_not, inflate_head, plausible_header, plausible_headers, Walker,
+};
 use truewheel_core::wheel::splice::splice;
 
 fuzz_target!(|data: &[u8]| {
@@ -36,6 +40,21 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Some(head) = inflate_head(rest, 16) {
             assert!(zlib.starts_with(&head) || zlib.len() < head.len());
+        }
+        // A first byte ruled out is not the one zlib inflates first (if any: what it
+        // gave before an error counts too).
+        for b in [0x7f, mode] {
+            if first_byte_is_not(rest, b) {
+                assert_ne!(zlib.first(), Some(&b));
+            }
+        }
+        // The sifted search finds exactly the positions the one-by-one test accepts.
+        if rest.len() <= 2048 {
+            let bits = rest.len() as u64 * 8;
+            let sifted: Vec<u64> = plausible_headers(rest, mode as u64 % 64..bits).collect();
+            let one_by_one: Vec<u64> =
+                (mode as u64 % 64..bits).filter(|&b| plausible_header(rest, b)).collect();
+            assert_eq!(sifted, one_by_one);
         }
         return;
     }

@@ -214,15 +214,32 @@ fn complete_lengths(n: usize) -> Vec<u8> {
     (0..n).map(|i| bits - u8::from(i < short)).collect()
 }
 
+/// Writes a dynamic block's header (not final): the code-length code `cl` (all 19
+/// lengths), then the literal/length and distance code lengths coded by it.
+fn put_dynamic_header(
+    w: &mut crate::wheel::bitwriter::BitWriter,
+    cl: &[u8],
+    lit: &[u8],
+    dist: &[u8],
+) {
+    w.put(0b100, 3);
+    w.put((lit.len() - 257) as u32, 5);
+    w.put((dist.len() - 1) as u32, 5);
+    w.put(19 - 4, 4);
+    for &sym in &ORDER {
+        w.put(u32::from(cl[sym]), 3);
+    }
+    for &len in lit.iter().chain(dist) {
+        let (code, n) = huffman::stream_code(cl, usize::from(len)).unwrap();
+        w.put(code, n);
+    }
+}
+
 /// A dynamic header with `nlen` literal/length and `ndist` distance codes, all used,
 /// preceded by `shift` zero bits.
 fn dynamic_header(nlen: usize, ndist: usize, shift: u32) -> Vec<u8> {
     let mut w = crate::wheel::bitwriter::BitWriter::default();
     w.put(0, shift);
-    w.put(0b100, 3);
-    w.put((nlen - 257) as u32, 5);
-    w.put((ndist - 1) as u32, 5);
-    w.put(19 - 4, 4);
     // Code lengths 0 to 15 get five bits, 16 two and 17 and 18 three: complete.
     let cl: Vec<u8> = (0..19)
         .map(|s| match s {
@@ -231,16 +248,12 @@ fn dynamic_header(nlen: usize, ndist: usize, shift: u32) -> Vec<u8> {
             _ => 5,
         })
         .collect();
-    for &sym in &ORDER {
-        w.put(u32::from(cl[sym]), 3);
-    }
-    let lens = complete_lengths(nlen)
-        .into_iter()
-        .chain(complete_lengths(ndist));
-    for len in lens {
-        let (code, n) = huffman::stream_code(&cl, usize::from(len)).unwrap();
-        w.put(code, n);
-    }
+    put_dynamic_header(
+        &mut w,
+        &cl,
+        &complete_lengths(nlen),
+        &complete_lengths(ndist),
+    );
     w.finish()
 }
 
@@ -309,10 +322,6 @@ fn the_scan_for_headers_agrees_with_the_test_at_each_bit() {
 /// holds `first` (literals by those codes), then a final stored block of `rest`.
 fn first_block_without_0x7f(first: &[u8], rest: &[u8]) -> Vec<u8> {
     let mut w = crate::wheel::bitwriter::BitWriter::default();
-    w.put(0b100, 3);
-    w.put(0, 5); // 257 literal/length codes
-    w.put(1, 5); // 2 distance codes
-    w.put(19 - 4, 4);
     // Code lengths 8 (one bit), 0 and 1 (two bits each): a complete code.
     let cl: Vec<u8> = (0..19)
         .map(|s| match s {
@@ -321,16 +330,9 @@ fn first_block_without_0x7f(first: &[u8], rest: &[u8]) -> Vec<u8> {
             _ => 0,
         })
         .collect();
-    for &sym in &ORDER {
-        w.put(u32::from(cl[sym]), 3);
-    }
     let mut lens = vec![8u8; 257];
     lens[0x7f] = 0;
-    let lens_all: Vec<u8> = lens.iter().copied().chain([1, 1]).collect();
-    for &len in &lens_all {
-        let (code, n) = huffman::stream_code(&cl, usize::from(len)).unwrap();
-        w.put(code, n);
-    }
+    put_dynamic_header(&mut w, &cl, &lens, &[1, 1]);
     for &b in first {
         let (code, n) = huffman::stream_code(&lens, usize::from(b)).unwrap();
         w.put(code, n);
