@@ -1,7 +1,7 @@
 //! The deflate walker against zlib: on any bytes, both accept the same streams with the
 //! same output length, the first bytes `inflate_head` gives are zlib's, a first byte
-//! `first_byte_is_not` rules out is not zlib's, and the sifted search for block headers
-//! agrees with testing each bit. Then a
+//! `first_byte_is_not` rules out is not zlib's, the sifted search for block headers
+//! agrees with testing each bit, and two walks at once give what each gives alone. Then a
 //! splice of an edited copy must not panic (it checks its own output).
 #![no_main]
 
@@ -9,7 +9,8 @@ use std::io::{Read, Write};
 
 use libfuzzer_sys::fuzz_target;
 use truewheel_core::wheel::blocks::{
-    first_byte_is_not, inflate_head, plausible_header, plausible_headers, Walker,
+    first_byte_is_not, inflate_head, plausible_header, plausible_headers, walk_two, Block,
+    WalkError, Walker,
 };
 use truewheel_core::wheel::splice::splice;
 
@@ -21,17 +22,11 @@ fuzz_target!(|data: &[u8]| {
         // `rest` as a raw deflate stream.
         let mut zlib = Vec::new();
         let mut d = flate2::read::DeflateDecoder::new(rest);
-        let ours = {
-            let mut w = Walker::from_stream_start(rest);
-            let mut total = 0u64;
-            loop {
-                match w.next_block() {
-                    Ok(Some(b)) => total += b.out,
-                    Ok(None) => break Some(total),
-                    Err(_) => break None,
-                }
-            }
-        };
+        let alone = blocks_alone(Walker::from_stream_start(rest));
+        let ours = alone
+            .1
+            .is_ok()
+            .then(|| alone.0.iter().map(|b| b.out).sum::<u64>());
         match (d.read_to_end(&mut zlib), ours) {
             (Ok(_), Some(total)) => assert_eq!(total, zlib.len() as u64),
             (Ok(_), None) => panic!("zlib inflates what the walker rejects"),
@@ -48,6 +43,19 @@ fuzz_target!(|data: &[u8]| {
                 assert_ne!(zlib.first(), Some(&b));
             }
         }
+        // Two walks at once, of `rest` and of what follows its first `mode` bytes (as a
+        // walk from a block boundary: no window), give each walk's blocks and end.
+        let tail = &rest[usize::from(mode).min(rest.len())..];
+        let mut a = Walker::from_stream_start(rest);
+        let mut b = Walker::from_block(tail);
+        let mut seen: [Vec<Block>; 2] = [Vec::new(), Vec::new()];
+        let ends = walk_two([&mut a, &mut b], |i, block| {
+            seen[i].push(block);
+            true
+        });
+        assert_eq!((&seen[0], &ends[0]), (&alone.0, &alone.1));
+        let tail_alone = blocks_alone(Walker::from_block(tail));
+        assert_eq!((&seen[1], &ends[1]), (&tail_alone.0, &tail_alone.1));
         // The sifted search finds exactly the positions the one-by-one test accepts.
         if rest.len() <= 2048 {
             let bits = rest.len() as u64 * 8;
@@ -92,3 +100,15 @@ fuzz_target!(|data: &[u8]| {
         assert!(back == new);
     }
 });
+
+/// A walk's blocks, one at a time, and how it ended.
+fn blocks_alone(mut w: Walker<&[u8]>) -> (Vec<Block>, Result<(), WalkError>) {
+    let mut blocks = Vec::new();
+    loop {
+        match w.next_block() {
+            Ok(Some(b)) => blocks.push(b),
+            Ok(None) => return (blocks, Ok(())),
+            Err(e) => return (blocks, Err(e)),
+        }
+    }
+}

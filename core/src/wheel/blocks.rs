@@ -12,14 +12,18 @@
 
 use std::io::{self, Read};
 
+mod fast;
 mod huffman;
 mod search;
 mod symbols;
+mod two;
 
 pub use search::{plausible_header, plausible_headers};
 pub use symbols::{symbols, Inside, Symbol};
+pub use two::walk_two;
 
-use huffman::{Bare, Bits, Code, CodeKind, Fast, Small, FAST_MASK};
+use fast::Stop;
+use huffman::{Bare, Bits, Code, CodeKind, Fast, Small};
 
 /// A block: where it starts and ends in the compressed stream, and its output length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,12 +102,25 @@ const DIST_EXTRA: [u8; 30] = [
     13,
 ];
 
-/// How [`Walker::fast`] stopped.
-enum Stop {
-    /// At the block's end-of-block symbol, taken.
-    End,
-    /// Before a symbol for the checked path.
-    Slow,
+/// What [`Walker::begin`] found.
+enum Began {
+    /// The walk is over.
+    Done,
+    /// A stored block, walked.
+    Block(Block),
+    /// A Huffman-coded block, at its first symbol.
+    Open(Open),
+}
+
+/// A Huffman-coded block being walked.
+struct Open {
+    start: u64,
+    last: bool,
+    kind: Kind,
+    lit: Fast,
+    dist: Fast,
+    /// Its output so far.
+    out: u64,
 }
 
 /// Walks a deflate stream block by block (see the module doc).
@@ -160,36 +177,71 @@ impl<R: Read> Walker<R> {
 
     /// The next block, or `None` after the last.
     pub fn next_block(&mut self) -> Result<Option<Block>> {
+        match self.begin()? {
+            Began::Done => Ok(None),
+            Began::Block(b) => Ok(Some(b)),
+            Began::Open(mut open) => {
+                self.codes(&open.lit, &open.dist, &mut open.out)?;
+                Ok(Some(self.close(open)))
+            }
+        }
+    }
+
+    /// Reads the next block's header: a stored block is walked whole, a Huffman-coded
+    /// one is left open at its first symbol.
+    fn begin(&mut self) -> Result<Began> {
         if self.done {
-            return Ok(None);
+            return Ok(Began::Done);
         }
         let start = self.bits.position();
         self.reach = 0;
         let head = self.bits.take(3)?;
         let last = head & 1 == 1;
-        let (kind, out) = match head >> 1 {
-            0 => (Kind::Stored, self.stored()?),
-            1 => {
-                let fixed = self.fixed.take().map_or_else(fixed_codes, Ok)?;
-                let out = self.codes(&fixed.0, &fixed.1);
-                self.fixed = Some(fixed);
-                (Kind::Fixed, out?)
+        let (kind, (lit, dist)) = match head >> 1 {
+            0 => {
+                let out = self.stored()?;
+                self.done = last;
+                return Ok(Began::Block(Block {
+                    start,
+                    end: self.bits.position(),
+                    out,
+                    reach: 0,
+                    last,
+                    kind: Kind::Stored,
+                }));
             }
-            2 => {
-                let (lit, dist) = self.dynamic_header()?;
-                (Kind::Dynamic, self.codes(&lit, &dist)?)
-            }
+            1 => (Kind::Fixed, self.fixed.take().map_or_else(fixed_codes, Ok)?),
+            2 => (Kind::Dynamic, self.dynamic_header()?),
             _ => return Err(WalkError::Invalid("invalid block type")),
         };
-        self.done = last;
-        Ok(Some(Block {
+        Ok(Began::Open(Open {
             start,
-            end: self.bits.position(),
-            out,
-            reach: self.reach,
             last,
             kind,
+            lit,
+            dist,
+            out: 0,
         }))
+    }
+
+    /// The block `open`, walked to its end-of-block.
+    fn close(&mut self, open: Open) -> Block {
+        if let Some(o) = self.out.as_mut() {
+            *o += open.out;
+        }
+        self.done = open.last;
+        let block = Block {
+            start: open.start,
+            end: self.bits.position(),
+            out: open.out,
+            reach: self.reach,
+            last: open.last,
+            kind: open.kind,
+        };
+        if open.kind == Kind::Fixed {
+            self.fixed = Some((open.lit, open.dist));
+        }
+        block
     }
 
     fn stored(&mut self) -> Result<u64> {
@@ -262,114 +314,27 @@ impl<R: Read> Walker<R> {
         Ok((lens, nlen, total))
     }
 
-    /// Walks a Huffman-coded block's symbols to its end-of-block; its output length.
-    fn codes(&mut self, lit: &Fast, dist: &Fast) -> Result<u64> {
-        let mut out = 0u64;
+    /// Walks a Huffman-coded block's symbols to its end-of-block, adding their output
+    /// to `out`.
+    fn codes(&mut self, lit: &Fast, dist: &Fast, out: &mut u64) -> Result<()> {
         loop {
-            self.bits.refill()?;
-            // The fast path, while at least 48 bits are at hand (any length and distance
-            // with their extra bits) and 8 bytes are left in the buffer to refill from.
-            if self.bits.n >= 48 {
-                match self.fast(lit, dist, &mut out)? {
-                    Stop::End => break,
-                    Stop::Slow => {}
-                }
+            if self.fast(lit, dist, out)? == Stop::End || self.checked(lit, dist, out)? {
+                return Ok(());
             }
-            // A code longer than the table, or the end of the buffer near: one symbol,
-            // each step checked.
-            self.bits.refill()?;
-            let sym = lit.decode(&mut self.bits)?;
-            if sym < 256 {
-                out += 1;
-                continue;
-            }
-            if sym == 256 {
-                break;
-            }
-            out += self.length(u32::from(sym), dist, out)?;
         }
-        if let Some(o) = self.out.as_mut() {
-            *o += out;
-        }
-        Ok(out)
     }
 
-    /// Walks symbols from the tables alone, with the bit buffer, the read position and
-    /// the counts in locals (registers) and refilled in place: through memory, the
-    /// buffer's every refill would wait on a store and a load. Stops at the block's end,
-    /// or before a symbol it cannot take (a code longer than the table, the buffer's
-    /// last 8 bytes), with the state written back for the checked path.
-    #[inline]
-    fn fast(&mut self, lit: &Fast, dist: &Fast, out_total: &mut u64) -> Result<Stop> {
-        let bits = &mut self.bits;
-        let buf = &bits.buf[..bits.len];
-        let (mut acc, mut n, mut pos) = (bits.acc, bits.n, bits.pos);
-        let start_pos = pos;
-        let (before, mut reach, mut out) = (self.out, self.reach, *out_total);
-        let end = loop {
-            if n < 48 {
-                let Some(word) = buf.get(pos..pos + 8) else {
-                    break Stop::Slow;
-                };
-                let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-                acc |= w << n;
-                let take = (63 - n) / 8;
-                pos += take as usize;
-                n += take * 8;
-            }
-            let e = lit.table[(acc & FAST_MASK) as usize];
-            // A literal's entry is 1..=0xff0f: one compare.
-            if e.wrapping_sub(1) < 0xff0f {
-                acc >>= e & 0xff;
-                n -= e & 0xff;
-                out += 1;
-                continue;
-            }
-            if e == 0 {
-                // A code longer than the table: the checked path.
-                break Stop::Slow;
-            }
-            let (len, sym) = (e & 0xff, (e >> 8) & 0x1ff);
-            if sym == 256 {
-                acc >>= len;
-                n -= len;
-                break Stop::End;
-            }
-            let i = (sym - 257) as usize;
-            if i >= LEN_BASE.len() {
-                return Err(WalkError::Invalid("invalid literal/length code"));
-            }
-            let extra = e >> 24;
-            let after = acc >> len;
-            let length = u64::from(LEN_BASE[i]) + (after & ((1 << extra) - 1));
-            let after = after >> extra;
-            let d = dist.table[(after & FAST_MASK) as usize];
-            if d == 0 {
-                // A long distance code: the checked path takes the length again.
-                break Stop::Slow;
-            }
-            let sym = ((d >> 8) & 0x1ff) as usize;
-            if sym >= DIST_BASE.len() {
-                return Err(WalkError::Invalid("invalid distance code"));
-            }
-            let after = after >> (d & 0xff);
-            let dextra = d >> 24;
-            let distance = u64::from(DIST_BASE[sym]) + (after & ((1 << dextra) - 1));
-            acc = after >> dextra;
-            n -= len + extra + (d & 0xff) + dextra;
-            if before.is_some_and(|b| distance > b + out) {
-                return Err(WalkError::Invalid("invalid distance too far back"));
-            }
-            reach = reach.max(distance.saturating_sub(out));
-            out += length;
-        };
-        bits.acc = acc;
-        bits.n = n;
-        bits.loaded += (pos - start_pos) as u64;
-        bits.pos = pos;
-        self.reach = reach;
-        *out_total = out;
-        Ok(end)
+    /// One symbol, each step checked (a code longer than the table, the end of the
+    /// buffer near), its output added to `out`; whether it was the end-of-block.
+    fn checked(&mut self, lit: &Fast, dist: &Fast, out: &mut u64) -> Result<bool> {
+        self.bits.refill()?;
+        let sym = lit.decode(&mut self.bits)?;
+        match sym {
+            0..=255 => *out += 1,
+            256 => return Ok(true),
+            _ => *out += self.length(u32::from(sym), dist, *out)?,
+        }
+        Ok(false)
     }
 
     /// The rest of a length symbol `sym`: its extra bits, the distance code and its

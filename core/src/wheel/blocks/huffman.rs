@@ -146,13 +146,21 @@ impl<R: Read> Bits<R> {
 /// Bits looked up at once; longer codes are decoded a bit at a time.
 pub(super) const FAST: u32 = 11;
 pub(super) const FAST_MASK: u64 = (1 << FAST) - 1;
+/// In a literal/length entry: a length symbol (a distance code follows).
+pub(super) const MATCH: u32 = 1 << 17;
+/// An entry the walker's fast path does not take: the end-of-block, or a symbol
+/// deflate does not define (which the checked path rejects).
+pub(super) const SPECIAL: u32 = 1 << 18;
+/// An entry for a code longer than the table.
+pub(super) const LONG: u32 = 1 << 19;
 
 /// A canonical Huffman code built from code lengths, as deflate defines it.
 pub(super) struct Code<const N: usize> {
     /// For each pattern of the next log2(N) bits: (how many extra bits follow the
-    /// symbol) << 24 | symbol << 8 | length, or 0 for a longer code (a length's or a
-    /// distance's extra-bit count in its entry spares the walker a dependent load per
-    /// match). A fixed size, so that lookups need no bounds check.
+    /// symbol) << 24 | flags ([`MATCH`], [`SPECIAL`]) | symbol << 8 | length, or
+    /// [`LONG`] for a longer code (a length's or a distance's extra-bit count in its
+    /// entry spares the walker a dependent load per match). A fixed size, so that
+    /// lookups need no bounds check.
     pub(super) table: Box<[u32; N]>,
     /// Codes of each length (for the long path).
     counts: [u16; 16],
@@ -185,6 +193,15 @@ fn extra_bits(kind: CodeKind, sym: usize) -> u32 {
         CodeKind::Lengths => None,
     };
     extra.map_or(0, |&e| u32::from(e))
+}
+
+/// The walker's flags for symbol `sym` of a code of `kind`.
+fn flags(kind: CodeKind, sym: usize) -> u32 {
+    match (kind, sym) {
+        (CodeKind::Literals, 257..=285) => MATCH,
+        (CodeKind::Literals, 256..) | (CodeKind::Distances, 30..) => SPECIAL,
+        _ => 0,
+    }
 }
 
 /// The first canonical code of each length, given how many codes each length has
@@ -266,7 +283,7 @@ impl<const N: usize> Code<N> {
             offs[l + 1] = offs[l] + counts[l];
         }
         let mut symbols = vec![0u16; lens.len()];
-        let mut table: Box<[u32; N]> = vec![0u32; N]
+        let mut table: Box<[u32; N]> = vec![LONG; N]
             .into_boxed_slice()
             .try_into()
             .map_err(|_| WalkError::Invalid("invalid code"))?;
@@ -283,7 +300,12 @@ impl<const N: usize> Code<N> {
             next[l] += 1;
             if l as u32 <= bits {
                 let rev = c.reverse_bits() >> (32 - l);
-                let entry = (sym as u32) << 8 | l as u32 | extra_bits(kind, sym) << 24;
+                let extra = extra_bits(kind, sym);
+                let entry = (sym as u32) << 8
+                    | (l as u32 + extra)
+                    | (l as u32) << 20
+                    | extra << 24
+                    | flags(kind, sym);
                 let mut i = rev as usize;
                 while i < table.len() {
                     table[i] = entry;
@@ -302,9 +324,9 @@ impl<const N: usize> Code<N> {
     #[inline]
     pub(super) fn decode<R: Read>(&self, bits: &mut Bits<R>) -> Result<u16> {
         let e = self.table[bits.peek(FAST) as usize & (N - 1)];
-        if e != 0 {
-            bits.consume(e & 0xff)?;
-            return Ok((e >> 8) as u16);
+        if e & LONG == 0 {
+            bits.consume((e >> 20) & 0xf)?;
+            return Ok(((e >> 8) & 0x1ff) as u16);
         }
         self.decode_long(bits)
     }

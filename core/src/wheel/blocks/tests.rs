@@ -379,3 +379,104 @@ fn a_first_byte_is_ruled_out_only_when_the_first_block_holds_output_and_no_code_
     assert!(!first_byte_is_not(&deflate(b"A", 0), 0x7f));
     assert!(!first_byte_is_not(&deflate(b"A", 1), 0x7f));
 }
+
+/// Each walk's blocks and how it ended, walked two at a time with `walk_two`, `stop_at`
+/// (per walk) being how many blocks `visit` takes before it says to stop.
+fn walked_in_pairs(
+    a: Walker<&[u8]>,
+    b: Walker<&[u8]>,
+    stop_at: [usize; 2],
+) -> [(Vec<Block>, Result<()>); 2] {
+    let (mut a, mut b) = (a, b);
+    let mut seen: [Vec<Block>; 2] = [Vec::new(), Vec::new()];
+    let [ra, rb] = walk_two([&mut a, &mut b], |i, block| {
+        seen[i].push(block);
+        seen[i].len() < stop_at[i]
+    });
+    let [sa, sb] = seen;
+    [(sa, ra), (sb, rb)]
+}
+
+/// A walk's blocks one at a time, and how it ended.
+fn walked_alone(mut w: Walker<&[u8]>) -> (Vec<Block>, Result<()>) {
+    let mut blocks = Vec::new();
+    loop {
+        match w.next_block() {
+            Ok(Some(b)) => blocks.push(b),
+            Ok(None) => return (blocks, Ok(())),
+            Err(e) => return (blocks, Err(e)),
+        }
+    }
+}
+
+#[test]
+fn two_walks_at_once_give_the_blocks_each_gives_alone() {
+    let big = deflate(&sample(700_000), 6);
+    let fast = deflate(&sample(300_000), 1);
+    let stored = deflate(&sample(200_000), 0);
+    let fixed = deflate(b"a few bytes, coded with the fixed codes", 6);
+    let blocks = walk_all(&big).unwrap();
+    let mid = blocks[blocks.len() / 2].start;
+    let from_mid = || {
+        let mut w = Walker::from_block(&big[(mid / 8) as usize..]);
+        w.skip_bits((mid % 8) as u32).unwrap();
+        w
+    };
+    let streams: [&[u8]; 4] = [&big, &fast, &stored, &fixed];
+    for a in streams {
+        for b in streams {
+            let got = walked_in_pairs(
+                Walker::from_stream_start(a),
+                Walker::from_stream_start(b),
+                [usize::MAX; 2],
+            );
+            assert_eq!(got[0], walked_alone(Walker::from_stream_start(a)));
+            assert_eq!(got[1], walked_alone(Walker::from_stream_start(b)));
+        }
+        // From a boundary in the middle, with an unknown window.
+        let got = walked_in_pairs(from_mid(), Walker::from_stream_start(a), [usize::MAX; 2]);
+        assert_eq!(got[0], walked_alone(from_mid()));
+        assert_eq!(got[1], walked_alone(Walker::from_stream_start(a)));
+    }
+}
+
+#[test]
+fn a_walk_of_two_stops_each_where_told_and_keeps_an_error_to_its_own() {
+    let big = deflate(&sample(700_000), 6);
+    let other = deflate(&sample(500_000), 9);
+    let whole = walk_all(&big).unwrap();
+    assert!(whole.len() > 6);
+    // The first walk stops after three blocks; the second goes on to its end.
+    let [(a, ra), (b, rb)] = walked_in_pairs(
+        Walker::from_stream_start(&big),
+        Walker::from_stream_start(&other),
+        [3, usize::MAX],
+    );
+    assert_eq!((a, ra), (whole[..3].to_vec(), Ok(())));
+    assert_eq!((b, rb), walked_alone(Walker::from_stream_start(&other)));
+    // A damaged stream fails as it fails alone, and the other walk is not disturbed.
+    let truncated = &big[..big.len() / 2];
+    // A bit flipped in the second half that the walk rejects there.
+    let flipped = (big.len() / 2..big.len())
+        .map(|at| {
+            let mut bad = big.clone();
+            bad[at] ^= 0x10;
+            bad
+        })
+        .find(|bad| {
+            let (blocks, end) = walked_alone(Walker::from_stream_start(bad));
+            end.is_err() && blocks.len() > 2
+        })
+        .unwrap();
+    for damaged in [truncated, &flipped[..]] {
+        let alone = walked_alone(Walker::from_stream_start(damaged));
+        assert!(alone.1.is_err());
+        let [(a, ra), (b, rb)] = walked_in_pairs(
+            Walker::from_stream_start(damaged),
+            Walker::from_stream_start(&other),
+            [usize::MAX; 2],
+        );
+        assert_eq!((a, ra), alone);
+        assert_eq!((b, rb), walked_alone(Walker::from_stream_start(&other)));
+    }
+}
