@@ -13,10 +13,11 @@
 //!    [`plausible_headers`](super::blocks::plausible_headers).
 //! 2. **A chain.** A candidate can be false. Blocks are walked from it
 //!    ([`Walker`](super::blocks::Walker), which needs no window): a false start soon
-//!    hits a code zlib rejects, or ends a block where no valid header follows; one that falls into step with the stream
-//!    does so exactly at a true block boundary, and a false block followed by valid
-//!    headers again and again is vanishingly rare. So the first candidate whose walk
-//!    passes several blocks is taken, from its fourth boundary on.
+//!    hits a code zlib rejects, or ends a block where no valid header follows; one
+//!    that falls into step with the stream does so exactly at a true block boundary,
+//!    and a false block followed by valid headers again and again is vanishingly rare.
+//!    So the first candidate whose walk passes several blocks is taken, from its
+//!    fourth boundary on.
 //! 3. **Where it is.** Blocks are walked from that boundary to the stream's end, which
 //!    must be where the member's compressed data ends; their output lengths (which do
 //!    not depend on the window's content) say where each boundary's output starts,

@@ -156,11 +156,12 @@ pub(super) const LONG: u32 = 1 << 19;
 
 /// A canonical Huffman code built from code lengths, as deflate defines it.
 pub(super) struct Code<const N: usize> {
-    /// For each pattern of the next log2(N) bits: (how many extra bits follow the
-    /// symbol) << 24 | flags ([`MATCH`], [`SPECIAL`]) | symbol << 8 | length, or
-    /// [`LONG`] for a longer code (a length's or a distance's extra-bit count in its
-    /// entry spares the walker a dependent load per match). A fixed size, so that
-    /// lookups need no bounds check.
+    /// For each pattern of the next log2(N) bits: how many extra bits follow the
+    /// symbol << 24 | the code's length << 20 | flags ([`MATCH`], [`SPECIAL`]) |
+    /// symbol << 8 | the code's and the extra bits' length together; or [`LONG`] for
+    /// a longer code. The walker's fast path skips a symbol with its extra bits in one
+    /// shift by the low byte, and reads the extra bits' value beside that chain. A
+    /// fixed size, so that lookups need no bounds check.
     pub(super) table: Box<[u32; N]>,
     /// Codes of each length (for the long path).
     counts: [u16; 16],
