@@ -480,3 +480,26 @@ fn a_walk_of_two_stops_each_where_told_and_keeps_an_error_to_its_own() {
         assert_eq!((b, rb), walked_alone(Walker::from_stream_start(&other)));
     }
 }
+
+#[test]
+fn a_copy_reaching_before_a_known_start_is_rejected_on_the_fast_path_too() {
+    // From a boundary in the middle of a long stream, but as if it were the stream's
+    // start: its copies reach back into a window that does not exist. 400 bytes of it:
+    // the fast path takes all but the last 8, and the data then ends (an error of its
+    // own) before the next copy that reaches back could be met on the checked path.
+    let big = deflate(&sample(700_000), 6);
+    let mid = walk_all(&big).unwrap()[3].start;
+    let from = (mid / 8) as usize;
+    let from_mid = || {
+        let mut w = Walker::from_stream_start(&big[from..from + 400]);
+        w.skip_bits((mid % 8) as u32).unwrap();
+        w
+    };
+    let far = Err(WalkError::Invalid("invalid distance too far back"));
+    let (blocks, end) = walked_alone(from_mid());
+    assert_eq!((blocks.len(), &end), (0, &far));
+    let [(a, ra), (b, rb)] =
+        walked_in_pairs(from_mid(), Walker::from_stream_start(&big), [usize::MAX; 2]);
+    assert_eq!((a.len(), ra), (0, far));
+    assert_eq!((b, rb), walked_alone(Walker::from_stream_start(&big)));
+}
