@@ -25,12 +25,8 @@ fn sample(len: usize) -> Vec<u8> {
 }
 
 fn walk_all(z: &[u8]) -> Result<Vec<Block>> {
-    let mut w = Walker::from_stream_start(z);
-    let mut blocks = Vec::new();
-    while let Some(b) = w.next_block()? {
-        blocks.push(b);
-    }
-    Ok(blocks)
+    let (blocks, end) = walked_alone(Walker::from_stream_start(z));
+    end.map(|()| blocks)
 }
 
 #[test]
