@@ -115,13 +115,47 @@ struct Inputs<'a> {
     /// The libraries read for their hash, by path, kept for their DT_NEEDED and for the
     /// graft itself: each is read once, not three times.
     libraries: HashMap<String, Vec<u8>>,
+    /// Their hashes, as hex, by path.
+    hashes: HashMap<String, String>,
+}
+
+impl<'a> Inputs<'a> {
+    /// Inputs with `paths` read and hashed ahead, on all threads (a path that cannot be
+    /// read is left for planning to ask about, and to fail on).
+    fn read_ahead(elfs: &'a HashMap<String, ElfInfo>, paths: &[&str]) -> Self {
+        let read: Vec<(String, String, Vec<u8>)> = paths
+            .par_iter()
+            .with_max_len(1)
+            .filter_map(|&path| {
+                let bytes = std::fs::read(path).ok()?;
+                Some((path.to_owned(), sha256_hex(&bytes), bytes))
+            })
+            .collect();
+        let mut inputs = Self {
+            elfs,
+            libraries: HashMap::new(),
+            hashes: HashMap::new(),
+        };
+        for (path, hash, bytes) in read {
+            inputs.hashes.insert(path.clone(), hash);
+            inputs.libraries.insert(path, bytes);
+        }
+        inputs
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    truewheel_core::repair::sbom::hex(&sha2::Sha256::digest(bytes))
 }
 
 impl PlanInputs for Inputs<'_> {
     fn sha256_hex(&mut self, path: &str) -> Result<String, String> {
-        use sha2::Digest;
+        if let Some(hash) = self.hashes.get(path) {
+            return Ok(hash.clone());
+        }
         let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-        let hex = truewheel_core::repair::sbom::hex(&sha2::Sha256::digest(&bytes));
+        let hex = sha256_hex(&bytes);
         self.libraries.insert(path.to_owned(), bytes);
         Ok(hex)
     }
@@ -424,10 +458,13 @@ fn repair_one(
         }
         Err(refusal) => return Ok(Outcome::Refused(format!("{name}: {refusal}"))),
     };
-    let mut inputs = Inputs {
-        elfs: &elfs,
-        libraries: HashMap::new(),
-    };
+    // The libraries to graft are read and hashed (for their names) on all threads, while
+    // the package lookup for auditwheel's SBOM, which waits on files, runs beside.
+    let sources = repair::plan::graft_sources(abi, &target.policy);
+    let (mut inputs, providers) = rayon::join(
+        || Inputs::read_ahead(&elfs, &sources),
+        || crate::provides::providers(&sources),
+    );
     let plan = repair::plan(abi, &target.policy, wheel.filename.name.as_str(), &args.lib_sdir, args.strip, &mut inputs)
         .map_err(|e| {
             Failure::new(format!("{name}: {e}"))
@@ -438,12 +475,15 @@ fn repair_one(
         .retain(|member, _| plan.members.contains_key(member));
     kept.walked
         .retain(|member, _| plan.members.contains_key(member));
-    // auditwheel's SBOM: the bundled files that a system package provides.
-    let sources: Vec<&str> = plan.grafts.iter().map(|g| g.source.as_str()).collect();
-    let provided: Vec<(String, truewheel_core::repair::sbom::Provider)> = sources
+    // auditwheel's SBOM: the bundled files that a system package provides. Every graft's
+    // source was among those looked up.
+    let provided: Vec<(String, truewheel_core::repair::sbom::Provider)> = plan
+        .grafts
         .iter()
-        .zip(crate::provides::providers(&sources))
-        .filter_map(|(s, p)| Some(((*s).to_owned(), p?)))
+        .filter_map(|g| {
+            let i = sources.binary_search(&g.source.as_str()).ok()?;
+            Some((g.source.clone(), providers[i].clone()?))
+        })
         .collect();
     let (new_name, info) = if args.no_update_tags {
         (wheel.filename.clone(), wheel.info.clone())

@@ -54,7 +54,7 @@ pub type ReadLibrary<'a> = dyn FnMut(&str) -> std::io::Result<(Vec<u8>, u32)> + 
 
 /// Makes ELF edits in the file's own buffer: a library is megabytes, and a copy of it
 /// is as much memory to fault in again.
-pub trait ElfEditor {
+pub trait ElfEditor: Sync {
     /// Applies `edits` to the ELF file in `elf`; says what they overwrote, or `None`
     /// when the file did not change.
     fn edit(&self, elf: &mut Vec<u8>, edits: &ElfEdits) -> Result<Option<Overwritten>, String>;
@@ -79,6 +79,9 @@ pub enum ApplyError {
     Io(#[from] std::io::Error),
 }
 
+/// A grafted library edited: its bytes and its Unix mode.
+type Edited = Result<(Vec<u8>, u32), ApplyError>;
+
 /// Writes the repaired wheel: grafted libraries (bytes given by path) edited and added
 /// under the libs folder, edited members replaced, WHEEL replaced, the SBOM added
 /// (see [`sbom`]); everything else copied raw. New bytes are deflated through `par`.
@@ -98,14 +101,22 @@ pub fn apply<S: ReadAt, W: Write>(
     par: &dyn Parallel,
 ) -> Result<W, ApplyError> {
     let mut changes = Changes::default();
+    // The grafts are edited at once: pycurl's 28 took 4 ms on one core.
+    let mut jobs: Vec<Box<dyn FnOnce() -> Edited + Send + '_>> = Vec::new();
     for graft in &plan.grafts {
         let (mut bytes, mode) = library(&graft.source)?;
-        editor
-            .edit(&mut bytes, &graft.edits)
-            .map_err(|reason| ApplyError::Edit {
-                path: graft.source.clone(),
-                reason,
-            })?;
+        jobs.push(Box::new(move || {
+            editor
+                .edit(&mut bytes, &graft.edits)
+                .map_err(|reason| ApplyError::Edit {
+                    path: graft.source.clone(),
+                    reason,
+                })?;
+            Ok((bytes, mode))
+        }));
+    }
+    for (graft, edited) in plan.grafts.iter().zip(crate::parallel::map(par, jobs)) {
+        let (bytes, mode) = edited?;
         // auditwheel makes a copied library writable; keep the rest of its mode.
         changes.put(graft.member.clone(), bytes, mode | 0o200);
     }

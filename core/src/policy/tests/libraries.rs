@@ -293,3 +293,53 @@ fn repair_targets_like_auditwheel() {
         Err(RepairRefusal::UnknownPolicy(_))
     ));
 }
+
+/// What a host reads ahead for a repair (`graft_sources`) is exactly what the plan then
+/// grafts: here two extensions share one library, which needs another, and a vendored
+/// library of the wheel needs a third.
+#[test]
+fn graft_sources_are_the_sources_the_plan_grafts() {
+    struct Inputs;
+    impl crate::repair::PlanInputs for Inputs {
+        fn sha256_hex(&mut self, path: &str) -> Result<String, String> {
+            Ok(format!("{:064x}", path.len()))
+        }
+        fn needed(&mut self, _: &str) -> Result<Vec<String>, String> {
+            Ok(Vec::new())
+        }
+        fn member_rpath(&mut self, _: &str) -> String {
+            String::new()
+        }
+    }
+    let x = Arch::X86_64;
+    let other = "demo/_other.cpython-311-x86_64-linux-gnu.so";
+    let vendored = "demo.libs/libvendored-1a2b3c4d.so.1";
+    let mut sys = System::glibc(&x)
+        .in_wheel(
+            "libvendored-1a2b3c4d.so.1",
+            vendored,
+            lib_facts(&x, &["libbaz.so.3"]),
+        )
+        .with("libfoo.so.1", lib_facts(&x, &["libc.so.6", "libbar.so.2"]))
+        .with("libbar.so.2", lib_facts(&x, &["libc.so.6"]))
+        .with("libbaz.so.3", lib_facts(&x, &["libc.so.6"]));
+    let elfs = sys.wheel(vec![
+        (
+            CORE,
+            needs(
+                needs(extension(CORE, &x), "libfoo.so.1"),
+                "libvendored-1a2b3c4d.so.1",
+            ),
+        ),
+        (other, needs(extension(other, &x), "libfoo.so.1")),
+        (vendored, lib_facts(&x, &["libbaz.so.3"])),
+    ]);
+    let r = repair(&elfs, "linux_x86_64", "auto");
+    let policy = tag("manylinux_2_5_x86_64");
+    let ahead = crate::repair::plan::graft_sources(&r, &policy);
+    let plan = crate::repair::plan(&r, &policy, "demo", ".libs", false, &mut Inputs).unwrap();
+    let mut grafted: Vec<&str> = plan.grafts.iter().map(|g| g.source.as_str()).collect();
+    grafted.sort_unstable();
+    assert_eq!(ahead, grafted);
+    assert_eq!(ahead.len(), 3, "{ahead:?}");
+}
