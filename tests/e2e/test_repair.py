@@ -138,6 +138,30 @@ def test_system_library_made_unreachable(tmp_path, project, library, check):
     assert r.returncode == 0, r.stderr
 
 
+def test_a_library_that_brings_twenty_more(tmp_path):
+    """psycopg2 against Debian's libpq: libpq needs Kerberos, LDAP, SASL, GnuTLS and
+    OpenSSL, which need more. Every one is grafted (the same set as auditwheel's), each
+    finds the others in the wheel, and the import works with libpq itself hidden."""
+    (src,) = sorted(BUILT.glob("psycopg2-*.whl"))
+    ours, report = compare_with_auditwheel(src, tmp_path)
+    sonames = {g["soname"] for g in report["plan"]["grafts"]}
+    assert {"libpq.so.5", "libgssapi_krb5.so.2", "libldap-2.5.so.0", "libssl.so.3"} <= sonames
+    assert len(sonames) >= 15, sonames
+    # A grafted library that needs another grafted one finds it beside itself.
+    by_soname = {g["soname"]: g for g in report["plan"]["grafts"]}
+    libpq = by_soname["libpq.so.5"]["edits"]
+    assert libpq["rpath"] == "$ORIGIN"
+    assert dict(libpq["replace_needed"])["libssl.so.3"] == by_soname["libssl.so.3"]["new_soname"]
+    check = ("import psycopg2, psycopg2.extensions as e; "
+             "assert e.libpq_version() >= 100000; print(psycopg2.__version__)")
+    real = os.path.realpath("/usr/lib/x86_64-linux-gnu/libpq.so.5")
+    v = install(ours, tmp_path)
+    plain = install(src, tmp_path / "plain")
+    assert hide_and_run(plain.python, check, real).returncode != 0
+    r = hide_and_run(v.python, check, real)
+    assert r.returncode == 0, r.stderr
+
+
 def test_a_compressed_tag_line_is_retagged_as_auditwheel_does(tmp_path):
     """maturin 1.7 wrote a wheel's tags on one WHEEL line of compressed sets."""
     src = sorted(LOCAL.glob("tw_tagset-*.whl"))[0]
