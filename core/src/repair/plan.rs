@@ -224,8 +224,8 @@ pub fn rpath_within_wheel(old: &str, member: &str, new: &str, lib: &str, platfor
 
 /// The host libraries a plan for `policy` grafts: the paths the audit found for the
 /// members' outside needs, each once, in byte order. A host can read and hash them all
-/// at once before [`plan`] asks for them one by one (pycurl grafts 28 libraries, 17 MB,
-/// whose hashes took 25 ms on one core).
+/// at once before [`plan`] asks for them one by one (psycopg2 grafts 21 libraries,
+/// 17.6 MB, whose hashes took 25 ms on one core).
 pub fn graft_sources<'a>(abi: &'a AbiReport, policy: &PlatformTag) -> Vec<&'a str> {
     let mut out: Vec<&str> = abi
         .member_refs
