@@ -16,7 +16,7 @@
 
 use std::io::Read;
 
-use super::huffman::{Bits, Fast, FAST, FAST_MASK, LONG, MATCH, SPECIAL};
+use super::huffman::{Fast, FAST, FAST_MASK, LONG, MATCH, SPECIAL};
 use super::{Result, WalkError, Walker, DIST_BASE, LEN_BASE};
 
 /// The output of each literal/length symbol: 1 for a literal, a length's base; 0 for
@@ -83,10 +83,12 @@ struct Lane {
 }
 
 impl Lane {
-    /// The state of `bits`, with room for a byte in the bit buffer (the checked refill
-    /// can fill all 64 bits; the last byte loaded is then loaded again, its bits staying
-    /// above `n`). `None` when there is no such byte.
-    fn load<R>(bits: &Bits<R>, out: u64, reach: u64, before: u64) -> Option<Self> {
+    /// The state of walk `w`, whose block's output so far is `out`, with room for a
+    /// byte in the bit buffer (the checked refill can fill all 64 bits; the last byte
+    /// loaded is then loaded again, its bits staying above `n`). `None` when there is
+    /// no such byte.
+    fn load<R>(w: &Walker<R>, out: u64) -> Option<Self> {
+        let bits = &w.bits;
         let (mut n, mut pos) = (bits.n, bits.pos);
         if n > 63 {
             pos = pos.checked_sub(1)?;
@@ -97,17 +99,21 @@ impl Lane {
             n,
             pos,
             out,
-            reach,
-            before,
+            reach: w.reach,
+            before: w.out.unwrap_or(u64::MAX),
         })
     }
 
-    /// Writes the state back into `bits`, which it was loaded from.
-    fn store<R>(&self, bits: &mut Bits<R>) {
+    /// Writes the state back into `w`, which it was loaded from, and the block's
+    /// output so far into `out`.
+    fn store<R>(&self, w: &mut Walker<R>, out: &mut u64) {
+        let bits = &mut w.bits;
         bits.loaded = bits.loaded + self.pos as u64 - bits.pos as u64;
         bits.acc = self.acc;
         bits.n = self.n;
         bits.pos = self.pos;
+        w.reach = self.reach;
+        *out = self.out;
     }
 
     /// Takes one symbol; `Some` when the walk stops at it or before it.
@@ -165,8 +171,7 @@ impl Lane {
 impl<R: Read> Walker<R> {
     /// The fast path on this walk alone; `out` is the block's output so far.
     pub(super) fn fast(&mut self, lit: &Fast, dist: &Fast, out: &mut u64) -> Result<Stop> {
-        let before = self.out.unwrap_or(u64::MAX);
-        let Some(mut lane) = Lane::load(&self.bits, *out, self.reach, before) else {
+        let Some(mut lane) = Lane::load(self, *out) else {
             return Ok(Stop::Slow);
         };
         let buf = &self.bits.buf[..self.bits.len];
@@ -175,9 +180,7 @@ impl<R: Read> Walker<R> {
                 break stop;
             }
         };
-        lane.store(&mut self.bits);
-        self.reach = lane.reach;
-        *out = lane.out;
+        lane.store(self, out);
         stop
     }
 }
@@ -191,10 +194,7 @@ pub(super) fn two<A: Read, B: Read>(
 ) -> (usize, Result<Stop>) {
     let (wa, lit_a, dist_a, out_a) = a;
     let (wb, lit_b, dist_b, out_b) = b;
-    let lanes = (
-        Lane::load(&wa.bits, *out_a, wa.reach, wa.out.unwrap_or(u64::MAX)),
-        Lane::load(&wb.bits, *out_b, wb.reach, wb.out.unwrap_or(u64::MAX)),
-    );
+    let lanes = (Lane::load(wa, *out_a), Lane::load(wb, *out_b));
     let (Some(mut la), Some(mut lb)) = lanes else {
         let first = usize::from(lanes.0.is_some());
         return (first, Ok(Stop::Slow));
@@ -208,9 +208,7 @@ pub(super) fn two<A: Read, B: Read>(
             break (1, stop);
         }
     };
-    la.store(&mut wa.bits);
-    (wa.reach, *out_a) = (la.reach, la.out);
-    lb.store(&mut wb.bits);
-    (wb.reach, *out_b) = (lb.reach, lb.out);
+    la.store(wa, out_a);
+    lb.store(wb, out_b);
     (which, stop)
 }
