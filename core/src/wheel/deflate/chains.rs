@@ -1,0 +1,228 @@
+//! Finding earlier occurrences of the bytes at a position, as libdeflate's
+//! `hc_matchfinder` does: hash chains over 4-byte prefixes (the latest position of each
+//! hash, and for each position in the window the one before it with its hash), and the
+//! latest position of each 3-byte hash, for short copies close by and to tell at once
+//! that a position has no match. Candidates are compared four bytes at a time (the
+//! first four, and the four ending one past the best length so far), then extended
+//! eight at a time.
+//!
+//! Positions are `u32` counts from the start of the window (1 for its first byte, 0 for
+//! none), so a table entry at or below a position's cutoff is out of the window or
+//! empty, and a chain strictly descends. A candidate is taken only after its bytes are
+//! compared, so a hash collision costs a comparison, never a wrong match.
+
+/// Deflate's window: the farthest a copy may reach back.
+pub(super) const WINDOW: usize = 32 << 10;
+/// The longest copy deflate can express.
+pub(super) const MAX_MATCH: usize = 258;
+/// A 3-byte match farther back than this costs more bits than three literals (zlib's
+/// `TOO_FAR`).
+const FAR3: usize = 4096;
+
+/// Most bits of the 4-byte hash (a table of 256 KiB); the 3-byte one has two fewer.
+const HASH4_BITS: u32 = 16;
+
+/// The chains of the positions added so far. The tables are sized to the data, up to
+/// 448 KiB: zeroing that much for each small file of a wheel being built cost more than
+/// deflating it.
+pub(super) struct Chains {
+    head4: Vec<u32>,
+    head3: Vec<u32>,
+    /// The chain links, one per position of the window (or of the data, if shorter).
+    prev: Vec<u32>,
+    /// How far the hashes are shifted down: 32 less their bits.
+    shift4: u32,
+    shift3: u32,
+    /// Where positions are counted from.
+    base: usize,
+}
+
+/// The four bytes at `p`, little-endian.
+#[inline]
+fn load32(d: &[u8], p: usize) -> u32 {
+    u32::from_le_bytes(d[p..p + 4].try_into().expect("four bytes"))
+}
+
+/// The eight bytes at `p`, little-endian.
+#[inline]
+fn load64(d: &[u8], p: usize) -> u64 {
+    u64::from_le_bytes(d[p..p + 8].try_into().expect("eight bytes"))
+}
+
+/// The hash of four bytes (libdeflate's multiplier), `32 - shift` bits.
+#[inline]
+fn hash4(x: u32, shift: u32) -> usize {
+    (x.wrapping_mul(0x1E35_A7BD) >> shift) as usize
+}
+
+/// The hash of the first three of four bytes, `32 - shift` bits.
+#[inline]
+fn hash3(x: u32, shift: u32) -> usize {
+    ((x << 8).wrapping_mul(0x1E35_A7BD) >> shift) as usize
+}
+
+/// How long the bytes at `a` and `b` agree, knowing the first `n` do, up to `max`.
+#[inline]
+fn extend(d: &[u8], a: usize, b: usize, mut n: usize, max: usize) -> usize {
+    while n + 8 <= max {
+        let x = load64(d, a + n) ^ load64(d, b + n);
+        if x != 0 {
+            return n + (x.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    while n < max && d[a + n] == d[b + n] {
+        n += 1;
+    }
+    n
+}
+
+impl Chains {
+    /// Empty chains for the positions `base..end`.
+    pub(super) fn new(base: usize, end: usize) -> Self {
+        let len = end.saturating_sub(base).max(1);
+        // About two table slots per position, 256 at least.
+        let bits4 = (usize::BITS - len.leading_zeros() + 1).clamp(8, HASH4_BITS);
+        let bits3 = bits4 - 2;
+        Self {
+            head4: vec![0; 1 << bits4],
+            head3: vec![0; 1 << bits3],
+            prev: vec![0; len.next_power_of_two().min(WINDOW)],
+            shift4: 32 - bits4,
+            shift3: 32 - bits3,
+            base,
+        }
+    }
+
+    /// The link slot of position `rel`.
+    #[inline]
+    fn slot(&self, rel: u32) -> usize {
+        rel as usize & (self.prev.len() - 1)
+    }
+
+    /// Adds position `p`, whose next four bytes must be in `d`.
+    #[inline]
+    pub(super) fn insert(&mut self, d: &[u8], p: usize) {
+        let x = load32(d, p);
+        let rel = (p - self.base + 1) as u32;
+        let (h4, h3) = (hash4(x, self.shift4), hash3(x, self.shift3));
+        let slot = self.slot(rel);
+        self.prev[slot] = self.head4[h4];
+        self.head4[h4] = rel;
+        self.head3[h3] = rel;
+    }
+
+    /// Adds positions `from..to`, each of whose next four bytes must be in `d`.
+    #[inline]
+    pub(super) fn skip(&mut self, d: &[u8], from: usize, to: usize) {
+        if from >= to {
+            return;
+        }
+        let (head4, head3, prev) = (&mut self.head4, &mut self.head3, &mut self.prev);
+        let (base, shift4, shift3, mask) = (self.base, self.shift4, self.shift3, prev.len() - 1);
+        for (i, w) in d[from..to + 3].windows(4).enumerate() {
+            let x = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+            let rel = (from + i - base + 1) as u32;
+            let h = hash4(x, shift4);
+            prev[rel as usize & mask] = head4[h];
+            head4[h] = rel;
+            head3[hash3(x, shift3)] = rel;
+        }
+    }
+
+    /// Adds position `cur` and finds the longest earlier match for it longer than
+    /// `best`, at most `max` bytes, looking at up to `depth` candidates and stopping at
+    /// one of `nice` bytes. Gives (length, distance), or (`best`, 0) when none is longer.
+    #[inline]
+    pub(super) fn find(
+        &mut self,
+        d: &[u8],
+        cur: usize,
+        max: usize,
+        mut best: usize,
+        depth: u32,
+        nice: usize,
+    ) -> (usize, usize) {
+        debug_assert!(best < max && max >= 4 && cur + max <= d.len());
+        let x = load32(d, cur);
+        let rel = (cur - self.base + 1) as u32;
+        let (h4, h3) = (hash4(x, self.shift4), hash3(x, self.shift3));
+        let mut cand = self.head4[h4];
+        let near = self.head3[h3];
+        let slot = self.slot(rel);
+        self.prev[slot] = cand;
+        self.head4[h4] = rel;
+        self.head3[h3] = rel;
+        // Positions at or below this are out of the window (0: none).
+        let cutoff = rel.saturating_sub(WINDOW as u32);
+        // The latest position with these three bytes' hash: when it is out of the
+        // window, no earlier position has the same four (or three) bytes within it.
+        if near <= cutoff {
+            return (best, 0);
+        }
+        let mut found = 0;
+        if best < 3 {
+            let dist = (rel - near) as usize;
+            if dist <= FAR3 && load32(d, cur - dist) << 8 == x << 8 {
+                best = 3;
+                found = dist;
+            }
+        }
+        if cand <= cutoff {
+            return (best, found);
+        }
+        let mut left = depth;
+        let at = |cand: u32| cur - (rel - cand) as usize;
+        if best < 4 {
+            loop {
+                if load32(d, at(cand)) == x {
+                    break;
+                }
+                cand = self.prev[self.slot(cand)];
+                left -= 1;
+                if cand <= cutoff || left == 0 {
+                    return (best, found);
+                }
+            }
+            let c = at(cand);
+            best = extend(d, c, cur, 4, max);
+            found = cur - c;
+            if best >= nice || best >= max {
+                return (best, found);
+            }
+            cand = self.prev[self.slot(cand)];
+            left -= 1;
+            if cand <= cutoff || left == 0 {
+                return (best, found);
+            }
+        }
+        loop {
+            // A longer match must agree on the four bytes ending one past `best`.
+            let tail = load32(d, cur + best - 3);
+            let c = loop {
+                let c = at(cand);
+                if load32(d, c + best - 3) == tail && load32(d, c) == x {
+                    break c;
+                }
+                cand = self.prev[self.slot(cand)];
+                left -= 1;
+                if cand <= cutoff || left == 0 {
+                    return (best, found);
+                }
+            };
+            let len = extend(d, c, cur, 4, max);
+            if len > best {
+                best = len;
+                found = cur - c;
+                if best >= nice || best >= max {
+                    return (best, found);
+                }
+            }
+            cand = self.prev[self.slot(cand)];
+            left -= 1;
+            if cand <= cutoff || left == 0 {
+                return (best, found);
+            }
+        }
+    }
+}
