@@ -315,10 +315,11 @@ mod tests {
         assert!(chunked <= whole + whole / 100, "{chunked} vs {whole}");
     }
 
-    /// This machine's shared libraries (the ten largest of 0.1-3 MB, so that the
-    /// test takes a second or two), deflated in chunks at levels 1, 6 and 9: each
-    /// inflates back, and at level 6 they are smaller in all than zlib-rs makes them.
-    /// Skipped where there is no x86_64 library directory.
+    /// This machine's shared libraries (the six largest of 0.1-1.5 MB, so that the
+    /// test takes seconds in a debug build), deflated in chunks: at level 6 each
+    /// inflates back and they are smaller in all than zlib-rs makes them; at levels 1
+    /// and 9 the two smallest inflate back. Skipped where there is no x86_64 library
+    /// directory.
     #[test]
     fn system_libraries_round_trip_smaller_than_zlib_rs() {
         let dir = std::path::Path::new("/usr/lib/x86_64-linux-gnu");
@@ -333,13 +334,13 @@ mod tests {
                 let name = e.file_name().into_string().ok()?;
                 (meta.is_file()
                     && name.contains(".so")
-                    && (100_000..3_000_000).contains(&meta.len()))
+                    && (100_000..1_500_000).contains(&meta.len()))
                 .then(|| (meta.len(), e.path()))
             })
             .collect();
         libs.sort();
         libs.reverse();
-        libs.truncate(10);
+        libs.truncate(6);
         assert!(
             libs.len() >= 5,
             "only {} libraries in {}",
@@ -347,9 +348,14 @@ mod tests {
             dir.display()
         );
         let (mut ours, mut theirs) = (0, 0);
-        for (_, path) in &libs {
+        for (i, (_, path)) in libs.iter().enumerate() {
             let data = std::fs::read(path).unwrap();
-            for level in [1, 6, 9] {
+            let levels: &[u32] = if i + 2 >= libs.len() {
+                &[1, 6, 9]
+            } else {
+                &[6]
+            };
+            for &level in levels {
                 let z = prepare(&data, level).deflated.expect("a library deflates");
                 assert!(inflate(&z) == data, "{} at level {level}", path.display());
                 if level == 6 {
