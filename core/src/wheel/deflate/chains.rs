@@ -173,43 +173,37 @@ impl Chains {
         }
         let mut left = depth;
         let at = |cand: u32| cur - (rel - cand) as usize;
-        if best < 4 {
-            loop {
-                if load32(d, at(cand)) == x {
-                    break;
+        // The next candidate of the chain, or none when it is out of the window or
+        // `depth` candidates have been looked at.
+        let prev = &self.prev;
+        let mask = prev.len() - 1;
+        let mut next = |cand: u32| {
+            left -= 1;
+            let c = prev[cand as usize & mask];
+            (c > cutoff && left > 0).then_some(c)
+        };
+        // Until a copy of four bytes is found, candidates are compared on those only;
+        // then a longer one must also agree on the four bytes ending one past `best`.
+        let mut longer = best >= 4;
+        loop {
+            if longer {
+                let tail = load32(d, cur + best - 3);
+                while load32(d, at(cand) + best - 3) != tail || load32(d, at(cand)) != x {
+                    let Some(c) = next(cand) else {
+                        return (best, found);
+                    };
+                    cand = c;
                 }
-                cand = self.prev[self.slot(cand)];
-                left -= 1;
-                if cand <= cutoff || left == 0 {
-                    return (best, found);
+            } else {
+                while load32(d, at(cand)) != x {
+                    let Some(c) = next(cand) else {
+                        return (best, found);
+                    };
+                    cand = c;
                 }
+                longer = true;
             }
             let c = at(cand);
-            best = extend(d, c, cur, 4, max);
-            found = cur - c;
-            if best >= nice || best >= max {
-                return (best, found);
-            }
-            cand = self.prev[self.slot(cand)];
-            left -= 1;
-            if cand <= cutoff || left == 0 {
-                return (best, found);
-            }
-        }
-        loop {
-            // A longer match must agree on the four bytes ending one past `best`.
-            let tail = load32(d, cur + best - 3);
-            let c = loop {
-                let c = at(cand);
-                if load32(d, c + best - 3) == tail && load32(d, c) == x {
-                    break c;
-                }
-                cand = self.prev[self.slot(cand)];
-                left -= 1;
-                if cand <= cutoff || left == 0 {
-                    return (best, found);
-                }
-            };
             let len = extend(d, c, cur, 4, max);
             if len > best {
                 best = len;
@@ -218,11 +212,10 @@ impl Chains {
                     return (best, found);
                 }
             }
-            cand = self.prev[self.slot(cand)];
-            left -= 1;
-            if cand <= cutoff || left == 0 {
+            let Some(c) = next(cand) else {
                 return (best, found);
-            }
+            };
+            cand = c;
         }
     }
 }
