@@ -1,7 +1,8 @@
-//! Writing a deflate stream bit by bit (RFC 1951 packs bits LSB-first), for splicing
-//! streams at block boundaries: whole blocks copied at any bit position, and empty
-//! blocks that shift what follows to a wanted bit position (mod 8), so that a copied
-//! stored block keeps its byte alignment. zlib has no API for either.
+//! Writing a deflate stream bit by bit (RFC 1951 packs bits LSB-first): for our encoder
+//! (stored blocks, and a [`Burst`] for a block's symbols), and for splicing streams at
+//! block boundaries: whole blocks copied at any bit position, and empty blocks that
+//! shift what follows to a wanted bit position (mod 8), so that a copied stored block
+//! keeps its byte alignment. zlib has no API for either.
 
 use super::blocks::ORDER;
 
@@ -44,6 +45,48 @@ impl BitWriter {
     fn empty_fixed(&mut self) {
         self.put(0b010, 3);
         self.code(0, 7);
+    }
+
+    /// An empty final fixed-Huffman block: the end of a stream with nothing left.
+    pub fn empty_final(&mut self) {
+        self.put(0b011, 3);
+        self.code(0, 7);
+    }
+
+    /// Pads with zero bits to a byte boundary.
+    pub fn align(&mut self) {
+        self.put(0, (8 - self.n) % 8);
+    }
+
+    /// `raw` as stored blocks (one empty block for no bytes); the last is final if `last`.
+    pub fn stored(&mut self, raw: &[u8], last: bool) {
+        const MAX: usize = 65535;
+        let blocks = raw.len().div_ceil(MAX).max(1);
+        for i in 0..blocks {
+            let piece = &raw[i * MAX..((i + 1) * MAX).min(raw.len())];
+            self.put(u32::from(last && i + 1 == blocks), 3);
+            self.align();
+            let n = piece.len() as u16;
+            self.bytes.extend_from_slice(&n.to_le_bytes());
+            self.bytes.extend_from_slice(&(!n).to_le_bytes());
+            self.bytes.extend_from_slice(piece);
+        }
+    }
+
+    /// A writer for up to `room` more bytes of symbols, without a branch per symbol
+    /// (see [`Burst`]).
+    pub fn burst(&mut self, room: usize) -> Burst<'_> {
+        let mut buf = std::mem::take(&mut self.bytes);
+        let pos = buf.len();
+        // The symbols' bytes, and the accumulator's eight past the last.
+        buf.resize(pos + room + 16, 0);
+        Burst {
+            acc: self.acc,
+            n: self.n,
+            writer: self,
+            buf,
+            pos,
+        }
     }
 
     /// An empty dynamic-Huffman block: 93 bits.
@@ -158,6 +201,45 @@ impl BitWriter {
             self.bytes.push(self.acc as u8);
         }
         self.bytes
+    }
+}
+
+/// A block's symbols written into room made ahead: a copy is at most 48 bits
+/// (15 + 5 + 15 + 13), so with at most 7 bits pending each symbol fits the 64-bit
+/// accumulator, which [`Burst::flush`] stores whole and advances by the bytes it
+/// completed. [`Burst::close`] gives the bytes back to the writer.
+pub struct Burst<'a> {
+    writer: &'a mut BitWriter,
+    buf: Vec<u8>,
+    pos: usize,
+    acc: u64,
+    n: u32,
+}
+
+impl Burst<'_> {
+    /// Adds the low `bits` bits of `value`; at most 48 between flushes.
+    #[inline]
+    pub fn add(&mut self, value: u32, bits: u32) {
+        self.acc |= u64::from(value) << self.n;
+        self.n += bits;
+    }
+
+    /// Moves the whole bytes added into the buffer.
+    #[inline]
+    pub fn flush(&mut self) {
+        self.buf[self.pos..self.pos + 8].copy_from_slice(&self.acc.to_le_bytes());
+        let bytes = self.n / 8;
+        self.pos += bytes as usize;
+        self.acc >>= bytes * 8;
+        self.n -= bytes * 8;
+    }
+
+    /// Flushes and gives the bytes back to the writer.
+    pub fn close(mut self) {
+        self.flush();
+        self.buf.truncate(self.pos);
+        self.writer.bytes = std::mem::take(&mut self.buf);
+        (self.writer.acc, self.writer.n) = (self.acc, self.n);
     }
 }
 

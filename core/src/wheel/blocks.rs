@@ -483,16 +483,22 @@ fn copy<R: Read, const N: usize>(
     Some((len, distance))
 }
 
+/// The code lengths of deflate's fixed literal/length code (RFC 1951 §3.2.6), all 288.
+pub(super) const FIXED_LITLEN: [u8; 288] = {
+    let mut lens = [8u8; 288];
+    let mut s = 144;
+    while s < 280 {
+        lens[s] = if s < 256 { 9 } else { 7 };
+        s += 1;
+    }
+    lens
+};
+
 /// Deflate's fixed codes (RFC 1951 §3.2.6).
 fn fixed_codes<const N: usize>() -> Result<(Code<N>, Code<N>)> {
-    let mut lens = [0u8; 288];
-    lens[..144].fill(8);
-    lens[144..256].fill(9);
-    lens[256..280].fill(7);
-    lens[280..].fill(8);
     // All 32 distance codes have 5 bits; 30 and 31 are rejected when they occur.
     Ok((
-        Code::new(&lens, CodeKind::Literals)?,
+        Code::new(&FIXED_LITLEN, CodeKind::Literals)?,
         Code::new(&[5u8; 32], CodeKind::Distances)?,
     ))
 }

@@ -3,7 +3,8 @@
 //! Literals are not stored with the copies: the writer reads them from the bytes the
 //! block stands for, as libdeflate's does.
 
-use super::super::blocks::{DIST_BASE, DIST_EXTRA, LEN_BASE, LEN_EXTRA, ORDER};
+use super::super::bitwriter::{BitWriter, Burst};
+use super::super::blocks::{DIST_BASE, DIST_EXTRA, FIXED_LITLEN, LEN_BASE, LEN_EXTRA, ORDER};
 use super::codes::{canonical, lengths, MAX_BITS};
 
 /// Literal/length symbols (0-255 literals, 256 the end of a block, 257-285 lengths).
@@ -109,7 +110,7 @@ impl Gathered {
 
     /// Writes the gathered symbols as one block of `raw` (the bytes they stand for) and
     /// starts over.
-    pub(super) fn write(&mut self, out: &mut Bits, raw: &[u8], last: bool) {
+    pub(super) fn write(&mut self, out: &mut BitWriter, raw: &[u8], last: bool) {
         self.litlen[END] = 1;
         let plan = Plan::new(&self.litlen, &self.dist);
         let extra = extra_bits(&self.litlen, &self.dist);
@@ -118,7 +119,7 @@ impl Gathered {
             + plan.header_bits
             + cost(&self.litlen, &plan.litlen_lens)
             + cost(&self.dist, &plan.dist_lens);
-        let stored = stored_bits(raw.len(), out.pending());
+        let stored = stored_bits(raw.len(), (out.position() % 8) as u32);
         if stored <= dynamic.min(fixed) + extra {
             out.stored(raw, last);
         } else if fixed <= dynamic {
@@ -136,17 +137,19 @@ impl Gathered {
     }
 
     /// Writes the symbols with codes `p`, `bits` in all.
-    fn symbols_with(&self, out: &mut Bits, p: &Plan, raw: &[u8], bits: u64) {
-        let mut w = Sink::open(out, usize::try_from(bits / 8).unwrap_or(usize::MAX));
+    fn symbols_with(&self, out: &mut BitWriter, p: &Plan, raw: &[u8], bits: u64) {
+        let mut w = out.burst(usize::try_from(bits / 8).unwrap_or(usize::MAX));
+        let literals = |w: &mut Burst<'_>, bytes: &[u8]| {
+            for &b in bytes {
+                let b = usize::from(b);
+                w.add(u32::from(p.litlen_codes[b]), u32::from(p.litlen_lens[b]));
+                w.flush();
+            }
+        };
         let mut at = 0usize;
         for c in &self.copies {
             let (l, len, d) = (c.lits as usize, c.len_dist >> 16, c.len_dist & 0xffff);
-            for &b in &raw[at..at + l] {
-                w.put(
-                    p.litlen_codes[usize::from(b)],
-                    p.litlen_lens[usize::from(b)],
-                );
-            }
+            literals(&mut w, &raw[at..at + l]);
             at += l + len as usize;
             let ls = usize::from(LEN_SYM[len as usize]);
             let (code, bits) = (p.litlen_codes[257 + ls], p.litlen_lens[257 + ls]);
@@ -162,71 +165,12 @@ impl Gathered {
             );
             w.flush();
         }
-        for &b in &raw[at..] {
-            w.put(
-                p.litlen_codes[usize::from(b)],
-                p.litlen_lens[usize::from(b)],
-            );
-        }
-        w.put(p.litlen_codes[END], p.litlen_lens[END]);
-        w.close(out);
-    }
-}
-
-/// A bit writer over room made ahead in a [`Bits`]' buffer: a copy is at most 48 bits
-/// (15 + 5 + 15 + 13), so with at most 7 bits pending each symbol fits the 64-bit
-/// accumulator, which is stored whole after each and advanced by the bytes it
-/// completed, without a branch.
-struct Sink {
-    buf: Vec<u8>,
-    pos: usize,
-    acc: u64,
-    n: u32,
-}
-
-impl Sink {
-    fn open(out: &mut Bits, room: usize) -> Self {
-        let mut buf = std::mem::take(&mut out.out);
-        let pos = buf.len();
-        // The symbols' bytes, and the accumulator's eight past the last.
-        buf.resize(pos + room + 16, 0);
-        let mut s = Self {
-            buf,
-            pos,
-            acc: out.acc,
-            n: out.n,
-        };
-        s.flush();
-        s
-    }
-
-    #[inline]
-    fn add(&mut self, value: u32, bits: u32) {
-        self.acc |= u64::from(value) << self.n;
-        self.n += bits;
-    }
-
-    #[inline]
-    fn put(&mut self, code: u16, bits: u8) {
-        self.add(u32::from(code), u32::from(bits));
-        self.flush();
-    }
-
-    #[inline]
-    fn flush(&mut self) {
-        self.buf[self.pos..self.pos + 8].copy_from_slice(&self.acc.to_le_bytes());
-        let bytes = self.n / 8;
-        self.pos += bytes as usize;
-        self.acc >>= bytes * 8;
-        self.n -= bytes * 8;
-    }
-
-    fn close(mut self, out: &mut Bits) {
-        self.flush();
-        self.buf.truncate(self.pos);
-        out.out = self.buf;
-        out.acc = self.acc;
-        out.n = self.n;
+        literals(&mut w, &raw[at..]);
+        w.add(
+            u32::from(p.litlen_codes[END]),
+            u32::from(p.litlen_lens[END]),
+        );
+        w.close();
     }
 }
 
@@ -273,23 +217,12 @@ struct Plan {
 
 /// The fixed codes of RFC 1951 section 3.2.6.
 static FIXED: std::sync::LazyLock<Plan> = std::sync::LazyLock::new(|| {
-    let mut litlen_lens = [0u8; LITLEN];
-    for (s, l) in litlen_lens.iter_mut().enumerate() {
-        *l = match s {
-            144..=255 => 9,
-            256..=279 => 7,
-            // 0-143 and 280-287.
-            _ => 8,
-        };
-    }
     // Symbols 286 and 287 take part in the fixed code but never occur; the code of
     // 280-285 is what it would be with them.
-    let mut all = [0u8; 288];
-    all[..LITLEN].copy_from_slice(&litlen_lens);
-    all[286] = 8;
-    all[287] = 8;
+    let mut litlen_lens = [0u8; LITLEN];
+    litlen_lens.copy_from_slice(&FIXED_LITLEN[..LITLEN]);
     let mut codes = [0u16; 288];
-    canonical(&all, &mut codes);
+    canonical(&FIXED_LITLEN, &mut codes);
     let mut litlen_codes = [0u16; LITLEN];
     litlen_codes.copy_from_slice(&codes[..LITLEN]);
     let dist_lens = [5u8; DIST];
@@ -375,7 +308,7 @@ impl Plan {
     }
 
     /// Writes the dynamic header after the block's first three bits.
-    fn header(&self, out: &mut Bits) {
+    fn header(&self, out: &mut BitWriter) {
         let (nlit, ndist, ncl) = self.counts;
         out.put((nlit - 257) as u32, 5);
         out.put((ndist - 1) as u32, 5);
@@ -432,77 +365,4 @@ fn run_lengths(lens: &[u8]) -> Vec<(u8, u8)> {
         out.extend(std::iter::repeat_n((l, 0), left));
     }
     out
-}
-
-/// Deflate's output bits, packed least significant first, 32 at a time.
-#[derive(Debug, Default)]
-pub(super) struct Bits {
-    out: Vec<u8>,
-    acc: u64,
-    /// Bits in `acc` (< 32 between calls).
-    n: u32,
-}
-
-impl Bits {
-    /// A writer with room for `capacity` bytes.
-    pub(super) fn with_capacity(capacity: usize) -> Self {
-        Self {
-            out: Vec::with_capacity(capacity),
-            ..Self::default()
-        }
-    }
-
-    /// Writes the low `bits` bits of `value` (at most 32).
-    #[inline]
-    pub(super) fn put(&mut self, value: u32, bits: u32) {
-        self.acc |= u64::from(value) << self.n;
-        self.n += bits;
-        if self.n >= 32 {
-            self.out.extend_from_slice(&(self.acc as u32).to_le_bytes());
-            self.acc >>= 32;
-            self.n -= 32;
-        }
-    }
-
-    /// Bits past the last whole byte.
-    fn pending(&self) -> u32 {
-        self.n % 8
-    }
-
-    /// Pads with zero bits to a byte boundary.
-    fn align(&mut self) {
-        self.put(0, (8 - self.n % 8) % 8);
-        while self.n > 0 {
-            self.out.push(self.acc as u8);
-            self.acc >>= 8;
-            self.n -= 8;
-        }
-    }
-
-    /// `raw` as stored blocks (one empty block for no bytes); the last is final if `last`.
-    pub(super) fn stored(&mut self, raw: &[u8], last: bool) {
-        const MAX: usize = 65535;
-        let blocks = raw.len().div_ceil(MAX).max(1);
-        for i in 0..blocks {
-            let piece = &raw[i * MAX..((i + 1) * MAX).min(raw.len())];
-            self.put(u32::from(last && i + 1 == blocks), 3);
-            self.align();
-            let n = piece.len() as u16;
-            self.out.extend_from_slice(&n.to_le_bytes());
-            self.out.extend_from_slice(&(!n).to_le_bytes());
-            self.out.extend_from_slice(piece);
-        }
-    }
-
-    /// An empty final fixed-Huffman block: the end of a stream with nothing left.
-    pub(super) fn empty_final(&mut self) {
-        self.put(0b011, 3);
-        self.put(0, 7);
-    }
-
-    /// The bytes, the last padded with zero bits.
-    pub(super) fn finish(mut self) -> Vec<u8> {
-        self.align();
-        self.out
-    }
 }

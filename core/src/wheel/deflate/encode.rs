@@ -22,7 +22,8 @@
 
 use std::ops::Range;
 
-use super::block::{Bits, Gathered};
+use super::super::bitwriter::BitWriter;
+use super::block::Gathered;
 use super::chains::{Chains, MAX_MATCH, WINDOW};
 
 /// How hard a level searches.
@@ -137,7 +138,7 @@ pub(super) fn encode(data: &[u8], range: Range<usize>, level: u32, last: bool) -
         out.extend(encode(data, cut..range.end, level, last));
         return out;
     }
-    let mut out = Bits::with_capacity(range.len() / 2 + 64);
+    let mut out = BitWriter::with_capacity(range.len() / 2 + 64);
     if level == 0 {
         out.stored(&data[range], last);
         if !last {
