@@ -23,6 +23,10 @@ struct Cli {
     /// Print no progress and no notes (results and errors still go out).
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Print more: `repair` tells what it grafted and edited (auditwheel's -v; additive,
+    /// as auditwheel's, though one is all there is).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(flatten)]
     limits: limits::LimitArgs,
     #[command(subcommand)]
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = commands::Context {
         quiet: cli.quiet,
+        verbose: cli.verbose > 0 && !cli.quiet,
         limits: cli.limits.limits(),
     };
     let result = match cli.command {

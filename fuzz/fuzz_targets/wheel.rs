@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use truewheel_core::audit::{audit_wheel_sequential, NoHost};
+use truewheel_core::audit::{audit_wheel_sequential, NoHost, ShowFlags};
 use truewheel_core::wheel::rewrite::Changes;
 use truewheel_core::wheel::{Limits, Wheel, WriteOptions};
 
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = wheel.verify();
     let _ = truewheel_core::inspect::inspect(&wheel);
-    let _ = audit_wheel_sequential(&wheel, &mut NoHost, &[], |_, _| {});
+    let _ = audit_wheel_sequential(&wheel, &mut NoHost, ShowFlags::default(), |_, _| {});
     let mut changes = Changes::default();
     changes.put(
         format!("{}/WHEEL", wheel.dist_info),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LOCAL, ROOT, run
+from conftest import BIN, LOCAL, ROOT, run
 from zips import make_wheel, raw_members
 
 VENV_BIN = Path(sys.executable).parent
@@ -344,3 +344,73 @@ def test_two_inputs_of_one_name_are_refused(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and "given twice" in proc.stderr
     assert not out.exists() or not list(out.iterdir())
+
+
+def test_isa_check_can_be_disabled_as_in_auditwheel(tmp_path):
+    """`--disable-isa-ext-check`, in `show`, `audit` and `repair`: a library that needs x86_64_v3
+    keeps the wheel at `linux` (repair refuses), and with the flag both tools tag it
+    `manylinux_2_5` alike."""
+    src = sorted(LOCAL.glob("tw_elfcase_isa_v3-*.whl"))[0]
+
+    def overall(*flags):
+        tags = []
+        for tool in ([VENV_BIN / "auditwheel"], [BIN]):
+            proc = subprocess.run([*tool, "show", "--json", *flags, src], capture_output=True, text=True, env=env())
+            assert proc.returncode == 0, (tool, proc.stderr)
+            tags.append(json.loads(proc.stdout)["overall_tag"])
+        assert tags[0] == tags[1], (flags, tags)
+        return tags[1]
+
+    assert overall() == "linux_x86_64"
+    assert overall("--disable-isa-ext-check") == "manylinux_2_5_x86_64"
+    run("audit", "--plat", "manylinux_2_5_x86_64", src, check=1)
+    run("audit", "--plat", "manylinux_2_5_x86_64", "--disable-isa-ext-check", src, check=0)
+    proc = run("repair", "-w", tmp_path / "refused", src)
+    assert proc.returncode == 1 and "unsupported ISA extensions" in proc.stderr, proc.stderr
+    assert not (tmp_path / "refused").exists() or not list((tmp_path / "refused").iterdir())
+    ours = truewheel_repair(src, tmp_path / "ours", None, "--disable-isa-ext-check")
+    theirs = subprocess.run([VENV_BIN / "auditwheel", "repair", "--disable-isa-ext-check", "-w", tmp_path / "theirs", src],
+                            capture_output=True, text=True, env=env())
+    assert theirs.returncode == 0, theirs.stderr
+    assert [Path(ours["output"]).name] == [p.name for p in (tmp_path / "theirs").glob("*.whl")]
+
+
+def test_patcher_choices_as_auditwheel_takes_them(tmp_path):
+    """`--patcher` (and `$AUDITWHEEL_PATCHER`): `patchelf` and `lief-patchelf` are our own
+    edits, byte for byte the same wheel; `none` refuses a wheel that needs edits (as
+    auditwheel's fails on it), and writes nothing; anything else is a usage error."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    libs = LOCAL / "libs"
+    plain = Path(truewheel_repair(src, tmp_path / "plain", libs)["output"]).read_bytes()
+    lief = Path(truewheel_repair(src, tmp_path / "lief", libs, "--patcher", "lief-patchelf")["output"]).read_bytes()
+    assert lief == plain
+    e = env(libs)
+    e["AUDITWHEEL_PATCHER"] = "none"
+    theirs = subprocess.run([VENV_BIN / "auditwheel", "repair", "-w", tmp_path / "aw", src],
+                            capture_output=True, text=True, env=e)
+    assert theirs.returncode != 0
+    proc = subprocess.run([BIN, "repair", "-w", tmp_path / "none", src], capture_output=True, text=True, env=e)
+    assert proc.returncode == 1, proc.stderr
+    assert "--patcher none makes no ELF edits, and 3 file(s) need them" in proc.stderr, proc.stderr
+    assert not (tmp_path / "none").exists() or not list((tmp_path / "none").iterdir())
+    proc = run("repair", "--patcher", "lief", "-w", tmp_path / "bad", src, check=2)
+    assert "possible values: patchelf, lief-patchelf, none" in proc.stderr
+
+
+def test_verbose_tells_what_was_grafted_and_edited(tmp_path):
+    """`-v` (auditwheel's global flag, before or after the command): each graft with its
+    source and member, each edited member with its edits, on stderr; `-q` wins."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    libs = LOCAL / "libs"
+    for args in (["-v", "repair"], ["repair", "-v"]):
+        out = tmp_path / args[0]
+        proc = subprocess.run([BIN, *args, "-w", out, src], capture_output=True, text=True, env=env(libs))
+        assert proc.returncode == 0, proc.stderr
+        lines = proc.stderr.splitlines()
+        assert lines[0] == f"{src.name}: tagged manylinux_2_5_x86_64, manylinux1_x86_64", lines
+        assert f"  grafted {libs.resolve() / 'libtwdemo.so.1'} as tw_needslib.libs/libtwdemo-" in proc.stderr
+        assert "  edited tw_needslib/_core.cpython-311-x86_64-linux-gnu.so (DT_NEEDED libtwbase.so.0 -> libtwbase-" in proc.stderr
+        assert "RPATH $ORIGIN/../tw_needslib.libs)" in proc.stderr
+        assert proc.stdout.strip().endswith(".whl")
+    quiet = subprocess.run([BIN, "-v", "-q", "repair", "-w", tmp_path / "q", src], capture_output=True, text=True, env=env(libs))
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""

@@ -94,7 +94,8 @@ def test_inspect_parity(wheel, wasm_inspects):
 
 
 def test_audit_options_parity():
-    """`exclude` is `--exclude`; `plat` only decides pass/fail, so the report is the same."""
+    """`exclude` is `--exclude` and `disable_isa_ext_check` `--disable-isa-ext-check`;
+    `plat` only decides pass/fail, so the report is the same."""
     wheel = LOCAL / "tw_needslib-0.1.0-cp311-cp311-linux_x86_64.whl"
     cli = run("audit", "--json", "--wheel-only", "--exclude", "libtwdemo*", wheel, check=0)
     [got] = node_run("audit", wheel, options={"exclude": ["libtwdemo*"], "plat": "manylinux_2_5_x86_64"})
@@ -104,6 +105,13 @@ def test_audit_options_parity():
     [bad] = node_run("audit", wheel, options={"plat": "manylinux_2_17"})
     cli = run("audit", "--plat", "manylinux_2_17", wheel, check=2)
     assert cli.stderr.startswith(f"error: {bad['error']['message']}\n")
+    # `disable_isa_ext_check` is `--disable-isa-ext-check`.
+    isa = LOCAL / "tw_elfcase_isa_v3-0.1.0-py3-none-linux_x86_64.whl"
+    cli = run("audit", "--json", "--wheel-only", "--disable-isa-ext-check", isa, check=0)
+    [got] = node_run("audit", isa, options={"disable_isa_ext_check": True})
+    assert got["ok"], got
+    assert got["json"] + "\n" == cli.stdout
+    assert json.loads(cli.stdout)["overall_tag"] == "manylinux_2_5_x86_64"
 
 
 def test_retag_parity(tmp_path):

@@ -114,7 +114,8 @@ pub fn inspect(
     Ok(report(wheel, issues, members.len()))
 }
 
-/// Options of [`audit()`], as JSON from JavaScript: `{"exclude": ["libfoo.so.*"]}`.
+/// Options of [`audit()`], as JSON from JavaScript: `{"exclude": ["libfoo.so.*"]}`
+/// (also `plat`, and `disable_isa_ext_check`).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditOptions {
@@ -124,6 +125,9 @@ pub struct AuditOptions {
     /// The policy to check the wheel against (default: its own platform tags), as `--plat`.
     #[serde(default)]
     pub plat: Option<String>,
+    /// No x86-64 ISA level check, as `--disable-isa-ext-check`.
+    #[serde(default)]
+    pub disable_isa_ext_check: bool,
 }
 
 impl AuditOptions {
@@ -176,7 +180,11 @@ pub fn audit(
 ) -> Result<Audited, Failure> {
     let plat = options.plat()?;
     let name = wheel.file_name();
-    let report = audit::audit_wheel_sequential(wheel, &mut NoHost, &options.exclude, |d, t| {
+    let flags = audit::ShowFlags {
+        exclude: &options.exclude,
+        disable_isa_ext_check: options.disable_isa_ext_check,
+    };
+    let report = audit::audit_wheel_sequential(wheel, &mut NoHost, flags, |d, t| {
         progress(d as f64, t as f64);
     })
     .map_err(|e| match e {

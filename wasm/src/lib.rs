@@ -4,7 +4,7 @@
 //! ```js
 //! version()                              // "0.1.0"
 //! inspect(bytes, "x-1.0-….whl")          // JSON text: `truewheel inspect --json`
-//! audit(bytes, name, {plat, exclude})    // JSON text: `truewheel audit --json --wheel-only`
+//! audit(bytes, name, {plat, exclude, disable_isa_ext_check})    // JSON text: `truewheel audit --json --wheel-only`
 //! retag(bytes, name, {platform: "manylinux_2_17_x86_64"})  // {name, bytes}
 //! const w = new WheelFile(bytes, name)   // open once, then w.inspect(progress),
 //!                                        // w.audit(options, progress) → {json, pass, wanted}
@@ -72,7 +72,7 @@ pub fn inspect(bytes: Vec<u8>, filename: &str) -> Result<String, JsValue> {
 }
 
 /// `truewheel audit --json --wheel-only` of a wheel's bytes; `options` is
-/// `{plat, exclude}` (an object or its JSON text) or nothing.
+/// `{plat, exclude, disable_isa_ext_check}` (an object or its JSON text) or nothing.
 #[wasm_bindgen]
 pub fn audit(bytes: Vec<u8>, filename: &str, options: &JsValue) -> Result<String, JsValue> {
     api::audit_json(bytes, filename, &json_text(options)).map_err(throw)
@@ -170,7 +170,7 @@ impl WheelFile {
         Ok(api::to_json(&r))
     }
 
-    /// The audit; `options` is `{plat, exclude}`; `progress(membersScanned, members)`.
+    /// The audit; `options` is `{plat, exclude, disable_isa_ext_check}`; `progress(membersScanned, members)`.
     pub fn audit(&self, options: &JsValue, progress: &JsValue) -> Result<AuditResult, JsValue> {
         let options = AuditOptions::parse(&json_text(options)).map_err(throw)?;
         let a = api::audit(

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-use truewheel_core::audit::{self, AuditReport};
+use truewheel_core::audit::{self, AuditReport, ShowFlags};
 use truewheel_core::elf::ElfInfo;
 use truewheel_core::message::one_line;
 use truewheel_core::policy::ShowJson;
@@ -41,6 +41,10 @@ pub struct Args {
     /// Look for libraries only inside the wheel, as the browser inspector does.
     #[arg(long)]
     wheel_only: bool,
+    /// Do not fail a policy for an x86-64 ISA level beyond the baseline (x86_64_v2 and
+    /// up), as auditwheel's --disable-isa-ext-check.
+    #[arg(long)]
+    disable_isa_ext_check: bool,
     /// Threads to use (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     jobs: Option<usize>,
@@ -61,6 +65,9 @@ pub struct ShowArgs {
     /// Colon-separated folders to search for outside libraries (auditwheel's --ldpaths).
     #[arg(long, value_name = "PATHS")]
     ldpaths: Option<String>,
+    /// Do not check for an x86-64 ISA level beyond the baseline (auditwheel's flag).
+    #[arg(long)]
+    disable_isa_ext_check: bool,
 }
 
 fn scope(ldpaths: Option<&String>, wheel_only: bool) -> Scope {
@@ -117,12 +124,12 @@ pub fn scan_elfs(
 pub fn audit_path(
     path: &Path,
     limits: &Limits,
-    exclude: &[String],
+    flags: ShowFlags<'_>,
     host: &DiskHost,
 ) -> Result<(DiskWheel, Result<AuditReport, String>), Failure> {
     let (wheel, elfs) = open_scanning(path, limits, scan_elfs)?;
     let mut host = host.clone();
-    let report = match audit::audit_scanned(&wheel, &elfs, &mut host, exclude) {
+    let report = match audit::audit_scanned(&wheel, &elfs, &mut host, flags) {
         Ok(report) => Ok(report),
         Err(audit::AuditError::Analyze(reason)) => Err(reason),
         Err(e) => return Err(Failure::new(format!("{}: {e}", wheel.file_name()))),
@@ -150,11 +157,15 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         .transpose()?;
     let bar = crate::progress::bar(ctx, args.wheels.len() as u64, "auditing");
     let host = DiskHost::new(scope(args.ldpaths.as_ref(), args.wheel_only));
+    let flags = ShowFlags {
+        exclude: &args.exclude,
+        disable_isa_ext_check: args.disable_isa_ext_check,
+    };
     let reports = pool(args.jobs)?.install(|| {
         args.wheels
             .par_iter()
             .map(|path| {
-                let (wheel, report) = audit_path(path, &ctx.limits, &args.exclude, &host)?;
+                let (wheel, report) = audit_path(path, &ctx.limits, flags, &host)?;
                 let report = report
                     .map_err(|reason| Failure::new(format!("{}: {reason}", wheel.file_name())));
                 crate::io::discard(wheel);
@@ -185,7 +196,11 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
 
 pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
     let host = DiskHost::new(scope(args.ldpaths.as_ref(), false));
-    let (wheel, report) = audit_path(&args.wheel, &ctx.limits, &[], &host)?;
+    let flags = ShowFlags {
+        exclude: &[],
+        disable_isa_ext_check: args.disable_isa_ext_check,
+    };
+    let (wheel, report) = audit_path(&args.wheel, &ctx.limits, flags, &host)?;
     let name = wheel.file_name();
     let refused = |message: &str| {
         if args.json {

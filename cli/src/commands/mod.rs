@@ -14,6 +14,8 @@ use truewheel_core::wheel::Limits;
 pub struct Context {
     /// `-q`: no progress or notes.
     pub quiet: bool,
+    /// `-v` (and not `-q`): say more of what was done.
+    pub verbose: bool,
     /// The caps on what a wheel may make us read (`--max-member-size` and friends).
     pub limits: Limits,
 }

@@ -86,12 +86,37 @@ pub struct Args {
     /// unchanged instead of refusing it.
     #[arg(long = "allow-pure-python-wheel")]
     allow_pure_python_wheel: bool,
+    /// Do not fail a policy for an x86-64 ISA level beyond the baseline (x86_64_v2 and
+    /// up), as auditwheel's --disable-isa-ext-check.
+    #[arg(long)]
+    disable_isa_ext_check: bool,
+    /// auditwheel's ELF patcher. truewheel makes the edits itself, so `patchelf` and
+    /// `lief-patchelf` give the same wheel; `none` refuses a wheel that needs an edit.
+    #[arg(
+        long,
+        value_name = "PATCHER",
+        value_enum,
+        default_value = "patchelf",
+        env = "AUDITWHEEL_PATCHER"
+    )]
+    patcher: Patcher,
     /// Print what was done as JSON.
     #[arg(long)]
     json: bool,
     /// Threads to use (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     jobs: Option<usize>,
+}
+
+/// auditwheel's `--patcher` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Patcher {
+    /// The edits patchelf would make (made by truewheel).
+    Patchelf,
+    /// The same edits (auditwheel's LIEF-based patchelf).
+    LiefPatchelf,
+    /// No ELF edits: a wheel that needs one is refused.
+    None,
 }
 
 /// What `repair --json` reports for one wheel.
@@ -354,6 +379,9 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     for (_, r) in results {
         match r? {
             Ok(report) => {
+                if ctx.verbose {
+                    eprint!("{}", describe(&report));
+                }
                 if !args.json && !ctx.quiet {
                     println!("{}", report.output);
                 }
@@ -373,6 +401,24 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What `-v` tells of a repair: the tags reached, each library grafted (from where, as
+/// what) and each member edited.
+fn describe(report: &RepairReport) -> String {
+    use std::fmt::Write as _;
+    let tags: Vec<String> = report.tags.iter().map(ToString::to_string).collect();
+    let mut o = format!("{}: tagged {}\n", report.wheel, tags.join(", "));
+    for g in &report.plan.grafts {
+        let _ = writeln!(o, "  grafted {} as {} ({})", g.source, g.member, g.edits);
+    }
+    for (member, edits) in &report.plan.members {
+        let _ = writeln!(o, "  edited {member} ({edits})");
+    }
+    for (from, to) in &report.plan.scripts {
+        let _ = writeln!(o, "  moved {from} to {to}, a shim left in its place");
+    }
+    o
 }
 
 enum Outcome {
@@ -420,8 +466,9 @@ fn repair_one(
     let wheel = open_wheel(path, &ctx.limits)?;
     let name = wheel.file_name();
     let (elfs, mut kept) = verify_and_scan(&wheel)?;
-    let (options, pure) = AnalyzeOptions::repair(&wheel.filename.tags.platform, request)
+    let (mut options, pure) = AnalyzeOptions::repair(&wheel.filename.tags.platform, request)
         .map_err(|e| Failure::new(format!("{name}: {e}")))?;
+    options.disable_isa_ext_check = args.disable_isa_ext_check;
     if pure && elfs.is_empty() && args.allow_pure_python_wheel {
         return copy_unchanged(args, path, &wheel).map(Outcome::Copied);
     }
@@ -470,6 +517,26 @@ fn repair_one(
             Failure::new(format!("{name}: {e}"))
                 .hint("install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude")
         })?;
+    if args.patcher == Patcher::None {
+        let needing: Vec<&str> = plan
+            .grafts
+            .iter()
+            .filter(|g| g.edits.patches())
+            .map(|g| g.member.as_str())
+            .chain(
+                plan.members
+                    .iter()
+                    .filter(|(_, e)| e.patches())
+                    .map(|(m, _)| m.as_str()),
+            )
+            .collect();
+        if let Some(first) = needing.first() {
+            return Ok(Outcome::Refused(format!(
+                "{name}: --patcher none makes no ELF edits, and {} file(s) need them, {first} first",
+                needing.len()
+            )));
+        }
+    }
     // Only the members to edit are needed now.
     kept.contents
         .retain(|member, _| plan.members.contains_key(member));

@@ -326,20 +326,31 @@ pub fn scan_members<S: ReadAt>(
     Ok(elfs)
 }
 
+/// The flags of `auditwheel show` that change what an audit finds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShowFlags<'a> {
+    /// Libraries to leave out (`--exclude`, fnmatch patterns): neither resolved nor judged.
+    pub exclude: &'a [String],
+    /// `--disable-isa-ext-check`: an x86-64 ISA level beyond the architecture's baseline
+    /// is no reason to fail a policy.
+    pub disable_isa_ext_check: bool,
+}
+
 /// What `auditwheel show` does once the members are scanned: the policy options from the
-/// wheel's platform tags ([`AnalyzeOptions::show`]), pure when the tags say so or no
-/// member is an ELF file, then [`audit`]. A wheel whose tags name no usable C library
-/// fails with [`AuditError::Tags`]; one the policies cannot be evaluated on with
+/// wheel's platform tags ([`AnalyzeOptions::show`]) and `flags`, pure when the tags say
+/// so or no member is an ELF file, then [`audit`]. A wheel whose tags name no usable C
+/// library fails with [`AuditError::Tags`]; one the policies cannot be evaluated on with
 /// [`AuditError::Analyze`] (auditwheel's own refusals).
 pub fn audit_scanned<S: ReadAt, H: HostFiles>(
     wheel: &Wheel<S>,
     elfs: &HashMap<String, ElfInfo>,
     host: &mut H,
-    exclude: &[String],
+    flags: ShowFlags<'_>,
 ) -> Result<AuditReport, AuditError> {
-    let (options, pure) = AnalyzeOptions::show(&wheel.filename.tags.platform)?;
+    let (mut options, pure) = AnalyzeOptions::show(&wheel.filename.tags.platform)?;
+    options.disable_isa_ext_check = flags.disable_isa_ext_check;
     let pure = pure || elfs.is_empty();
-    audit(wheel, elfs, host, &options, pure, exclude)
+    audit(wheel, elfs, host, &options, pure, flags.exclude)
 }
 
 /// The whole audit of a wheel on one thread: [`scan_members`] then [`audit_scanned`].
@@ -347,11 +358,11 @@ pub fn audit_scanned<S: ReadAt, H: HostFiles>(
 pub fn audit_wheel_sequential<S: ReadAt, H: HostFiles>(
     wheel: &Wheel<S>,
     host: &mut H,
-    exclude: &[String],
+    flags: ShowFlags<'_>,
     progress: impl FnMut(usize, usize),
 ) -> Result<AuditReport, AuditError> {
     let elfs = scan_members(wheel, progress)?;
-    audit_scanned(wheel, &elfs, host, exclude)
+    audit_scanned(wheel, &elfs, host, flags)
 }
 
 /// Audits a wheel from the facts of its ELF members (member path → facts, from
@@ -464,10 +475,11 @@ mod tests {
     fn sequential_audit_matches_the_per_member_sequence() {
         let w = wheel("linux_x86_64");
         let mut calls = Vec::new();
-        let report = audit_wheel_sequential(&w, &mut NoHost, &[], |done, total| {
-            calls.push((done, total));
-        })
-        .unwrap();
+        let report =
+            audit_wheel_sequential(&w, &mut NoHost, ShowFlags::default(), |done, total| {
+                calls.push((done, total));
+            })
+            .unwrap();
         let total = w.archive.members().len();
         assert_eq!(calls, (1..=total).map(|i| (i, total)).collect::<Vec<_>>());
 
@@ -491,7 +503,8 @@ mod tests {
     #[test]
     fn tags_naming_no_usable_libc_are_refused() {
         let w = wheel("android_24_x86_64");
-        let err = audit_wheel_sequential(&w, &mut NoHost, &[], |_, _| {}).unwrap_err();
+        let err =
+            audit_wheel_sequential(&w, &mut NoHost, ShowFlags::default(), |_, _| {}).unwrap_err();
         assert!(matches!(err, AuditError::Tags(_)), "{err:?}");
         assert_eq!(err.to_string(), "Android wheels are not supported");
     }

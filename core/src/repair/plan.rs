@@ -44,6 +44,46 @@ impl ElfEdits {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
+
+    /// Whether an ELF patcher must make them: anything but stripping (which auditwheel
+    /// leaves to `strip`, and its `none` patcher allows).
+    pub fn patches(&self) -> bool {
+        !Self {
+            strip: false,
+            ..self.clone()
+        }
+        .is_empty()
+    }
+}
+
+/// The edits in a line: `SONAME libfoo-1a2b3c4d.so.1, DT_NEEDED libfoo.so.1 ->
+/// libfoo-1a2b3c4d.so.1, RPATH $ORIGIN/../pkg.libs`.
+impl std::fmt::Display for ElfEdits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(soname) = &self.soname {
+            parts.push(format!("SONAME {soname}"));
+        }
+        for (old, new) in &self.replace_needed {
+            parts.push(format!("DT_NEEDED {old} -> {new}"));
+        }
+        for gone in &self.remove_needed {
+            parts.push(format!("DT_NEEDED {gone} removed"));
+        }
+        if self.clear_rpath {
+            parts.push("RPATH removed".into());
+        }
+        if let Some(rpath) = &self.rpath {
+            parts.push(format!("RPATH {rpath}"));
+        }
+        if self.strip {
+            parts.push("stripped".into());
+        }
+        if parts.is_empty() {
+            parts.push("unchanged".into());
+        }
+        f.write_str(&parts.join(", "))
+    }
 }
 
 /// One library copied into the wheel.
@@ -359,6 +399,29 @@ pub fn plan(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn edits_say_what_they_change_and_whether_a_patcher_makes_them() {
+        let strip = ElfEdits {
+            strip: true,
+            ..ElfEdits::default()
+        };
+        assert!(!strip.patches(), "stripping is not the patcher's");
+        assert_eq!(strip.to_string(), "stripped");
+        assert_eq!(ElfEdits::default().to_string(), "unchanged");
+        let graft = ElfEdits {
+            soname: Some("libfoo-1a2b3c4d.so.1".into()),
+            replace_needed: vec![("libbar.so.2".into(), "libbar-0f0f0f0f.so.2".into())],
+            clear_rpath: true,
+            rpath: Some("$ORIGIN".into()),
+            ..ElfEdits::default()
+        };
+        assert!(graft.patches());
+        assert_eq!(
+            graft.to_string(),
+            "SONAME libfoo-1a2b3c4d.so.1, DT_NEEDED libbar.so.2 -> libbar-0f0f0f0f.so.2, RPATH removed, RPATH $ORIGIN"
+        );
+    }
+
     use super::*;
 
     #[test]
