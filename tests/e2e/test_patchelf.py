@@ -563,6 +563,32 @@ def test_print_flags_match_patchelf(tmp_path):
             assert tw.stdout == pe.stdout, (f, flags)
 
 
+def test_static_executable_as_patchelf_treats_it(tmp_path):
+    """A statically linked executable has no dynamic section. As patchelf: the soname
+    flags apply only to shared objects, so `--print-soname` prints nothing and
+    `--set-soname` changes nothing (exit 0), and `--output` alone copies the file; the
+    flags that need the dynamic section fail, and the file is left as it was."""
+    (tmp_path / "exe.c").write_text("int main(void) { return 0; }\n")
+    gcc(64, "-static", "-o", "static", "exe.c", cwd=tmp_path)
+    src = tmp_path / "static"
+    before = src.read_bytes()
+    for tool in ([str(PATCHELF)], [str(BIN), "patchelf"]):
+        printed = subprocess.run([*tool, "--print-soname", src], capture_output=True, text=True)
+        assert (printed.returncode, printed.stdout) == (0, ""), (tool, printed.stderr)
+        copy = tmp_path / "copy"
+        for flags in (["--set-soname", "libx.so"], ["--output", copy]):
+            done = subprocess.run([*tool, *flags, src], capture_output=True, text=True)
+            assert done.returncode == 0, (tool, flags, done.stderr)
+        assert copy.read_bytes() == before
+        copy.unlink()
+        for flags in (["--print-needed"], ["--set-rpath", "$ORIGIN"], ["--add-needed", "libm.so.6"]):
+            failed = subprocess.run([*tool, *flags, src], capture_output=True, text=True)
+            assert failed.returncode != 0, (tool, flags)
+        assert src.read_bytes() == before
+    err = run("patchelf", "--set-rpath", "$ORIGIN", src, check=2).stderr
+    assert "it has no dynamic section" in err, err
+
+
 def test_in_place_keeps_mode_and_follows_symlinks(tmp_path):
     build_variant(tmp_path, 64, "sep", "now", "", False)
     lib = tmp_path / "libtwmain.so.1"

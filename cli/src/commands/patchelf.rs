@@ -125,10 +125,18 @@ fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
     file.read_to_end(&mut bytes)
         .map_err(|e| Failure::io("read", path, &e))?;
     if args.print_soname || args.print_rpath || args.print_needed {
-        let names = patch::names(&bytes).map_err(|e| failure("read", path, &e))?;
+        let read = |e: PatchError| failure("read", path, &e);
+        // As patchelf: a soname is printed only for a shared object, and for any other
+        // file (a static executable too) `--print-soname` alone prints nothing.
+        let soname = args.print_soname && patch::is_shared_object(&bytes).map_err(read)?;
+        let names = if soname || args.print_rpath || args.print_needed {
+            patch::names(&bytes).map_err(read)?
+        } else {
+            patch::Names::default()
+        };
         let mut out = std::io::stdout().lock();
         let mut lines = Vec::new();
-        if args.print_soname {
+        if soname {
             lines.extend(names.soname.clone());
         }
         if args.print_rpath {

@@ -65,6 +65,7 @@ use serde::Serialize;
 
 pub use error::PatchError;
 
+use super::header::{FileType, Header};
 use super::Options;
 use edit::State;
 use image::{Image, DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME};
@@ -122,6 +123,15 @@ impl Names {
     pub fn search_path(&self) -> Option<&str> {
         self.runpath.as_deref().or(self.rpath.as_deref())
     }
+}
+
+/// Whether the file is a shared object (`ET_DYN`, which a position-independent executable
+/// is too). patchelf prints and sets a soname only there: for any other file
+/// `--print-soname` prints nothing and `--set-soname` does nothing, and neither needs
+/// a dynamic section. Reads the file header only.
+pub fn is_shared_object(bytes: &[u8]) -> Result<bool, PatchError> {
+    let header = image::whole(Header::read(bytes), "ELF header")?;
+    Ok(header.file_type == FileType::SharedObject)
 }
 
 /// Reads the names patchelf prints (`--print-soname`, `--print-needed`, `--print-rpath`).
@@ -194,6 +204,16 @@ struct Plan {
 }
 
 fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
+    // A soname is set only in a shared object; with nothing else to do, the file is not
+    // read further (a static executable has no dynamic section; patchelf copies it).
+    let shared = is_shared_object(bytes)?;
+    let edits: Vec<&Edit> = edits
+        .iter()
+        .filter(|e| shared || !matches!(e, Edit::SetSoname(_)))
+        .collect();
+    if edits.is_empty() {
+        return Ok(None);
+    }
     let img = Image::read(bytes)?;
     let mut st = State::new(&img);
     for e in edits {

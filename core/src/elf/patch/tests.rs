@@ -309,6 +309,39 @@ fn print_names_like_patchelf() {
 }
 
 #[test]
+fn soname_flags_need_no_dynamic_section_outside_shared_objects() {
+    // The fixture made a static executable: ET_EXEC, its PT_DYNAMIC turned to PT_NULL.
+    let mut b = fixture("x86_64-gnu.so").to_vec();
+    assert!(is_shared_object(&b).unwrap());
+    b[16..18].copy_from_slice(&2u16.to_le_bytes());
+    let phoff = u64::from_le_bytes(b[32..40].try_into().unwrap()) as usize;
+    let (phent, phnum) = (
+        usize::from(u16::from_le_bytes([b[54], b[55]])),
+        usize::from(u16::from_le_bytes([b[56], b[57]])),
+    );
+    for i in 0..phnum {
+        let at = phoff + i * phent;
+        if u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) == 2 {
+            b[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+        }
+    }
+    assert!(!is_shared_object(&b).unwrap());
+    // As patchelf: --set-soname does nothing there, and nothing else is read.
+    let mut buf = b.clone();
+    assert_eq!(
+        apply_in_place(&mut buf, &[Edit::SetSoname(s("libx.so"))]),
+        Ok(None)
+    );
+    assert_eq!(apply_in_place(&mut buf, &[]), Ok(None));
+    assert_eq!(buf, b);
+    assert_eq!(names(&b), Err(PatchError::NoDynamic));
+    assert_eq!(
+        apply(&b, &[Edit::SetSoname(s("libx.so")), Edit::RemoveRpath]),
+        Err(PatchError::NoDynamic)
+    );
+}
+
+#[test]
 fn malformed_input_is_an_error() {
     assert_eq!(
         apply(b"not an elf file", &[Edit::RemoveRpath]),
