@@ -176,6 +176,7 @@ def test_refuses_a_policy_it_cannot_meet(tmp_path):
     src = sorted(LOCAL.glob("tw_newglibc-*.whl"))[0]
     proc = run("repair", "--plat", "manylinux2014_x86_64", "-w", tmp_path / "out", src)
     assert proc.returncode == 1
+    assert "cannot repair to `manylinux_2_17_x86_64` (`manylinux2014_x86_64`)" in proc.stderr, proc.stderr
     assert "too-recent versioned symbols" in proc.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 

@@ -13,17 +13,26 @@ pub enum RepairRefusal {
     #[error("there is no policy `{0}` for this wheel")]
     UnknownPolicy(String),
     /// Symbol versions newer than the policy allows.
-    #[error("cannot repair to `{0}` because of the presence of too-recent versioned symbols; compile the wheel on an older toolchain")]
+    #[error("cannot repair to {} because of the presence of too-recent versioned symbols; compile the wheel on an older toolchain", named(.0))]
     SymbolVersions(PlatformTag),
     /// A UCS2 Python 2 build.
-    #[error("cannot repair to `{0}` because it was compiled against a UCS2 build of Python; compile it against a wide-unicode build")]
+    #[error("cannot repair to {} because it was compiled against a UCS2 build of Python; compile it against a wide-unicode build", named(.0))]
     Ucs2(PlatformTag),
     /// Blacklisted symbols.
-    #[error("cannot repair to `{0}` because it depends on black-listed symbols")]
+    #[error("cannot repair to {} because it depends on black-listed symbols", named(.0))]
     Blacklist(PlatformTag),
     /// ISA extensions.
-    #[error("cannot repair to `{0}` because it depends on unsupported ISA extensions")]
+    #[error("cannot repair to {} because it depends on unsupported ISA extensions", named(.0))]
     Isa(PlatformTag),
+}
+
+/// A policy as a refusal names it: its tag, and its legacy alias when it has one (a
+/// `--plat manylinux1_x86_64` is refused as `manylinux_2_5_x86_64` (`manylinux1_x86_64`)).
+fn named(tag: &PlatformTag) -> String {
+    match tag.legacy_alias() {
+        Some(alias) => format!("`{tag}` (`{alias}`)"),
+        None => format!("`{tag}`"),
+    }
 }
 
 /// What `repair` makes of a wheel.

@@ -287,6 +287,19 @@ fn repair_targets_like_auditwheel() {
         r.repair_target(&auto, false),
         Err(RepairRefusal::Isa(tag("manylinux_2_41_x86_64")))
     );
+    // A refusal names the policy's legacy alias too, as a --plat may have spelled it.
+    let msg = RepairRefusal::SymbolVersions(tag("manylinux_2_17_x86_64")).to_string();
+    assert!(
+        msg.starts_with(
+            "cannot repair to `manylinux_2_17_x86_64` (`manylinux2014_x86_64`) because"
+        ),
+        "{msg}"
+    );
+    let msg = RepairRefusal::Isa(tag("manylinux_2_41_x86_64")).to_string();
+    assert!(
+        msg.starts_with("cannot repair to `manylinux_2_41_x86_64` because"),
+        "{msg}"
+    );
     let bad: PlatRequest = "manylinux_2_18_x86_64".parse().unwrap();
     assert!(matches!(
         r.repair_target(&bad, false),
