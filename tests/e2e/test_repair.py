@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, LOCAL, ROOT, run
-from zips import make_wheel, raw_members
+from conftest import BIN, CORPUS, LOCAL, ROOT, run
+from zips import make_wheel, raw_members, record_line
 
 VENV_BIN = Path(sys.executable).parent
 BUILT = Path(os.environ.get("TRUEWHEEL_BUILT", ROOT / "target" / "corpus" / "built"))
@@ -415,3 +415,98 @@ def test_verbose_tells_what_was_grafted_and_edited(tmp_path):
         assert proc.stdout.strip().endswith(".whl")
     quiet = subprocess.run([BIN, "-v", "-q", "repair", "-w", tmp_path / "q", src], capture_output=True, text=True, env=env(libs))
     assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
+
+
+# Manylinux corpus wheels that carry grafted libraries, and a call that loads them.
+DEREPAIR = {
+    "numpy-2.2.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl":
+        "import numpy as np; a = np.random.rand(64, 64) + 64 * np.eye(64); print(np.linalg.inv(a).sum())",
+    "pillow-13.0.0-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl":
+        "import io; from PIL import Image, features; assert features.check('jpg') and features.check('webp');"
+        " Image.new('RGB', (8, 8)).save(io.BytesIO(), 'JPEG'); print(Image.__version__)",
+    "psycopg2_binary-2.9.13-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl":
+        "import psycopg2.extensions as e; assert e.libpq_version() >= 100000; print(e.libpq_version())",
+    "pyzmq-27.3.0-cp311-cp311-manylinux_2_26_x86_64.manylinux_2_28_x86_64.whl":
+        "import zmq; print(zmq.zmq_version())",
+}
+
+
+def derepair(src, tmp_path):
+    """The wheel as it was before its repair, near enough: its grafted libraries moved out
+    to a folder of their own, every RPATH/RUNPATH removed (by patchelf), tagged
+    `linux_x86_64`, with a new RECORD. Gives the wheel and the libraries' folder."""
+    x, libs = tmp_path / "x", tmp_path / "libs"
+    libs.mkdir()
+    with zipfile.ZipFile(src) as z:
+        z.extractall(x)
+    for d in [d for d in x.iterdir() if d.name.endswith(".libs")]:
+        for f in d.iterdir():
+            shutil.move(f, libs / f.name)
+        d.rmdir()
+    patchelf = VENV_BIN / "patchelf"
+    for f in [*x.rglob("*.so*"), *libs.iterdir()]:
+        if f.is_file() and f.read_bytes()[:4] == b"\x7fELF":
+            rpath = subprocess.run([patchelf, "--print-rpath", f], capture_output=True, text=True, check=True)
+            if rpath.stdout.strip():
+                subprocess.run([patchelf, "--remove-rpath", f], check=True)
+    (info,) = list(x.glob("*.dist-info"))
+    tags, lines = [], []
+    for line in (info / "WHEEL").read_text().splitlines():
+        if line.startswith("Tag:"):
+            py, abi, _ = line.split(":", 1)[1].strip().split("-")
+            if f"{py}-{abi}" not in tags:
+                tags.append(f"{py}-{abi}")
+                lines.append(f"Tag: {py}-{abi}-linux_x86_64")
+        else:
+            lines.append(line)
+    (info / "WHEEL").write_text("\n".join(lines) + "\n")
+    (tag,) = tags
+    record = f"{info.name}/RECORD"
+    files = sorted(p for p in x.rglob("*") if p.is_file() and p.relative_to(x).as_posix() != record)
+    name, version = info.name[: -len(".dist-info")].rsplit("-", 1)
+    out = tmp_path / f"{name}-{version}-{tag}-linux_x86_64.whl"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        rows = []
+        for p in files:
+            data = p.read_bytes()
+            z.write(p, p.relative_to(x).as_posix())
+            rows.append(record_line(p.relative_to(x).as_posix(), data))
+        z.writestr(record, "\n".join(rows + [f"{record},,"]) + "\n")
+    return out, libs
+
+
+def dynamic_of_members(wheel, tmp_path):
+    """Each ELF member's NEEDED, RPATH and SONAME as the real patchelf prints them."""
+    x = tmp_path / f"x-{wheel.stem}"
+    with zipfile.ZipFile(wheel) as z:
+        z.extractall(x)
+    out = {}
+    for f in sorted(x.rglob("*")):
+        if f.is_file() and f.read_bytes()[:4] == b"\x7fELF":
+            printed = [subprocess.run([VENV_BIN / "patchelf", flag, f], capture_output=True, text=True).stdout
+                       for flag in ("--print-needed", "--print-rpath", "--print-soname")]
+            out[f.relative_to(x).as_posix()] = printed
+    return out
+
+
+@pytest.mark.parametrize("filename", sorted(DEREPAIR))
+def test_a_corpus_wheel_repaired_again_as_auditwheel_does(filename, tmp_path):
+    """A real manylinux wheel taken back to before its repair (its grafts moved out, no
+    RPATH, tagged linux) and repaired again by both tools: the same output name, tags,
+    members (the new hashed names exactly), SBOM, and NEEDED/RPATH/SONAME in every ELF
+    file; ours installs and loads its grafts with the libraries' folder gone."""
+    src, libs = derepair(CORPUS / filename, tmp_path)
+    ours, report = compare_with_auditwheel(src, tmp_path, lib_dir=libs)
+    theirs = next((tmp_path / "theirs").glob("*.whl"))
+    assert report["plan"]["grafts"], "the wheel needs its libraries back"
+    names = [sorted(n for n in zipfile.ZipFile(w).namelist() if not n.endswith("/")) for w in (ours, theirs)]
+    assert names[0] == names[1]
+    assert dynamic_of_members(ours, tmp_path) == dynamic_of_members(theirs, tmp_path)
+    shutil.rmtree(libs)
+    no_path = {k: val for k, val in os.environ.items() if k != "LD_LIBRARY_PATH"}
+    # Taken back, the wheel cannot load its libraries: the check can fail.
+    plain = install(src, tmp_path / "plain")
+    assert plain.run(DEREPAIR[filename], env=no_path).returncode != 0
+    v = install(ours, tmp_path)
+    r = v.run(DEREPAIR[filename], env=no_path)
+    assert r.returncode == 0, r.stderr
