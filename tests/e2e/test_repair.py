@@ -510,3 +510,25 @@ def test_a_corpus_wheel_repaired_again_as_auditwheel_does(filename, tmp_path):
     v = install(ours, tmp_path)
     r = v.run(DEREPAIR[filename], env=no_path)
     assert r.returncode == 0, r.stderr
+
+
+def test_no_update_tags_keeps_the_name_and_says_so(tmp_path):
+    """`--no-update-tags`: the libraries are grafted, the name and WHEEL tags stay the
+    input's (as auditwheel's), and `--json` and `-v` report those tags, not the policy's."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    libs = LOCAL / "libs"
+    report = truewheel_repair(src, tmp_path / "ours", libs, "--no-update-tags")
+    assert Path(report["output"]).name == src.name
+    assert report["tags"] == ["linux_x86_64"] and report["policy"] == "manylinux_2_5_x86_64"
+    assert wheel_tags(Path(report["output"])) == wheel_tags(src)
+    assert grafted(Path(report["output"])) == ["tw_needslib.libs/libtwbase.so.0", "tw_needslib.libs/libtwdemo.so.1"]
+    theirs = subprocess.run([VENV_BIN / "auditwheel", "repair", "--no-update-tags", "-w", tmp_path / "theirs", src],
+                            capture_output=True, text=True, env=env(libs))
+    assert theirs.returncode == 0, theirs.stderr
+    assert [p.name for p in (tmp_path / "theirs").glob("*.whl")] == [src.name]
+    verbose = subprocess.run([BIN, "-v", "repair", "--no-update-tags", "-w", tmp_path / "v", src],
+                             capture_output=True, text=True, env=env(libs))
+    assert verbose.stderr.startswith(f"{src.name}: tagged linux_x86_64\n"), verbose.stderr
+    pure = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {"demo/__init__.py": b""})
+    copied = run("-v", "repair", "--allow-pure-python-wheel", "-w", tmp_path / "pure", pure, check=0)
+    assert copied.stderr == f"{pure.name}: a pure-Python wheel, copied unchanged\n"

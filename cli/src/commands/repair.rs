@@ -407,6 +407,9 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
 /// what) and each member edited.
 fn describe(report: &RepairReport) -> String {
     use std::fmt::Write as _;
+    if report.policy == PlatformTag::Any {
+        return format!("{}: a pure-Python wheel, copied unchanged\n", report.wheel);
+    }
     let tags: Vec<String> = report.tags.iter().map(ToString::to_string).collect();
     let mut o = format!("{}: tagged {}\n", report.wheel, tags.join(", "));
     for g in &report.plan.grafts {
@@ -584,11 +587,17 @@ fn repair_one(
         .map(|_| ())
         .map_err(|e| std::io::Error::other(e.to_string()))
     })?;
+    // With --no-update-tags the output keeps the input's tags: those are what it carries.
+    let tags = if args.no_update_tags {
+        wheel.filename.tags.platform.clone()
+    } else {
+        target.tags
+    };
     let report = RepairReport {
         wheel: name,
         output: written.target().display().to_string(),
         policy: target.policy,
-        tags: target.tags,
+        tags,
         plan,
     };
     Ok(Outcome::Done(Box::new(report), written))
