@@ -204,14 +204,11 @@ struct Plan {
 }
 
 fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
-    // A soname is set only in a shared object; with nothing else to do, the file is not
-    // read further (a static executable has no dynamic section; patchelf copies it).
-    let shared = is_shared_object(bytes)?;
-    let edits: Vec<&Edit> = edits
-        .iter()
-        .filter(|e| shared || !matches!(e, Edit::SetSoname(_)))
-        .collect();
-    if edits.is_empty() {
+    // A soname is set only in a shared object (`State::set_soname`). In any other file,
+    // with nothing else to do, nothing is read further: a static executable has no
+    // dynamic section, and patchelf leaves it (or copies it to --output) as it is.
+    let soname_only = edits.iter().all(|e| matches!(e, Edit::SetSoname(_)));
+    if soname_only && !is_shared_object(bytes)? {
         return Ok(None);
     }
     let img = Image::read(bytes)?;
