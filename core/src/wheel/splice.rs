@@ -319,6 +319,29 @@ pub fn splice_with(
     level: u32,
     par: &dyn Parallel,
 ) -> Option<Vec<u8>> {
+    let (out, cuts) = assemble(old, old_z, walked, new, level, par)?;
+    let right = check(
+        &out,
+        new,
+        &cuts.at,
+        &cuts.to_check(cfg!(debug_assertions)),
+        par,
+    );
+    // Given an `old` that `old_z` inflates to, a splice is right by construction: the
+    // check guards against a bug, and a debug build (the fuzzer's) stops on one.
+    debug_assert!(right, "a spliced stream does not inflate to the new bytes");
+    right.then_some(out)
+}
+
+/// [`splice_with`] before its check: the new stream, and where the check may cut it.
+fn assemble(
+    old: &Overwritten,
+    old_z: &[u8],
+    walked: Option<&Walked>,
+    new: &[u8],
+    level: u32,
+    par: &dyn Parallel,
+) -> Option<(Vec<u8>, Cuts)> {
     if (new.len() as u64) < old.old_len || old.old_len == 0 {
         return None;
     }
@@ -362,7 +385,12 @@ pub fn splice_with(
         debug_assert!(!matches!(piece, Piece::Fresh { to, .. } if end && to != new.len() as u64));
         match piece {
             Piece::Reuse { from, to, last } => {
+                let before = w.position();
                 w.pad_to((from % 8) as u32);
+                if w.position() != before {
+                    // Empty blocks, written to align the copy.
+                    cuts.mark();
+                }
                 // The copied blocks keep their places in the output, and their bits
                 // shift by where the copy starts.
                 let at = w.position();
@@ -371,6 +399,7 @@ pub fn splice_with(
                     cuts.offer(at + (b.start - from), *start);
                 }
                 if last && !end {
+                    cuts.mark();
                     // The old final block goes on: its BFINAL bit is cleared. Find
                     // where it starts among the copied blocks.
                     let final_start = blocks.last()?.0.start;
@@ -384,6 +413,7 @@ pub fn splice_with(
             Piece::Fresh { from, to } => {
                 w.pad_to(0);
                 cuts.offer(w.position(), from);
+                cuts.mark();
                 for _ in parts(from as usize, to as usize) {
                     w.extend(&deflated.next()?);
                 }
@@ -394,6 +424,7 @@ pub fn splice_with(
                 symbols,
                 eob,
             } => {
+                cuts.mark();
                 let btype = if kind == Kind::Fixed { 1 } else { 2 };
                 w.put(u32::from(end) | btype << 1, 3);
                 w.copy_bits(old_z, codes.0, codes.1);
@@ -402,12 +433,7 @@ pub fn splice_with(
             }
         }
     }
-    let out = w.finish();
-    let right = check(&out, new, &cuts.0, par);
-    // Given an `old` that `old_z` inflates to, a splice is right by construction: the
-    // check guards against a bug, and a debug build (the fuzzer's) stops on one.
-    debug_assert!(right, "a spliced stream does not inflate to the new bytes");
-    right.then_some(out)
+    Some((w.finish(), cuts))
 }
 
 #[cfg(test)]

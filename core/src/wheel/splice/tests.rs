@@ -201,7 +201,7 @@ proptest::proptest! {
 
 /// The check of a whole stream, uncut.
 fn inflates_whole(z: &[u8], want: &[u8]) -> bool {
-    check(z, want, &[(0, 0)], &Sequential)
+    check(z, want, &[(0, 0)], &[true], &Sequential)
 }
 
 /// The check before use takes exactly one whole stream of exactly the new bytes.
@@ -239,9 +239,10 @@ fn a_cut_check_takes_block_starts_and_nothing_else() {
             .step_by(2)
             .map(|(b, at)| (b.start, *at))
             .collect();
-        assert!(check(&z, &data, &cuts, &Sequential), "level {level}");
+        let all = vec![true; cuts.len()];
+        assert!(check(&z, &data, &cuts, &all, &Sequential), "level {level}");
         assert!(
-            check(&z, &data, &cuts, &crate::parallel::Backwards),
+            check(&z, &data, &cuts, &all, &crate::parallel::Backwards),
             "level {level}"
         );
         let (bit, at) = cuts[1];
@@ -249,21 +250,77 @@ fn a_cut_check_takes_block_starts_and_nothing_else() {
             let mut bad = cuts.clone();
             bad[1] = wrong;
             assert!(
-                !check(&z, &data, &bad, &Sequential),
+                !check(&z, &data, &bad, &all, &Sequential),
                 "level {level}: {wrong:?}"
             );
         }
-        for &(bit, _) in &cuts {
+        for (k, &(bit, _)) in cuts.iter().enumerate() {
             let mut flipped = z.clone();
             flipped[(bit / 8) as usize + 100] ^= 0x10;
             assert!(
-                !check(&flipped, &data, &cuts, &Sequential),
+                !check(&flipped, &data, &cuts, &all, &Sequential),
+                "level {level}: {bit}"
+            );
+            // A segment not selected is not inflated.
+            let mut others = all.clone();
+            others[k] = false;
+            assert!(
+                check(&flipped, &data, &cuts, &others, &Sequential),
                 "level {level}: {bit}"
             );
         }
         let mut other = data.clone();
         other[data.len() - 10] ^= 1;
-        assert!(!check(&z, &other, &cuts, &Sequential), "level {level}");
+        assert!(
+            !check(&z, &other, &cuts, &all, &Sequential),
+            "level {level}"
+        );
+    }
+}
+
+/// The bits `from..to` of `z`, one a byte.
+fn bits(z: &[u8], from: u64, to: u64) -> Vec<u8> {
+    (from..to)
+        .map(|i| (z[(i / 8) as usize] >> (i % 8)) & 1)
+        .collect()
+}
+
+/// A release build inflates only the segments of a splice holding more than old blocks
+/// copied bit for bit, and the last (`check`'s module doc): each segment left unmarked
+/// must be exactly the old stream's bits from the old block that starts its output.
+/// A 1.2 MB library edited at its start, middle and end has such segments.
+#[test]
+fn unmarked_segments_are_old_bits_copied() {
+    let old = library(1_200_000);
+    for tail in [0, 3000] {
+        let new = edit(&old, tail);
+        let z = deflate(&old, 6);
+        let whole = Overwritten::whole(old.clone());
+        let (out, cuts) = assemble(&whole, &z, None, &new, 6, &Sequential).unwrap();
+        assert_eq!(inflate(&out), new);
+        let old_blocks = blocks(&z, old.len() as u64).unwrap();
+        let n = cuts.at.len();
+        let mut unmarked = 0;
+        for i in (0..n - 1).filter(|&i| !cuts.new[i]) {
+            let ((bit, at), end) = (cuts.at[i], cuts.at[i + 1].0);
+            let (b, _) = old_blocks
+                .iter()
+                .find(|(_, start)| *start == at)
+                .expect("an unmarked segment starts at an old block");
+            assert_eq!(
+                bits(&out, bit, end),
+                bits(&z, b.start, b.start + (end - bit)),
+                "tail {tail}: segment {i}"
+            );
+            unmarked += 1;
+        }
+        assert!(unmarked >= 2, "tail {tail}: {unmarked} of {n} unmarked");
+        // The marked segments are those around the edits, and the last is always taken.
+        let release = cuts.to_check(false);
+        assert!(release[0] && release[n - 1], "{release:?}");
+        assert_eq!(release.iter().filter(|&&c| !c).count(), unmarked);
+        assert!(cuts.to_check(true).iter().all(|&c| c));
+        assert!(check(&out, &new, &cuts.at, &release, &Sequential));
     }
 }
 
