@@ -11,6 +11,8 @@
 //! empty, and a chain strictly descends. A candidate is taken only after its bytes are
 //! compared, so a hash collision costs a comparison, never a wrong match.
 
+use std::cell::Cell;
+
 /// Deflate's window: the farthest a copy may reach back.
 pub(super) const WINDOW: usize = 32 << 10;
 /// The longest copy deflate can express.
@@ -24,7 +26,7 @@ const HASH4_BITS: u32 = 16;
 
 /// The chains of the positions added so far. The tables are sized to the data, up to
 /// 448 KiB: zeroing that much for each small file of a wheel being built cost more than
-/// deflating it.
+/// deflating it. Their memory is kept for the thread's next encode ([`SPARE`]).
 pub(super) struct Chains {
     head4: Vec<u32>,
     head3: Vec<u32>,
@@ -77,6 +79,27 @@ fn extend(d: &[u8], a: usize, b: usize, mut n: usize, max: usize) -> usize {
     n
 }
 
+thread_local! {
+    /// The tables of the thread's last encode, for its next: fresh ones for each 256 KiB
+    /// chunk were 448 KiB of new pages to fault in each time, a fifth of a small repair's
+    /// page faults (with musl's allocator, which unmaps them at once, a third).
+    static SPARE: Cell<Option<[Vec<u32>; 3]>> = const { Cell::new(None) };
+}
+
+/// `v` emptied and filled with `n` zeros.
+fn zeroed(mut v: Vec<u32>, n: usize) -> Vec<u32> {
+    v.clear();
+    v.resize(n, 0);
+    v
+}
+
+impl Drop for Chains {
+    fn drop(&mut self) {
+        let tables = [&mut self.head4, &mut self.head3, &mut self.prev].map(std::mem::take);
+        SPARE.set(Some(tables));
+    }
+}
+
 impl Chains {
     /// Empty chains for the positions `base..end`.
     pub(super) fn new(base: usize, end: usize) -> Self {
@@ -84,10 +107,11 @@ impl Chains {
         // About two table slots per position, 256 at least.
         let bits4 = (usize::BITS - len.leading_zeros() + 1).clamp(8, HASH4_BITS);
         let bits3 = bits4 - 2;
+        let [head4, head3, prev] = SPARE.take().unwrap_or_default();
         Self {
-            head4: vec![0; 1 << bits4],
-            head3: vec![0; 1 << bits3],
-            prev: vec![0; len.next_power_of_two().min(WINDOW)],
+            head4: zeroed(head4, 1 << bits4),
+            head3: zeroed(head3, 1 << bits3),
+            prev: zeroed(prev, len.next_power_of_two().min(WINDOW)),
             shift4: 32 - bits4,
             shift3: 32 - bits3,
             base,
