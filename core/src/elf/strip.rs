@@ -5,8 +5,11 @@
 //! `.debug*`/`.zdebug*`/`.stab*`/`.gnu.debuglto_*`. Everything the loader reads stays
 //! byte for byte where it is; the kept non-allocated sections (`.comment`, `.shstrtab`,
 //! `.gnu_debuglink`, …) are packed after the last segment, then a new section header
-//! table, with `sh_link`/`sh_info` renumbered. Written here (not with `object`'s
-//! builder) because it must never move what is mapped.
+//! table, with `sh_link`/`sh_info` renumbered. A removed section with a segment after
+//! it (patchelf adds one at the end of the file) cannot be cut out without moving that
+//! segment: its bytes are zeroed, which a wheel's deflate takes to almost nothing.
+//! Written here (not with `object`'s builder) because it must never move what is
+//! mapped.
 
 use super::error::ElfError;
 
@@ -69,6 +72,26 @@ fn c_name(strtab: &[u8], at: u64) -> String {
     String::from_utf8_lossy(&rest[..end]).into_owned()
 }
 
+/// Zeroes the bytes of `out` in `range` that no range of `covered` (sorted by start)
+/// holds.
+fn zero_uncovered(out: &mut [u8], range: (u64, u64), covered: &[(u64, u64)]) {
+    let len = out.len() as u64;
+    let (mut at, to) = (range.0.min(len), range.1.min(len));
+    let mut zero = |from: u64, to: u64| out[from as usize..to as usize].fill(0);
+    for &(start, end) in covered {
+        if at >= to || start >= to {
+            break;
+        }
+        if start > at {
+            zero(at, start);
+        }
+        at = at.max(end);
+    }
+    if at < to {
+        zero(at, to);
+    }
+}
+
 fn removable(s: &Section, index: usize, shstrndx: usize) -> bool {
     if s.flags & SHF_ALLOC != 0 || index == shstrndx {
         return false;
@@ -107,8 +130,13 @@ pub fn strip_all(elf: &[u8]) -> Result<Vec<u8>, ElfError> {
             reason: "its string table index or entry size is out of range",
         });
     }
-    // Everything a segment maps stays where it is.
+    // Everything a segment maps stays where it is, and so do the headers.
     let mut mapped_end = 0u64;
+    let table = |off: u64, n: usize, size: usize| (off, off.saturating_add((n * size) as u64));
+    let mut covered = vec![
+        (0, if l.is_64 { 64 } else { 52 }),
+        table(phoff, phnum, phentsize),
+    ];
     for i in 0..phnum {
         let p = usize::try_from(phoff)
             .unwrap_or(usize::MAX)
@@ -125,6 +153,7 @@ pub fn strip_all(elf: &[u8]) -> Result<Vec<u8>, ElfError> {
             )
         };
         mapped_end = mapped_end.max(off.saturating_add(filesz));
+        covered.push((off, off.saturating_add(filesz)));
     }
     let mut sections = Vec::with_capacity(shnum);
     for i in 0..shnum {
@@ -204,6 +233,25 @@ pub fn strip_all(elf: &[u8]) -> Result<Vec<u8>, ElfError> {
             what: "last segment",
         })?;
     let mut out = elf[..end].to_vec();
+    covered.extend(
+        sections
+            .iter()
+            .zip(&keep)
+            .filter(|(s, &k)| k && s.flags & SHF_ALLOC != 0 && s.kind != SHT_NOBITS)
+            .map(|(s, _)| (s.offset, s.offset.saturating_add(s.size))),
+    );
+    covered.sort_unstable();
+    for (s, _) in sections
+        .iter()
+        .zip(&keep)
+        .filter(|(s, &k)| !k && s.kind != SHT_NOBITS)
+    {
+        zero_uncovered(
+            &mut out,
+            (s.offset, s.offset.saturating_add(s.size)),
+            &covered,
+        );
+    }
     let mut headers: Vec<Vec<u8>> = Vec::with_capacity(n);
     for (i, (s, &k)) in sections.iter().zip(&keep).enumerate() {
         if !k {
@@ -307,6 +355,72 @@ mod tests {
         // Idempotent, and a no-op on a stripped file.
         assert_eq!(strip_all(&out).unwrap(), out);
         assert_eq!(strip_all(STRIPPED).unwrap(), STRIPPED);
+    }
+
+    fn deflated_len(b: &[u8]) -> usize {
+        use std::io::Write;
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+        e.write_all(b).unwrap();
+        e.finish().unwrap().len()
+    }
+
+    /// A library patchelf edited has a segment after its debug information: stripping
+    /// it cannot shorten the file, and zeroes what it removes instead.
+    #[test]
+    fn removed_sections_before_a_segment_are_zeroed() {
+        use crate::elf::patch::{apply_in_place, Edit};
+        let mut patched = DEBUG.to_vec();
+        let edit = Edit::SetRpath {
+            path: format!("$ORIGIN/{}", "long/".repeat(60)),
+            force_rpath: true,
+        };
+        apply_in_place(&mut patched, &[edit]).unwrap().unwrap();
+        let debug = crate::elf::parse(&patched).unwrap();
+        let out = strip_all(&patched).unwrap();
+        let after = section_names(&out);
+        assert!(!after
+            .iter()
+            .any(|n| n == ".symtab" || n.starts_with(".debug")));
+        // The new segment ends where the file did: nothing could be cut out.
+        assert!(
+            out.len() >= patched.len() - 4096,
+            "{} of {}",
+            out.len(),
+            patched.len()
+        );
+        let b = crate::elf::parse(&out).unwrap();
+        assert_eq!(debug.needed, b.needed);
+        assert_eq!(debug.rpath, b.rpath);
+        assert_eq!(debug.symbols, b.symbols);
+        // Every byte a removed section held is zero, and the file deflates about as
+        // small as the stripped file before the edit.
+        let l = Layout {
+            is_64: true,
+            big: false,
+        };
+        let (shoff, shnum) = (
+            l.get(&patched, 0x28, 8).unwrap() as usize,
+            l.get(&patched, 0x3c, 2).unwrap() as usize,
+        );
+        let names = section_names(&patched);
+        let mut zeroed = 0;
+        for (i, name) in names.iter().enumerate().take(shnum) {
+            if name == ".symtab" || name.starts_with(".debug") {
+                let h = shoff + i * 64;
+                let off = l.get(&patched, h + 24, 8).unwrap() as usize;
+                let size = l.get(&patched, h + 32, 8).unwrap() as usize;
+                assert!(out[off..off + size].iter().all(|&b| b == 0), "{name}");
+                zeroed += size;
+            }
+        }
+        assert!(zeroed > 2000, "{zeroed}");
+        let plain = deflated_len(&strip_all(DEBUG).unwrap());
+        assert!(
+            deflated_len(&out) < plain + 1024,
+            "{} vs {plain}",
+            deflated_len(&out)
+        );
+        assert!(deflated_len(&patched) > plain + zeroed / 8);
     }
 
     #[test]
