@@ -122,6 +122,26 @@ def test_a_tag_of_each_family_on_files_that_link_no_c_library(tmp_path):
     assert report["tag_verdicts"] == {"manylinux_2_17_x86_64": True, "musllinux_1_1_x86_64": False}
 
 
+def test_a_musl_extension_that_needs_libc_so_as_maturin_links_it(tmp_path):
+    """maturin's musl builds need `libc.so`, which musl's loader takes as itself but
+    auditwheel's policy knows only as `libc.musl-<arch>.so.1` (auditwheel itself stops
+    with a traceback here, reading the host's `libc.so` linker script). The verdict is
+    said once, and the hint does not offer to bundle the C library."""
+    lib = tmp_path / "x.so"
+    run("patchelf", "--add-needed", "libc.so", "--output", lib, LOCAL / "elf" / "libnolibc.so", check=0)
+    tag = "cp311-cp311-musllinux_1_1_x86_64"
+    wheel = make_wheel(tmp_path / f"demo-1.0-{tag}.whl",
+                       {"demo/_x.cpython-311-x86_64-linux-musl.so": lib.read_bytes()}, tag=tag)
+    proc = run("audit", wheel, check=1)
+    assert "musllinux_1_1_x86_64" in proc.stdout
+    verdicts = [l for l in proc.stdout.splitlines() if "fails musllinux_1_1_x86_64" in l]
+    assert verdicts == ["  fails musllinux_1_1_x86_64, judged by every musllinux policy "
+                        "(auditwheel, here, evaluates musllinux_1_2_x86_64 only)"], proc.stdout
+    assert "needs libc.so, which the policy does not allow" in proc.stdout
+    assert "it is the C library, which no repair can bundle" in proc.stdout
+    assert "bundle it with `truewheel repair`" not in proc.stdout
+
+
 def test_a_table_over_the_limit_is_refused_with_the_flag_to_raise_it(tmp_path):
     """An ELF table larger than --max-table-size (tensorflow's .dynstr is 82 MB; the
     default is 256M): one sentence naming the member and the table, the flag to raise,

@@ -244,32 +244,23 @@ pub fn render(r: &AuditReport, plat: Option<&PlatformTag>, pass: bool) -> String
         return o;
     };
     let _ = writeln!(o, "{}: {overall}", r.wheel);
-    if !pass {
-        let wanted = plat.map_or_else(
-            || {
-                r.platform_tags
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(".")
-            },
-            ToString::to_string,
-        );
-        let _ = writeln!(o, "  fails {wanted}");
-        let tags = match plat {
-            Some(p) => std::slice::from_ref(p),
-            None => &r.platform_tags[..],
-        };
-        for why in tags.iter().filter_map(|t| r.other_family(t)) {
-            let _ = writeln!(o, "  {}", one_line(&why));
-        }
-    }
     let judged: &[PlatformTag] = match plat {
         Some(p) => std::slice::from_ref(p),
         None => &r.platform_tags,
     };
-    for note in judged.iter().filter_map(|t| r.judged_apart(t)) {
-        let _ = writeln!(o, "  {}", one_line(&note));
+    let notes: Vec<String> = judged.iter().filter_map(|t| r.judged_apart(t)).collect();
+    if !pass {
+        // When every tag asked for was judged apart, its note gives the verdict.
+        if notes.len() < judged.len() {
+            let wanted: Vec<String> = judged.iter().map(ToString::to_string).collect();
+            let _ = writeln!(o, "  fails {}", wanted.join("."));
+        }
+        for why in judged.iter().filter_map(|t| r.other_family(t)) {
+            let _ = writeln!(o, "  {}", one_line(&why));
+        }
+    }
+    for note in &notes {
+        let _ = writeln!(o, "  {}", one_line(note));
     }
     // A finding quotes library and symbol names from the wheel: one line each, whatever
     // they hold, so that no name can forge a line of the report.

@@ -125,6 +125,14 @@ pub fn tag_libc(tag: &PlatformTag) -> Option<Libc> {
     }
 }
 
+/// Whether `soname` names the C library or its loader, which no wheel can bundle.
+fn is_c_library(soname: &str) -> bool {
+    soname == "libc.so"
+        || ["libc.so.", "libc.musl-", "ld-linux", "ld-musl-", "ld64.so."]
+            .iter()
+            .any(|p| soname.starts_with(p))
+}
+
 fn list(items: &[String]) -> String {
     match items {
         [] => String::new(),
@@ -166,7 +174,11 @@ pub fn describe(reason: &Reason) -> String {
                 Some(p) => format!("found at {p}"),
                 None => "not found on this system".to_owned(),
             };
-            let fix = if *blocking {
+            let fix = if is_c_library(soname) {
+                // maturin's musl builds name `libc.so`, which musl's loader takes as
+                // itself but the policy (auditwheel's) knows as `libc.musl-<arch>.so.1`.
+                "it is the C library, which no repair can bundle: link it by the name the policy allows"
+            } else if *blocking {
                 "bundle it with `truewheel repair`"
             } else {
                 "repair bundles it"
