@@ -7,8 +7,9 @@
 //! bit for bit, and the last one (the stream's end). An old block whose bits are the
 //! same, and whose output and window the plan found unchanged, decodes as it did:
 //! inflating it again checked the copy of its bits and nothing else, and was most of
-//! the check's time (pyyaml's 1.5 MB extension: four segments of six, 3 ms of CPU). A
-//! debug build (the tests', the fuzzer's) inflates them all.
+//! the check's time (on the bench's three small wheels, whose largest extension is
+//! pyyaml's 1.5 MB, the check's CPU fell from 5.8 to 3.3 ms). A debug build (the
+//! tests', the fuzzer's) inflates them all.
 
 use super::super::bitwriter::{start_bytes, BitWriter};
 use super::WINDOW;
