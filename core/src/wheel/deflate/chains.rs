@@ -96,7 +96,8 @@ fn zeroed(mut v: Vec<u32>, n: usize) -> Vec<u32> {
 impl Drop for Chains {
     fn drop(&mut self) {
         let tables = [&mut self.head4, &mut self.head3, &mut self.prev].map(std::mem::take);
-        SPARE.set(Some(tables));
+        // (Not while the thread's locals are being torn down; nothing encodes then.)
+        let _ = SPARE.try_with(|spare| spare.set(Some(tables)));
     }
 }
 
@@ -107,7 +108,8 @@ impl Chains {
         // About two table slots per position, 256 at least.
         let bits4 = (usize::BITS - len.leading_zeros() + 1).clamp(8, HASH4_BITS);
         let bits3 = bits4 - 2;
-        let [head4, head3, prev] = SPARE.take().unwrap_or_default();
+        let spare = SPARE.try_with(Cell::take).ok().flatten();
+        let [head4, head3, prev] = spare.unwrap_or_default();
         Self {
             head4: zeroed(head4, 1 << bits4),
             head3: zeroed(head3, 1 << bits3),
