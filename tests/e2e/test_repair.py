@@ -532,3 +532,28 @@ def test_no_update_tags_keeps_the_name_and_says_so(tmp_path):
     pure = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {"demo/__init__.py": b""})
     copied = run("-v", "repair", "--allow-pure-python-wheel", "-w", tmp_path / "pure", pure, check=0)
     assert copied.stderr == f"{pure.name}: a pure-Python wheel, copied unchanged\n"
+
+
+def test_level_0_stores_what_repair_writes_as_auditwheel_does(tmp_path):
+    """`-z 0` (auditwheel's `--zip-compression-level 0`): every member the repair writes,
+    the edited extension (spliced from its old stream at other levels) and the grafted
+    library included, is stored, not deflated; an unchanged member is copied as it was."""
+    src = sorted(BUILT.glob("pyyaml-*.whl"))[0]
+    report = truewheel_repair(src, tmp_path / "ours", None, "-z", "0")
+    theirs = subprocess.run([VENV_BIN / "auditwheel", "repair", "-z", "0", "-w", tmp_path / "theirs", src],
+                            capture_output=True, text=True, env=env())
+    assert theirs.returncode == 0, theirs.stderr
+    before = {i.filename: i for i in zipfile.ZipFile(src).infolist()}
+    written = 0
+    for tool, wheel in [("ours", Path(report["output"])), ("theirs", next((tmp_path / "theirs").glob("*.whl")))]:
+        for info in zipfile.ZipFile(wheel).infolist():
+            old = before.get(info.filename)
+            changed = old is None or old.CRC != info.CRC
+            if changed and info.file_size > 0:
+                assert info.compress_size >= info.file_size, (tool, info.filename, info.compress_size)
+                written += tool == "ours"
+            elif tool == "ours" and old is not None:
+                assert (info.compress_type, info.compress_size) == (old.compress_type, old.compress_size)
+    names = [n for n in zipfile.ZipFile(Path(report["output"])).namelist()]
+    assert any(n.startswith("yaml/_yaml.") for n in names) and any(".libs/libyaml" in n for n in names)
+    assert written >= 4, written

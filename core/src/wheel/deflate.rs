@@ -124,6 +124,7 @@ pub struct Base<'a> {
 
 /// [`prepare_all`] for contents that may be edits: an edit that keeps its length or
 /// grows is spliced from its old stream (one job), falling back to deflating it whole.
+/// Level 0 splices nothing: it stores every content, as `auditwheel repair -z 0` does.
 pub fn prepare_contents(contents: &[Content<'_>], level: u32, par: &dyn Parallel) -> Vec<Prepared> {
     // Every job, tagged with its content, its place in the content's stream and its
     // rough cost; the sums (CRC-32 and RECORD hash) of each content are jobs too, so
@@ -138,7 +139,10 @@ pub fn prepare_contents(contents: &[Content<'_>], level: u32, par: &dyn Parallel
             SUMS_COST * len,
             Box::new(move || Part::Sums(crc32fast::hash(data), RecordHash::sha256(data))),
         ));
-        if let Some(base) = c.base.filter(|b| data.len() as u64 >= b.old.old_len) {
+        if let Some(base) = c
+            .base
+            .filter(|b| level > 0 && data.len() as u64 >= b.old.old_len)
+        {
             counts[i] = 1;
             tagged.push((
                 (i, 0),
@@ -305,6 +309,30 @@ mod tests {
             assert_eq!(forward, fresh, "level {level}");
             assert_eq!(backward, fresh, "level {level}");
         }
+    }
+
+    /// An edit is spliced from its old stream, except at level 0, which stores it as it
+    /// stores everything else (a splice would keep the old blocks' compression).
+    #[test]
+    fn level_0_stores_an_edit_instead_of_splicing_it() {
+        let old = library_like(300_000);
+        let mut new = old.clone();
+        new[1000..1008].copy_from_slice(b"PATCHED!");
+        let old_z = encode::encode(&old, 0..old.len(), 6, true);
+        let overwritten = super::super::splice::Overwritten::whole(old.clone());
+        let edit = Content {
+            data: &new,
+            base: Some(Base {
+                old: &overwritten,
+                deflated: &old_z,
+                walked: None,
+            }),
+        };
+        let spliced = &prepare_contents(&[edit], 6, &Sequential)[0];
+        assert_eq!(inflate(spliced.deflated.as_ref().unwrap()), new);
+        let stored = &prepare_contents(&[edit], 0, &Sequential)[0];
+        assert_eq!(stored.deflated, None);
+        assert_eq!(stored.crc32, crc32fast::hash(&new));
     }
 
     #[test]
