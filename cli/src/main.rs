@@ -8,6 +8,7 @@ mod failure;
 mod host;
 mod io;
 mod ldpaths;
+mod libc;
 mod limits;
 mod progress;
 mod provides;

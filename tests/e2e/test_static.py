@@ -6,15 +6,17 @@ root holding nothing but it, the wheel and the wheel's libraries (no C library, 
 `ld.so.cache`, no package database, no `/proc`), it repairs to the same bytes as the
 host's build."""
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from conftest import BIN, LOCAL, ROOT
+from conftest import BIN, CORPUS, LOCAL, ROOT
 
 STATIC = Path(os.environ.get("TRUEWHEEL_STATIC_BIN",
                              ROOT / "target" / "x86_64-unknown-linux-musl" / "release" / "truewheel"))
@@ -84,3 +86,47 @@ def test_it_writes_what_the_host_build_writes_with_the_package_database(tmp_path
         assert (tmp_path / "static" / name).read_bytes() == (tmp_path / "host" / name).read_bytes(), name
     assert made[1].startswith("pyyaml-")
     assert any("sboms/" in n for n in zipfile.ZipFile(tmp_path / "host" / made[1]).namelist())
+
+
+# auditwheel on a musl system of version 1.1, as in a musllinux_1_1 container: its
+# `Libc.detect()` and musl version, which it reads from `/lib/libc.musl-*.so.1`.
+AUDITWHEEL_ON_MUSL_1_1 = """
+import sys
+from pathlib import Path
+import auditwheel.libc as libc
+libc._find_musl_libc = lambda: Path("/lib/libc.musl-x86_64.so.1")
+libc._get_musl_version = lambda path: libc.LibcVersion(1, 1)
+from auditwheel.main import main
+sys.argv = ["auditwheel", "show", "--json", sys.argv[1]]
+sys.exit(main())
+"""
+
+
+def test_on_a_musl_system_it_evaluates_that_musl_as_auditwheel_does(tmp_path):
+    """In a root whose `/lib/libc.musl-x86_64.so.1` (here a stand-in that prints what
+    musl 1.1.24's loader prints) says musl 1.1, as in a musllinux_1_1 container,
+    auditwheel evaluates musllinux_1_1 only; so do we, with the same JSON. On this
+    glibc host both evaluate the newest musllinux policy instead."""
+    wheel = CORPUS / "MarkupSafe-2.1.5-cp311-cp311-musllinux_1_1_x86_64.whl"
+    root = tmp_path / "root"
+    (root / "lib").mkdir(parents=True)
+    (root / "in").mkdir()
+    source = tmp_path / "ld.c"
+    source.write_text('#include <stdio.h>\nint main(void) { fputs("musl libc (x86_64)\\n'
+                      'Version 1.1.24\\nDynamic Program Loader\\n", stderr); return 1; }\n')
+    built = subprocess.run(["gcc", "-static", "-O1", "-o", root / "lib" / "libc.musl-x86_64.so.1", source],
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    shutil.copy(STATIC, root / "truewheel")
+    shutil.copy(wheel, root / "in" / wheel.name)
+    inside = subprocess.run([CHROOT, str(root), "/truewheel", "show", "--json", f"/in/{wheel.name}"],
+                            capture_output=True, text=True, env={})
+    assert inside.returncode == 0, inside.stderr
+    ours = json.loads(inside.stdout)
+    theirs = subprocess.run([sys.executable, "-c", AUDITWHEEL_ON_MUSL_1_1, wheel], capture_output=True, text=True)
+    assert theirs.returncode == 0, theirs.stderr
+    assert ours == json.loads(theirs.stdout)
+    assert ours["overall_tag"] == "musllinux_1_1_x86_64"
+    on_glibc = json.loads(subprocess.run([str(STATIC), "show", "--json", wheel], capture_output=True,
+                                         text=True, check=True).stdout)
+    assert on_glibc["overall_tag"] == "musllinux_1_2_x86_64"

@@ -183,6 +183,8 @@ pub fn audit(
     let flags = audit::ShowFlags {
         exclude: &options.exclude,
         disable_isa_ext_check: options.disable_isa_ext_check,
+        // A browser is no musl system: auditwheel's answers on one that is not.
+        host: truewheel_core::policy::HostLibc::default(),
     };
     let report = audit::audit_wheel_sequential(wheel, &mut NoHost, flags, |d, t| {
         progress(d as f64, t as f64);

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use truewheel_core::audit::{self, AuditReport, ShowFlags};
 use truewheel_core::elf::ElfInfo;
 use truewheel_core::message::one_line;
-use truewheel_core::policy::ShowJson;
+use truewheel_core::policy::{HostLibc, ShowJson};
 use truewheel_core::source::FileSource;
 use truewheel_core::wheel::{Archive, Limits, PlatformTag};
 
@@ -160,6 +160,12 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     let flags = ShowFlags {
         exclude: &args.exclude,
         disable_isa_ext_check: args.disable_isa_ext_check,
+        // `--wheel-only` answers as the browser does, from the wheel alone.
+        host: if args.wheel_only {
+            HostLibc::default()
+        } else {
+            crate::libc::host()
+        },
     };
     let reports = pool(args.jobs)?.install(|| {
         args.wheels
@@ -199,6 +205,7 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
     let flags = ShowFlags {
         exclude: &[],
         disable_isa_ext_check: args.disable_isa_ext_check,
+        host: crate::libc::host(),
     };
     let (wheel, report) = audit_path(&args.wheel, &ctx.limits, flags, &host)?;
     let name = wheel.file_name();

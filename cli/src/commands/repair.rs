@@ -469,8 +469,9 @@ fn repair_one(
     let wheel = open_wheel(path, &ctx.limits)?;
     let name = wheel.file_name();
     let (elfs, mut kept) = verify_and_scan(&wheel)?;
-    let (mut options, pure) = AnalyzeOptions::repair(&wheel.filename.tags.platform, request)
+    let (options, pure) = AnalyzeOptions::repair(&wheel.filename.tags.platform, request)
         .map_err(|e| Failure::new(format!("{name}: {e}")))?;
+    let mut options = options.on(crate::libc::host());
     options.disable_isa_ext_check = args.disable_isa_ext_check;
     if pure && elfs.is_empty() && args.allow_pure_python_wheel {
         return copy_unchanged(args, path, &wheel).map(Outcome::Copied);

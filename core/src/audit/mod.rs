@@ -18,7 +18,7 @@ use crate::elf::{self, ElfInfo, ElfScanner, Options, Outcome, Scan};
 use crate::parallel::{Parallel, Sequential};
 use crate::policy::analyze::{analyze, WheelElf};
 use crate::policy::input::ElfFacts;
-use crate::policy::options::AnalyzeOptions;
+use crate::policy::options::{AnalyzeOptions, HostLibc};
 use crate::policy::tree::DependencyTree;
 use crate::policy::{Libc, MuslPolicies};
 use crate::source::ReadAt;
@@ -334,6 +334,8 @@ pub struct ShowFlags<'a> {
     /// `--disable-isa-ext-check`: an x86-64 ISA level beyond the architecture's baseline
     /// is no reason to fail a policy.
     pub disable_isa_ext_check: bool,
+    /// The machine auditwheel would run on (its C library and musl version).
+    pub host: HostLibc,
 }
 
 /// What `auditwheel show` does once the members are scanned: the policy options from the
@@ -347,7 +349,8 @@ pub fn audit_scanned<S: ReadAt, H: HostFiles>(
     host: &mut H,
     flags: ShowFlags<'_>,
 ) -> Result<AuditReport, AuditError> {
-    let (mut options, pure) = AnalyzeOptions::show(&wheel.filename.tags.platform)?;
+    let (options, pure) = AnalyzeOptions::show(&wheel.filename.tags.platform)?;
+    let mut options = options.on(flags.host);
     options.disable_isa_ext_check = flags.disable_isa_ext_check;
     let pure = pure || elfs.is_empty();
     audit(wheel, elfs, host, &options, pure, flags.exclude)

@@ -178,6 +178,27 @@ impl FromStr for PlatRequest {
     }
 }
 
+/// What auditwheel asks of the machine it runs on: its C library (`Libc.detect()`: musl
+/// when `/lib/libc.musl-*.so.1` exists), assumed for a wheel whose files link none, and
+/// for musl, its version, which selects the musllinux policy evaluated. The default is a
+/// machine without musl (and a browser).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostLibc {
+    /// The host's C library.
+    pub libc: Libc,
+    /// The musllinux policy to evaluate: the host's musl, or the newest known.
+    pub musl: MuslPolicies,
+}
+
+impl Default for HostLibc {
+    fn default() -> Self {
+        Self {
+            libc: Libc::Glibc,
+            musl: MuslPolicies::Latest,
+        }
+    }
+}
+
 /// The set-up of one evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnalyzeOptions {
@@ -197,6 +218,16 @@ pub struct AnalyzeOptions {
     pub allow_graft: bool,
     /// `repair --plat`: `None` for `show`.
     pub requested: Option<PlatRequest>,
+}
+
+impl AnalyzeOptions {
+    /// These options on `host` (see [`HostLibc`]).
+    #[must_use]
+    pub fn on(mut self, host: HostLibc) -> Self {
+        self.host_libc = host.libc;
+        self.musl = host.musl;
+        self
+    }
 }
 
 impl Default for AnalyzeOptions {
