@@ -133,7 +133,7 @@ fn parse_ld_so_conf(file: &Path, root: &Path, depth: usize) -> Vec<String> {
 
 /// Expands `*`, `?` and `[...]` (fnmatch, as Python's glob) in the last component of a path,
 /// sorted; configuration files rarely need more.
-fn glob(pattern: &Path) -> Vec<PathBuf> {
+pub fn glob(pattern: &Path) -> Vec<PathBuf> {
     let Some(name) = pattern.file_name().and_then(|n| n.to_str()) else {
         return Vec::new();
     };

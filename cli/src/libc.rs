@@ -3,7 +3,7 @@
 //! with no arguments) selects the musllinux policy evaluated; glibc otherwise. In a
 //! musllinux_1_1 container auditwheel evaluates `musllinux_1_1` only, not the newest.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
@@ -18,17 +18,7 @@ pub fn host() -> HostLibc {
 
 /// The C library of the system under `root`.
 fn detect(root: &Path) -> HostLibc {
-    let loaders: Vec<PathBuf> = std::fs::read_dir(root.join("lib"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.starts_with("libc.musl-") && n.ends_with(".so.1"))
-        })
-        .map(|e| e.path())
-        .collect();
+    let loaders = crate::ldpaths::glob(&root.join("lib/libc.musl-*.so.1"));
     // auditwheel unpacks exactly one; none or several is no musl system to it.
     let [loader] = loaders.as_slice() else {
         return HostLibc::default();

@@ -125,12 +125,10 @@ pub fn tag_libc(tag: &PlatformTag) -> Option<Libc> {
     }
 }
 
-/// Whether `soname` names the C library or its loader, which no wheel can bundle.
+/// Whether `soname` names the C library or its loader, which no wheel can bundle (or
+/// `libc.so`, the name maturin's musl builds link it by).
 fn is_c_library(soname: &str) -> bool {
-    soname == "libc.so"
-        || ["libc.so.", "libc.musl-", "ld-linux", "ld-musl-", "ld64.so."]
-            .iter()
-            .any(|p| soname.starts_with(p))
+    soname == "libc.so" || crate::policy::input::libc_named(soname).is_some()
 }
 
 fn list(items: &[String]) -> String {

@@ -305,6 +305,21 @@ pub struct LibcConflict {
     pub already: Libc,
 }
 
+/// The C library a DT_NEEDED name is, as auditwheel's `ldd` tells: `libc.musl-*` and
+/// `ld-musl-*` are musl; `libc.so.6`, `ld-linux-*` and `ld64.so.*` glibc.
+pub fn libc_named(needed: &str) -> Option<Libc> {
+    if needed.starts_with("libc.musl-") || needed.starts_with("ld-musl-") {
+        Some(Libc::Musl)
+    } else if needed == "libc.so.6"
+        || needed.starts_with("ld-linux-")
+        || needed.starts_with("ld64.so.")
+    {
+        Some(Libc::Glibc)
+    } else {
+        None
+    }
+}
+
 /// auditwheel's libc detection in `ldd` for a wheel member: the interpreter first
 /// (`ld-musl-*` is musl, any other is glibc), then the DT_NEEDED names (`libc.musl-*`,
 /// `ld-musl-*` are musl; `libc.so.6`, `ld-linux-*`, `ld64.so.*` are glibc; a mix is an
@@ -321,14 +336,7 @@ pub fn detect_libc(file_name: &str, facts: &ElfFacts) -> Result<Option<Libc>, Li
         }
     });
     for needed in &facts.needed {
-        let found = if needed.starts_with("libc.musl-") || needed.starts_with("ld-musl-") {
-            Libc::Musl
-        } else if needed == "libc.so.6"
-            || needed.starts_with("ld-linux-")
-            || needed.starts_with("ld64.so.")
-        {
-            Libc::Glibc
-        } else {
+        let Some(found) = libc_named(needed) else {
             continue;
         };
         match libc {
