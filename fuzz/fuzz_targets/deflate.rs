@@ -1,5 +1,6 @@
 //! The deflate walker against zlib: on any bytes, both accept the same streams with the
-//! same output length, the first bytes `inflate_head` gives are zlib's, a first byte
+//! same output length, an inflating walk gives zlib's bytes and the walk's blocks (and
+//! refuses one byte less room), the first bytes `inflate_head` gives are zlib's, a first byte
 //! `first_byte_is_not` rules out is not zlib's, the sifted search for block headers
 //! agrees with testing each bit, and two walks at once give what each gives alone. Then a
 //! splice of an edited copy must not panic (it checks its own output).
@@ -9,8 +10,8 @@ use std::io::{Read, Write};
 
 use libfuzzer_sys::fuzz_target;
 use truewheel_core::wheel::blocks::{
-    first_byte_is_not, inflate_head, plausible_header, plausible_headers, walk_two, Block,
-    WalkError, Walker,
+    first_byte_is_not, inflate_head, inflate_walk, plausible_header, plausible_headers,
+    walk_two, Block, WalkError, Walker,
 };
 use truewheel_core::wheel::splice::splice;
 
@@ -27,11 +28,27 @@ fuzz_target!(|data: &[u8]| {
             .1
             .is_ok()
             .then(|| alone.0.iter().map(|b| b.out).sum::<u64>());
-        match (d.read_to_end(&mut zlib), ours) {
-            (Ok(_), Some(total)) => assert_eq!(total, zlib.len() as u64),
-            (Ok(_), None) => panic!("zlib inflates what the walker rejects"),
-            (Err(_), Some(_)) => panic!("the walker accepts what zlib rejects"),
-            (Err(_), None) => {}
+        let accepted = d.read_to_end(&mut zlib).is_ok();
+        match (accepted, ours) {
+            (true, Some(total)) => assert_eq!(total, zlib.len() as u64),
+            (true, None) => panic!("zlib inflates what the walker rejects"),
+            (false, Some(_)) => panic!("the walker accepts what zlib rejects"),
+            (false, None) => {}
+        }
+        // Room for what zlib gave, or (when it refused) for far more than these bytes
+        // can give before they fail.
+        let room = if accepted { zlib.len() } else { 1 << 22 };
+        match inflate_walk(rest, room) {
+            Ok((out, blocks)) => {
+                assert!(accepted, "the inflating walk accepts what zlib rejects");
+                assert_eq!(out, zlib);
+                let walked: Vec<Block> = blocks.iter().map(|(b, _)| *b).collect();
+                assert_eq!(walked, alone.0);
+                if let Some(less) = room.checked_sub(1) {
+                    assert_eq!(inflate_walk(rest, less).unwrap_err(), WalkError::Long);
+                }
+            }
+            Err(e) => assert!(!accepted, "zlib inflates what the inflating walk rejects: {e}"),
         }
         if let Some(head) = inflate_head(rest, 16) {
             assert!(zlib.starts_with(&head) || zlib.len() < head.len());

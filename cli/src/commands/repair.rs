@@ -8,13 +8,13 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use truewheel_core::audit;
+use truewheel_core::audit::{self, Keep};
 use truewheel_core::elf::ElfInfo;
 use truewheel_core::message::one_line;
 use truewheel_core::policy::{AnalyzeOptions, PlatRequest, RepairRefusal};
 use truewheel_core::repair::editor::CoreEditor;
 use truewheel_core::repair::{self, tags::add_platforms, Kept, Plan, PlanInputs};
-use truewheel_core::wheel::PlatformTag;
+use truewheel_core::wheel::{Member, PlatformTag};
 
 use super::Context;
 use crate::failure::Failure;
@@ -221,9 +221,8 @@ type Scanned = (HashMap<String, ElfInfo>, Kept);
 
 /// RECORD verification and the ELF scan in one inflation per member, on all threads,
 /// largest member first. A small wheel's ELF members are kept for the edits: inflating
-/// them again was 5% of a small repair's time. Beside that, a small wheel's shared
-/// objects are walked for the splices of their edits (see [`repair::walk_ahead`]): its
-/// largest member is verified on one core while the others have little to do.
+/// them again was 5% of a small repair's time. Its shared objects are walked for the
+/// splices of their edits in the same decode (see [`repair::walks_ahead`]).
 fn verify_and_scan(wheel: &DiskWheel) -> Result<Scanned, Failure> {
     let name = wheel.file_name();
     let mut issues = wheel.listing_issues();
@@ -239,38 +238,31 @@ fn verify_and_scan(wheel: &DiskWheel) -> Result<Scanned, Failure> {
         .iter()
         .try_fold(0u64, |sum, m| sum.checked_add(m.size))
         .is_some_and(|total| total <= KEEP_WHEEL);
-    let keep = |_: u64| small;
-    let (results, walked): (Vec<_>, HashMap<_, _>) = rayon::join(
-        || {
-            members
-                .par_iter()
-                .with_max_len(1)
-                .map(|m| {
-                    let entry = rows.get(m.name.as_str()).copied();
-                    audit::verify_scan_keep(wheel, m, entry, &crate::io::digest_for, &keep)
-                        .map(|r| (m.name.clone(), r))
-                })
-                .collect()
-        },
-        || {
-            let ahead = members.iter().filter(|_| small);
-            ahead
-                .par_bridge()
-                .filter_map(|m| Some((m.name.clone(), repair::walk_ahead(&wheel.archive, m)?)))
-                .collect()
-        },
-    );
-    let mut elfs = HashMap::new();
-    let mut kept = Kept {
-        walked,
-        ..Kept::default()
+    let keep = |m: &Member| match (small, repair::walks_ahead(m)) {
+        (false, _) => Keep::Nothing,
+        (true, false) => Keep::Content,
+        (true, true) => Keep::Walked,
     };
+    let results: Vec<_> = members
+        .par_iter()
+        .with_max_len(1)
+        .map(|m| {
+            let entry = rows.get(m.name.as_str()).copied();
+            audit::verify_scan_keep(wheel, m, entry, &crate::io::digest_for, &keep)
+                .map(|r| (m.name.clone(), r))
+        })
+        .collect();
+    let mut elfs = HashMap::new();
+    let mut kept = Kept::default();
     for r in results {
         let (member, verified) =
             r.map_err(|e| Failure::unreadable_elf(&e, &name, "the wheel is damaged; rebuild it"))?;
         issues.extend(verified.issue);
         if let Some(content) = verified.content {
             kept.contents.insert(member.clone(), content);
+        }
+        if let Some(walked) = verified.walked {
+            kept.walked.insert(member.clone(), walked);
         }
         if let Some(info) = verified.info {
             elfs.insert(member, info);

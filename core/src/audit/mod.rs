@@ -23,6 +23,7 @@ use crate::policy::tree::DependencyTree;
 use crate::policy::{Libc, MuslPolicies};
 use crate::source::ReadAt;
 use crate::wheel::record::{Digest, DigestFor, RecordEntry, RecordHash};
+use crate::wheel::splice::Walked;
 use crate::wheel::{Archive, ArchiveError, Limits, Member, RecordIssue, Wheel};
 
 pub use report::{AuditError, AuditReport};
@@ -164,7 +165,21 @@ pub fn verify_and_scan<S: ReadAt>(
     entry: Option<&RecordEntry>,
     digest: &DigestFor<'_>,
 ) -> Result<(Option<RecordIssue>, Option<ElfInfo>), AuditError> {
-    verify_scan_keep(wheel, m, entry, digest, &|_| false).map(|v| (v.issue, v.info))
+    verify_scan_keep(wheel, m, entry, digest, &|_| Keep::Nothing).map(|v| (v.issue, v.info))
+}
+
+/// What [`verify_scan_keep`] keeps of an ELF member besides its facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Nothing.
+    Nothing,
+    /// Its content.
+    Content,
+    /// Its content and, when it is deflated, its stream's blocks, for a splice of an
+    /// edit to it: read in one decode ([`Archive::read_walked`]).
+    ///
+    /// [`Archive::read_walked`]: crate::wheel::Archive::read_walked
+    Walked,
 }
 
 /// What [`verify_scan_keep`] found in a member.
@@ -176,36 +191,50 @@ pub struct Verified {
     pub info: Option<ElfInfo>,
     /// Its whole content, when it is an ELF file that `keep` asked for.
     pub content: Option<Vec<u8>>,
+    /// Its deflate stream's blocks, when `keep` asked for them too.
+    pub walked: Option<Walked>,
 }
 
-/// [`verify_and_scan`], also keeping the content of an ELF member when `keep(size)` says
-/// so: `repair` edits ELF members, and inflating them once more to edit them was 5% of
-/// a small repair's time.
+/// [`verify_and_scan`], also keeping what `keep(m)` asks for of an ELF member: `repair`
+/// edits ELF members, and inflating them once more to edit them was 5% of a small
+/// repair's time.
 pub fn verify_scan_keep<S: ReadAt>(
     wheel: &Wheel<S>,
     m: &Member,
     entry: Option<&RecordEntry>,
     digest: &DigestFor<'_>,
-    keep: &dyn Fn(u64) -> bool,
+    keep: &dyn Fn(&Member) -> Keep,
 ) -> Result<Verified, AuditError> {
     let Some(expected) = entry.and_then(|e| e.hash.as_ref()) else {
         return Ok(Verified {
             issue: None,
             info: scan_member(wheel, m)?,
             content: None,
+            walked: None,
         });
     };
     let mut hasher = digest(expected.algorithm, m.size);
-    let mut reader = wheel.archive.reader(m);
-    if may_be_elf(m) && keep(m.size) {
+    let keep = if may_be_elf(m) {
+        keep(m)
+    } else {
+        Keep::Nothing
+    };
+    if keep != Keep::Nothing {
+        let (content, walked) = match keep {
+            Keep::Walked => wheel.archive.read_walked(m),
+            _ => wheel.archive.read(m).map(|content| (content, None)),
+        }
+        .map_err(AuditError::Archive)?;
         return verify_kept(
             m,
             expected,
             hasher,
-            reader,
+            content,
+            walked,
             &scan_options(wheel.archive.limits()),
         );
     }
+    let mut reader = wheel.archive.reader(m);
     // No larger than the member needs (a zeroed 256 KB for each small file added up).
     let mut buf = vec![
         0u8;
@@ -259,23 +288,22 @@ pub fn verify_scan_keep<S: ReadAt>(
         issue,
         info,
         content: None,
+        walked: None,
     })
 }
 
-/// [`verify_scan_keep`] of a member to keep: inflated straight into its own buffer,
-/// hashed there and, when it is ELF, read there whole. Feeding it to the scanner as well
-/// made the scanner hold a second copy of everything up to the dynamic table.
+/// [`verify_scan_keep`] of a member to keep, inflated (`content`, with its stream's
+/// blocks if they were asked for): hashed and, when it is ELF, read whole there.
+/// Feeding it to the scanner as well made the scanner hold a second copy of everything
+/// up to the dynamic table.
 fn verify_kept(
     m: &Member,
     expected: &RecordHash,
     mut hasher: Box<dyn Digest>,
-    mut reader: impl Read,
+    content: Vec<u8>,
+    walked: Option<Walked>,
     opts: &Options,
 ) -> Result<Verified, AuditError> {
-    let mut content = Vec::with_capacity(usize::try_from(m.size).unwrap_or(0).saturating_add(1));
-    reader
-        .read_to_end(&mut content)
-        .map_err(|e| AuditError::Archive(ArchiveError::from_read(&m.name, &e)))?;
     hasher.update(&content);
     let found = hasher.finish();
     let issue = (&found != expected).then(|| RecordIssue::HashMismatch {
@@ -288,6 +316,7 @@ fn verify_kept(
             issue,
             info: None,
             content: None,
+            walked: None,
         });
     }
     let info = match elf::parse_with(&content, opts) {
@@ -305,6 +334,7 @@ fn verify_kept(
         issue,
         info: Some(info),
         content: Some(content),
+        walked,
     })
 }
 

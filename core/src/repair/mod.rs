@@ -9,13 +9,13 @@ pub mod sbom;
 pub mod tags;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 
 use crate::source::ReadAt;
 use crate::wheel::deflate::Parallel;
 use crate::wheel::rewrite::Changes;
-use crate::wheel::splice::{walk, Overwritten, Walked};
-use crate::wheel::{Archive, Compression, Member, Wheel, WheelInfo, WriteOptions};
+use crate::wheel::splice::{Overwritten, Walked};
+use crate::wheel::{Compression, Member, Wheel, WheelInfo, WriteOptions};
 
 pub use plan::{is_script, plan, script_shim, ElfEdits, Graft, Plan, PlanError, PlanInputs};
 
@@ -25,7 +25,7 @@ pub use plan::{is_script, plan, script_shim, ElfEdits, Graft, Plan, PlanError, P
 pub struct Kept {
     /// Members' contents, inflated and verified, by name.
     pub contents: HashMap<String, Vec<u8>>,
-    /// Members' deflate streams walked ahead ([`walk_ahead`]), by name.
+    /// Members' deflate streams walked ahead (see [`walks_ahead`]), by name.
     pub walked: HashMap<String, Walked>,
 }
 
@@ -33,20 +33,14 @@ pub struct Kept {
 /// less time than a job takes to schedule and read them.
 const WALK_AHEAD: u64 = 64 << 10;
 
-/// Walks the deflate stream of member `m` for the splice of its edit, ahead of the edit
-/// (on a core that would otherwise wait while the member is verified): for a shared
-/// object, the member repair edits. `None` for any other member, a small one, or one
-/// whose stream does not walk as one whole stream (the splice walks it then, or
-/// deflates the member anew).
-pub fn walk_ahead<S: ReadAt>(archive: &Archive<S>, m: &Member) -> Option<Walked> {
+/// Whether the splice of an edit to member `m` should have its deflate stream walked
+/// ahead, with its verification ([`crate::audit::Keep::Walked`]): a deflated shared
+/// object (what repair edits) of 64 KiB or more compressed. Its splice
+/// walks any other member itself, or deflates it anew.
+pub fn walks_ahead(m: &Member) -> bool {
     let name = m.name.rsplit('/').next().unwrap_or(&m.name);
     let shared_object = name.ends_with(".so") || name.contains(".so.");
-    if m.compression != Compression::Deflated || m.compressed_size < WALK_AHEAD || !shared_object {
-        return None;
-    }
-    let mut raw = Vec::with_capacity(usize::try_from(m.compressed_size).unwrap_or(0));
-    archive.raw_reader(m).read_to_end(&mut raw).ok()?;
-    walk(&raw, m.size)
+    m.compression == Compression::Deflated && m.compressed_size >= WALK_AHEAD && shared_object
 }
 
 /// Reads a host library: its bytes and its Unix mode.
@@ -174,10 +168,13 @@ pub fn apply<S: ReadAt, W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wheel::splice::walk;
     use crate::wheel::writer::WheelWriter;
+    use crate::wheel::Archive;
+    use std::io::Read;
 
-    /// Shared objects are walked ahead, as a splice walks them; other members, small
-    /// ones and stored ones are not.
+    /// Shared objects are walked ahead, with their verification, as a splice walks
+    /// them; other members, small ones and stored ones are not.
     #[test]
     fn walks_ahead_the_shared_objects_a_repair_edits() {
         // Real machine code: this test's own executable; and hashes, which do not
@@ -196,7 +193,6 @@ mod tests {
         w.add("pkg/small.so", &lib[..20_000], 0o755).unwrap();
         w.add("pkg/stored.so", &noise, 0o755).unwrap();
         let archive = Archive::new(w.finish("pkg-1.dist-info/RECORD").unwrap()).unwrap();
-        let walked = |name: &str| walk_ahead(&archive, archive.member(name).unwrap());
         for name in [
             "pkg/_ext.cpython-311-x86_64-linux-gnu.so",
             "pkg.libs/libfoo-1a2b3c4d.so.1.2",
@@ -207,17 +203,20 @@ mod tests {
                 "{name}: {}",
                 m.compressed_size
             );
+            assert!(walks_ahead(m), "{name}");
             let mut raw = Vec::new();
             archive.raw_reader(m).read_to_end(&mut raw).unwrap();
-            assert_eq!(walked(name), walk(&raw, m.size), "{name}");
-            assert!(walked(name).is_some(), "{name}");
+            let (content, walked) = archive.read_walked(m).unwrap();
+            assert_eq!(content, archive.read(m).unwrap(), "{name}");
+            assert_eq!(walked, walk(&raw, m.size), "{name}");
+            assert!(walked.is_some(), "{name}");
         }
         assert_eq!(
             archive.member("pkg/stored.so").unwrap().compression,
             Compression::Stored
         );
         for name in ["pkg/data.bin", "pkg/small.so", "pkg/stored.so"] {
-            assert_eq!(walked(name), None, "{name}");
+            assert!(!walks_ahead(archive.member(name).unwrap()), "{name}");
         }
     }
 }

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::io::{self, Read};
 
 use super::error::{ArchiveError, LimitKind};
+use super::splice::Walked;
 use super::zip_records::{check_limits, check_name, find_eocd, parse_central};
 use crate::source::{RangeReader, ReadAt};
 
@@ -311,6 +312,51 @@ impl<S: ReadAt> Archive<S> {
             .read_to_end(&mut out)
             .map_err(|e| ArchiveError::from_read(&m.name, &e))?;
         Ok(out)
+    }
+
+    /// [`Archive::read`], and when the member is deflated, the blocks of its stream, for
+    /// a splice of an edit to it: both from one decode ([`blocks::inflate_walk`]), where
+    /// inflating and walking it apart decoded it twice. Anything that decode does not
+    /// take (damage, a short or long output, a CRC-32 that does not match, bytes after
+    /// the stream) is read again by [`Archive::read`], whose checks say what is wrong.
+    ///
+    /// [`blocks::inflate_walk`]: super::blocks::inflate_walk
+    pub fn read_walked(&self, m: &Member) -> Result<(Vec<u8>, Option<Walked>), ArchiveError> {
+        if let Some((content, walked)) = self.inflate_walked(m) {
+            return Ok((content, Some(walked)));
+        }
+        let content = self.read(m)?;
+        // A stream the checked inflater takes is one the walk takes (they reject what
+        // zlib rejects): anything else is a bug in the walk.
+        debug_assert!(
+            m.compression != Compression::Deflated,
+            "{}: zlib inflates what the inflating walk did not",
+            m.name
+        );
+        Ok((content, None))
+    }
+
+    /// The one decode of [`Archive::read_walked`], when everything checks.
+    fn inflate_walked(&self, m: &Member) -> Option<(Vec<u8>, Walked)> {
+        if m.compression != Compression::Deflated {
+            return None;
+        }
+        let owned;
+        let z = match self.source.as_slice() {
+            Some(all) => all
+                .get(m.data_offset as usize..)?
+                .get(..m.compressed_size as usize)?,
+            None => {
+                let mut raw = Vec::with_capacity(usize::try_from(m.compressed_size).ok()?);
+                self.raw_reader(m).read_to_end(&mut raw).ok()?;
+                owned = raw;
+                &owned
+            }
+        };
+        let size = usize::try_from(m.size).ok()?;
+        let (content, blocks) = super::blocks::inflate_walk(z, size).ok()?;
+        let walked = Walked::whole(z.len() as u64, m.size, blocks)?;
+        (content.len() == size && crc32fast::hash(&content) == m.crc32).then_some((content, walked))
     }
 
     /// The whole content of a member by name.

@@ -15,6 +15,7 @@ use std::io::{self, Read};
 mod fast;
 mod huffman;
 mod search;
+mod sink;
 mod symbols;
 mod two;
 
@@ -24,6 +25,7 @@ pub use two::walk_two;
 
 use fast::Stop;
 use huffman::{Bare, Bits, Code, CodeKind, Fast, Small};
+use sink::Sink;
 
 /// A block: where it starts and ends in the compressed stream, and its output length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,9 @@ pub enum WalkError {
     /// Something zlib would reject, in zlib's words.
     #[error("{0}")]
     Invalid(&'static str),
+    /// An inflating walk's output passed the size it was given.
+    #[error("the deflate data inflates to more than expected")]
+    Long,
 }
 
 impl From<WalkError> for io::Error {
@@ -133,6 +138,8 @@ pub struct Walker<R> {
     fixed: Option<(Fast, Fast)>,
     /// The current block's reach before its start (see [`Block::reach`]).
     reach: u64,
+    /// Where the output goes, for an inflating walk ([`inflate_walk`]).
+    sink: Option<Sink>,
 }
 
 impl<R: Read> Walker<R> {
@@ -166,6 +173,7 @@ impl<R: Read> Walker<R> {
             done: false,
             fixed: None,
             reach: 0,
+            sink: None,
         }
     }
 
@@ -252,7 +260,10 @@ impl<R: Read> Walker<R> {
         if len != !nlen & 0xffff {
             return Err(WalkError::Invalid("invalid stored block lengths"));
         }
-        self.bits.skip_bytes(u64::from(len))?;
+        match self.sink.as_mut() {
+            Some(sink) => self.bits.copy_bytes(u64::from(len), sink)?,
+            None => self.bits.skip_bytes(u64::from(len))?,
+        }
         if let Some(o) = self.out.as_mut() {
             *o += u64::from(len);
         }
@@ -330,7 +341,12 @@ impl<R: Read> Walker<R> {
         self.bits.refill()?;
         let sym = lit.decode(&mut self.bits)?;
         match sym {
-            0..=255 => *out += 1,
+            0..=255 => {
+                if let Some(sink) = self.sink.as_mut() {
+                    sink.literal(sym as u8)?;
+                }
+                *out += 1;
+            }
             256 => return Ok(true),
             _ => *out += self.length(u32::from(sym), dist, *out)?,
         }
@@ -350,14 +366,17 @@ impl<R: Read> Walker<R> {
         let extra = u32::from(LEN_EXTRA[i]);
         let length = u64::from(LEN_BASE[i]) + u64::from(b.peek(extra));
         b.consume(extra)?;
-        self.distance(dist, out)?;
+        let distance = self.distance(dist, out)?;
+        if let Some(sink) = self.sink.as_mut() {
+            sink.copy(distance as usize, length as usize)?;
+        }
         Ok(length)
     }
 
     /// Reads a distance code and its extra bits, checking it against the output before
-    /// when that is known; `out` is the block's output so far.
+    /// when that is known; `out` is the block's output so far. Returns the distance.
     #[inline]
-    fn distance(&mut self, dist: &Fast, out: u64) -> Result<()> {
+    fn distance(&mut self, dist: &Fast, out: u64) -> Result<u64> {
         let b = &mut self.bits;
         let d = usize::from(dist.decode(b)?);
         if d >= DIST_BASE.len() {
@@ -372,8 +391,27 @@ impl<R: Read> Walker<R> {
             }
         }
         self.reach = self.reach.max(distance.saturating_sub(out));
-        Ok(())
+        Ok(distance)
     }
+}
+
+/// What [`inflate_walk`] gives: the output, and the blocks, each with where its output
+/// starts.
+pub type Inflated = (Vec<u8>, Vec<(Block, u64)>);
+
+/// Inflates the whole stream `z`, which should inflate to `size` bytes, while walking
+/// it: its output (no more than `size` bytes) and its blocks, each with where its
+/// output starts. An error is where zlib would stop too, or output past `size`.
+pub fn inflate_walk(z: &[u8], size: usize) -> Result<Inflated> {
+    let mut w = Walker::with_buffer(z, Some(0), 64 << 10);
+    w.sink = Some(Sink::new(size));
+    let mut blocks = Vec::new();
+    let mut at = 0u64;
+    while let Some(b) = w.next_block()? {
+        blocks.push((b, at));
+        at += b.out;
+    }
+    Ok((w.sink.take().unwrap_or_default().finish(), blocks))
 }
 
 /// The first `want` bytes that a deflate stream (starting at `data`'s first bit)

@@ -116,18 +116,22 @@ enum Piece {
     Fresh { from: u64, to: u64 },
     /// Some symbols of an old Huffman-coded block, written as a block of their own:
     /// its code descriptions (`codes`), the symbols' bits, and its end-of-block code.
+    /// `whole` when they are all of it: the old block's output start, and whether it
+    /// was the old final block.
     Run {
         kind: Kind,
         codes: (u64, u64),
         symbols: (u64, u64),
         eob: (u32, u32),
+        whole: Option<(u64, bool)>,
     },
 }
 
 /// The blocks of an old deflate stream, each with where its output starts: what a
-/// splice walks the old stream for. A caller may walk it ahead ([`walk`]), on a core
-/// that would otherwise wait: walking pyyaml's 1.5 MB extension took 4.5 ms, in line
-/// after everything else its repair did on one core.
+/// splice walks the old stream for. A caller may have them ahead: walked ([`walk`]),
+/// or with the member's content in one decode
+/// ([`Archive::read_walked`](super::Archive::read_walked)); walking pyyaml's 1.5 MB
+/// extension in the splice took 4.5 ms, in line after everything else its repair did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Walked {
     /// The stream's length, compressed and inflated.
@@ -138,24 +142,28 @@ pub struct Walked {
 /// The blocks of raw deflate stream `z`, if it walks as one whole stream that inflates
 /// to `size` bytes and ends in its last byte.
 pub fn walk(z: &[u8], size: u64) -> Option<Walked> {
-    Some(Walked {
-        lens: (z.len() as u64, size),
-        blocks: blocks(z, size)?,
-    })
-}
-
-/// The old stream's blocks, if it walks as one whole stream that inflates to `size`
-/// bytes and ends in its last byte.
-fn blocks(old_z: &[u8], size: u64) -> Option<Vec<(Block, u64)>> {
-    let mut w = Walker::from_stream_start(old_z);
-    let mut out = Vec::new();
+    let mut w = Walker::from_stream_start(z);
+    let mut blocks = Vec::new();
     let mut at = 0u64;
     while let Some(b) = w.next_block().ok()? {
-        out.push((b, at));
+        blocks.push((b, at));
         at += b.out;
     }
-    let last = out.last()?.0;
-    (at == size && last.last && last.end.div_ceil(8) == old_z.len() as u64).then_some(out)
+    Walked::whole(z.len() as u64, size, blocks)
+}
+
+impl Walked {
+    /// The blocks of a stream of `z_len` bytes, each with where its output starts,
+    /// if they are one whole stream that inflates to `size` bytes and ends in its last
+    /// byte.
+    pub fn whole(z_len: u64, size: u64, blocks: Vec<(Block, u64)>) -> Option<Self> {
+        let (last, start) = *blocks.last()?;
+        let whole = start + last.out == size && last.last && last.end.div_ceil(8) == z_len;
+        whole.then_some(Self {
+            lens: (z_len, size),
+            blocks,
+        })
+    }
 }
 
 /// The shortest run of an old block's symbols worth writing as a block of its own
@@ -219,11 +227,14 @@ impl Pieces {
         let close = |pieces: &mut Self, first: usize, end_bit: u64, end_at: u64| {
             let (from, bit) = (start + syms[first].at, syms[first].bit);
             if start + end_at - from >= MIN_RUN {
+                // Every symbol of the block, from its first to its end.
+                let whole = (first == 0 && end_at == b.out).then_some((start, b.last));
                 pieces.0.push(Piece::Run {
                     kind,
                     codes,
                     symbols: (bit, end_bit),
                     eob: inside.eob,
+                    whole,
                 });
             } else {
                 pieces.fresh(from, start + end_at);
@@ -351,8 +362,8 @@ fn assemble(
     let blocks = match walked {
         Some(w) => &w.blocks,
         None => {
-            own = blocks(old_z, old.old_len)?;
-            &own
+            own = walk(old_z, old.old_len)?;
+            &own.blocks
         }
     };
     let changes = changed(old, new);
@@ -385,18 +396,24 @@ fn assemble(
         debug_assert!(!matches!(piece, Piece::Fresh { to, .. } if end && to != new.len() as u64));
         match piece {
             Piece::Reuse { from, to, last } => {
+                let first = blocks.partition_point(|(b, _)| b.start < from);
+                let out_at = blocks.get(first).map_or(0, |(_, start)| *start);
                 let before = w.position();
                 w.pad_to((from % 8) as u32);
                 if w.position() != before {
-                    // Empty blocks, written to align the copy.
+                    // Empty blocks, written to align the copy: a segment of their own.
+                    cuts.offer(before, out_at, true);
                     cuts.mark();
                 }
                 // The copied blocks keep their places in the output, and their bits
                 // shift by where the copy starts.
                 let at = w.position();
-                let first = blocks.partition_point(|(b, _)| b.start < from);
-                for (b, start) in blocks[first..].iter().take_while(|(b, _)| b.start < to) {
-                    cuts.offer(at + (b.start - from), *start);
+                for (k, (b, start)) in blocks[first..]
+                    .iter()
+                    .take_while(|(b, _)| b.start < to)
+                    .enumerate()
+                {
+                    cuts.offer(at + (b.start - from), *start, k == 0);
                 }
                 if last && !end {
                     cuts.mark();
@@ -412,7 +429,7 @@ fn assemble(
             }
             Piece::Fresh { from, to } => {
                 w.pad_to(0);
-                cuts.offer(w.position(), from);
+                cuts.offer(w.position(), from, false);
                 cuts.mark();
                 for _ in parts(from as usize, to as usize) {
                     w.extend(&deflated.next()?);
@@ -423,8 +440,15 @@ fn assemble(
                 codes,
                 symbols,
                 eob,
+                whole,
             } => {
-                cuts.mark();
+                // A whole block whose every symbol is clean, with its old final bit, is
+                // the old block's bits, only perhaps at another alignment: as a copy,
+                // it needs no check.
+                match whole {
+                    Some((at, last)) if last == end => cuts.offer(w.position(), at, true),
+                    _ => cuts.mark(),
+                }
                 let btype = if kind == Kind::Fixed { 1 } else { 2 };
                 w.put(u32::from(end) | btype << 1, 3);
                 w.copy_bits(old_z, codes.0, codes.1);

@@ -214,3 +214,86 @@ fn refuses_bytes_after_the_deflate_stream() {
         "{e}"
     );
 }
+
+/// One decode gives the content and the stream's blocks; whatever that decode does not
+/// take fails with the words of the checked reader.
+#[test]
+fn reading_with_the_walk_reads_as_the_checked_reader_and_fails_as_it() {
+    use std::io::Write as _;
+    let data: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(i) >> 7) as u8 ^ (i % 251) as u8)
+        .collect();
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+    z.write_all(&data).unwrap();
+    let stream = z.finish().unwrap();
+    let member = |compression, compressed_size: usize, size: usize, crc32| Member {
+        name: "a/_ext.so".into(),
+        compression,
+        crc32,
+        compressed_size: compressed_size as u64,
+        size: size as u64,
+        header_offset: 0,
+        data_offset: 0,
+        unix_mode: 0o755,
+        dos_datetime: (0, 0),
+    };
+    let ar = |bytes: Vec<u8>| Archive {
+        source: bytes,
+        members: Vec::new(),
+        by_name: HashMap::new(),
+        comment_len: 0,
+        limits: Limits::default(),
+    };
+    let crc = crc32fast::hash(&data);
+    let good = member(Compression::Deflated, stream.len(), data.len(), crc);
+    let (content, walked) = ar(stream.clone()).read_walked(&good).unwrap();
+    assert_eq!(content, data);
+    assert_eq!(
+        walked,
+        super::super::splice::walk(&stream, data.len() as u64)
+    );
+    assert!(walked.is_some());
+
+    let mut hidden = stream.clone();
+    hidden.extend_from_slice(b"HIDDEN");
+    let mut flipped = stream.clone();
+    flipped[stream.len() / 2] ^= 0x10;
+    let bad = [
+        (
+            hidden.clone(),
+            member(Compression::Deflated, hidden.len(), data.len(), crc),
+        ),
+        (
+            stream.clone(),
+            member(Compression::Deflated, stream.len(), data.len(), !crc),
+        ),
+        (
+            stream.clone(),
+            member(Compression::Deflated, stream.len(), data.len() + 1, crc),
+        ),
+        (
+            stream.clone(),
+            member(Compression::Deflated, stream.len(), data.len() - 1, crc),
+        ),
+        (
+            stream.clone(),
+            member(Compression::Deflated, stream.len() - 3, data.len(), crc),
+        ),
+        (
+            flipped.clone(),
+            member(Compression::Deflated, flipped.len(), data.len(), crc),
+        ),
+    ];
+    for (i, (bytes, m)) in bad.into_iter().enumerate() {
+        let ar = ar(bytes);
+        let checked = ar.read(&m).unwrap_err().to_string();
+        assert_eq!(
+            ar.read_walked(&m).unwrap_err().to_string(),
+            checked,
+            "case {i}"
+        );
+    }
+
+    let stored = member(Compression::Stored, data.len(), data.len(), crc);
+    assert_eq!(ar(data.clone()).read_walked(&stored).unwrap(), (data, None));
+}

@@ -17,7 +17,7 @@
 use std::io::Read;
 
 use super::huffman::{Fast, FAST, FAST_MASK, LONG, MATCH, SPECIAL};
-use super::{Result, WalkError, Walker, DIST_BASE, LEN_BASE};
+use super::{Result, Sink, WalkError, Walker, DIST_BASE, LEN_BASE};
 
 /// The output of each literal/length symbol: 1 for a literal, a length's base; 0 for
 /// the rest (the fast path never counts them).
@@ -116,9 +116,16 @@ impl Lane {
         *out = self.out;
     }
 
-    /// Takes one symbol; `Some` when the walk stops at it or before it.
+    /// Takes one symbol; `Some` when the walk stops at it or before it. With `OUT`, its
+    /// output is written to `sink` (an inflating walk), which is not touched otherwise.
     #[inline]
-    fn step(&mut self, buf: &[u8], lit: &Table, dist: &Table) -> Option<Result<Stop>> {
+    fn step<const OUT: bool>(
+        &mut self,
+        buf: &[u8],
+        lit: &Table,
+        dist: &Table,
+        sink: &mut Sink,
+    ) -> Option<Result<Stop>> {
         // At least 56 bits: a length and a distance with their extra bits take at most
         // 40 from the tables.
         let Some(word) = buf.get(self.pos..self.pos + 8) else {
@@ -163,6 +170,17 @@ impl Lane {
             return Some(Err(WalkError::Invalid("invalid distance too far back")));
         }
         self.reach = self.reach.max(back);
+        if OUT {
+            // A literal's byte is its symbol's low eight bits.
+            let written = if copy == 0 {
+                sink.literal((e >> 8) as u8)
+            } else {
+                sink.copy(distance as usize, length as usize)
+            };
+            if let Err(err) = written {
+                return Some(Err(err));
+            }
+        }
         self.out += length;
         None
     }
@@ -175,10 +193,19 @@ impl<R: Read> Walker<R> {
             return Ok(Stop::Slow);
         };
         let buf = &self.bits.buf[..self.bits.len];
-        let stop = loop {
-            if let Some(stop) = lane.step(buf, &lit.table, &dist.table) {
-                break stop;
-            }
+        let stop = match self.sink.as_mut() {
+            Some(sink) => loop {
+                if let Some(stop) = lane.step::<true>(buf, &lit.table, &dist.table, sink) {
+                    break stop;
+                }
+            },
+            None => loop {
+                if let Some(stop) =
+                    lane.step::<false>(buf, &lit.table, &dist.table, &mut Sink::default())
+                {
+                    break stop;
+                }
+            },
         };
         lane.store(self, out);
         stop
@@ -200,11 +227,12 @@ pub(super) fn two<A: Read, B: Read>(
         return (first, Ok(Stop::Slow));
     };
     let (buf_a, buf_b) = (&wa.bits.buf[..wa.bits.len], &wb.bits.buf[..wb.bits.len]);
+    let mut none = Sink::default();
     let (which, stop) = loop {
-        if let Some(stop) = la.step(buf_a, &lit_a.table, &dist_a.table) {
+        if let Some(stop) = la.step::<false>(buf_a, &lit_a.table, &dist_a.table, &mut none) {
             break (0, stop);
         }
-        if let Some(stop) = lb.step(buf_b, &lit_b.table, &dist_b.table) {
+        if let Some(stop) = lb.step::<false>(buf_b, &lit_b.table, &dist_b.table, &mut none) {
             break (1, stop);
         }
     };

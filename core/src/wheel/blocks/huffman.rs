@@ -4,7 +4,7 @@
 
 use std::io::{self, Read};
 
-use super::{Result, WalkError};
+use super::{Result, Sink, WalkError};
 
 /// Reads bits LSB-first, as deflate packs them, from a byte source.
 pub(super) struct Bits<R> {
@@ -112,6 +112,35 @@ impl<R: Read> Bits<R> {
         let v = self.peek(k);
         self.consume(k)?;
         Ok(v)
+    }
+
+    /// Copies `count` whole bytes (the data of a stored block) into `sink`; the position
+    /// is on a byte boundary. As [`Bits::skip_bytes`], writing what it skips.
+    pub(super) fn copy_bytes(&mut self, mut count: u64, sink: &mut Sink) -> Result<()> {
+        loop {
+            while count > 0 && self.n >= 8 {
+                let byte = self.peek(8) as u8;
+                self.consume(8)?;
+                sink.literal(byte)?;
+                count -= 1;
+            }
+            if count == 0 {
+                return Ok(());
+            }
+            self.acc = 0;
+            if self.pos == self.len {
+                self.refill_slow()?;
+                if self.n == 0 {
+                    return Err(WalkError::Truncated);
+                }
+                continue;
+            }
+            let step = count.min((self.len - self.pos) as u64) as usize;
+            sink.bytes(&self.buf[self.pos..self.pos + step])?;
+            self.pos += step;
+            self.loaded += step as u64;
+            count -= step as u64;
+        }
     }
 
     /// Skips `count` whole bytes (the data of a stored block); the position is on a

@@ -499,3 +499,70 @@ fn a_copy_reaching_before_a_known_start_is_rejected_on_the_fast_path_too() {
     assert_eq!((a.len(), ra), (0, far));
     assert_eq!((b, rb), walked_alone(Walker::from_stream_start(&big)));
 }
+
+fn inflated(z: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(z)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn an_inflating_walk_gives_what_an_inflater_gives_and_the_walks_blocks() {
+    // Text, random bytes, runs (copies one and a few bytes back), at every level
+    // (stored, fixed and dynamic blocks), and a stream of our encoder.
+    let mut data = sample(700_000);
+    data.extend(std::iter::repeat_n(7u8, 5000));
+    data.extend((0..20_000).map(|i| [1u8, 2, 3][i % 3]));
+    data.extend(b"short tail");
+    let mut streams: Vec<Vec<u8>> = (0..=9).map(|level| deflate(&data, level)).collect();
+    streams.push(deflate(b"a", 6));
+    streams.push(deflate(b"", 6));
+    streams.push(crate::wheel::deflate::deflate_chunk(
+        &data,
+        0..data.len(),
+        6,
+    ));
+    for z in &streams {
+        let want = inflated(z);
+        let (out, blocks) = inflate_walk(z, want.len()).unwrap();
+        assert_eq!(out, want);
+        let walked = walk_all(z).unwrap();
+        assert_eq!(blocks.iter().map(|(b, _)| *b).collect::<Vec<_>>(), walked);
+        let mut at = 0;
+        for (b, start) in &blocks {
+            assert_eq!(*start, at);
+            at += b.out;
+        }
+    }
+}
+
+#[test]
+fn an_inflating_walk_refuses_more_output_than_its_size_and_damage() {
+    let data = sample(300_000);
+    for level in [0, 1, 6] {
+        let z = deflate(&data, level);
+        for size in [0, 1, data.len() - 1] {
+            assert_eq!(
+                inflate_walk(&z, size).unwrap_err(),
+                WalkError::Long,
+                "level {level}"
+            );
+        }
+        // Cut short, and with flipped bits: an error, never a panic.
+        assert!(inflate_walk(&z[..z.len() / 2], data.len()).is_err());
+        for at in (0..z.len()).step_by(z.len() / 50) {
+            let mut bad = z.clone();
+            bad[at] ^= 0x5a;
+            if let Ok((out, _)) = inflate_walk(&bad, data.len()) {
+                // Where the damage still decodes, it decodes as zlib decodes it.
+                let mut zl = Vec::new();
+                let ok = flate2::read::DeflateDecoder::new(&bad[..])
+                    .read_to_end(&mut zl)
+                    .is_ok();
+                assert!(ok && zl[..out.len()] == out[..], "level {level} at {at}");
+            }
+        }
+    }
+}
