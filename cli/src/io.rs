@@ -227,7 +227,9 @@ pub fn write_unsynced(
         .tempfile_in(dir)
         .map_err(|e| Failure::io("write to", dir, &e))?;
     {
-        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
+        // Small enough not to be paged in for a small wheel (its large members are
+        // written past it), large enough that small members go out in few writes.
+        let mut w = BufWriter::with_capacity(128 << 10, tmp.as_file());
         write(&mut w)
             .and_then(|()| w.flush())
             .map_err(|e| Failure::io("write", &target, &e))?;

@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
             .collect()
     };
     let p = prepare(&input, level);
-    if let Some(z) = p.deflated {
+    if let Some(z) = p.deflated.map(|d| d.to_vec()) {
         let mut out = Vec::new();
         flate2::read::DeflateDecoder::new(&z[..])
             .read_to_end(&mut out)

@@ -341,21 +341,12 @@ impl<S: ReadAt> Archive<S> {
         if m.compression != Compression::Deflated {
             return None;
         }
-        let owned;
-        let z = match self.source.as_slice() {
-            Some(all) => all
-                .get(m.data_offset as usize..)?
-                .get(..m.compressed_size as usize)?,
-            None => {
-                let mut raw = Vec::with_capacity(usize::try_from(m.compressed_size).ok()?);
-                self.raw_reader(m).read_to_end(&mut raw).ok()?;
-                owned = raw;
-                &owned
-            }
-        };
+        // The stream is kept with its blocks, for the splice.
+        let mut z = vec![0; usize::try_from(m.compressed_size).ok()?];
+        self.raw_reader(m).read_exact(&mut z).ok()?;
         let size = usize::try_from(m.size).ok()?;
-        let (content, blocks) = super::blocks::inflate_walk(z, size).ok()?;
-        let walked = Walked::whole(z.len() as u64, m.size, blocks)?;
+        let (content, blocks) = super::blocks::inflate_walk(&z, size).ok()?;
+        let walked = Walked::whole(z, m.size, blocks)?;
         (content.len() == size && crc32fast::hash(&content) == m.crc32).then_some((content, walked))
     }
 

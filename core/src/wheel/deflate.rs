@@ -59,7 +59,34 @@ pub struct Prepared {
     /// RECORD hash of the content.
     pub hash: RecordHash,
     /// The deflated bytes, or `None` to store the content as is.
-    pub deflated: Option<Vec<u8>>,
+    pub deflated: Option<Pieces>,
+}
+
+/// Deflated bytes in pieces, one after another: a content's chunks, deflated apart.
+/// Joining them was a copy of everything deflated, on one core at the end of a repair.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pieces(Vec<Vec<u8>>);
+
+impl Pieces {
+    /// Bytes in all.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(Vec::len).sum()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The pieces, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.iter().map(Vec::as_slice)
+    }
+
+    /// The bytes, joined.
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.0.concat()
+    }
 }
 
 /// The chunk ranges of `len` bytes (one empty range for empty data).
@@ -200,11 +227,7 @@ pub fn prepare_contents(contents: &[Content<'_>], level: u32, par: &dyn Parallel
         .zip(pieces.into_iter().zip(sums))
         .map(|(c, (pieces, sums))| {
             let (crc32, hash) = sums.expect("every content has its sums job");
-            let deflated = if pieces.len() == 1 {
-                pieces.into_iter().next().unwrap_or_default()
-            } else {
-                pieces.concat()
-            };
+            let deflated = Pieces(pieces);
             Prepared {
                 crc32,
                 hash,
@@ -260,7 +283,7 @@ mod tests {
             let data = sample(len);
             let p = prepare(&data, 6);
             match &p.deflated {
-                Some(d) => assert_eq!(inflate(d), data, "len {len}"),
+                Some(d) => assert_eq!(inflate(&d.to_vec()), data, "len {len}"),
                 None => assert!(len < 16, "len {len} should compress"),
             }
             assert_eq!(p.crc32, crc32fast::hash(&data));
@@ -274,8 +297,8 @@ mod tests {
         let seq = prepare_all(&[&a, &b], 6, &Sequential);
         let back = prepare_all(&[&a, &b], 6, &Backwards);
         assert_eq!(seq, back);
-        assert_eq!(inflate(seq[0].deflated.as_ref().unwrap()), a);
-        assert_eq!(inflate(seq[1].deflated.as_ref().unwrap()), b);
+        assert_eq!(inflate(&seq[0].deflated.as_ref().unwrap().to_vec()), a);
+        assert_eq!(inflate(&seq[1].deflated.as_ref().unwrap().to_vec()), b);
     }
 
     /// Like a library: text-like code, incompressible stretches, and low-entropy data.
@@ -336,7 +359,7 @@ mod tests {
             }),
         };
         let spliced = &prepare_contents(&[edit], 6, &Sequential)[0];
-        assert_eq!(inflate(spliced.deflated.as_ref().unwrap()), new);
+        assert_eq!(inflate(&spliced.deflated.as_ref().unwrap().to_vec()), new);
         let stored = &prepare_contents(&[edit], 0, &Sequential)[0];
         assert_eq!(stored.deflated, None);
         assert_eq!(stored.crc32, crc32fast::hash(&new));
@@ -391,7 +414,10 @@ mod tests {
                 &[6]
             };
             for &level in levels {
-                let z = prepare(&data, level).deflated.expect("a library deflates");
+                let z = prepare(&data, level)
+                    .deflated
+                    .expect("a library deflates")
+                    .to_vec();
                 assert!(inflate(&z) == data, "{} at level {level}", path.display());
                 if level == 6 {
                     ours += z.len();

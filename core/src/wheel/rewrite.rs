@@ -23,8 +23,8 @@ pub struct Changes {
     /// member's name and what the edit overwrote, so that the blocks the edit left
     /// alone are reused.
     pub edited_from: BTreeMap<String, (String, Overwritten)>,
-    /// The deflate streams of members of the wheel walked ahead (by member name), for
-    /// the edits of them.
+    /// The deflate streams of members of the wheel, with their blocks, walked ahead
+    /// (by member name), for the edits of them: they are not read again.
     pub walked: BTreeMap<String, Walked>,
 }
 
@@ -72,13 +72,15 @@ impl<S: ReadAt> Wheel<S> {
         options: WriteOptions,
         par: &dyn Parallel,
     ) -> std::io::Result<W> {
-        // The old deflate streams of edited members, read raw.
+        // The old deflate streams of edited members, read raw, unless they came walked.
         let mut streams: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
         for (path, (from, _)) in &changes.edited_from {
             let Some(m) = self.archive.member(from) else {
                 continue;
             };
-            if m.compression == super::Compression::Deflated {
+            if m.compression == super::Compression::Deflated
+                && !changes.walked.contains_key(from.as_str())
+            {
                 let mut raw = Vec::with_capacity(m.compressed_size as usize);
                 std::io::Read::read_to_end(&mut self.archive.raw_reader(m), &mut raw)?;
                 streams.insert(path.as_str(), raw);
@@ -89,15 +91,18 @@ impl<S: ReadAt> Wheel<S> {
             .iter()
             .map(|(path, (data, _))| Content {
                 data,
-                base: changes
-                    .edited_from
-                    .get(path)
-                    .zip(streams.get(path.as_str()))
-                    .map(|((from, old), deflated)| Base {
+                base: changes.edited_from.get(path).and_then(|(from, old)| {
+                    let walked = changes.walked.get(from.as_str());
+                    let deflated = match walked {
+                        Some(w) => w.stream(),
+                        None => streams.get(path.as_str())?,
+                    };
+                    Some(Base {
                         old,
                         deflated,
-                        walked: changes.walked.get(from.as_str()),
-                    }),
+                        walked,
+                    })
+                }),
             })
             .collect();
         let prepared: BTreeMap<&str, _> = changes

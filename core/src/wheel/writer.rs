@@ -217,16 +217,16 @@ impl<W: Write> WheelWriter<W> {
         mode: u32,
     ) -> io::Result<()> {
         self.check_new(name)?;
-        let (method, body) = match &prepared.deflated {
-            Some(d) => (Compression::Deflated, d.as_slice()),
-            None => (Compression::Stored, data),
+        let (method, body_len) = match &prepared.deflated {
+            Some(d) => (Compression::Deflated, d.len()),
+            None => (Compression::Stored, data.len()),
         };
         let e = CentralEntry {
             name: name.to_owned(),
             method: method.method(),
             datetime: self.options.timestamp.unwrap_or(DOS_EPOCH),
             crc32: prepared.crc32,
-            compressed_size: body.len() as u64,
+            compressed_size: body_len as u64,
             size: data.len() as u64,
             offset: self.out.written,
             mode: if mode & 0o170_000 == 0 {
@@ -236,7 +236,10 @@ impl<W: Write> WheelWriter<W> {
             },
         };
         self.local_header(&e)?;
-        self.out.write_all(body)?;
+        match &prepared.deflated {
+            Some(d) => d.iter().try_for_each(|piece| self.out.write_all(piece))?,
+            None => self.out.write_all(data)?,
+        }
         self.record.entries.push(RecordEntry {
             path: name.to_owned(),
             hash: Some(prepared.hash.clone()),
