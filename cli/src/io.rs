@@ -39,7 +39,13 @@ const OFFLOAD_AT: u64 = 32 << 20;
 
 /// Where a member is hashed: large ones on a thread of their own, the rest in place.
 pub fn digest_for(alg: HashAlgorithm, size: u64) -> Box<dyn Digest> {
-    if size < OFFLOAD_AT {
+    digest_offloaded_from(OFFLOAD_AT, alg, size)
+}
+
+/// Where a member is hashed: from `at` bytes on, on a thread of its own; smaller ones
+/// in place.
+pub fn digest_offloaded_from(at: u64, alg: HashAlgorithm, size: u64) -> Box<dyn Digest> {
+    if size < at {
         return local_digest(alg, size);
     }
     // A few chunks in flight bound the memory; the reader waits when hashing lags.

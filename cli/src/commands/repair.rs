@@ -215,6 +215,14 @@ impl PlanInputs for Inputs<'_> {
 /// repair's peak memory from 26 to 35 MiB, for nothing).
 const KEEP_WHEEL: u64 = 32 << 20;
 
+/// When a small wheel is the only one of the run (cibuildwheel repairs one at a time),
+/// its members from this size on are hashed on a thread of their own as they are
+/// inflated and walked: its largest extension (pyyaml's is 1.5 MB) would otherwise be
+/// inflated and then hashed on one core while the others wait. Beside other wheels,
+/// the other cores have work, and the copies to a hashing thread cost more than they
+/// save (2 ms more of 41 on the bench's three small wheels).
+const OFFLOAD_KEPT: u64 = 1 << 20;
+
 /// The ELF facts of a wheel's members and, for a small wheel, their contents and
 /// walked deflate streams.
 type Scanned = (HashMap<String, ElfInfo>, Kept);
@@ -222,8 +230,9 @@ type Scanned = (HashMap<String, ElfInfo>, Kept);
 /// RECORD verification and the ELF scan in one inflation per member, on all threads,
 /// largest member first. A small wheel's ELF members are kept for the edits: inflating
 /// them again was 5% of a small repair's time. Its shared objects are walked for the
-/// splices of their edits in the same decode (see [`repair::walks_ahead`]).
-fn verify_and_scan(wheel: &DiskWheel) -> Result<Scanned, Failure> {
+/// splices of their edits in the same decode (see [`repair::walks_ahead`]). `alone`:
+/// the wheel is the only one of the run (see [`OFFLOAD_KEPT`]).
+fn verify_and_scan(wheel: &DiskWheel, alone: bool) -> Result<Scanned, Failure> {
     let name = wheel.file_name();
     let mut issues = wheel.listing_issues();
     let mut members: Vec<_> = wheel
@@ -243,13 +252,19 @@ fn verify_and_scan(wheel: &DiskWheel) -> Result<Scanned, Failure> {
         (true, false) => Keep::Content,
         (true, true) => Keep::Walked,
     };
+    let digest = |alg, size| {
+        if small && alone {
+            crate::io::digest_offloaded_from(OFFLOAD_KEPT, alg, size)
+        } else {
+            crate::io::digest_for(alg, size)
+        }
+    };
     let results: Vec<_> = members
         .par_iter()
         .with_max_len(1)
         .map(|m| {
             let entry = rows.get(m.name.as_str()).copied();
-            audit::verify_scan_keep(wheel, m, entry, &crate::io::digest_for, &keep)
-                .map(|r| (m.name.clone(), r))
+            audit::verify_scan_keep(wheel, m, entry, &digest, &keep).map(|r| (m.name.clone(), r))
         })
         .collect();
     let mut elfs = HashMap::new();
@@ -460,7 +475,7 @@ fn repair_one(
 ) -> Result<Outcome, Failure> {
     let wheel = open_wheel(path, &ctx.limits)?;
     let name = wheel.file_name();
-    let (elfs, mut kept) = verify_and_scan(&wheel)?;
+    let (elfs, mut kept) = verify_and_scan(&wheel, args.wheels.len() == 1)?;
     let (options, pure) = AnalyzeOptions::repair(&wheel.filename.tags.platform, request)
         .map_err(|e| Failure::new(format!("{name}: {e}")))?;
     let mut options = options.on(crate::libc::host());

@@ -22,7 +22,7 @@ use crate::policy::options::{AnalyzeOptions, HostLibc};
 use crate::policy::tree::DependencyTree;
 use crate::policy::{Libc, MuslPolicies};
 use crate::source::ReadAt;
-use crate::wheel::record::{Digest, DigestFor, RecordEntry, RecordHash};
+use crate::wheel::record::{DigestFor, RecordEntry, RecordHash};
 use crate::wheel::splice::Walked;
 use crate::wheel::{Archive, ArchiveError, Limits, Member, RecordIssue, Wheel};
 
@@ -213,27 +213,45 @@ pub fn verify_scan_keep<S: ReadAt>(
             walked: None,
         });
     };
-    let mut hasher = digest(expected.algorithm, m.size);
     let keep = if may_be_elf(m) {
         keep(m)
     } else {
         Keep::Nothing
     };
     if keep != Keep::Nothing {
-        let (content, walked) = match keep {
-            Keep::Walked => wheel.archive.read_walked(m),
-            _ => wheel.archive.read(m).map(|content| (content, None)),
-        }
-        .map_err(AuditError::Archive)?;
+        let whole = |content: &[u8]| {
+            let mut h = digest(expected.algorithm, m.size);
+            h.update(content);
+            h.finish()
+        };
+        let (content, walked, found) = if keep == Keep::Walked {
+            // Hashed as it is inflated: on another core, when `digest` gives a hasher
+            // of its own thread. Read otherwise, the hasher saw a part at most.
+            let mut hasher = digest(expected.algorithm, m.size);
+            let read = wheel
+                .archive
+                .read_walked_with(m, &mut |part| hasher.update(part));
+            let (content, walked) = read.map_err(AuditError::Archive)?;
+            let found = match walked {
+                Some(_) => hasher.finish(),
+                None => whole(&content),
+            };
+            (content, walked, found)
+        } else {
+            let content = wheel.archive.read(m).map_err(AuditError::Archive)?;
+            let found = whole(&content);
+            (content, None, found)
+        };
         return verify_kept(
             m,
             expected,
-            hasher,
+            found,
             content,
             walked,
             &scan_options(wheel.archive.limits()),
         );
     }
+    let mut hasher = digest(expected.algorithm, m.size);
     let mut reader = wheel.archive.reader(m);
     // No larger than the member needs (a zeroed 256 KB for each small file added up).
     let mut buf = vec![
@@ -293,19 +311,17 @@ pub fn verify_scan_keep<S: ReadAt>(
 }
 
 /// [`verify_scan_keep`] of a member to keep, inflated (`content`, with its stream's
-/// blocks if they were asked for): hashed and, when it is ELF, read whole there.
-/// Feeding it to the scanner as well made the scanner hold a second copy of everything
-/// up to the dynamic table.
+/// blocks if they were asked for) and hashed (`found`): read whole there when it is
+/// ELF. Feeding it to the scanner as well made the scanner hold a second copy of
+/// everything up to the dynamic table.
 fn verify_kept(
     m: &Member,
     expected: &RecordHash,
-    mut hasher: Box<dyn Digest>,
+    found: RecordHash,
     content: Vec<u8>,
     walked: Option<Walked>,
     opts: &Options,
 ) -> Result<Verified, AuditError> {
-    hasher.update(&content);
-    let found = hasher.finish();
     let issue = (&found != expected).then(|| RecordIssue::HashMismatch {
         path: m.name.clone(),
         expected: expected.clone(),
@@ -478,67 +494,4 @@ pub fn audit<S: ReadAt, H: HostFiles>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wheel::{WheelWriter, WriteOptions};
-
-    /// A wheel holding the x86-64 fixture library, tagged `platform`.
-    fn wheel(platform: &str) -> Wheel<Vec<u8>> {
-        let so = include_bytes!("../../tests/elf-fixtures/x86_64-gnu.so");
-        let di = "demo-1.0.dist-info";
-        let mut w = WheelWriter::new(Vec::new(), WriteOptions::default());
-        w.add("demo/_core.so", so, 0o755).unwrap();
-        w.add("demo/__init__.py", b"", 0o644).unwrap();
-        w.add(
-            &format!("{di}/METADATA"),
-            b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
-            0o644,
-        )
-        .unwrap();
-        let tag = format!("cp311-cp311-{platform}");
-        let info =
-            format!("Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\nTag: {tag}\n");
-        w.add(&format!("{di}/WHEEL"), info.as_bytes(), 0o644)
-            .unwrap();
-        let bytes = w.finish(&format!("{di}/RECORD")).unwrap();
-        Wheel::open(&format!("demo-1.0-{tag}.whl"), bytes).unwrap()
-    }
-
-    #[test]
-    fn sequential_audit_matches_the_per_member_sequence() {
-        let w = wheel("linux_x86_64");
-        let mut calls = Vec::new();
-        let report =
-            audit_wheel_sequential(&w, &mut NoHost, ShowFlags::default(), |done, total| {
-                calls.push((done, total));
-            })
-            .unwrap();
-        let total = w.archive.members().len();
-        assert_eq!(calls, (1..=total).map(|i| (i, total)).collect::<Vec<_>>());
-
-        let elfs: HashMap<String, ElfInfo> = w
-            .archive
-            .members()
-            .iter()
-            .filter_map(|m| Some((m.name.clone(), scan_member(&w, m).unwrap()?)))
-            .collect();
-        assert_eq!(elfs.keys().collect::<Vec<_>>(), ["demo/_core.so"]);
-        let (options, pure) = AnalyzeOptions::show(&w.filename.tags.platform).unwrap();
-        let by_hand = audit(&w, &elfs, &mut NoHost, &options, pure, &[]).unwrap();
-        assert_eq!(
-            serde_json::to_string(&report).unwrap(),
-            serde_json::to_string(&by_hand).unwrap()
-        );
-        assert!(!report.pure);
-        assert!(report.overall_tag.is_some());
-    }
-
-    #[test]
-    fn tags_naming_no_usable_libc_are_refused() {
-        let w = wheel("android_24_x86_64");
-        let err =
-            audit_wheel_sequential(&w, &mut NoHost, ShowFlags::default(), |_, _| {}).unwrap_err();
-        assert!(matches!(err, AuditError::Tags(_)), "{err:?}");
-        assert_eq!(err.to_string(), "Android wheels are not supported");
-    }
-}
+mod tests;

@@ -322,7 +322,20 @@ impl<S: ReadAt> Archive<S> {
     ///
     /// [`blocks::inflate_walk`]: super::blocks::inflate_walk
     pub fn read_walked(&self, m: &Member) -> Result<(Vec<u8>, Option<Walked>), ArchiveError> {
-        if let Some((content, walked)) = self.inflate_walked(m) {
+        self.read_walked_with(m, &mut |_| {})
+    }
+
+    /// [`Archive::read_walked`], handing the content to `out` as it is inflated, in
+    /// order (see [`blocks::inflate_walk_with`]), when the blocks come back: without
+    /// them, `out` may have seen a part of the content or none of it.
+    ///
+    /// [`blocks::inflate_walk_with`]: super::blocks::inflate_walk_with
+    pub fn read_walked_with(
+        &self,
+        m: &Member,
+        out: &mut dyn FnMut(&[u8]),
+    ) -> Result<(Vec<u8>, Option<Walked>), ArchiveError> {
+        if let Some((content, walked)) = self.inflate_walked(m, out) {
             return Ok((content, Some(walked)));
         }
         let content = self.read(m)?;
@@ -337,7 +350,7 @@ impl<S: ReadAt> Archive<S> {
     }
 
     /// The one decode of [`Archive::read_walked`], when everything checks.
-    fn inflate_walked(&self, m: &Member) -> Option<(Vec<u8>, Walked)> {
+    fn inflate_walked(&self, m: &Member, out: &mut dyn FnMut(&[u8])) -> Option<(Vec<u8>, Walked)> {
         if m.compression != Compression::Deflated {
             return None;
         }
@@ -345,7 +358,7 @@ impl<S: ReadAt> Archive<S> {
         let mut z = vec![0; usize::try_from(m.compressed_size).ok()?];
         self.raw_reader(m).read_exact(&mut z).ok()?;
         let size = usize::try_from(m.size).ok()?;
-        let (content, blocks) = super::blocks::inflate_walk(&z, size).ok()?;
+        let (content, blocks) = super::blocks::inflate_walk_with(&z, size, out).ok()?;
         let walked = Walked::whole(z, m.size, blocks)?;
         (content.len() == size && crc32fast::hash(&content) == m.crc32).then_some((content, walked))
     }

@@ -403,15 +403,34 @@ pub type Inflated = (Vec<u8>, Vec<(Block, u64)>);
 /// it: its output (no more than `size` bytes) and its blocks, each with where its
 /// output starts. An error is where zlib would stop too, or output past `size`.
 pub fn inflate_walk(z: &[u8], size: usize) -> Result<Inflated> {
+    inflate_walk_with(z, size, &mut |_| {})
+}
+
+/// Output handed on at a time by [`inflate_walk_with`].
+const HAND_ON: usize = 256 << 10;
+
+/// [`inflate_walk`], handing the output to `out` as it is made, in order, a few
+/// hundred KiB at a time and the rest at the end (a hash of it can then run on another
+/// core meanwhile). On an error, `out` has seen a part of the output.
+pub fn inflate_walk_with(z: &[u8], size: usize, out: &mut dyn FnMut(&[u8])) -> Result<Inflated> {
     let mut w = Walker::with_buffer(z, Some(0), 64 << 10);
     w.sink = Some(Sink::new(size));
     let mut blocks = Vec::new();
     let mut at = 0u64;
+    let mut handed = 0;
     while let Some(b) = w.next_block()? {
         blocks.push((b, at));
         at += b.out;
+        if let Some(made) = w.sink.as_ref().map(Sink::written) {
+            if made.len() - handed >= HAND_ON {
+                out(&made[handed..]);
+                handed = made.len();
+            }
+        }
     }
-    Ok((w.sink.take().unwrap_or_default().finish(), blocks))
+    let made = w.sink.take().unwrap_or_default().finish();
+    out(&made[handed..]);
+    Ok((made, blocks))
 }
 
 /// The first `want` bytes that a deflate stream (starting at `data`'s first bit)

@@ -85,6 +85,11 @@ impl Sink {
         Ok(())
     }
 
+    /// The output so far.
+    pub(super) fn written(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
     /// The output.
     pub(super) fn finish(mut self) -> Vec<u8> {
         self.buf.truncate(self.len);
