@@ -260,10 +260,7 @@ impl<R: Read> Walker<R> {
         if len != !nlen & 0xffff {
             return Err(WalkError::Invalid("invalid stored block lengths"));
         }
-        match self.sink.as_mut() {
-            Some(sink) => self.bits.copy_bytes(u64::from(len), sink)?,
-            None => self.bits.skip_bytes(u64::from(len))?,
-        }
+        self.bits.pass_bytes(u64::from(len), self.sink.as_mut())?;
         if let Some(o) = self.out.as_mut() {
             *o += u64::from(len);
         }

@@ -13,6 +13,17 @@ fn two_members() -> Vec<u8> {
     w.finish("d-1.dist-info/RECORD").unwrap()
 }
 
+/// An archive over bare member data (the reader needs only the source and offsets).
+fn ar(bytes: Vec<u8>) -> Archive<Vec<u8>> {
+    Archive {
+        source: bytes,
+        members: Vec::new(),
+        by_name: HashMap::new(),
+        comment_len: 0,
+        limits: Limits::default(),
+    }
+}
+
 fn err(bytes: Vec<u8>) -> String {
     Archive::new(bytes).unwrap_err().to_string()
 }
@@ -193,16 +204,8 @@ fn refuses_bytes_after_the_deflate_stream() {
         unix_mode: 0o644,
         dos_datetime: (0, 0),
     };
-    // An archive over the bare stream (the reader needs only the source and offsets).
     let mut hidden = stream.clone();
     hidden.extend_from_slice(b"HIDDEN");
-    let ar = |bytes: Vec<u8>| Archive {
-        source: bytes,
-        members: Vec::new(),
-        by_name: HashMap::new(),
-        comment_len: 0,
-        limits: Limits::default(),
-    };
     let whole = ar(stream.clone());
     assert_eq!(whole.read(&member(stream.len() as u64)).unwrap(), data);
     let e = ar(hidden.clone())
@@ -236,13 +239,6 @@ fn reading_with_the_walk_reads_as_the_checked_reader_and_fails_as_it() {
         data_offset: 0,
         unix_mode: 0o755,
         dos_datetime: (0, 0),
-    };
-    let ar = |bytes: Vec<u8>| Archive {
-        source: bytes,
-        members: Vec::new(),
-        by_name: HashMap::new(),
-        comment_len: 0,
-        limits: Limits::default(),
     };
     let crc = crc32fast::hash(&data);
     let good = member(Compression::Deflated, stream.len(), data.len(), crc);

@@ -114,41 +114,16 @@ impl<R: Read> Bits<R> {
         Ok(v)
     }
 
-    /// Copies `count` whole bytes (the data of a stored block) into `sink`; the position
-    /// is on a byte boundary. As [`Bits::skip_bytes`], writing what it skips.
-    pub(super) fn copy_bytes(&mut self, mut count: u64, sink: &mut Sink) -> Result<()> {
+    /// Passes `count` whole bytes (the data of a stored block), writing them to `sink`
+    /// when there is one; the position is on a byte boundary.
+    pub(super) fn pass_bytes(&mut self, mut count: u64, mut sink: Option<&mut Sink>) -> Result<()> {
         loop {
             while count > 0 && self.n >= 8 {
                 let byte = self.peek(8) as u8;
                 self.consume(8)?;
-                sink.literal(byte)?;
-                count -= 1;
-            }
-            if count == 0 {
-                return Ok(());
-            }
-            self.acc = 0;
-            if self.pos == self.len {
-                self.refill_slow()?;
-                if self.n == 0 {
-                    return Err(WalkError::Truncated);
+                if let Some(sink) = sink.as_deref_mut() {
+                    sink.literal(byte)?;
                 }
-                continue;
-            }
-            let step = count.min((self.len - self.pos) as u64) as usize;
-            sink.bytes(&self.buf[self.pos..self.pos + step])?;
-            self.pos += step;
-            self.loaded += step as u64;
-            count -= step as u64;
-        }
-    }
-
-    /// Skips `count` whole bytes (the data of a stored block); the position is on a
-    /// byte boundary.
-    pub(super) fn skip_bytes(&mut self, mut count: u64) -> Result<()> {
-        loop {
-            while count > 0 && self.n >= 8 {
-                self.consume(8)?;
                 count -= 1;
             }
             if count == 0 {
@@ -164,10 +139,13 @@ impl<R: Read> Bits<R> {
                 }
                 continue;
             }
-            let step = count.min((self.len - self.pos) as u64);
-            self.pos += step as usize;
-            self.loaded += step;
-            count -= step;
+            let step = count.min((self.len - self.pos) as u64) as usize;
+            if let Some(sink) = sink.as_deref_mut() {
+                sink.bytes(&self.buf[self.pos..self.pos + step])?;
+            }
+            self.pos += step;
+            self.loaded += step as u64;
+            count -= step as u64;
         }
     }
 }
