@@ -29,8 +29,8 @@ pub struct Kept {
     pub walked: HashMap<String, Walked>,
 }
 
-/// Members smaller than this (compressed) are not walked ahead: a splice walks them in
-/// less time than a job takes to schedule and read them.
+/// Members smaller than this (compressed) are not walked ahead: their splice walks them
+/// itself, in little time either way.
 const WALK_AHEAD: u64 = 64 << 10;
 
 /// Whether the splice of an edit to member `m` should have its deflate stream walked

@@ -193,6 +193,7 @@ impl<R: Read> Walker<R> {
             return Ok(Stop::Slow);
         };
         let buf = &self.bits.buf[..self.bits.len];
+        let mut none = Sink::default();
         let stop = match self.sink.as_mut() {
             Some(sink) => loop {
                 if let Some(stop) = lane.step::<true>(buf, &lit.table, &dist.table, sink) {
@@ -200,9 +201,7 @@ impl<R: Read> Walker<R> {
                 }
             },
             None => loop {
-                if let Some(stop) =
-                    lane.step::<false>(buf, &lit.table, &dist.table, &mut Sink::default())
-                {
+                if let Some(stop) = lane.step::<false>(buf, &lit.table, &dist.table, &mut none) {
                     break stop;
                 }
             },
@@ -221,6 +220,8 @@ pub(super) fn two<A: Read, B: Read>(
 ) -> (usize, Result<Stop>) {
     let (wa, lit_a, dist_a, out_a) = a;
     let (wb, lit_b, dist_b, out_b) = b;
+    // Walks only: an inflating walk's output is written on its own fast path.
+    debug_assert!(wa.sink.is_none() && wb.sink.is_none());
     let lanes = (Lane::load(wa, *out_a), Lane::load(wb, *out_b));
     let (Some(mut la), Some(mut lb)) = lanes else {
         let first = usize::from(lanes.0.is_some());
