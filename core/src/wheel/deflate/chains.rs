@@ -147,7 +147,9 @@ impl Chains {
         let (head4, head3, prev) = (&mut self.head4, &mut self.head3, &mut self.prev);
         let (base, shift4, shift3, mask) = (self.base, self.shift4, self.shift3, prev.len() - 1);
         for (i, w) in d[from..to + 3].windows(4).enumerate() {
-            let x = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+            // (One load: indexing the four bytes one by one made four, and five
+            // instructions more a position.)
+            let x = u32::from_le_bytes(w.try_into().expect("four bytes"));
             let rel = (from + i - base + 1) as u32;
             let h = hash4(x, shift4);
             prev[rel as usize & mask] = head4[h];
@@ -159,7 +161,10 @@ impl Chains {
     /// Adds position `cur` and finds the longest earlier match for it longer than
     /// `best`, at most `max` bytes, looking at up to `depth` candidates and stopping at
     /// one of `nice` bytes. Gives (length, distance), or (`best`, 0) when none is longer.
-    #[inline]
+    // Always inlined into its two callers: a call cost 9% of its instructions (saved
+    // registers and arguments), 3% of an encode's time.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     pub(super) fn find(
         &mut self,
         d: &[u8],
@@ -198,7 +203,9 @@ impl Chains {
             return (best, found);
         }
         let mut left = depth;
-        let at = |cand: u32| cur - (rel - cand) as usize;
+        // A candidate's position, `cur - (rel - cand)`, in one addition.
+        let off = cur.wrapping_sub(rel as usize);
+        let at = |cand: u32| off.wrapping_add(cand as usize);
         // The next candidate of the chain, or none when it is out of the window or
         // `depth` candidates have been looked at.
         let prev = &self.prev;
