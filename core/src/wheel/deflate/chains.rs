@@ -24,14 +24,23 @@ const FAR3: usize = 4096;
 /// Most bits of the 4-byte hash (a table of 256 KiB); the 3-byte one has two fewer.
 const HASH4_BITS: u32 = 16;
 
-/// The chains of the positions added so far. The tables are sized to the data, up to
-/// 448 KiB: zeroing that much for each small file of a wheel being built cost more than
-/// deflating it. Their memory is kept for the thread's next encode ([`SPARE`]).
+/// Entries of the 4-byte hash table, and of the 3-byte one.
+const HEAD4: usize = 1 << HASH4_BITS;
+const HEAD3: usize = HEAD4 >> 2;
+
+/// The chains of the positions added so far. The tables have a fixed size, so that an
+/// index masked to it needs no bounds check (the checks were a quarter of the
+/// instructions of inserting a position); the part of the hash tables that is used is
+/// sized to the data (zeroing all 320 KiB for each small file of a wheel being built
+/// cost more than deflating it). Their memory is kept for the thread's next encode
+/// ([`SPARE`]).
 pub(super) struct Chains {
-    head4: Vec<u32>,
-    head3: Vec<u32>,
-    /// The chain links, one per position of the window (or of the data, if shorter).
-    prev: Vec<u32>,
+    head4: Box<[u32; HEAD4]>,
+    head3: Box<[u32; HEAD3]>,
+    /// The chain links, one per position of the window. Never zeroed: a link is read
+    /// only for a position in the window, which wrote it when it was added (the next
+    /// position with its slot is a window further on).
+    prev: Box<[u32; WINDOW]>,
     /// How far the hashes are shifted down: 32 less their bits.
     shift4: u32,
     shift3: u32,
@@ -54,13 +63,14 @@ fn load64(d: &[u8], p: usize) -> u64 {
 /// The hash of four bytes (libdeflate's multiplier), `32 - shift` bits.
 #[inline]
 fn hash4(x: u32, shift: u32) -> usize {
-    (x.wrapping_mul(0x1E35_A7BD) >> shift) as usize
+    // (The mask changes nothing, `shift` is 16 or more: it tells the compiler.)
+    (x.wrapping_mul(0x1E35_A7BD) >> shift) as usize & (HEAD4 - 1)
 }
 
 /// The hash of the first three of four bytes, `32 - shift` bits.
 #[inline]
 fn hash3(x: u32, shift: u32) -> usize {
-    ((x << 8).wrapping_mul(0x1E35_A7BD) >> shift) as usize
+    ((x << 8).wrapping_mul(0x1E35_A7BD) >> shift) as usize & (HEAD3 - 1)
 }
 
 /// How long the bytes at `a` and `b` agree, knowing the first `n` do, up to `max`.
@@ -83,22 +93,20 @@ thread_local! {
     /// The tables of the thread's last encode, for its next: fresh ones for each 256 KiB
     /// chunk were 448 KiB of new pages to fault in each time, a fifth of a small repair's
     /// page faults (with musl's allocator, which unmaps them at once, a third).
-    static SPARE: Cell<Option<[Vec<u32>; 3]>> = const { Cell::new(None) };
+    static SPARE: Cell<Option<Tables>> = const { Cell::new(None) };
 }
 
-/// `v` emptied and filled with `n` zeros.
-fn zeroed(mut v: Vec<u32>, n: usize) -> Vec<u32> {
-    v.clear();
-    v.resize(n, 0);
-    v
-}
+/// The three tables of [`Chains`].
+type Tables = (Box<[u32; HEAD4]>, Box<[u32; HEAD3]>, Box<[u32; WINDOW]>);
 
-impl Drop for Chains {
-    fn drop(&mut self) {
-        let tables = [&mut self.head4, &mut self.head3, &mut self.prev].map(std::mem::take);
-        // (Not while the thread's locals are being torn down; nothing encodes then.)
-        let _ = SPARE.try_with(|spare| spare.set(Some(tables)));
-    }
+/// A table of `N` zeros, made on the heap (an array returned by value would be made on
+/// the stack first: 256 KiB).
+#[allow(clippy::unnecessary_box_returns)]
+fn table<const N: usize>() -> Box<[u32; N]> {
+    vec![0; N]
+        .into_boxed_slice()
+        .try_into()
+        .expect("a slice of N entries")
 }
 
 impl Chains {
@@ -109,21 +117,32 @@ impl Chains {
         let bits4 = (usize::BITS - len.leading_zeros() + 1).clamp(8, HASH4_BITS);
         let bits3 = bits4 - 2;
         let spare = SPARE.try_with(Cell::take).ok().flatten();
-        let [head4, head3, prev] = spare.unwrap_or_default();
+        let (mut head4, mut head3, prev) = spare.unwrap_or_else(|| (table(), table(), table()));
+        head4[..1 << bits4].fill(0);
+        head3[..1 << bits3].fill(0);
         Self {
-            head4: zeroed(head4, 1 << bits4),
-            head3: zeroed(head3, 1 << bits3),
-            prev: zeroed(prev, len.next_power_of_two().min(WINDOW)),
+            head4,
+            head3,
+            prev,
             shift4: 32 - bits4,
             shift3: 32 - bits3,
             base,
         }
     }
 
+    /// Keeps the tables for the thread's next encode.
+    pub(super) fn recycle(self) {
+        let Self {
+            head4, head3, prev, ..
+        } = self;
+        // (Not while the thread's locals are being torn down; nothing encodes then.)
+        let _ = SPARE.try_with(|spare| spare.set(Some((head4, head3, prev))));
+    }
+
     /// The link slot of position `rel`.
     #[inline]
-    fn slot(&self, rel: u32) -> usize {
-        rel as usize & (self.prev.len() - 1)
+    fn slot(rel: u32) -> usize {
+        rel as usize & (WINDOW - 1)
     }
 
     /// Adds position `p`, whose next four bytes must be in `d`.
@@ -132,8 +151,7 @@ impl Chains {
         let x = load32(d, p);
         let rel = (p - self.base + 1) as u32;
         let (h4, h3) = (hash4(x, self.shift4), hash3(x, self.shift3));
-        let slot = self.slot(rel);
-        self.prev[slot] = self.head4[h4];
+        self.prev[Self::slot(rel)] = self.head4[h4];
         self.head4[h4] = rel;
         self.head3[h3] = rel;
     }
@@ -145,14 +163,14 @@ impl Chains {
             return;
         }
         let (head4, head3, prev) = (&mut self.head4, &mut self.head3, &mut self.prev);
-        let (base, shift4, shift3, mask) = (self.base, self.shift4, self.shift3, prev.len() - 1);
+        let (base, shift4, shift3) = (self.base, self.shift4, self.shift3);
         for (i, w) in d[from..to + 3].windows(4).enumerate() {
             // (One load: indexing the four bytes one by one made four, and five
             // instructions more a position.)
             let x = u32::from_le_bytes(w.try_into().expect("four bytes"));
             let rel = (from + i - base + 1) as u32;
             let h = hash4(x, shift4);
-            prev[rel as usize & mask] = head4[h];
+            prev[Self::slot(rel)] = head4[h];
             head4[h] = rel;
             head3[hash3(x, shift3)] = rel;
         }
@@ -180,8 +198,7 @@ impl Chains {
         let (h4, h3) = (hash4(x, self.shift4), hash3(x, self.shift3));
         let mut cand = self.head4[h4];
         let near = self.head3[h3];
-        let slot = self.slot(rel);
-        self.prev[slot] = cand;
+        self.prev[Self::slot(rel)] = cand;
         self.head4[h4] = rel;
         self.head3[h3] = rel;
         // Positions at or below this are out of the window (0: none).
@@ -209,10 +226,9 @@ impl Chains {
         // The next candidate of the chain, or none when it is out of the window or
         // `depth` candidates have been looked at.
         let prev = &self.prev;
-        let mask = prev.len() - 1;
         let mut next = |cand: u32| {
             left -= 1;
-            let c = prev[cand as usize & mask];
+            let c = prev[Self::slot(cand)];
             (c > cutoff && left > 0).then_some(c)
         };
         // Until a copy of four bytes is found, candidates are compared on those only;

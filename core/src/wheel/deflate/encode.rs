@@ -224,6 +224,7 @@ pub(super) fn encode(data: &[u8], range: Range<usize>, level: u32, last: bool) -
         chains.skip(data, inserted, to);
         cur += len;
     }
+    chains.recycle();
     block.write(&mut out, &data[block_start..end], last);
     if !last {
         out.stored(&[], false);
