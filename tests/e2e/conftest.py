@@ -11,6 +11,7 @@ from the environment that scripts/check sets up:
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import venv
@@ -23,6 +24,78 @@ BIN = Path(os.environ.get("TRUEWHEEL_BIN", ROOT / "target" / "release" / "truewh
 CORPUS = Path(os.environ.get("TRUEWHEEL_CORPUS", Path.home() / ".cache" / "truewheel" / "corpus"))
 LOCAL = Path(os.environ.get("TRUEWHEEL_LOCAL", ROOT / "target" / "corpus" / "local"))
 MANIFEST = json.loads((ROOT / "wheels-corpus" / "manifest.json").read_text())
+
+
+def loader_finds_phdrs(data):
+    """Whether glibc's loader finds a library's program headers where they are: without
+    PT_PHDR it takes them from the first PT_LOAD whose pages, read from the file, hold
+    them (at page sizes up to the segments' alignment, 64 KiB at most). Program headers
+    moved right after the data segment's last page were read from its .bss, as zeros."""
+    if data[:4] != b"\x7fELF":
+        return True
+    wide, e = data[4] == 2, "<" if data[5] == 1 else ">"
+    etype = struct.unpack(e + "H", data[16:18])[0]
+    if wide:
+        phoff = struct.unpack(e + "Q", data[32:40])[0]
+        phentsize, phnum = struct.unpack(e + "HH", data[54:58])
+    else:
+        phoff = struct.unpack(e + "I", data[28:32])[0]
+        phentsize, phnum = struct.unpack(e + "HH", data[42:46])
+    segs = []
+    for i in range(phnum):
+        o = phoff + i * phentsize
+        if wide:
+            kind, _, off, vaddr, _, filesz, _, align = struct.unpack(e + "IIQQQQQQ", data[o:o + 56])
+        else:
+            kind, off, vaddr, _, filesz, _, _, align = struct.unpack(e + "IIIIIIII", data[o:o + 32])
+        segs.append((kind, off, vaddr, filesz, align))
+    kinds = {k for k, *_ in segs}
+    if etype != 3 or 3 in kinds or 6 in kinds:  # not ET_DYN, PT_INTERP, PT_PHDR
+        return True
+    loads = [s for s in segs if s[0] == 1]
+    size = phnum * phentsize
+    true = next((v + phoff - o for _, o, v, f, _ in loads if o <= phoff and phoff + size <= o + f), None)
+    for page in (0x1000, 0x4000, 0x10000):
+        if any(a < page for *_, a in loads):
+            continue
+        got = None
+        for _, off, vaddr, filesz, _ in loads:
+            mapoff = off & ~(page - 1)
+            if mapoff <= phoff and phoff + size <= -(-(off + filesz) // page) * page:
+                got = (vaddr & ~(page - 1)) + phoff - mapoff
+                break
+        if got != true:
+            return False
+    return True
+
+
+
+PHDRS_AS_LOADED = r"""
+import ctypes, os, struct
+# Every library loaded from a wheel's .libs folder: the program headers the loader gives
+# (dl_iterate_phdr, which C++ exceptions and unwinders use) are the file's.
+class Phdr(ctypes.Structure):
+    _fields_ = [("p_type", ctypes.c_uint32), ("rest", ctypes.c_uint8 * 52)]
+class Info(ctypes.Structure):
+    _fields_ = [("addr", ctypes.c_void_p), ("name", ctypes.c_char_p), ("phdr", ctypes.POINTER(Phdr)), ("phnum", ctypes.c_uint16)]
+def file_types(path):
+    data = open(path, "rb").read()
+    phoff, = struct.unpack("<Q", data[32:40])
+    size, n = struct.unpack("<HH", data[54:58])
+    return [struct.unpack("<I", data[phoff + i * size:phoff + i * size + 4])[0] for i in range(n)]
+checked, bad = [], []
+@ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Info), ctypes.c_size_t, ctypes.c_void_p)
+def each(info, size, data):
+    i = info.contents
+    name = i.name.decode() if i.name else ""
+    if ".libs/" in name:
+        checked.append(name)
+        if [i.phdr[k].p_type for k in range(i.phnum)] != file_types(name):
+            bad.append(name)
+    return 0
+ctypes.CDLL(None).dl_iterate_phdr(each, None)
+assert checked and not bad, (checked, bad)
+"""
 
 
 def manifest_wheels():

@@ -19,7 +19,8 @@
 //! The new segment starts at file offset `O` (the end of the file, 8-aligned) and address
 //! `V`, with `O ≡ V (mod A)`, where `A` is the largest `p_align` of the `PT_LOAD`s (at
 //! least 4 KiB), and above every page that an existing segment (with its `.bss`) uses.
-//! For a library `V = roundup(max end, A) + O mod A`. For an executable whose program
+//! For a library `V = roundup(max end, A) + O mod A`; when its program headers move, `O`
+//! is also past the last file page of every segment (see [`write`]). For an executable whose program
 //! headers move, the kernel computes `AT_PHDR` as `e_phoff` plus the first `PT_LOAD`'s
 //! `p_vaddr - p_offset` (before Linux 5.18), so the new segment keeps that same
 //! difference, padding the file if it must (what patchelf does for executables too).
@@ -52,6 +53,9 @@ const SHF_ALLOC: u64 = 2;
 const MAX_PADDING: u64 = 16 << 20;
 /// The smallest page size assumed for a new segment.
 const MIN_PAGE: u64 = 0x1000;
+/// The largest page size of a Linux system (aarch64, ppc64le, loongarch64 and mips may
+/// use 64 KiB).
+const MAX_PAGE: u64 = 0x10000;
 
 /// Writes integers in the file's byte order and class into a buffer (one record, built
 /// whole before it goes into the [`Overlay`]).
@@ -240,7 +244,23 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, Patc
                     .ok_or(PatchError::NoRoom("address space"))?,
             )
         }
-        _ => (end8, above()? + end8 % page),
+        Mapping::MovePhdrs => {
+            // glibc finds a library's program headers (it has no `PT_PHDR`) in the first
+            // `PT_LOAD` whose pages, read from the file, hold them: beside the last page
+            // of the data segment they would be found there, in its `.bss`, zeroed.
+            // They go past every page an earlier segment maps from the file, at the
+            // largest page size a system of the machine may use (the segments' own
+            // alignment, 64 KiB at most).
+            let g = page.min(MAX_PAGE);
+            let ends = loads
+                .iter()
+                .map(|&i| img.segments[i].offset.checked_add(img.segments[i].filesz))
+                .try_fold(0u64, |m, e| e.map(|e| m.max(e)))
+                .ok_or(PatchError::NoRoom("file"))?;
+            let o = end8.max(align_up(ends, g).ok_or(PatchError::NoRoom("file"))?);
+            (o, above()? + o % page)
+        }
+        Mapping::NullSlot(_) => (end8, above()? + end8 % page),
     };
 
     // The new space: [program headers][dynamic table][string table].

@@ -210,6 +210,60 @@ fn growth_moves_program_headers_once_then_extends() {
     }
 }
 
+/// Where glibc's loader finds the program headers of a library without `PT_PHDR`, with
+/// pages of `page` bytes: in the first `PT_LOAD` whose pages, as read from the file,
+/// hold them (`_dl_map_segments`), at that segment's address for their offset. `None`
+/// when none holds them (glibc copies them from the file then).
+fn loader_phdrs(bytes: &[u8], page: u64) -> Option<u64> {
+    let h = Header::read(bytes).ok().unwrap();
+    let size = u64::from(h.phnum) * u64::from(h.phentsize);
+    loads(bytes).into_iter().find_map(|s| {
+        let mapoff = s.offset & !(page - 1);
+        let end = (s.offset + s.filesz).next_multiple_of(page);
+        (h.phoff >= mapoff && h.phoff + size <= end)
+            .then(|| (s.vaddr & !(page - 1)) + h.phoff - mapoff)
+    })
+}
+
+/// The address of the program headers in the segment that holds them in the file.
+fn true_phdrs(bytes: &[u8]) -> Option<u64> {
+    let h = Header::read(bytes).ok().unwrap();
+    let size = u64::from(h.phnum) * u64::from(h.phentsize);
+    loads(bytes)
+        .into_iter()
+        .find(|s| s.offset <= h.phoff && h.phoff + size <= s.offset + s.filesz)
+        .map(|s| s.vaddr + h.phoff - s.offset)
+}
+
+#[test]
+fn the_loader_finds_moved_program_headers_where_they_are() {
+    // Found by a sweep: a library's program headers moved to a new segment right after
+    // the data segment's last file page were read by glibc from that page's `.bss`
+    // (zeros): C++ exceptions through such a library called `std::terminate`.
+    let mut moved = 0;
+    for (name, bytes) in FIXTURES.iter().filter(|(n, _)| !n.ends_with("exe")) {
+        let grown = set_rpath(bytes, &"/x".repeat(2048), false).unwrap();
+        let phoff = |b: &[u8]| Header::read(b).ok().unwrap().phoff;
+        moved += usize::from(phoff(&grown) != phoff(bytes));
+        for page in [0x1000, 0x4000, 0x10000] {
+            if loads(bytes).iter().any(|s| s.align < page) {
+                // A system with larger pages than the segments' alignment cannot load it.
+                continue;
+            }
+            assert_eq!(
+                loader_phdrs(&grown, page),
+                true_phdrs(&grown),
+                "{name} {page:#x}"
+            );
+        }
+        // And so for the library's next edit, which extends the new segment.
+        let two = add_needed(&grown, "libanother-quite-long-name-for-growth.so.3").unwrap();
+        assert_eq!(loader_phdrs(&two, 0x1000), true_phdrs(&two), "{name}");
+    }
+    // All but the one that ended in a read-write segment already (patchelf's).
+    assert_eq!(moved, 10);
+}
+
 #[test]
 fn edits_that_fit_stay_in_place() {
     let b = fixture("x86_64-gnu.so");
