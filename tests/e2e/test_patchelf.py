@@ -638,6 +638,22 @@ def test_order_of_flags_is_patchelfs(tmp_path):
                                "rpath": None, "runpath": None, "soname": "libx.so"}
 
 
+def test_an_empty_rpath_is_set_as_patchelf_sets_it(tmp_path):
+    """`--set-rpath ''`: nothing where there was no path (patchelf 0.18 on), an empty
+    entry where there was one."""
+    (tmp_path / "a.c").write_text("int f(void) { return 1; }\n")
+    gcc(64, "-shared", "-fPIC", "-o", "none.so", "a.c", cwd=tmp_path)
+    gcc(64, "-shared", "-fPIC", "-Wl,--disable-new-dtags", "-Wl,-rpath,/x", "-o", "rpath.so", "a.c", cwd=tmp_path)
+    gcc(64, "-shared", "-fPIC", "-Wl,--enable-new-dtags", "-Wl,-rpath,/x", "-o", "runpath.so", "a.c", cwd=tmp_path)
+    for name in ("none.so", "rpath.so", "runpath.so"):
+        src = tmp_path / name
+        for force in ([], ["--force-rpath"]):
+            o = both(src, [*force, "--set-rpath", ""], "empty" + "".join(force))
+            unchanged = o.ref.read_bytes() == src.read_bytes()
+            assert unchanged == (name == "none.so"), (name, force)
+            assert (o.ours.read_bytes() == src.read_bytes()) == unchanged, (name, force)
+
+
 MALFORMED = {
     "empty": b"",
     "text": b"this is not an ELF file\n",

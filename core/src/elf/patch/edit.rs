@@ -123,7 +123,8 @@ impl<'a> State<'a> {
             retag(&mut self.entries, DT_RPATH, DT_RUNPATH);
         } else if force_rpath && runpath {
             retag(&mut self.entries, DT_RUNPATH, DT_RPATH);
-        } else if current.as_deref() == Some(path) {
+        } else if current.as_deref().unwrap_or_default() == path {
+            // (As patchelf 0.18 on: an empty path where there is none changes nothing.)
             return Ok(());
         }
         if current.as_deref() == Some(path) {

@@ -265,6 +265,23 @@ fn the_loader_finds_moved_program_headers_where_they_are() {
 }
 
 #[test]
+fn an_empty_path_where_there_is_none_changes_nothing() {
+    for (name, bytes) in FIXTURES {
+        let info = parse(bytes).unwrap();
+        if info.rpath.is_some() || info.runpath.is_some() {
+            continue;
+        }
+        for force in [false, true] {
+            assert_eq!(set_rpath(bytes, "", force).unwrap(), *bytes, "{name} {force}");
+        }
+        // With a path there, the empty one replaces it.
+        let one = set_rpath(bytes, "/x", false).unwrap();
+        let none = set_rpath(&one, "", false).unwrap();
+        assert_eq!(parse(&none).unwrap().runpath.as_deref(), Some(""), "{name}");
+    }
+}
+
+#[test]
 fn edits_that_fit_stay_in_place() {
     let b = fixture("x86_64-gnu.so");
     // Removing and reusing strings already there: no new segment, same length.
