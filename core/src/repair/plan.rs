@@ -215,6 +215,16 @@ pub fn relpath(to: &str, from: &str) -> String {
     }
 }
 
+/// `$ORIGIN` joined with a relative path as auditwheel joins them (`pathlib.Path`, which
+/// drops a `.`): a member inside the `.libs` folder gets `$ORIGIN`, not `$ORIGIN/.`.
+fn origin_path(rel: &str) -> String {
+    if rel == "." {
+        "$ORIGIN".into()
+    } else {
+        format!("$ORIGIN/{rel}")
+    }
+}
+
 fn dirname(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
@@ -349,8 +359,7 @@ pub fn plan(
             } else {
                 member.clone()
             };
-            let rel = relpath(&libs_dir, dirname(&at));
-            let new_rpath = format!("$ORIGIN/{rel}");
+            let new_rpath = origin_path(&relpath(&libs_dir, dirname(&at)));
             let old = inputs.member_rpath(member);
             let lib = if abi.arch.as_str().ends_with("64") {
                 "lib64"
@@ -448,6 +457,8 @@ mod tests {
         assert_eq!(relpath("pyyaml.libs", ""), "pyyaml.libs");
         assert_eq!(relpath("a.libs", "a/b/c"), "../../../a.libs");
         assert_eq!(relpath("a/b", "a/b"), ".");
+        assert_eq!(origin_path(&relpath("a.libs", "a.libs")), "$ORIGIN");
+        assert_eq!(origin_path(&relpath("a.libs", "a")), "$ORIGIN/../a.libs");
     }
 
     #[test]
