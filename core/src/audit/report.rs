@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::binary::elf_machine_name;
 use crate::elf::ElfInfo;
-use crate::policy::report::{AbiReport, Reason};
+use crate::policy::report::{AbiReport, ElfRef, Reason};
 use crate::policy::Libc;
 use crate::source::ReadAt;
 use crate::wheel::{PlatformTag, Wheel};
@@ -144,13 +144,24 @@ fn list(items: &[String]) -> String {
 pub fn describe(reason: &Reason) -> String {
     match reason {
         Reason::SymbolVersion { version, users } => {
-            let who: Vec<String> = users
-                .iter()
-                .map(|u| {
-                    if u.symbols.is_empty() {
-                        format!("{}", u.elf)
+            // One file needing the version from two libraries (GLIBC_2.28 from libc.so.6
+            // and from libpthread.so.0) is named once, with the symbols of both.
+            let mut by_elf: Vec<(&ElfRef, Vec<String>)> = Vec::new();
+            for u in users {
+                match by_elf.iter_mut().find(|(e, _)| *e == &u.elf) {
+                    Some((_, symbols)) => symbols.extend(u.symbols.iter().cloned()),
+                    None => by_elf.push((&u.elf, u.symbols.clone())),
+                }
+            }
+            let who: Vec<String> = by_elf
+                .into_iter()
+                .map(|(elf, mut symbols)| {
+                    symbols.sort();
+                    symbols.dedup();
+                    if symbols.is_empty() {
+                        format!("{elf}")
                     } else {
-                        format!("{} ({})", u.elf, list(&u.symbols))
+                        format!("{elf} ({})", list(&symbols))
                     }
                 })
                 .collect();

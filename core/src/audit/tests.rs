@@ -134,3 +134,25 @@ fn a_member_kept_walked_is_verified_as_one_kept_alone() {
         );
     }
 }
+
+#[test]
+fn a_file_needing_a_version_from_two_libraries_is_named_once() {
+    use crate::policy::report::{ElfRef, Reason, VersionUser};
+    let user = |path: &str, library: &str, symbols: &[&str]| VersionUser {
+        elf: ElfRef::Member { path: path.into() },
+        library: library.into(),
+        symbols: symbols.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let reason = Reason::SymbolVersion {
+        version: crate::policy::SymbolVersion::parse("GLIBC_2.28"),
+        users: vec![
+            user("p.libs/librd.so.1", "libc.so.6", &["call_once", "cnd_wait"]),
+            user("p/x.so", "libc.so.6", &["fcntl64"]),
+            user("p.libs/librd.so.1", "libpthread.so.0", &["thrd_current"]),
+        ],
+    };
+    assert_eq!(
+        report::describe(&reason),
+        "needs GLIBC_2.28 in p.libs/librd.so.1 (call_once, cnd_wait, thrd_current), p/x.so (fcntl64)"
+    );
+}

@@ -272,7 +272,11 @@ fn an_empty_path_where_there_is_none_changes_nothing() {
             continue;
         }
         for force in [false, true] {
-            assert_eq!(set_rpath(bytes, "", force).unwrap(), *bytes, "{name} {force}");
+            assert_eq!(
+                set_rpath(bytes, "", force).unwrap(),
+                *bytes,
+                "{name} {force}"
+            );
         }
         // With a path there, the empty one replaces it.
         let one = set_rpath(bytes, "/x", false).unwrap();
