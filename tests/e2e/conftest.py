@@ -70,10 +70,11 @@ def loader_finds_phdrs(data):
 
 
 
-PHDRS_AS_LOADED = r"""
+# Python code: `phdrs_as_loaded(wanted)` gives the loaded objects whose path `wanted`
+# accepts, and those of them for which the program headers the loader gives
+# (dl_iterate_phdr, which C++ exceptions and unwinders use) are not the file's.
+PHDRS_CHECK = r"""
 import ctypes, os, struct
-# Every library loaded from a wheel's .libs folder: the program headers the loader gives
-# (dl_iterate_phdr, which C++ exceptions and unwinders use) are the file's.
 class Phdr(ctypes.Structure):
     _fields_ = [("p_type", ctypes.c_uint32), ("rest", ctypes.c_uint8 * 52)]
 class Info(ctypes.Structure):
@@ -83,17 +84,25 @@ def file_types(path):
     phoff, = struct.unpack("<Q", data[32:40])
     size, n = struct.unpack("<HH", data[54:58])
     return [struct.unpack("<I", data[phoff + i * size:phoff + i * size + 4])[0] for i in range(n)]
-checked, bad = [], []
-@ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Info), ctypes.c_size_t, ctypes.c_void_p)
-def each(info, size, data):
-    i = info.contents
-    name = i.name.decode() if i.name else ""
-    if ".libs/" in name:
-        checked.append(name)
-        if [i.phdr[k].p_type for k in range(i.phnum)] != file_types(name):
-            bad.append(name)
-    return 0
-ctypes.CDLL(None).dl_iterate_phdr(each, None)
+def phdrs_as_loaded(wanted):
+    checked, bad = [], []
+    @ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Info), ctypes.c_size_t, ctypes.c_void_p)
+    def each(info, size, data):
+        i = info.contents
+        name = i.name.decode() if i.name else ""
+        if name and wanted(name):
+            checked.append(name)
+            got = [i.phdr[k].p_type for k in range(i.phnum)]
+            if got != file_types(name):
+                bad.append((name, got))
+        return 0
+    ctypes.CDLL(None).dl_iterate_phdr(each, None)
+    return checked, bad
+"""
+
+# Every library loaded from a wheel's .libs folder has its file's program headers.
+PHDRS_AS_LOADED = PHDRS_CHECK + r"""
+checked, bad = phdrs_as_loaded(lambda name: ".libs/" in name)
 assert checked and not bad, (checked, bad)
 """
 

