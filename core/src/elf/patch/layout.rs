@@ -20,10 +20,11 @@
 //! `V`, with `O ≡ V (mod A)`, where `A` is the largest `p_align` of the `PT_LOAD`s (at
 //! least 4 KiB), and above every page that an existing segment (with its `.bss`) uses.
 //! For a library `V = roundup(max end, A) + O mod A`; when its program headers move, `O`
-//! is also past the last file page of every segment (see [`write`]). For an executable whose program
-//! headers move, the kernel computes `AT_PHDR` as `e_phoff` plus the first `PT_LOAD`'s
-//! `p_vaddr - p_offset` (before Linux 5.18), so the new segment keeps that same
-//! difference, padding the file if it must (what patchelf does for executables too).
+//! is also past the last file page of every segment, where glibc looks for them (see
+//! [`write`]). For an executable whose program headers move, the kernel computes
+//! `AT_PHDR` as `e_phoff` plus the first `PT_LOAD`'s `p_vaddr - p_offset` (before Linux
+//! 5.18), so the new segment keeps that same difference, padding the file if it must
+//! (what patchelf does for executables too).
 //!
 //! Section headers, when present, follow: `.dynamic` (`SHT_DYNAMIC`) and `.dynstr` (the
 //! allocated `SHT_STRTAB` at the old `DT_STRTAB`) get their new offset, address and size.
