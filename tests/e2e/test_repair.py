@@ -561,3 +561,36 @@ def test_level_0_stores_what_repair_writes_as_auditwheel_does(tmp_path):
     names = [n for n in zipfile.ZipFile(Path(report["output"])).namelist()]
     assert any(n.startswith("yaml/_yaml.") for n in names) and any(".libs/libyaml" in n for n in names)
     assert written >= 4, written
+
+
+def test_a_library_needed_by_its_absolute_path_is_grafted_as_auditwheel_does(tmp_path):
+    """A library linked by path and without a SONAME is needed by its absolute path;
+    auditwheel finds it there (`os.path.join` with an absolute name) and grafts it."""
+    from repairable import HOST_TAG, gcc, write_wheel
+
+    libs = tmp_path / "abs-libs"
+    libs.mkdir()
+    lib = gcc(libs, "int abs_value(int x) { return x + 4; }\n", libs / "libabs.so")
+    ext = gcc(libs, "int abs_value(int);\nint ext_value(int x) { return abs_value(x); }\n", libs / "ext.so")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(ext), str(libs / "ext.so.c"), str(lib)], check=True)
+    needed = dynamic_needed(ext)
+    assert str(lib) in needed, needed
+    init = (b"import ctypes, os\n"
+            b"_lib = ctypes.CDLL(os.path.join(os.path.dirname(__file__), '_abs.so'))\n"
+            b"def value(x):\n    return _lib.ext_value(x)\n")
+    src = write_wheel(tmp_path, "absneeded", "1.0", HOST_TAG, {
+        "absneeded/__init__.py": (init, 0o644, zipfile.ZIP_DEFLATED),
+        "absneeded/_abs.so": (ext.read_bytes(), 0o755, zipfile.ZIP_DEFLATED),
+    })
+    ours, report = compare_with_auditwheel(src, tmp_path)
+    (graft,) = report["plan"]["grafts"]
+    assert graft["soname"] == str(lib)
+    shutil.rmtree(libs)
+    v = install(ours, tmp_path)
+    r = v.run("import absneeded; print(absneeded.value(3))")
+    assert (r.returncode, r.stdout.strip()) == (0, "7"), r.stderr
+
+
+def dynamic_needed(path):
+    out = subprocess.run(["readelf", "-dW", str(path)], capture_output=True, text=True).stdout
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[(.*)\]", out)

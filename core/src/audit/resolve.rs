@@ -252,7 +252,14 @@ impl<H: HostFiles> LibraryResolver for WheelResolver<'_, H> {
             .cloned()
             .collect::<Vec<_>>();
         for dir in search {
-            let path = format!("{}/{soname}", dir.trim_end_matches('/'));
+            // A name with a leading slash is its own path, as Python's `os.path.join`
+            // gives it in auditwheel's search (a library linked by path and without a
+            // SONAME is needed by its absolute path).
+            let path = if soname.starts_with('/') {
+                normpath(soname)
+            } else {
+                format!("{}/{soname}", dir.trim_end_matches('/'))
+            };
             if let Some((location, facts)) = self.candidate(&path) {
                 if compatible(request.top, &facts) {
                     return Some(Resolved { location, facts });
