@@ -69,7 +69,6 @@ def loader_finds_phdrs(data):
     return True
 
 
-
 # Python code: `phdrs_as_loaded(wanted)` gives the loaded objects whose path `wanted`
 # accepts, and those of them for which the program headers the loader gives
 # (dl_iterate_phdr, which C++ exceptions and unwinders use) are not the file's.

@@ -571,8 +571,10 @@ def test_a_library_needed_by_its_absolute_path_is_grafted_as_auditwheel_does(tmp
     libs = tmp_path / "abs-libs"
     libs.mkdir()
     lib = gcc(libs, "int abs_value(int x) { return x + 4; }\n", libs / "libabs.so")
-    ext = gcc(libs, "int abs_value(int);\nint ext_value(int x) { return abs_value(x); }\n", libs / "ext.so")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(ext), str(libs / "ext.so.c"), str(lib)], check=True)
+    (libs / "ext.c").write_text("int abs_value(int);\nint ext_value(int x) { return abs_value(x); }\n")
+    ext = libs / "ext.so"
+    # Linked by the library's path: no SONAME, so the path is what it needs.
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(ext), str(libs / "ext.c"), str(lib)], check=True)
     needed = dynamic_needed(ext)
     assert str(lib) in needed, needed
     init = (b"import ctypes, os\n"
