@@ -99,6 +99,8 @@ fn model(n: &mut Names, shared: bool, e: &Edit) {
                 if had_ru {
                     n.runpath = Some(path.clone());
                 }
+            } else if path.is_empty() {
+                // patchelf 0.18 on: an empty path where there is none changes nothing.
             } else if *force_rpath {
                 n.rpath = Some(path.clone());
             } else {
