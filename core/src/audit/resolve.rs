@@ -251,15 +251,22 @@ impl<H: HostFiles> LibraryResolver for WheelResolver<'_, H> {
             .chain(&interp)
             .cloned()
             .collect::<Vec<_>>();
-        for dir in search {
-            // A name with a leading slash is its own path, as Python's `os.path.join`
-            // gives it in auditwheel's search (a library linked by path and without a
-            // SONAME is needed by its absolute path).
-            let path = if soname.starts_with('/') {
-                normpath(soname)
-            } else {
-                format!("{}/{soname}", dir.trim_end_matches('/'))
-            };
+        // A name with a leading slash is its own path, as Python's `os.path.join` gives
+        // it for every folder of auditwheel's search (a library linked by path and without
+        // a SONAME is needed by its absolute path): one candidate, if there is a folder.
+        let paths: Vec<String> = if soname.starts_with('/') {
+            search
+                .first()
+                .map(|_| normpath(soname))
+                .into_iter()
+                .collect()
+        } else {
+            search
+                .iter()
+                .map(|dir| format!("{}/{soname}", dir.trim_end_matches('/')))
+                .collect()
+        };
+        for path in paths {
             if let Some((location, facts)) = self.candidate(&path) {
                 if compatible(request.top, &facts) {
                     return Some(Resolved { location, facts });
