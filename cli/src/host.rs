@@ -3,7 +3,6 @@
 //! and shared between threads.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -51,7 +50,7 @@ impl DiskHost {
 }
 
 fn read_facts(real: &str) -> Option<Arc<ElfFacts>> {
-    let file = FileSource::new(File::open(real).ok()?).ok()?;
+    let file = FileSource::new(crate::io::open_regular(real).ok()?).ok()?;
     // A library outside the wheel is judged by what it needs, never by its symbols.
     let opts = Options {
         symbols: false,

@@ -89,9 +89,52 @@ pub fn open_wheel(path: &Path, limits: &Limits) -> Result<DiskWheel, Failure> {
     Ok(Wheel::open_with_limits(name, source, *limits)?)
 }
 
+/// Opens a file to read, refusing what is not a regular file: opening a named pipe
+/// waits for a writer (a run hung on one), and a directory or a device reads as an
+/// empty or damaged file. Opened without waiting, then checked, so the path cannot
+/// change between the check and the open.
+pub fn open_regular(path: impl AsRef<Path>) -> std::io::Result<File> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(
+            i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).expect("O_NONBLOCK fits an int"),
+        )
+        .open(path.as_ref())?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        return Ok(file);
+    }
+    let what = if kind.is_dir() {
+        "it is a directory, not"
+    } else if kind.is_fifo() {
+        "it is a named pipe, not"
+    } else if kind.is_socket() {
+        "it is a socket, not"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "it is a device, not"
+    } else {
+        "it is not"
+    };
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("{what} a regular file"),
+    ))
+}
+
+/// The bytes of a regular file ([`open_regular`]).
+pub fn read_regular(path: impl AsRef<Path>) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(usize::try_from(file.metadata()?.len()).unwrap_or(0))?;
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// A wheel file's name and bytes.
 fn open_source(path: &Path) -> Result<(&str, FileSource), Failure> {
-    let file = File::open(path).map_err(|e| Failure::io("open", path, &e))?;
+    let file = open_regular(path).map_err(|e| Failure::io("open", path, &e))?;
     let source = FileSource::new(file).map_err(|e| Failure::io("read", path, &e))?;
     let name = path
         .file_name()
@@ -196,6 +239,13 @@ pub fn write_options() -> Result<WriteOptions, Failure> {
 
 /// Makes the output directory (like auditwheel's `-w`).
 pub fn ensure_dir(dir: &Path) -> Result<(), Failure> {
+    if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(Failure::new(format!(
+            "cannot write into {}: it is a file, not a directory",
+            dir.display()
+        ))
+        .hint("give -w a directory (it is made if missing)"));
+    }
     std::fs::create_dir_all(dir).map_err(|e| Failure::io("create the output directory", dir, &e))
 }
 

@@ -2,6 +2,7 @@
 written to and no output file is left behind."""
 
 import hashlib
+import os
 import zipfile
 from pathlib import Path
 
@@ -141,3 +142,32 @@ def test_unwritable_output_dir(tmp_path):
     proc = run("retag", "--build", "1", "-w", blocker / "sub", src)
     assert proc.returncode == 2
     assert "cannot create the output directory" in error_line(proc)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_not_a_regular_file(tmp_path, kind):
+    """A named pipe is refused, not waited on (opening one blocks until a writer
+    comes), and a directory is named as one, not called a truncated archive."""
+    p = tmp_path / NAME
+    if kind == "fifo":
+        os.mkfifo(p)
+    else:
+        p.mkdir()
+    what = "a named pipe" if kind == "fifo" else "a directory"
+    for cmd in (["inspect"], ["audit"], ["repair", "-w", tmp_path / "out"], ["patchelf", "--print-needed"]):
+        proc = run(*cmd, p, timeout=60)
+        assert proc.returncode == 2, proc
+        assert error_line(proc) == f"error: cannot open {p}: it is {what}, not a regular file", cmd
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_output_dir_is_a_file(tmp_path):
+    src = make_wheel(tmp_path / NAME, {"demo/__init__.py": b""})
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for cmd in (["retag", "--build", "1"], ["repair"]):
+        proc = run(*cmd, "-w", blocker, src)
+        assert proc.returncode == 2
+        assert error_line(proc) == f"error: cannot write into {blocker}: it is a file, not a directory"
+        assert "hint: give -w a directory" in proc.stderr
+    assert blocker.read_text() == ""

@@ -351,6 +351,61 @@ def test_two_inputs_of_one_name_are_refused(tmp_path):
     assert not out.exists() or not list(out.iterdir())
 
 
+def tw(*args, lib_dir=None):
+    return subprocess.run([os.environ.get("TRUEWHEEL_BIN", ROOT / "target/release/truewheel"), "repair", *args],
+                          capture_output=True, text=True, env=env(lib_dir))
+
+
+def test_an_output_that_would_replace_its_input_is_refused(tmp_path):
+    """A wheel already named as its repair would name it, repaired into its own folder,
+    would be replaced by the output (auditwheel replaces it): refused, the input kept."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    name = Path(truewheel_repair(src, tmp_path / "first", LOCAL / "libs")["output"]).name
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(src, work / name)  # the unrepaired bytes under the repaired name
+    before = (work / name).read_bytes()
+    proc = tw("-w", work, work / name, lib_dir=LOCAL / "libs")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("error: ") and "its repaired wheel would replace it" in proc.stderr
+    assert "with -w" in proc.stderr
+    assert (work / name).read_bytes() == before
+    assert sorted(p.name for p in work.iterdir()) == [name]
+
+
+def test_two_inputs_reaching_one_output_name_write_one(tmp_path):
+    """Inputs of different names can be repaired into one output name: the second to
+    get there is refused, naming the first, and the first's wheel stays."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    name = Path(truewheel_repair(src, tmp_path / "first", LOCAL / "libs")["output"]).name
+    other = tmp_path / "in"
+    other.mkdir()
+    shutil.copy(src, other / name)
+    out = tmp_path / "out"
+    proc = tw("-w", out, src, other / name, lib_dir=LOCAL / "libs")
+    assert proc.returncode == 1, proc.stderr
+    (line,) = [l for l in proc.stderr.splitlines() if l.startswith("error: ")]
+    assert f"its repaired wheel {name} is also what" in line and "different directories with -w" in line
+    assert [p.name for p in out.iterdir()] == [name]
+    assert (out / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
+
+
+def test_json_lists_the_wheels_written_when_another_fails(tmp_path):
+    """One damaged wheel among several: every error is printed, `--json` still lists
+    the wheels written, and the exit status is 2."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    bad = tmp_path / "broken-1.0-cp311-cp311-linux_x86_64.whl"
+    bad.write_bytes(b"not a zip")
+    out = tmp_path / "out"
+    proc = tw("--json", "-w", out, bad, src, lib_dir=LOCAL / "libs")
+    assert proc.returncode == 2, proc.stderr
+    assert "broken-1.0-cp311-cp311-linux_x86_64.whl: it is not a zip archive" in proc.stderr
+    report = json.loads(proc.stdout)
+    reports = report if isinstance(report, list) else [report]
+    assert [r["wheel"] for r in reports] == [src.name]
+    assert Path(reports[0]["output"]).exists()
+
+
 def test_isa_check_can_be_disabled_as_in_auditwheel(tmp_path):
     """`--disable-isa-ext-check`, in `show`, `audit` and `repair`: a library that needs x86_64_v3
     keeps the wheel at `linux` (repair refuses), and with the flag both tools tag it

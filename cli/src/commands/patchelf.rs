@@ -120,7 +120,7 @@ pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
 }
 
 fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
-    let mut file = fs::File::open(path).map_err(|e| Failure::io("open", path, &e))?;
+    let mut file = crate::io::open_regular(path).map_err(|e| Failure::io("open", path, &e))?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
         .map_err(|e| Failure::io("read", path, &e))?;

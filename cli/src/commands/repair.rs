@@ -2,7 +2,6 @@
 //! [--json] [-j N]`: a drop-in for `auditwheel repair`, with auditwheel's flags.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -152,7 +151,7 @@ impl<'a> Inputs<'a> {
             .par_iter()
             .with_max_len(1)
             .filter_map(|&path| {
-                let bytes = std::fs::read(path).ok()?;
+                let bytes = crate::io::read_regular(path).ok()?;
                 Some((path.to_owned(), sha256_hex(&bytes), bytes))
             })
             .collect();
@@ -179,7 +178,7 @@ impl PlanInputs for Inputs<'_> {
         if let Some(hash) = self.hashes.get(path) {
             return Ok(hash.clone());
         }
-        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        let bytes = crate::io::read_regular(path).map_err(|e| e.to_string())?;
         let hex = sha256_hex(&bytes);
         self.libraries.insert(path.to_owned(), bytes);
         Ok(hex)
@@ -196,7 +195,7 @@ impl PlanInputs for Inputs<'_> {
                 .map_err(|e| e.to_string());
         }
         let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
-        truewheel_core::elf::scan_reader(len, || File::open(path), &opts, 1 << 18)
+        truewheel_core::elf::scan_reader(len, || crate::io::open_regular(path), &opts, 1 << 18)
             .map(|i| i.needed)
             .map_err(|e| e.to_string())
     }
@@ -296,7 +295,7 @@ fn read_library(
     use std::os::unix::fs::PermissionsExt;
     let bytes = match read.remove(path) {
         Some(bytes) => bytes,
-        None => std::fs::read(path)?,
+        None => crate::io::read_regular(path)?,
     };
     let mode = std::fs::metadata(path)?.permissions().mode() & 0o7777;
     Ok((bytes, mode))
@@ -349,13 +348,14 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     // library), a large one's to deflating, which spreads over every core; a small
     // wheel started last would end the run on one core while the others sit idle.
     let mut order: Vec<usize> = (0..args.wheels.len()).collect();
+    let claimed = Claimed::default();
     order.sort_by_key(|&i| std::fs::metadata(&args.wheels[i]).map_or(0, |m| m.len()));
     let mut results: Vec<(usize, Result<Reported, Failure>)> = pool.install(|| {
         order
             .par_iter()
             .with_max_len(1)
             .map(|&i| {
-                let outcome = repair_one(args, ctx, &args.wheels[i], &request, &host);
+                let outcome = repair_one(args, ctx, &args.wheels[i], &request, &host, &claimed);
                 let result = outcome.and_then(|o| match o {
                     Outcome::Done(report, out) => match to_sync.send((i, out)) {
                         Ok(()) => Ok(Ok(*report)),
@@ -381,10 +381,20 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
             }
         }
     }
+    // A wheel that failed does not hide the others: each is reported, and `--json`
+    // still lists what was written.
     let mut reports = Vec::new();
-    let mut refused = false;
+    let (mut refused, mut failed) = (false, false);
     for (_, r) in results {
-        match r? {
+        let r = match r {
+            Ok(r) => r,
+            Err(failure) => {
+                failure.print();
+                failed = true;
+                continue;
+            }
+        };
+        match r {
             Ok(report) => {
                 if ctx.verbose {
                     eprint!("{}", describe(&report));
@@ -403,7 +413,9 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     if args.json {
         crate::io::print_json(&reports);
     }
-    Ok(if refused {
+    Ok(if failed {
+        ExitCode::from(2)
+    } else if refused {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -449,7 +461,7 @@ fn copy_unchanged(args: &Args, path: &Path, wheel: &DiskWheel) -> Result<RepairR
         .zip(std::fs::canonicalize(path).ok())
         .is_some_and(|(a, b)| a == b);
     if !same {
-        let mut input = std::fs::File::open(path).map_err(|e| Failure::io("read", path, &e))?;
+        let mut input = crate::io::open_regular(path).map_err(|e| Failure::io("read", path, &e))?;
         crate::io::write_atomic(&args.wheel_dir, &name, |out| {
             std::io::copy(&mut input, out).map(|_| ())
         })?;
@@ -463,6 +475,52 @@ fn copy_unchanged(args: &Args, path: &Path, wheel: &DiskWheel) -> Result<RepairR
     })
 }
 
+/// The output names the run's wheels are repaired into, with the input of each: two
+/// inputs of different names can reach one output name (`x-linux_x86_64.whl` and
+/// `x-manylinux2014_x86_64.whl`), and the second rename would replace the first wheel.
+#[derive(Default)]
+struct Claimed(std::sync::Mutex<HashMap<String, PathBuf>>);
+
+impl Claimed {
+    /// Claims `dir/name` for a repair of `input`, or tells why it cannot be written:
+    /// it is `input` itself (a wheel that already carries the tags it reaches,
+    /// repaired into its own folder, would be replaced), or another input of the run
+    /// claimed it first.
+    fn claim(&self, dir: &Path, name: &str, input: &Path) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let same = std::fs::metadata(dir.join(name))
+            .ok()
+            .zip(std::fs::metadata(input).ok())
+            .is_some_and(|(a, b)| (a.dev(), a.ino()) == (b.dev(), b.ino()));
+        if same {
+            return Some(format!(
+                "{}: its repaired wheel would replace it, as it is already named {name}; write it into another directory with -w",
+                input.display()
+            ));
+        }
+        self.claim_name(name, input)
+    }
+
+    /// Claims the output name `name` for `input`, or names the input that has it.
+    fn claim_name(&self, name: &str, input: &Path) -> Option<String> {
+        let mut claimed = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match claimed.get(name) {
+            Some(first) => Some(format!(
+                "{}: its repaired wheel {name} is also what {} is repaired into in this run; repair them into different directories with -w",
+                input.display(),
+                first.display()
+            )),
+            None => {
+                claimed.insert(name.to_owned(), input.to_owned());
+                None
+            }
+        }
+    }
+}
+
 /// What `run` reports of a wheel: what was done, or why it was refused.
 type Reported = Result<RepairReport, String>;
 
@@ -472,6 +530,7 @@ fn repair_one(
     path: &Path,
     request: &PlatRequest,
     host: &DiskHost,
+    claimed: &Claimed,
 ) -> Result<Outcome, Failure> {
     let wheel = open_wheel(path, &ctx.limits)?;
     let name = wheel.file_name();
@@ -481,6 +540,10 @@ fn repair_one(
     let mut options = options.on(crate::libc::host());
     options.disable_isa_ext_check = args.disable_isa_ext_check;
     if pure && elfs.is_empty() && args.allow_pure_python_wheel {
+        // (Copied onto itself, it is left as it is: nothing is written.)
+        if let Some(refusal) = claimed.claim_name(&name, path) {
+            return Ok(Outcome::Refused(refusal));
+        }
         return copy_unchanged(args, path, &wheel).map(Outcome::Copied);
     }
     if pure || elfs.is_empty() {
@@ -570,6 +633,9 @@ fn repair_one(
         add_platforms(&wheel.filename, &wheel.info, &target.tags, &remove)
     };
     let out_name = new_name.to_string();
+    if let Some(refusal) = claimed.claim(&args.wheel_dir, &out_name, path) {
+        return Ok(Outcome::Refused(refusal));
+    }
     let sbom = truewheel_core::repair::sbom::sbom(
         &out_name,
         wheel.filename.name.as_str(),
