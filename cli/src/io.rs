@@ -266,6 +266,8 @@ pub struct Unsynced {
     tmp: tempfile::NamedTempFile,
     dir: PathBuf,
     target: PathBuf,
+    /// Removes the temp file if the process is interrupted first.
+    removed: crate::interrupt::Removed,
 }
 
 /// The first half of [`write_atomic`]: fills a temp file in `dir`. Syncing a file waits
@@ -277,11 +279,8 @@ pub fn write_unsynced(
     write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
 ) -> Result<Unsynced, Failure> {
     let target = dir.join(name);
-    let tmp = tempfile::Builder::new()
-        .prefix(".truewheel-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Failure::io("write to", dir, &e))?;
+    let (tmp, removed) =
+        crate::interrupt::temp_file_in(dir).map_err(|e| Failure::io("write to", dir, &e))?;
     {
         // Small enough not to be paged in for a small wheel (its large members are
         // written past it), large enough that small members go out in few writes.
@@ -302,6 +301,7 @@ pub fn write_unsynced(
         tmp,
         dir: dir.to_owned(),
         target,
+        removed,
     })
 }
 
@@ -313,12 +313,18 @@ impl Unsynced {
 
     /// Syncs the file, renames it into place, and syncs the directory.
     pub fn persist(self) -> Result<PathBuf, Failure> {
-        let Self { tmp, dir, target } = self;
+        let Self {
+            tmp,
+            dir,
+            target,
+            removed,
+        } = self;
         tmp.as_file()
             .sync_all()
             .map_err(|e| Failure::io("write", &target, &e))?;
         tmp.persist(&target)
             .map_err(|e| Failure::io("write", &target, &e.error))?;
+        drop(removed);
         // The rename is durable once the directory is: without this a power loss could
         // leave neither name. Not every file system can sync a directory; that is no error.
         #[cfg(unix)]

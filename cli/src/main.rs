@@ -6,6 +6,7 @@
 mod commands;
 mod failure;
 mod host;
+mod interrupt;
 mod io;
 mod ldpaths;
 mod libc;

@@ -12,6 +12,7 @@ import hashlib
 import random
 import re
 import shutil
+import signal
 import subprocess
 import time
 import zipfile
@@ -168,3 +169,36 @@ def test_killed_multi_wheel_repair_with_two_jobs(setup):
     assert tally["writing"] >= 1 and tally["renamed"] >= 1, tally
     rerun_replaces(tk, wheels, work / "multi" / "shared", refs, "--jobs", "2")
     rerun_replaces(tk, wheels, fresh, refs, "--jobs", "2")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_interrupted_repair_removes_its_temp_files(setup, sig):
+    """Ctrl-C, SIGTERM and SIGHUP (a closed terminal) remove the temp files of the
+    outputs being written before the process ends as the signal would (a SIGKILL
+    cannot be caught: its temp files stay, as above). Interrupted at spread delays, so
+    that some land while a wheel is being written; a run the signal missed finished."""
+    tk, wheels, refs, work, _, multi = setup
+    out = work / f"interrupted-{sig.name}"
+    checked, wrote, ended = set(), 0, 0
+    for k in range(6):
+        proc = subprocess.Popen([BIN, "repair", "-q", "--jobs", "2", "-w", out, *wheels], env=tk.env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Until the first temp file appears (or the run ends), then a little more.
+        t0 = time.monotonic()
+        while proc.poll() is None and not any(TEMP.match(p.name) for p in out.glob(".truewheel-*")):
+            if time.monotonic() - t0 > 60:
+                break
+            time.sleep(0.005)
+        time.sleep(k * multi / 8)
+        wrote += any(TEMP.match(p.name) for p in out.glob(".truewheel-*"))
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        assert b"panicked" not in err, err
+        if proc.returncode == 0:
+            continue  # it finished before the signal
+        assert proc.returncode == -sig, (proc.returncode, err)
+        ended += 1
+        left = [p.name for p in out.iterdir() if TEMP.match(p.name)]
+        assert not left, f"{sig.name} left {left}"
+        check_folder(out, refs, checked)
+    assert wrote >= 1 and ended >= 1, (wrote, ended)

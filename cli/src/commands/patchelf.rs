@@ -250,11 +250,8 @@ fn replace(target: &Path, output: Output<'_>, mode: u32) -> Result<(), Failure> 
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".truewheel-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Failure::io("write to", dir, &e))?;
+    let (mut tmp, removed) =
+        crate::interrupt::temp_file_in(dir).map_err(|e| Failure::io("write to", dir, &e))?;
     let io = |e: std::io::Error| Failure::io("write", target, &e);
     output.write_to(tmp.as_file_mut()).map_err(io)?;
     #[cfg(unix)]
@@ -268,5 +265,6 @@ fn replace(target: &Path, output: Output<'_>, mode: u32) -> Result<(), Failure> 
     let _ = mode;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(target).map_err(|e| io(e.error))?;
+    drop(removed);
     Ok(())
 }
