@@ -117,6 +117,73 @@ def test_private_library_from_a_deleted_folder(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def rewrapped(src, path, move=lambda name: name, tag=None, purelib=None):
+    """The members of wheel `src` in a new wheel at `path`: each renamed by `move`, the
+    WHEEL file's tags replaced by `tag` and Root-Is-Purelib set to `purelib` when given,
+    RECORD written anew."""
+    z = zipfile.ZipFile(src)
+    dist_info = next(n.split("/")[0] for n in z.namelist() if n.endswith(".dist-info/WHEEL"))
+    files = {}
+    for n in z.namelist():
+        if n.endswith("/") or n == f"{dist_info}/RECORD":
+            continue
+        data = z.read(n)
+        if n == f"{dist_info}/WHEEL":
+            lines = data.decode().splitlines()
+            if tag:
+                lines = [l for l in lines if not l.startswith("Tag:")] + [f"Tag: {tag}"]
+            if purelib is not None:
+                lines = [f"Root-Is-Purelib: {purelib}" if l.startswith("Root-Is-Purelib:") else l for l in lines]
+            data = ("\n".join(lines) + "\n").encode()
+        files[n if n.startswith(dist_info) else move(n)] = data
+    rows = [record_line(n, d) for n, d in files.items()] + [f"{dist_info}/RECORD,,"]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for n, d in files.items():
+            out.writestr(n, d)
+        out.writestr(f"{dist_info}/RECORD", "\n".join(rows) + "\n")
+    return path
+
+
+def test_a_wheel_tagged_any_that_holds_elf_files_is_repaired_as_auditwheel_does(tmp_path):
+    """A wheel tagged `any` (flit, hatchling: a prebuilt library as package data) that
+    holds ELF files needing outside libraries is judged and repaired as a platform wheel,
+    its architecture taken from them: `any` replaced, Root-Is-Purelib made false. It
+    was refused as holding no ELF file."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    dist, version = src.name.split("-")[:2]
+    anyw = rewrapped(src, tmp_path / f"{dist}-{version}-py3-none-any.whl", tag="py3-none-any", purelib="true")
+    ours, report = compare_with_auditwheel(anyw, tmp_path, lib_dir=LOCAL / "libs")
+    assert ours.name.startswith(f"{dist}-{version}-py3-none-manylinux"), ours.name
+    text = lambda w: next(zipfile.ZipFile(w).read(n) for n in zipfile.ZipFile(w).namelist() if n.endswith("/WHEEL"))
+    theirs = next((tmp_path / "theirs").glob("*.whl"))
+    assert text(ours) == text(theirs)
+    assert b"Root-Is-Purelib: False" in text(ours)
+    shown = run("show", "--json", anyw, env=env(LOCAL / "libs"), check=0)
+    assert json.loads(shown.stdout)["overall_tag"].startswith("linux_"), shown.stdout
+
+
+def test_an_extension_in_data_platlib_finds_its_grafted_libraries_once_installed(tmp_path):
+    """An extension under `<name>.data/platlib/` is installed beside the root's files, so
+    its RPATH is measured from there: `$ORIGIN/../<dist>.libs`, where auditwheel writes
+    `$ORIGIN/../../../<dist>.libs` and its wheel fails to import (pypa/auditwheel#257).
+    Otherwise the same as auditwheel's."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    dist, version = src.name.split("-")[:2]
+    moved = rewrapped(src, tmp_path / src.name, move=lambda n: f"{dist}-{version}.data/platlib/{n}")
+    report = truewheel_repair(moved, tmp_path / "ours", LOCAL / "libs")
+    ours = Path(report["output"])
+    theirs = auditwheel_repair(moved, tmp_path / "theirs", LOCAL / "libs")
+    assert ours.name == theirs.name and grafted(ours) == grafted(theirs)
+    (member,) = [m for m in report["plan"]["members"] if m.endswith(".so")]
+    assert member.startswith(f"{dist}-{version}.data/platlib/{dist}/")
+    assert report["plan"]["members"][member]["rpath"] == f"$ORIGIN/../{dist}.libs"
+    v = install(ours, tmp_path)
+    index = json.loads((LOCAL / "index.json").read_text())
+    check = next(w["check"] for w in index["wheels"] if w["fixture"] == "tw_needslib")
+    r = v.run(check, env={k: val for k, val in os.environ.items() if k != "LD_LIBRARY_PATH"})
+    assert r.returncode == 0, r.stderr
+
+
 def hide_and_run(python, code, hidden):
     """Runs Python with `hidden` (a system library) made unloadable in a mount namespace."""
     script = f"mount --bind /dev/null {hidden} && exec {python} -c \"$0\""

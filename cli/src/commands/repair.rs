@@ -546,7 +546,10 @@ fn repair_one(
         }
         return copy_unchanged(args, path, &wheel).map(Outcome::Copied);
     }
-    if pure || elfs.is_empty() {
+    // A wheel tagged `any` that holds ELF files is repaired as a platform wheel (its
+    // architecture taken from them, `any` replaced and Root-Is-Purelib made false), as
+    // auditwheel repairs it.
+    if elfs.is_empty() {
         return Ok(Outcome::Refused(format!(
             "{name}: this does not look like a platform wheel: it holds no ELF file, so there is nothing to repair"
         )));

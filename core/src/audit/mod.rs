@@ -385,8 +385,9 @@ pub struct ShowFlags<'a> {
 }
 
 /// What `auditwheel show` does once the members are scanned: the policy options from the
-/// wheel's platform tags ([`AnalyzeOptions::show`]) and `flags`, pure when the tags say
-/// so or no member is an ELF file, then [`audit`]. A wheel whose tags name no usable C
+/// wheel's platform tags ([`AnalyzeOptions::show`]) and `flags`, pure when no member is
+/// an ELF file, then [`audit`]. A wheel tagged `any` that holds ELF files is judged as a
+/// platform wheel, its architecture taken from them, as auditwheel judges it. A wheel whose tags name no usable C
 /// library fails with [`AuditError::Tags`]; one the policies cannot be evaluated on with
 /// [`AuditError::Analyze`] (auditwheel's own refusals).
 pub fn audit_scanned<S: ReadAt, H: HostFiles>(
@@ -395,10 +396,10 @@ pub fn audit_scanned<S: ReadAt, H: HostFiles>(
     host: &mut H,
     flags: ShowFlags<'_>,
 ) -> Result<AuditReport, AuditError> {
-    let (options, pure) = AnalyzeOptions::show(&wheel.filename.tags.platform)?;
+    let (options, _) = AnalyzeOptions::show(&wheel.filename.tags.platform)?;
     let mut options = options.on(flags.host);
     options.disable_isa_ext_check = flags.disable_isa_ext_check;
-    let pure = pure || elfs.is_empty();
+    let pure = elfs.is_empty();
     audit(wheel, elfs, host, &options, pure, flags.exclude)
 }
 

@@ -225,6 +225,24 @@ fn origin_path(rel: &str) -> String {
     }
 }
 
+/// Where a member is installed, relative to the folder the wheel's root goes to: a
+/// member under `<name>.data/platlib/` or `purelib/` is installed beside the root's
+/// files (in a virtual environment, and wherever the two schemes share a folder), so its
+/// path in the wheel has three folders more than its place. auditwheel measures from the
+/// path in the wheel, and its `$ORIGIN/../../../pkg.libs` misses the grafted libraries
+/// once installed (pypa/auditwheel#257); we measure from the place.
+fn installed_path(member: &str) -> &str {
+    let mut parts = member.splitn(3, '/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(data), Some("platlib" | "purelib"), Some(rest))
+            if data.ends_with(".data") && !rest.is_empty() =>
+        {
+            rest
+        }
+        _ => member,
+    }
+}
+
 fn dirname(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
@@ -359,7 +377,7 @@ pub fn plan(
             } else {
                 member.clone()
             };
-            let new_rpath = origin_path(&relpath(&libs_dir, dirname(&at)));
+            let new_rpath = origin_path(&relpath(&libs_dir, dirname(installed_path(&at))));
             let old = inputs.member_rpath(member);
             let lib = if abi.arch.as_str().ends_with("64") {
                 "lib64"
@@ -459,6 +477,23 @@ mod tests {
         assert_eq!(relpath("a/b", "a/b"), ".");
         assert_eq!(origin_path(&relpath("a.libs", "a.libs")), "$ORIGIN");
         assert_eq!(origin_path(&relpath("a.libs", "a")), "$ORIGIN/../a.libs");
+        // An extension in the wheel's `.data` folders is measured from where it goes.
+        for (member, place) in [
+            ("a-1.data/platlib/a/_x.so", "a/_x.so"),
+            ("a-1.data/purelib/_x.so", "_x.so"),
+            ("a-1.data/scripts/x", "a-1.data/scripts/x"),
+            ("a-1.data/data/lib/_x.so", "a-1.data/data/lib/_x.so"),
+            ("a/platlib/_x.so", "a/platlib/_x.so"),
+        ] {
+            assert_eq!(installed_path(member), place, "{member}");
+        }
+        assert_eq!(
+            origin_path(&relpath(
+                "a.libs",
+                dirname(installed_path("a-1.data/platlib/a/_x.so"))
+            )),
+            "$ORIGIN/../a.libs"
+        );
     }
 
     #[test]
