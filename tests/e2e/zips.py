@@ -12,8 +12,9 @@ def record_line(name: str, data: bytes) -> str:
 
 
 def make_wheel(path: Path, files: dict, name="demo", version="1.0", tag="py3-none-any",
-               dist_info=None, record=True, extra_members=()):
-    """Writes a wheel holding `files` plus a valid .dist-info (unless told otherwise)."""
+               dist_info=None, record=True, extra_members=(), executable=()):
+    """Writes a wheel holding `files` plus a valid .dist-info (unless told otherwise);
+    the members named in `executable` get mode 0755."""
     dist_info = dist_info or f"{name}-{version}.dist-info"
     members = dict(files)
     members[f"{dist_info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
@@ -24,7 +25,13 @@ def make_wheel(path: Path, files: dict, name="demo", version="1.0", tag="py3-non
     lines = [record_line(n, d) for n, d in members.items()] + [f"{rec},,"]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for n, d in members.items():
-            z.writestr(n, d)
+            if n in executable:
+                info = zipfile.ZipInfo(n, date_time=(2024, 1, 1, 0, 0, 0))
+                info.external_attr = 0o100755 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(info, d)
+            else:
+                z.writestr(n, d)
         for n, d in extra_members:
             z.writestr(zipfile.ZipInfo(n), d)
         if record:

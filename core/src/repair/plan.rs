@@ -260,8 +260,19 @@ pub fn grafted_name(real_file_name: &str, sha256_hex: &str) -> String {
 }
 
 /// auditwheel's `append_rpath_within_wheel`: the old entries that resolve inside the
-/// wheel (with `$ORIGIN` at the member's folder), without repeats, then `new`.
-pub fn rpath_within_wheel(old: &str, member: &str, new: &str, lib: &str, platform: &str) -> String {
+/// wheel (with `$ORIGIN` at the member's folder), without repeats, then `new`. A member
+/// written elsewhere (`placed`: a program of `.data/scripts/` moved behind a shim) keeps
+/// its entries into the wheel measured from where it goes: auditwheel resolves them from
+/// there as they were written for the old place, and drops them (meson-python's
+/// programs lost `$ORIGIN/../../.<name>.mesonpy.libs`, and their libraries with it).
+pub fn rpath_within_wheel(
+    old: &str,
+    member: &str,
+    placed: &str,
+    new: &str,
+    lib: &str,
+    platform: &str,
+) -> String {
     let origin = normpath(&format!("{WHEEL_ROOT}/{}", dirname(member)));
     let mut kept: Vec<String> = Vec::new();
     for entry in old.split(':').filter(|e| !e.is_empty()) {
@@ -280,8 +291,17 @@ pub fn rpath_within_wheel(old: &str, member: &str, new: &str, lib: &str, platfor
         }
         let full = normpath(&full);
         let inside = full == WHEEL_ROOT || full.starts_with(&format!("{WHEEL_ROOT}/"));
-        if inside && !kept.iter().any(|k| k == entry) {
-            kept.push(entry.to_owned());
+        if !inside {
+            continue;
+        }
+        let entry = if placed == member {
+            entry.to_owned()
+        } else {
+            let target = full.strip_prefix(WHEEL_ROOT).unwrap_or(&full);
+            origin_path(&relpath(target.trim_start_matches('/'), dirname(placed)))
+        };
+        if !kept.contains(&entry) {
+            kept.push(entry);
         }
     }
     if !kept.iter().any(|k| k == new) {
@@ -384,7 +404,14 @@ pub fn plan(
             } else {
                 "lib"
             };
-            edits.rpath = Some(rpath_within_wheel(&old, &at, &new_rpath, lib, &wheel_arch));
+            edits.rpath = Some(rpath_within_wheel(
+                &old,
+                member,
+                &at,
+                &new_rpath,
+                lib,
+                &wheel_arch,
+            ));
         }
         if !edits.is_empty() {
             out.members.insert(member.clone(), edits);
@@ -515,14 +542,29 @@ mod tests {
         let r = rpath_within_wheel(
             "$ORIGIN/../lib:/usr/local/lib:$ORIGIN/../../../../etc:$ORIGIN/../lib",
             "pkg/sub/_ext.so",
+            "pkg/sub/_ext.so",
             "$ORIGIN/../../pkg.libs",
             "lib64",
             "x86_64",
         );
         assert_eq!(r, "$ORIGIN/../lib:$ORIGIN/../../pkg.libs");
         assert_eq!(
-            rpath_within_wheel("", "m.so", "$ORIGIN/x.libs", "lib64", "x86_64"),
+            rpath_within_wheel("", "m.so", "m.so", "$ORIGIN/x.libs", "lib64", "x86_64"),
             "$ORIGIN/x.libs"
+        );
+        // A program moved out of `.data/scripts/` keeps its entries into the wheel,
+        // measured from where it goes (auditwheel measured them from there as written,
+        // and dropped them); entries out of the wheel are still dropped.
+        assert_eq!(
+            rpath_within_wheel(
+                "$ORIGIN/../../.x.mesonpy.libs:$ORIGIN/../../../lib:$ORIGIN",
+                "x-1.data/scripts/tool",
+                "x.scripts/tool",
+                "$ORIGIN/../x.libs",
+                "lib64",
+                "x86_64",
+            ),
+            "$ORIGIN/../.x.mesonpy.libs:$ORIGIN/../x-1.data/scripts:$ORIGIN/../x.libs"
         );
     }
 }
