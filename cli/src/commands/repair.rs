@@ -348,8 +348,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     // library), a large one's to deflating, which spreads over every core; a small
     // wheel started last would end the run on one core while the others sit idle.
     let mut order: Vec<usize> = (0..args.wheels.len()).collect();
-    let claimed = Claimed::default();
     order.sort_by_key(|&i| std::fs::metadata(&args.wheels[i]).map_or(0, |m| m.len()));
+    let claimed = Claimed::default();
     let mut results: Vec<(usize, Result<Reported, Failure>)> = pool.install(|| {
         order
             .par_iter()
