@@ -477,6 +477,33 @@ def test_an_output_that_would_replace_its_input_is_refused(tmp_path):
     assert sorted(p.name for p in work.iterdir()) == [name]
 
 
+def test_a_wheel_repair_leaves_as_it_is_may_be_in_its_own_folder(tmp_path):
+    """`repair -w dist dist/*.whl` over wheels already repaired (or tagged by maturin):
+    one that needs nothing and already carries the tags it reaches is left as it is,
+    exit 0 (auditwheel rewrites it in place)."""
+    src = CORPUS / "cffi-2.1.1-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+    work = tmp_path / "dist"
+    work.mkdir()
+    shutil.copy(src, work / src.name)
+    proc = tw("-w", work, work / src.name)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(work / src.name)
+    assert (work / src.name).read_bytes() == src.read_bytes()
+    assert [p.name for p in work.iterdir()] == [src.name]
+
+
+def test_a_libs_folder_out_of_the_wheel_is_refused(tmp_path):
+    """`-L` is appended to the distribution's name; a `..` in it would write members
+    outside the wheel (auditwheel writes them, and pip refuses the wheel)."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    proc = tw("-L=/../../evil", "-w", tmp_path / "out", src, lib_dir=LOCAL / "libs")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith('error: -L "/../../evil" would put the grafted libraries outside')
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+    report = truewheel_repair(src, tmp_path / "sub", LOCAL / "libs", "-L", ".libs/")
+    assert {g["member"].rsplit("/", 1)[0] for g in report["plan"]["grafts"]} == {"tw_needslib.libs"}
+
+
 def test_two_inputs_reaching_one_output_name_write_one(tmp_path):
     """Inputs of different names can be repaired into one output name: the second to
     get there is refused, naming the first, and the first's wheel stays."""

@@ -308,6 +308,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         Failure::new(format!("--plat {}: {e}", args.plat))
             .hint("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64, or auto")
     })?;
+    // (`-L` is checked before any work; the distribution's name cannot add a `..`.)
+    repair::plan::libs_dir("x", &args.lib_sdir).map_err(|e| Failure::new(e.to_string()))?;
     // Two inputs of one name would race for one output name, the last rename winning.
     let mut seen = std::collections::HashSet::new();
     for w in &args.wheels {
@@ -487,18 +489,22 @@ impl Claimed {
     /// repaired into its own folder, would be replaced), or another input of the run
     /// claimed it first.
     fn claim(&self, dir: &Path, name: &str, input: &Path) -> Option<String> {
-        use std::os::unix::fs::MetadataExt;
-        let same = std::fs::metadata(dir.join(name))
-            .ok()
-            .zip(std::fs::metadata(input).ok())
-            .is_some_and(|(a, b)| (a.dev(), a.ino()) == (b.dev(), b.ino()));
-        if same {
+        if Self::same_file(&dir.join(name), input) {
             return Some(format!(
                 "{}: its repaired wheel would replace it, as it is already named {name}; write it into another directory with -w",
                 input.display()
             ));
         }
         self.claim_name(name, input)
+    }
+
+    /// Whether two paths name one file.
+    fn same_file(a: &Path, b: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(a)
+            .ok()
+            .zip(std::fs::metadata(b).ok())
+            .is_some_and(|(a, b)| (a.dev(), a.ino()) == (b.dev(), b.ino()))
     }
 
     /// Claims the output name `name` for `input`, or names the input that has it.
@@ -636,15 +642,33 @@ fn repair_one(
         add_platforms(&wheel.filename, &wheel.info, &target.tags, &remove)
     };
     let out_name = new_name.to_string();
-    if let Some(refusal) = claimed.claim(&args.wheel_dir, &out_name, path) {
-        return Ok(Outcome::Refused(refusal));
-    }
     let sbom = truewheel_core::repair::sbom::sbom(
         &out_name,
         wheel.filename.name.as_str(),
         &wheel.filename.version,
         &provided,
     );
+    // A wheel the repair would leave as it is (nothing to graft or edit, its tags
+    // already those reached), given in the output folder: left there, as it is, where
+    // auditwheel rewrites it in place (`repair -w dist dist/*.whl` over wheels already
+    // repaired, or tagged by maturin).
+    let unchanged = plan.grafts.is_empty()
+        && plan.members.is_empty()
+        && sbom.is_none()
+        && new_name == wheel.filename
+        && info == wheel.info;
+    if unchanged && Claimed::same_file(&args.wheel_dir.join(&out_name), path) {
+        return Ok(Outcome::Copied(RepairReport {
+            wheel: name,
+            output: args.wheel_dir.join(&out_name).display().to_string(),
+            policy: target.policy,
+            tags: target.tags,
+            plan,
+        }));
+    }
+    if let Some(refusal) = claimed.claim(&args.wheel_dir, &out_name, path) {
+        return Ok(Outcome::Refused(refusal));
+    }
     let mut write_opts = write_options()?;
     write_opts.level = u32::try_from(args.zip_compression_level).unwrap_or(6);
     let editor = CoreEditor;

@@ -114,6 +114,9 @@ pub enum PlanError {
         /// Who needs it.
         member: String,
     },
+    /// `--lib-sdir` would put the grafted libraries out of their place in the wheel.
+    #[error("-L {0:?} would put the grafted libraries outside their place in the wheel (a `..` part, or a backslash); give a folder name such as .libs")]
+    LibsDir(String),
     /// The policy chosen has no references in the report (should not happen).
     #[error("the evaluation has no entry for policy {0}")]
     NoPolicy(PlatformTag),
@@ -328,6 +331,22 @@ pub fn graft_sources<'a>(abi: &'a AbiReport, policy: &PlatformTag) -> Vec<&'a st
     out
 }
 
+/// The grafted libraries' folder: auditwheel's `--lib-sdir` appended to the distribution's
+/// name (`.libs` gives `pyyaml.libs`, `/sub` gives `pyyaml/sub`), its empty and `.` parts
+/// dropped as `pathlib` drops them. A `..` part is refused: `-L /../../x` made members
+/// outside the wheel, which installers refuse (auditwheel writes them).
+pub fn libs_dir(dist_name: &str, lib_sdir: &str) -> Result<String, PlanError> {
+    let joined = format!("{dist_name}{lib_sdir}");
+    let parts: Vec<&str> = joined
+        .split('/')
+        .filter(|part| !matches!(*part, "" | "."))
+        .collect();
+    if parts.contains(&"..") || joined.contains(['\\', '\0']) {
+        return Err(PlanError::LibsDir(lib_sdir.to_owned()));
+    }
+    Ok(parts.join("/"))
+}
+
 /// Plans the repair of a wheel evaluated for `repair` (`AnalyzeOptions::repair`), bundling
 /// what `policy` (the [`RepairTarget`](crate::policy::RepairTarget)'s) asks. `dist_name`
 /// is the distribution name as the file name spells it; `lib_sdir` auditwheel's
@@ -341,7 +360,7 @@ pub fn plan(
     strip: bool,
     inputs: &mut dyn PlanInputs,
 ) -> Result<Plan, PlanError> {
-    let libs_dir = format!("{dist_name}{lib_sdir}");
+    let libs_dir = libs_dir(dist_name, lib_sdir)?;
     let mut out = Plan {
         libs_dir: libs_dir.clone(),
         ..Plan::default()
@@ -504,6 +523,19 @@ mod tests {
         assert_eq!(relpath("a/b", "a/b"), ".");
         assert_eq!(origin_path(&relpath("a.libs", "a.libs")), "$ORIGIN");
         assert_eq!(origin_path(&relpath("a.libs", "a")), "$ORIGIN/../a.libs");
+        for (sdir, dir) in [
+            (".libs", "a.libs"),
+            ("", "a"),
+            ("/sub", "a/sub"),
+            (".libs/sub/", "a.libs/sub"),
+            ("/./x//y", "a/x/y"),
+            ("/", "a"),
+        ] {
+            assert_eq!(libs_dir("a", sdir).unwrap(), dir, "{sdir}");
+        }
+        for bad in ["/../../evil", "/..", ".libs/../x", "a\\b"] {
+            assert!(libs_dir("a", bad).is_err(), "{bad}");
+        }
         // An extension in the wheel's `.data` folders is measured from where it goes.
         for (member, place) in [
             ("a-1.data/platlib/a/_x.so", "a/_x.so"),
