@@ -387,9 +387,9 @@ pub struct ShowFlags<'a> {
 /// What `auditwheel show` does once the members are scanned: the policy options from the
 /// wheel's platform tags ([`AnalyzeOptions::show`]) and `flags`, pure when no member is
 /// an ELF file, then [`audit`]. A wheel tagged `any` that holds ELF files is judged as a
-/// platform wheel, its architecture taken from them, as auditwheel judges it. A wheel whose tags name no usable C
-/// library fails with [`AuditError::Tags`]; one the policies cannot be evaluated on with
-/// [`AuditError::Analyze`] (auditwheel's own refusals).
+/// platform wheel, its architecture taken from them, as auditwheel judges it. A wheel
+/// whose tags name no usable C library fails with [`AuditError::Tags`]; one the policies
+/// cannot be evaluated on with [`AuditError::Analyze`] (auditwheel's own refusals).
 pub fn audit_scanned<S: ReadAt, H: HostFiles>(
     wheel: &Wheel<S>,
     elfs: &HashMap<String, ElfInfo>,

@@ -301,7 +301,17 @@ pub fn rpath_within_wheel(
             entry.to_owned()
         } else {
             let target = full.strip_prefix(WHEEL_ROOT).unwrap_or(&full);
-            origin_path(&relpath(target.trim_start_matches('/'), dirname(placed)))
+            let target = installed_path(target.trim_start_matches('/'));
+            // The other folders of `<name>.data/` are installed elsewhere (`scripts/`
+            // to `bin/`): no path from the new place reaches them.
+            if target
+                .split('/')
+                .next()
+                .is_some_and(|d| d.ends_with(".data"))
+            {
+                continue;
+            }
+            origin_path(&relpath(target, dirname(installed_path(placed))))
         };
         if !kept.contains(&entry) {
             kept.push(entry);
@@ -586,17 +596,18 @@ mod tests {
         );
         // A program moved out of `.data/scripts/` keeps its entries into the wheel,
         // measured from where it goes (auditwheel measured them from there as written,
-        // and dropped them); entries out of the wheel are still dropped.
+        // and dropped them), `platlib` where it is installed; entries out of the wheel,
+        // or into `.data/` folders installed elsewhere (its old folder), are dropped.
         assert_eq!(
             rpath_within_wheel(
-                "$ORIGIN/../../.x.mesonpy.libs:$ORIGIN/../../../lib:$ORIGIN",
+                "$ORIGIN/../../.x.mesonpy.libs:$ORIGIN/../../../lib:$ORIGIN:$ORIGIN/../platlib/x/lib",
                 "x-1.data/scripts/tool",
                 "x.scripts/tool",
                 "$ORIGIN/../x.libs",
                 "lib64",
                 "x86_64",
             ),
-            "$ORIGIN/../.x.mesonpy.libs:$ORIGIN/../x-1.data/scripts:$ORIGIN/../x.libs"
+            "$ORIGIN/../.x.mesonpy.libs:$ORIGIN/../x/lib:$ORIGIN/../x.libs"
         );
     }
 }
