@@ -289,3 +289,40 @@ def test_a_table_megabytes_before_the_last_ones_is_read_by_a_second_jump(tmp_pat
     assert ours["versioned_symbols"] == theirs["versioned_symbols"] or \
         {k: sorted(v) for k, v in ours["versioned_symbols"].items()} == \
         {k: sorted(v) for k, v in theirs["versioned_symbols"].items()}
+
+
+@pytest.mark.parametrize("level", ["x86-64-v2", "x86-64-v4"])
+def test_an_x86_isa_note_in_a_32_bit_file_is_not_judged(tmp_path, level):
+    """A 32-bit x86 file may carry the x86 ISA property (`ld -z x86-64-v2`); auditwheel
+    reads it on x86-64 files only, so the i686 wheel meets its policy and is no ISA
+    failure (it was judged beyond the baseline: `audit` failed it, `repair` refused)."""
+    (tmp_path / "isa.c").write_text("int answer(void) { return 42; }\n")
+    lib = tmp_path / "libisa.so"
+    build = subprocess.run(["gcc", "-m32", "-shared", "-fPIC", "-O2", f"-Wl,-z,{level}", "-o", lib,
+                            tmp_path / "isa.c"], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    notes = subprocess.run(["readelf", "-n", lib], capture_output=True, text=True).stdout
+    assert "x86 ISA needed" in notes, notes
+    tag = "cp312-cp312-manylinux2014_i686"
+    wheel = make_wheel(tmp_path / f"demo-1.0-{tag}.whl", {"demo/_isa.so": lib.read_bytes()}, tag=tag)
+    ours = json.loads(run("show", "--json", wheel, check=0).stdout)
+    theirs = auditwheel_show(wheel)
+    assert ours["overall_tag"] == theirs["overall_tag"] == "manylinux_2_5_i686"
+    assert ours["unsupported_isa"] == theirs["unsupported_isa"] == False  # noqa: E712
+    run("audit", wheel, check=0)
+
+
+@pytest.mark.parametrize("tag", ["cp312-cp312-musllinux_1_2_x86_64", "py3-none-any.manylinux1_x86_64",
+                                 "py3-none-any"])
+def test_show_takes_a_wheel_without_elf_files_as_pure_only_when_its_name_is(tmp_path, tag):
+    """`show --allow-pure-python-wheel`: a wheel without ELF files is pure when every
+    platform tag is `any`, as auditwheel judges it; tagged for a platform, it is not a
+    platform wheel, an error (it was called pure)."""
+    wheel = make_wheel(tmp_path / f"demo-1.0-{tag}.whl", {"demo/__init__.py": b""}, tag=tag)
+    proc = run("show", "--json", "--allow-pure-python-wheel", wheel)
+    theirs = subprocess.run([AUDITWHEEL, "show", "--json", "--allow-pure-python-wheel", wheel],
+                            capture_output=True, text=True, env=env())
+    ours = json.loads(proc.stdout)
+    assert proc.returncode == theirs.returncode, (proc.stdout, theirs.stdout)
+    assert ours.get("pure") == json.loads(theirs.stdout).get("pure")
+    assert ("error" in ours) == (tag != "py3-none-any")

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use truewheel_core::audit::{self, AuditReport, ShowFlags};
 use truewheel_core::elf::ElfInfo;
 use truewheel_core::message::one_line;
-use truewheel_core::policy::{HostLibc, ShowJson};
+use truewheel_core::policy::{AnalyzeOptions, HostLibc, ShowJson};
 use truewheel_core::source::FileSource;
 use truewheel_core::wheel::{Archive, Limits, PlatformTag};
 
@@ -225,7 +225,11 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
         Ok(r) => r,
         Err(reason) => return refused(&reason),
     };
-    if report.pure && !args.allow_pure_python_wheel {
+    // As auditwheel: a wheel without ELF files passes as pure only when its name is
+    // (every platform tag `any`); one tagged for a platform is not a platform wheel.
+    let named_pure =
+        AnalyzeOptions::show(&wheel.filename.tags.platform).is_ok_and(|(_, pure)| pure);
+    if report.pure && !(args.allow_pure_python_wheel && named_pure) {
         return refused(NOT_PLATFORM);
     }
     if args.json {

@@ -57,7 +57,13 @@ pub fn facts(info: &ElfInfo) -> ElfFacts {
             machine,
         },
         arch: info.arch.clone(),
-        isa: isa(info.isa),
+        // The x86 ISA property counts for x86-64 files only, as auditwheel reads it: a
+        // 32-bit x86 file may carry one too (`-z x86-64-v2`), and i686 has no levels.
+        isa: if info.machine == elf::Machine::X86_64 && is_64 && little_endian {
+            isa(info.isa)
+        } else {
+            IsaLevel::Baseline
+        },
         interpreter: info.interpreter.clone(),
         needed: info.needed.clone(),
         rpath: split(info.rpath.as_deref()),
