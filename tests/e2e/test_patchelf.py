@@ -119,11 +119,13 @@ def both(src, args, tag, outdir=None):
     check_layout(ours)
     if pe.returncode == 0:
         assert dynamic(ours) == dynamic(ref), f"{src} {args}: patchelf and truewheel disagree"
-    # Idempotence: the same operation once more changes nothing.
-    again = outdir / f".tw2-{tag}-{src.name}"
-    run("patchelf", *args, "--output", again, ours, check=0)
-    assert again.read_bytes() == ours.read_bytes(), f"{src} {args}: a second application changed bytes"
-    again.unlink()
+    # Idempotence: the same operation once more changes nothing (except --add-rpath,
+    # which appends again, in patchelf too).
+    if "--add-rpath" not in args:
+        again = outdir / f".tw2-{tag}-{src.name}"
+        run("patchelf", *args, "--output", again, ours, check=0)
+        assert again.read_bytes() == ours.read_bytes(), f"{src} {args}: a second application changed bytes"
+        again.unlink()
     return Outcome(ref, ours, pe.returncode == 0)
 
 
@@ -138,6 +140,7 @@ def operations(src, renamed_dir, add=("libbz2.so.1.0", "libexpat.so.1")):
         ("set-rpath", ["--set-rpath", f"{keep}:/opt/truewheel-test"], None),
         ("set-rpath-4k", ["--set-rpath", f"{keep}:{LONG}"], None),
         ("force-rpath", ["--force-rpath", "--set-rpath", f"{keep}:/opt/forced"], None),
+        ("add-rpath", ["--add-rpath", "/opt/truewheel-added"], None),
         ("remove-rpath", ["--remove-rpath"], None),
         ("set-soname", ["--set-soname", "libtw-renamed-" + "s" * 60 + ".so.9"], None),
     ]
@@ -609,6 +612,18 @@ def test_in_place_keeps_mode_and_follows_symlinks(tmp_path):
     before = lib.stat().st_mtime_ns
     run("patchelf", "--set-rpath", "$ORIGIN/../x", lib, check=0)
     assert lib.stat().st_mtime_ns == before
+    # An --output that is a symlink is written through, as patchelf writes it (it was
+    # replaced by a file), a dangling one too.
+    for name in ("out-target", None):
+        out = tmp_path / "out-link"
+        out.unlink(missing_ok=True)
+        target = tmp_path / "out-target"
+        target.unlink(missing_ok=True)
+        if name:
+            target.write_bytes(b"old")
+        out.symlink_to(target.name)
+        run("patchelf", "--set-soname", "libout.so", "--output", out, lib, check=0)
+        assert out.is_symlink() and dynamic(target)["soname"] == "libout.so"
 
 
 def test_order_of_flags_is_patchelfs(tmp_path):
@@ -620,6 +635,50 @@ def test_order_of_flags_is_patchelfs(tmp_path):
     o = both(src, args, "order")
     assert dynamic(o.ours) == {"needed": ["libbz2.so.1.0", "libz.so.1", "libq.so", "libc.so.6"],
                                "rpath": None, "runpath": None, "soname": "libx.so"}
+
+
+@pytest.mark.parametrize("bits", [64, 32])
+def test_interpreter_printed_and_set_as_patchelf(bits, tmp_path, loaders):
+    """`--print-interpreter` and `--set-interpreter`, PIE and not: a shorter name in
+    place, a longer one (a copy of the loader deep in a folder) moved into the new
+    segment, with `--add-rpath` beside it; each program still runs, and both tools print
+    the same interpreter of both outputs. A library has none: an error, as in patchelf."""
+    if bits == 32 and loaders[32] is None:
+        pytest.skip("no 32-bit toolchain (gcc-multilib)")
+    build_variant(tmp_path, bits, "sep", "now", "", False)
+    for exe in ("exe-pie", "exe-nopie"):
+        src = tmp_path / exe
+        pe = subprocess.run([str(PATCHELF), "--print-interpreter", src], capture_output=True, text=True)
+        assert run("patchelf", "--print-interpreter", src, check=0).stdout == pe.stdout
+        system = Path(pe.stdout.strip())
+        deep = tmp_path / ("a-long-folder-name-" * 6) / "for" / "the" / "loader"
+        deep.mkdir(parents=True, exist_ok=True)
+        short = tmp_path / "l.so"
+        for copy in (deep / system.name, short):
+            shutil.copy2(system, copy)
+        for tag, args in (("long", ["--set-interpreter", str(deep / system.name), "--add-rpath", "/opt/x"]),
+                          ("short", ["--set-interpreter", str(short)])):
+            o = both(src, args, tag)
+            assert o.ref_ok
+            for out in (o.ours, o.ref):
+                for tool in ([str(PATCHELF)], [str(BIN), "patchelf"]):
+                    printed = subprocess.run([*tool, "--print-interpreter", out], capture_output=True, text=True)
+                    assert printed.stdout == args[1] + "\n", (exe, tag, tool, printed.stderr)
+            os.chmod(o.ours, 0o755)
+            ran = subprocess.run([str(o.ours)], capture_output=True, text=True)
+            assert (ran.returncode, ran.stdout) == (0, "43\n"), (exe, tag, ran.stderr)
+    lib = tmp_path / "libtwmain.so.1"
+    assert subprocess.run([str(PATCHELF), "--print-interpreter", lib], capture_output=True).returncode != 0
+    err = run("patchelf", "--print-interpreter", lib, check=2).stderr
+    assert "it has no interpreter" in err, err
+
+
+def test_a_flag_given_twice_takes_its_last_value(tmp_path):
+    """As patchelf: `--set-rpath /a --set-rpath /b` sets /b (it was a usage error)."""
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    o = both(tmp_path / "libtwmain.so.1", ["--set-rpath", "/a", "--set-soname", "liba.so",
+                                           "--set-rpath", "/b", "--set-soname", "libb.so"], "twice")
+    assert dynamic(o.ours)["runpath"] == "/b" and dynamic(o.ours)["soname"] == "libb.so"
 
 
 def test_an_empty_rpath_is_set_as_patchelf_sets_it(tmp_path):

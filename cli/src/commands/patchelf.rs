@@ -2,15 +2,17 @@
 //! meanings, over the core's [`truewheel_core::elf::patch`].
 //!
 //! As in patchelf, the operations of one call are applied in a fixed order whatever the
-//! order of the flags: `--print-soname`, `--set-soname`, `--print-rpath`,
-//! `--remove-rpath` (which wins over `--set-rpath`) or `--set-rpath`, `--print-needed`,
+//! order of the flags: `--print-interpreter`, `--print-soname`, `--set-soname`,
+//! `--set-interpreter`, `--print-rpath`, `--remove-rpath` (which wins over `--set-rpath`,
+//! which wins over `--add-rpath`) or `--set-rpath` or `--add-rpath`, `--print-needed`,
 //! `--remove-needed`, `--replace-needed`, `--add-needed` (sorted, as patchelf keeps them
-//! in a set). The prints show the file as it was read.
+//! in a set). The prints show the file as it was read. A flag given twice takes its last
+//! value, as patchelf's.
 //!
 //! Without `--output` the file is edited in place, as patchelf does, but atomically: the
 //! new file is written next to it and renamed over it, keeping its permissions; a
-//! symlink is followed and its target replaced. A file that nothing changes is not
-//! rewritten; with `--output` the output is always written (new files get mode 0755,
+//! symlink is followed and its target replaced (an `--output` that is a symlink too). A
+//! file that nothing changes is not rewritten; with `--output` the output is always written (new files get mode 0755,
 //! like patchelf's under the usual umask).
 
 use std::fs;
@@ -27,7 +29,10 @@ use crate::failure::Failure;
 // The flags are patchelf's, one bool each.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Operations are applied in patchelf's order, whatever the order given.")]
+#[command(
+    after_help = "Operations are applied in patchelf's order, whatever the order given.",
+    args_override_self = true
+)]
 pub struct Args {
     /// The ELF files to read or edit.
     #[arg(required = true, value_name = "FILE")]
@@ -35,12 +40,22 @@ pub struct Args {
     /// Set DT_RUNPATH (or DT_RPATH with --force-rpath), converting the other kind.
     #[arg(long, value_name = "RPATH", allow_hyphen_values = true)]
     set_rpath: Option<String>,
-    /// With --set-rpath: write DT_RPATH (searched before LD_LIBRARY_PATH) not DT_RUNPATH.
+    /// Append to DT_RUNPATH (or DT_RPATH, whichever the file has), after a `:`.
+    #[arg(long, value_name = "RPATH", allow_hyphen_values = true)]
+    add_rpath: Option<String>,
+    /// With --set-rpath or --add-rpath: write DT_RPATH (searched before LD_LIBRARY_PATH)
+    /// not DT_RUNPATH.
     #[arg(long)]
     force_rpath: bool,
     /// Remove DT_RPATH and DT_RUNPATH.
     #[arg(long)]
     remove_rpath: bool,
+    /// Set the program interpreter (PT_INTERP, the dynamic loader a program starts with).
+    #[arg(long, value_name = "INTERPRETER", allow_hyphen_values = true)]
+    set_interpreter: Option<String>,
+    /// Print the program interpreter.
+    #[arg(long)]
+    print_interpreter: bool,
     /// Set DT_SONAME (shared objects only).
     #[arg(long, value_name = "SONAME", allow_hyphen_values = true)]
     set_soname: Option<String>,
@@ -74,10 +89,18 @@ impl Args {
         if let Some(name) = &self.set_soname {
             edits.push(Edit::SetSoname(name.clone()));
         }
+        if let Some(path) = &self.set_interpreter {
+            edits.push(Edit::SetInterpreter(path.clone()));
+        }
         if self.remove_rpath {
             edits.push(Edit::RemoveRpath);
         } else if let Some(path) = &self.set_rpath {
             edits.push(Edit::SetRpath {
+                path: path.clone(),
+                force_rpath: self.force_rpath,
+            });
+        } else if let Some(path) = &self.add_rpath {
+            edits.push(Edit::AddRpath {
                 path: path.clone(),
                 force_rpath: self.force_rpath,
             });
@@ -124,6 +147,14 @@ fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
         .map_err(|e| Failure::io("read", path, &e))?;
+    if args.print_interpreter {
+        let read = |e: PatchError| failure("read", path, &e);
+        let interp = patch::interpreter(&bytes)
+            .map_err(read)?
+            .ok_or_else(|| read(PatchError::NoInterpreter))?;
+        writeln!(std::io::stdout().lock(), "{interp}")
+            .map_err(|e| Failure::io("write to", Path::new("stdout"), &e))?;
+    }
     if args.print_soname || args.print_rpath || args.print_needed {
         let read = |e: PatchError| failure("read", path, &e);
         // As patchelf: a soname is printed only for a shared object, and for any other
@@ -160,7 +191,11 @@ fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
         changes: changes.as_ref(),
     };
     match &args.output {
-        Some(out) => replace(out, new, existing_mode(out).unwrap_or(0o755)),
+        Some(out) => {
+            // Like patchelf, an output that is a symlink is written through.
+            let target = through_links(out);
+            replace(&target, new, existing_mode(&target).unwrap_or(0o755))
+        }
         None if changes.is_some() => {
             // Like patchelf, write through a symlink to the file it names.
             let target = fs::canonicalize(path).map_err(|e| Failure::io("resolve", path, &e))?;
@@ -182,6 +217,7 @@ fn failure(verb: &str, path: &Path, e: &PatchError) -> Failure {
         PatchError::NoDynamic => {
             "only a dynamically linked file has libraries and search paths to edit"
         }
+        PatchError::NoInterpreter => "only a dynamically linked program has an interpreter",
         PatchError::NulInName(_) => "names cannot contain NUL bytes",
         PatchError::Verify(_)
         | PatchError::NoLoad
@@ -225,6 +261,19 @@ impl Output<'_> {
         }
         Ok(())
     }
+}
+
+/// Where writing to `path` lands: the file its symbolic links lead to, or the path
+/// itself (a link that leads nowhere, after 40 links, names the file it would create).
+fn through_links(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::read_link(&p) {
+            Ok(to) => p = p.parent().map_or_else(|| to.clone(), |dir| dir.join(&to)),
+            Err(_) => return p,
+        }
+    }
+    path.to_path_buf()
 }
 
 /// The permission bits of an existing file.

@@ -146,6 +146,21 @@ impl<'a> State<'a> {
         Ok(())
     }
 
+    /// `--add-rpath` (with `--force-rpath`): patchelf's `modifyRPath(rpAdd)`, the path
+    /// appended to the current one (`DT_RUNPATH`, else `DT_RPATH`) after a `:`, then set
+    /// as [`Self::set_rpath`] sets it.
+    pub fn add_rpath(&mut self, path: &str, force_rpath: bool) -> Result<(), PatchError> {
+        let current = match self.name(DT_RUNPATH)? {
+            Some(p) => Some(p),
+            None => self.name(DT_RPATH)?,
+        };
+        let joined = match current.as_deref() {
+            None | Some("") => path.to_owned(),
+            Some(c) => format!("{c}:{path}"),
+        };
+        self.set_rpath(&joined, force_rpath)
+    }
+
     /// `--remove-rpath`: drops every `DT_RPATH` and `DT_RUNPATH` entry.
     pub fn remove_rpath(&mut self) {
         self.entries

@@ -12,6 +12,11 @@ pub enum PatchError {
     /// The file has no `PT_DYNAMIC` (it is statically linked, or an object file).
     #[error("it has no dynamic section (a statically linked file has no libraries to edit)")]
     NoDynamic,
+    /// The file has no `PT_INTERP` (a shared library, or a statically linked program).
+    #[error(
+        "it has no interpreter (PT_INTERP): it is a shared library or a statically linked program"
+    )]
+    NoInterpreter,
     /// The file has no `PT_LOAD` segment to extend the address space from.
     #[error("it has no loadable segment")]
     NoLoad,

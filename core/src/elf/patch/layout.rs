@@ -26,10 +26,15 @@
 //! 5.18), so the new segment keeps that same difference, padding the file if it must
 //! (what patchelf does for executables too).
 //!
-//! Section headers, when present, follow: `.dynamic` (`SHT_DYNAMIC`) and `.dynstr` (the
-//! allocated `SHT_STRTAB` at the old `DT_STRTAB`) get their new offset, address and size.
+//! A new interpreter (`--set-interpreter`) is written over the old one when it fits, with
+//! `PT_INTERP`'s sizes made its own; a longer one goes at the end of the new space, which
+//! the loader maps (glibc reads the name from memory, the kernel from the file).
+//!
+//! Section headers, when present, follow: `.dynamic` (`SHT_DYNAMIC`), `.dynstr` (the
+//! allocated `SHT_STRTAB` at the old `DT_STRTAB`) and `.interp` (the allocated
+//! `SHT_PROGBITS` at the old `PT_INTERP`) get their new offset, address and size.
 
-use super::super::header::{Segment, PT_LOAD};
+use super::super::header::{Segment, PT_INTERP, PT_LOAD};
 use super::super::read::Rd;
 use super::edit::State;
 use super::image::{entry_size, Image, DT_MIPS_RLD_MAP_REL, DT_NULL, DT_STRSZ, DT_STRTAB};
@@ -43,6 +48,8 @@ const PT_NULL: u32 = 0;
 const PT_PHDR: u32 = 6;
 /// `PF_W | PF_R`.
 const PF_RW: u32 = 6;
+/// `SHT_PROGBITS`.
+const SHT_PROGBITS: u32 = 1;
 /// `SHT_STRTAB`.
 const SHT_STRTAB: u32 = 3;
 /// `SHT_DYNAMIC`.
@@ -162,13 +169,35 @@ enum Mapping {
     MovePhdrs,
 }
 
-/// Lays the edited state out as writes over the input.
-pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, PatchError> {
+/// Lays the edited state, and a new interpreter if given, out as writes over the input.
+pub(super) fn write(
+    img: &Image<'_>,
+    st: &mut State<'_>,
+    interp: Option<&str>,
+) -> Result<Overlay, PatchError> {
     let rd = img.header.rd;
     let wr = Wr(rd);
     let f = fields(rd.class);
     let ent = entry_size(rd.class);
     let mut out = Overlay::new(img.src.len() as u64);
+    // The new interpreter and its NUL, with `PT_INTERP`'s index; it moves when longer.
+    let interp = match interp {
+        Some(path) => {
+            let i = img
+                .segments
+                .iter()
+                .position(|s| s.kind == PT_INTERP)
+                .ok_or(PatchError::NoInterpreter)?;
+            let mut bytes = path.as_bytes().to_vec();
+            bytes.push(0);
+            Some((i, bytes))
+        }
+        None => None,
+    };
+    let move_interp = interp
+        .as_ref()
+        .is_some_and(|(i, b)| b.len() as u64 > img.segments[*i].filesz);
+    let old_interp = interp.as_ref().map(|(i, _)| img.segments[*i].vaddr);
     for (&(at, val), &(_, was)) in st.verneed.iter().zip(&img.verneed) {
         if val != was {
             let val = u32::try_from(val).map_err(|_| PatchError::NoRoom("string table"))?;
@@ -182,8 +211,18 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, Patc
     let n = st.entries.len() as u64;
     let dseg = img.segments[img.dyn_index];
     let move_dyn = n + 1 > img.dyn_slots;
-    if !move_str && !move_dyn {
+    if !move_str && !move_dyn && !move_interp {
         write_dynamic(wr, &mut out, st, dseg.offset, dseg.vaddr, img.dyn_slots)?;
+        if let Some((i, bytes)) = &interp {
+            let s = img.segments[*i];
+            let len = put_interp(&mut out, s, bytes)?;
+            let at = img.header.phoff + *i as u64 * u64::from(img.header.phentsize);
+            out.put(at + f.p[3], &wr.word_bytes(len)?)?;
+            out.put(at + f.p[4], &wr.word_bytes(len)?)?;
+            update_sections(img, wr, &f, &mut out, |kind, flags, sh_addr| {
+                is_interp(kind, flags, sh_addr, old_interp).then_some((s.offset, s.vaddr, len))
+            })?;
+        }
         return Ok(out);
     }
 
@@ -283,6 +322,10 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, Patc
     if move_str {
         cur += str_len;
     }
+    let interp_at = cur;
+    if move_interp {
+        cur += interp.as_ref().map_or(0, |(_, b)| b.len() as u64);
+    }
     let end = cur;
     // Every address in the new space is at most the end's, so checking the end suffices.
     let addr = |off: u64| v + (off - o);
@@ -324,6 +367,20 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, Patc
     if move_dyn {
         let d = &mut segs[img.dyn_index];
         (d.offset, d.vaddr, d.filesz, d.memsz) = (dyn_at, dyn_addr, slots * ent, slots * ent);
+    }
+    // Where the interpreter ends up: (offset, address, size).
+    let mut interp_place = None;
+    if let Some((i, bytes)) = &interp {
+        let s = &mut segs[*i];
+        if move_interp {
+            out.put(interp_at, bytes)?;
+            (s.offset, s.vaddr) = (interp_at, addr(interp_at));
+            (s.filesz, s.memsz) = (bytes.len() as u64, bytes.len() as u64);
+        } else {
+            let len = put_interp(&mut out, *s, bytes)?;
+            (s.filesz, s.memsz) = (len, len);
+        }
+        interp_place = Some((s.offset, s.vaddr, s.filesz));
     }
     let new = Segment {
         kind: PT_LOAD,
@@ -400,11 +457,32 @@ pub(super) fn write(img: &Image<'_>, st: &mut State<'_>) -> Result<Overlay, Patc
             && Some(sh_addr) == old_str
         {
             Some((str_at, addr(str_at), str_len))
+        } else if is_interp(kind, flags, sh_addr, old_interp) {
+            interp_place
         } else {
             None
         }
     })?;
     Ok(out)
+}
+
+/// Writes a new interpreter over the old one (`s`, which it fits), zeroing the rest of
+/// the old; gives its size.
+fn put_interp(out: &mut Overlay, s: Segment, bytes: &[u8]) -> Result<u64, PatchError> {
+    let mut fill = bytes.to_vec();
+    fill.resize(
+        usize::try_from(s.filesz)
+            .unwrap_or(bytes.len())
+            .max(bytes.len()),
+        0,
+    );
+    out.put(s.offset, &fill)?;
+    Ok(bytes.len() as u64)
+}
+
+/// Whether a section header is `.interp`: allocated program bits where `PT_INTERP` was.
+fn is_interp(kind: u32, flags: u64, sh_addr: u64, old: Option<u64>) -> bool {
+    kind == SHT_PROGBITS && flags & SHF_ALLOC != 0 && Some(sh_addr) == old
 }
 
 /// Picks how to map the new space.

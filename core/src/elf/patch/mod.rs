@@ -65,7 +65,8 @@ use serde::Serialize;
 
 pub use error::PatchError;
 
-use super::header::{FileType, Header};
+use super::header::{FileType, Header, Segment, PT_INTERP};
+use super::ElfError;
 use super::Options;
 use edit::State;
 use image::{Image, DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME};
@@ -83,8 +84,19 @@ pub enum Edit {
         /// `--force-rpath`.
         force_rpath: bool,
     },
+    /// `--add-rpath PATH [--force-rpath]`: append to the search path (after a `:`), then
+    /// set it as `SetRpath` does.
+    AddRpath {
+        /// The `:`-separated directories to append.
+        path: String,
+        /// `--force-rpath`.
+        force_rpath: bool,
+    },
     /// `--remove-rpath`: remove `DT_RPATH` and `DT_RUNPATH`.
     RemoveRpath,
+    /// `--set-interpreter PATH`: the program interpreter (`PT_INTERP`, `.interp`), in place
+    /// when it fits, else in the new segment.
+    SetInterpreter(String),
     /// `--remove-needed LIB...`: remove the `DT_NEEDED` entries naming these libraries.
     RemoveNeeded(Vec<String>),
     /// `--replace-needed OLD NEW...`: rename needed libraries, in one pass (the first pair
@@ -132,6 +144,34 @@ impl Names {
 pub fn is_shared_object(bytes: &[u8]) -> Result<bool, PatchError> {
     let header = image::whole(Header::read(bytes), "ELF header")?;
     Ok(header.file_type == FileType::SharedObject)
+}
+
+/// The program interpreter (`PT_INTERP`) that `--print-interpreter` prints: `None` for a
+/// file without one (a shared library, a static program). Reads the program headers only.
+pub fn interpreter(bytes: &[u8]) -> Result<Option<String>, PatchError> {
+    let header = image::whole(Header::read(bytes), "ELF header")?;
+    let segments = image::whole(header.segments(bytes), "program header table")?;
+    interp_string(bytes, &segments)
+}
+
+fn interpreter_of(img: &Image<'_>) -> Result<Option<String>, PatchError> {
+    interp_string(img.src, &img.segments)
+}
+
+/// The string `PT_INTERP` holds, up to its first NUL.
+fn interp_string(bytes: &[u8], segments: &[Segment]) -> Result<Option<String>, PatchError> {
+    let Some(s) = segments.iter().find(|s| s.kind == PT_INTERP) else {
+        return Ok(None);
+    };
+    let raw = usize::try_from(s.offset)
+        .ok()
+        .zip(usize::try_from(s.filesz).ok())
+        .and_then(|(at, len)| bytes.get(at..at.checked_add(len)?))
+        .ok_or(ElfError::OutOfBounds {
+            what: "interpreter",
+        })?;
+    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    Ok(Some(String::from_utf8_lossy(&raw[..end]).into_owned()))
 }
 
 /// Reads the names patchelf prints (`--print-soname`, `--print-needed`, `--print-rpath`).
@@ -186,7 +226,7 @@ pub fn apply_in_place(buf: &mut Vec<u8>, edits: &[Edit]) -> Result<Option<Change
         return Ok(None);
     };
     let saved = plan.overlay.apply(buf);
-    if let Err(e) = verify(buf, &plan.want, &plan.want_files) {
+    if let Err(e) = verify(buf, &plan) {
         plan.overlay.undo(buf, saved);
         return Err(e);
     }
@@ -201,6 +241,7 @@ struct Plan {
     overlay: overlay::Overlay,
     want: Names,
     want_files: Vec<String>,
+    want_interp: Option<String>,
 }
 
 fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
@@ -213,11 +254,21 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
     }
     let img = Image::read(bytes)?;
     let mut st = State::new(&img);
+    // The new interpreter, when it changes.
+    let mut interp: Option<String> = None;
     for e in edits {
         match e {
             Edit::SetSoname(name) => st.set_soname(name)?,
             Edit::SetRpath { path, force_rpath } => st.set_rpath(path, *force_rpath)?,
+            Edit::AddRpath { path, force_rpath } => st.add_rpath(path, *force_rpath)?,
             Edit::RemoveRpath => st.remove_rpath(),
+            Edit::SetInterpreter(path) => {
+                if path.contains('\0') {
+                    return Err(PatchError::NulInName(path.clone()));
+                }
+                let old = interpreter_of(&img)?.ok_or(PatchError::NoInterpreter)?;
+                interp = (old != *path).then(|| path.clone());
+            }
             Edit::RemoveNeeded(names) => st.remove_needed(names)?,
             Edit::ReplaceNeeded(pairs) => st.replace_needed(pairs)?,
             Edit::AddNeeded(names) => st.add_needed(names)?,
@@ -231,7 +282,7 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
             .iter()
             .zip(&img.entries)
             .all(|(a, b)| (a.tag, a.val) == (b.tag, b.val));
-    if unchanged {
+    if unchanged && interp.is_none() {
         return Ok(None);
     }
     let want = names_of(&st)?;
@@ -240,16 +291,22 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
         .iter()
         .map(|&(_, off)| st.string(off))
         .collect::<Result<Vec<_>, _>>()?;
-    let overlay = layout::write(&img, &mut st)?;
+    let want_interp = match &interp {
+        Some(new) => Some(new.clone()),
+        None => interpreter_of(&img)?,
+    };
+    let overlay = layout::write(&img, &mut st, interp.as_deref())?;
     Ok(Some(Plan {
         overlay,
         want,
         want_files,
+        want_interp,
     }))
 }
 
 /// Reads the output back and compares it with what was meant.
-fn verify(out: &[u8], want: &Names, files: &[String]) -> Result<(), PatchError> {
+fn verify(out: &[u8], plan: &Plan) -> Result<(), PatchError> {
+    let (want, files) = (&plan.want, &plan.want_files);
     let opts = Options {
         symbols: false,
         max_table: u64::MAX,
@@ -265,8 +322,14 @@ fn verify(out: &[u8], want: &Names, files: &[String]) -> Result<(), PatchError> 
     if got != *want {
         return Err(PatchError::Verify(format!("read {got:?}, meant {want:?}")));
     }
+    if info.interpreter != plan.want_interp {
+        return Err(PatchError::Verify(format!(
+            "interpreter {:?}, meant {:?}",
+            info.interpreter, plan.want_interp
+        )));
+    }
     let got_files: Vec<&str> = info.version_needs.iter().map(|n| n.file.as_str()).collect();
-    if got_files != files {
+    if got_files != *files {
         return Err(PatchError::Verify(format!(
             "version needs name {got_files:?}, meant {files:?}"
         )));

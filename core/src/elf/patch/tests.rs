@@ -107,7 +107,20 @@ fn model(n: &mut Names, shared: bool, e: &Edit) {
                 n.runpath = Some(path.clone());
             }
         }
+        Edit::AddRpath { path, force_rpath } => {
+            let joined = match n.runpath.as_deref().or(n.rpath.as_deref()) {
+                None | Some("") => path.clone(),
+                Some(c) => format!("{c}:{path}"),
+            };
+            let set = Edit::SetRpath {
+                path: joined,
+                force_rpath: *force_rpath,
+            };
+            model(n, shared, &set);
+        }
         Edit::RemoveRpath => (n.rpath, n.runpath) = (None, None),
+        // The interpreter is not among the names; its own test follows it.
+        Edit::SetInterpreter(_) => {}
         Edit::RemoveNeeded(libs) => n.needed.retain(|l| !libs.contains(l)),
         Edit::ReplaceNeeded(pairs) => {
             for l in &mut n.needed {
@@ -376,6 +389,103 @@ fn section_headers_follow_the_tables() {
     }
 }
 
+/// `--set-interpreter`: a name that fits is written over the old one, `PT_INTERP` and
+/// `.interp` sized to it, nothing else moving; a longer one goes to the new segment,
+/// with `.interp` following it; with other edits in the same call too. A file without
+/// an interpreter is refused.
+#[test]
+fn interpreters_in_place_and_moved() {
+    let b = fixture("x86_64-exe");
+    let old = interpreter(b).unwrap().unwrap();
+    let interp_of = |out: &[u8]| {
+        let img = Image::read(out).unwrap();
+        let s = *img.segments.iter().find(|s| s.kind == PT_INTERP).unwrap();
+        (s.offset, s.vaddr, s.filesz)
+    };
+    let section = |out: &[u8]| {
+        let (_, addr, off, size) = sections(out)
+            .into_iter()
+            .find(|s| s.0 == ".interp")
+            .unwrap();
+        (off, addr, size)
+    };
+    let short = "/lib/ld.so";
+    let out = apply(b, &[Edit::SetInterpreter(s(short))]).unwrap();
+    assert_eq!(out.bytes.len(), b.len());
+    assert_eq!(loads(&out.bytes), loads(b));
+    assert_eq!(interpreter(&out.bytes).unwrap().as_deref(), Some(short));
+    assert_eq!(interp_of(&out.bytes).2, short.len() as u64 + 1);
+    assert_eq!(section(&out.bytes), interp_of(&out.bytes));
+    assert!(
+        !apply(&out.bytes, &[Edit::SetInterpreter(s(short))])
+            .unwrap()
+            .changed
+    );
+
+    let long = format!("/opt/{}/ld-linux-x86-64.so.2", "x".repeat(200));
+    for edits in [
+        vec![Edit::SetInterpreter(long.clone())],
+        vec![
+            Edit::SetInterpreter(long.clone()),
+            Edit::AddNeeded(vec![s("libextra.so.1")]),
+            Edit::SetRpath {
+                path: s("$ORIGIN/lib"),
+                force_rpath: false,
+            },
+        ],
+    ] {
+        let out = apply(b, &edits).unwrap();
+        assert_eq!(interpreter(&out.bytes).unwrap(), Some(long.clone()));
+        let (offset, vaddr, size) = interp_of(&out.bytes);
+        assert!(offset >= b.len() as u64 && size == long.len() as u64 + 1);
+        // Mapped by a loadable segment, where glibc reads it.
+        assert!(loads(&out.bytes).iter().any(|l| l.vaddr <= vaddr
+            && vaddr + size <= l.vaddr + l.filesz
+            && l.offset + (vaddr - l.vaddr) == offset));
+        assert_eq!(section(&out.bytes), (offset, vaddr, size));
+        // Back to the old one: it fits where the long one is.
+        let back = apply(&out.bytes, &[Edit::SetInterpreter(old.clone())]).unwrap();
+        assert_eq!(interpreter(&back.bytes).unwrap(), Some(old.clone()));
+    }
+    assert_eq!(
+        apply(fixture("x86_64-gnu.so"), &[Edit::SetInterpreter(s(short))]),
+        Err(PatchError::NoInterpreter)
+    );
+    assert_eq!(interpreter(fixture("x86_64-gnu.so")), Ok(None));
+    assert!(matches!(
+        apply(b, &[Edit::SetInterpreter(s("a\0b"))]),
+        Err(PatchError::NulInName(_))
+    ));
+}
+
+/// `--add-rpath` appends after a `:`, to `DT_RUNPATH` before `DT_RPATH`, and creates a
+/// `DT_RUNPATH` where there is none.
+#[test]
+fn add_rpath_appends() {
+    let b = fixture("x86_64-gnu.so");
+    let add = |bytes: &[u8], path: &str, force_rpath| {
+        apply(
+            bytes,
+            &[Edit::AddRpath {
+                path: s(path),
+                force_rpath,
+            }],
+        )
+        .unwrap()
+        .bytes
+    };
+    let first = add(&remove_rpath(b).unwrap(), "/a", false);
+    let info = parse(&first).unwrap();
+    assert_eq!((info.runpath.as_deref(), info.rpath), (Some("/a"), None));
+    let second = add(&first, "/b:/c", false);
+    assert_eq!(parse(&second).unwrap().runpath.as_deref(), Some("/a:/b:/c"));
+    let forced = parse(&add(&second, "/d", true)).unwrap();
+    assert_eq!(
+        (forced.rpath.as_deref(), forced.runpath),
+        (Some("/a:/b:/c:/d"), None)
+    );
+}
+
 #[test]
 fn print_names_like_patchelf() {
     let n = names(fixture("x86_64-sysv.so")).unwrap();
@@ -446,6 +556,8 @@ fn edit_strategy() -> impl Strategy<Value = Edit> {
         "[a-z]{1,24}".prop_map(|x| Edit::SetSoname(format!("lib{x}.so"))),
         ("[$A-Za-z/]{0,200}", any::<bool>())
             .prop_map(|(path, force_rpath)| Edit::SetRpath { path, force_rpath }),
+        ("[$A-Za-z/]{0,40}", any::<bool>())
+            .prop_map(|(path, force_rpath)| Edit::AddRpath { path, force_rpath }),
         Just(Edit::RemoveRpath),
         lib.clone().prop_map(|l| Edit::RemoveNeeded(vec![s(l)])),
         (lib.clone(), lib.clone()).prop_map(|(a, b)| Edit::ReplaceNeeded(vec![(s(a), s(b))])),
