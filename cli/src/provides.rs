@@ -148,17 +148,27 @@ struct Wanted<'a> {
     /// The start of its file name: the package is nearly always named after the library
     /// (`libyaml-0.so.2` is in `libyaml-0-2`), so those lists are read first.
     stem: &'a str,
+    /// The stem as a package name spells it: `_` is not allowed there
+    /// (`libgssapi_krb5.so.2` is in `libgssapi-krb5-2`).
+    dashed: String,
 }
 
 impl<'a> Wanted<'a> {
     fn new(path: &'a str) -> Self {
         let line = format!("\n{path}\n").into_bytes();
         let file = path.rsplit('/').next().unwrap_or(path);
+        let stem = file.split(['.', '-']).next().unwrap_or(file);
         Self {
             finder: Finder::new(&line).into_owned(),
             line,
-            stem: file.split(['.', '-']).next().unwrap_or(file),
+            stem,
+            dashed: stem.replace('_', "-"),
         }
+    }
+
+    /// Whether list `name` is named after this path's file.
+    fn named_after(&self, name: &str) -> bool {
+        name.starts_with(self.stem) || name.starts_with(&self.dashed)
     }
 }
 
@@ -174,8 +184,10 @@ fn owner_of(list: &str) -> (String, Option<String>) {
 /// tenth of the time of starting dpkg; `dpkg -S` itself where the lists are not
 /// readable. Each answer is the package and, for a multi-arch list, its architecture.
 ///
-/// For each path, the lists named after its file are read first, then the others, each
-/// in name order, and the first list naming the path answers. The second round is one
+/// For each path, the lists named after its file are read first; then, for the paths
+/// still unanswered, the lists that answered others (a package ships sibling libraries:
+/// `libcrypto.so.3` is in `libssl3`, `liblber` in `libldap`); then all the others, in
+/// name order, and the first list naming the path answers. The last round is one
 /// pass for all the paths still unanswered: a file no package owns (a private library
 /// found through `LD_LIBRARY_PATH`) means reading every list, so two such files cost
 /// one reading, not two. One thread reads: the lists are small, and two threads opening
@@ -199,12 +211,20 @@ fn dpkg_owners(paths: &[&str]) -> Vec<Option<(String, Option<String>)>> {
     for (w, owner) in wanted.iter().zip(&mut owners) {
         *owner = lists
             .iter()
-            .filter(|name| name.starts_with(w.stem))
+            .filter(|name| w.named_after(name))
             .find(|name| search_list(name, &[w], &mut buf).is_ok_and(|f| f[0]))
-            .map(|name| owner_of(name));
+            .map(String::as_str);
     }
+    let mut siblings: Vec<&str> = owners.iter().flatten().copied().collect();
+    siblings.sort_unstable();
+    siblings.dedup();
     let mut pending: Vec<usize> = (0..paths.len()).filter(|&i| owners[i].is_none()).collect();
-    for name in lists {
+    let sibling_lists = siblings.iter().copied();
+    let other_lists = lists
+        .iter()
+        .map(String::as_str)
+        .filter(|name| siblings.binary_search(name).is_err());
+    for name in sibling_lists.chain(other_lists) {
         if pending.is_empty() {
             break;
         }
@@ -212,7 +232,7 @@ fn dpkg_owners(paths: &[&str]) -> Vec<Option<(String, Option<String>)>> {
         let unread: Vec<usize> = pending
             .iter()
             .copied()
-            .filter(|&i| !name.starts_with(wanted[i].stem))
+            .filter(|&i| !wanted[i].named_after(name))
             .collect();
         if unread.is_empty() {
             continue;
@@ -227,11 +247,11 @@ fn dpkg_owners(paths: &[&str]) -> Vec<Option<(String, Option<String>)>> {
             .filter_map(|(&i, hit)| hit.then_some(i))
             .collect();
         for &i in &found {
-            owners[i] = Some(owner_of(name));
+            owners[i] = Some(name);
         }
         pending.retain(|i| !found.contains(i));
     }
-    owners
+    owners.into_iter().map(|o| o.map(owner_of)).collect()
 }
 
 /// `libyaml-0-2:amd64` → (`libyaml-0-2`, `amd64`).
@@ -541,6 +561,31 @@ mod tests {
                 _ => panic!("{path}: dpkg says {listed:?}, the lists {ours:?}"),
             }
         }
+    }
+
+    /// A library found in the list of a sibling's package (`libm.so.6` in `libc6`, found
+    /// for `libc.so.6`), asked together with it and alone (every list read), and the
+    /// stem of a name with `_` spelled as a package spells it.
+    #[test]
+    fn siblings_and_dashed_stems() {
+        let Some(lists) = dpkg_lists() else {
+            return;
+        };
+        let Some(libc6) = lists.iter().find(|n| owner_of(n).0 == "libc6") else {
+            return;
+        };
+        let text = std::fs::read_to_string(std::path::Path::new(DPKG_INFO).join(libc6)).unwrap();
+        let find = |file: &str| text.lines().find(|l| l.ends_with(file)).map(str::to_owned);
+        let (Some(libc), Some(libm)) = (find("/libc.so.6"), find("/libm.so.6")) else {
+            return;
+        };
+        let together = dpkg_owners(&[&libm, &libc]);
+        assert_eq!(together[0], Some(owner_of(libc6)));
+        assert_eq!(together[1], Some(owner_of(libc6)));
+        assert_eq!(dpkg_owners(&[&libm]), vec![Some(owner_of(libc6))]);
+        let w = Wanted::new("/usr/lib/x86_64-linux-gnu/libgssapi_krb5.so.2");
+        assert!(w.named_after("libgssapi-krb5-2:amd64.list"));
+        assert!(!w.named_after("libgss3.list"));
     }
 
     /// The status database answers as `dpkg -s` does, on this host's packages.
