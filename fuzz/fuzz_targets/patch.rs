@@ -10,7 +10,7 @@ use truewheel_core::elf::patch::{apply, names, Edit};
 
 fn edits(sel: &[u8]) -> Vec<Edit> {
     sel.iter()
-        .map(|b| match b % 6 {
+        .map(|b| match b % 7 {
             0 => Edit::SetSoname(format!("libfuzz-{b}.so.1")),
             1 => Edit::SetRpath {
                 path: "$ORIGIN/../fuzz.libs:".repeat(usize::from(b % 5) + 1),
@@ -19,6 +19,8 @@ fn edits(sel: &[u8]) -> Vec<Edit> {
             2 => Edit::RemoveRpath,
             3 => Edit::AddNeeded(vec![format!("libadded{b}.so")]),
             4 => Edit::RemoveNeeded(vec!["libc.so.6".into()]),
+            // In place when short, moved when long (a library has none: an error).
+            5 => Edit::SetInterpreter(format!("/lib/{}.so", "ld".repeat(usize::from(b % 64)))),
             _ => Edit::ReplaceNeeded(vec![("libm.so.6".into(), format!("libm-{b:02x}.so.6"))]),
         })
         .collect()
