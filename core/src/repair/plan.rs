@@ -375,8 +375,13 @@ pub fn plan(
         libs_dir: libs_dir.clone(),
         ..Plan::default()
     };
-    // DT_NEEDED name → (new soname, member path, source).
-    let mut soname_map: BTreeMap<String, (String, String, String)> = BTreeMap::new();
+    // Grafts by member path (one per file: two members that find one name in different
+    // places get both, each its own, as auditwheel grafts them), with the name it was
+    // found by, its source, and the needs of the first member that found it (what its
+    // own needs resolve to).
+    let mut grafted: BTreeMap<String, GraftFound<'_>> = BTreeMap::new();
+    // The member path of each source.
+    let mut by_source: BTreeMap<&str, String> = BTreeMap::new();
     let wheel_arch = abi.arch.as_str().to_owned();
     for (member, refs) in &abi.member_refs {
         let Some(refs) = refs.iter().find(|r| r.policy == *policy) else {
@@ -398,8 +403,8 @@ pub fn plan(
                     member: member.clone(),
                 });
             };
-            let new_soname = match soname_map.get(soname) {
-                Some((n, _, _)) => n.clone(),
+            let at = match by_source.get(source.as_str()) {
+                Some(at) => at.clone(),
                 None => {
                     let hash = inputs.sha256_hex(source).map_err(|_| PlanError::NotFound {
                         soname: soname.clone(),
@@ -407,13 +412,19 @@ pub fn plan(
                     })?;
                     let real_name = source.rsplit('/').next().unwrap_or(source);
                     let n = grafted_name(real_name, &hash);
-                    soname_map.insert(
-                        soname.clone(),
-                        (n.clone(), format!("{libs_dir}/{n}"), source.clone()),
-                    );
-                    n
+                    let at = format!("{libs_dir}/{n}");
+                    // (Two sources of one content and file name are one graft.)
+                    grafted.entry(at.clone()).or_insert(GraftFound {
+                        soname,
+                        source,
+                        new_soname: n,
+                        context: libs,
+                    });
+                    by_source.insert(source, at.clone());
+                    at
                 }
             };
+            let new_soname = grafted[&at].new_soname.clone();
             edits.replace_needed.push((soname.clone(), new_soname));
         }
         if !libs.is_empty() {
@@ -446,21 +457,25 @@ pub fn plan(
             out.members.insert(member.clone(), edits);
         }
     }
-    // Grafted libraries may need each other: rename those needs, and let them find each
-    // other in their own folder; otherwise no RPATH at all.
-    for (soname, (new_soname, member, source)) in &soname_map {
-        let needed = inputs.needed(source).unwrap_or_default();
+    // Grafted libraries may need each other: rename those needs (to the file the needing
+    // member's tree found for them), and let them find each other in their own folder;
+    // otherwise no RPATH at all.
+    let mut found: Vec<(&String, &GraftFound<'_>)> = grafted.iter().collect();
+    // In the order of the names they were found by, as auditwheel's map of them.
+    found.sort_by_key(|(at, g)| (g.soname, *at));
+    for (member, g) in found {
+        let needed = inputs.needed(g.source).unwrap_or_default();
         let replace: Vec<(String, String)> = needed
             .iter()
             .filter_map(|n| {
-                soname_map
-                    .get(n)
-                    .map(|(new, _, _)| (n.clone(), new.clone()))
+                let source = g.context.get(n)?.as_deref()?;
+                let at = by_source.get(source)?;
+                Some((n.clone(), grafted[at].new_soname.clone()))
             })
             .collect();
         let mut edits = ElfEdits {
             strip,
-            soname: Some(new_soname.clone()),
+            soname: Some(g.new_soname.clone()),
             ..ElfEdits::default()
         };
         if replace.is_empty() {
@@ -470,14 +485,26 @@ pub fn plan(
             edits.replace_needed = replace;
         }
         out.grafts.push(Graft {
-            soname: soname.clone(),
-            source: source.clone(),
-            new_soname: new_soname.clone(),
+            soname: g.soname.clone(),
+            source: g.source.clone(),
+            new_soname: g.new_soname.clone(),
             member: member.clone(),
             edits,
         });
     }
     Ok(out)
+}
+
+/// A library to graft, as [`plan`] found it.
+struct GraftFound<'a> {
+    /// The `DT_NEEDED` name it was found by.
+    soname: &'a String,
+    /// Its path on the host.
+    source: &'a String,
+    /// Its name in the wheel.
+    new_soname: String,
+    /// The outside needs of the first member that found it, by name.
+    context: &'a BTreeMap<String, Option<String>>,
 }
 
 #[cfg(test)]
