@@ -673,6 +673,35 @@ def test_interpreter_printed_and_set_as_patchelf(bits, tmp_path, loaders):
     assert "it has no interpreter" in err, err
 
 
+def test_shrink_rpath_as_patchelf(tmp_path, loaders):
+    """`--shrink-rpath` (and `--allowed-rpath-prefixes`): relative entries stay, absolute
+    ones stay only if they hold a needed library (of the same machine) not found before;
+    the same search path as patchelf's, as RUNPATH or, forced, RPATH."""
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    wrong = tmp_path / "wrong-machine"
+    wrong.mkdir()
+    if loaders[32] is not None:
+        other = tmp_path / "m32"
+        other.mkdir()
+        build_variant(other, 32, "sep", "now", "", False)
+        shutil.copy2(other / "libtwdep.so.1", wrong / "libtwdep.so.1")
+    again = tmp_path / "again"
+    again.mkdir()
+    shutil.copy2(tmp_path / "libtwdep.so.1", again / "libtwdep.so.1")
+    src = tmp_path / "libtwmain.so.1"
+    path = f"/nonexistent:$ORIGIN/x:{wrong}:{tmp_path}:{again}:/usr/lib/x86_64-linux-gnu:/opt/none"
+    run("patchelf", "--set-rpath", path, src, check=0)
+    for tag, args in (("shrink", ["--shrink-rpath"]),
+                      ("shrink-forced", ["--shrink-rpath", "--force-rpath"]),
+                      ("shrink-allowed", ["--shrink-rpath", "--allowed-rpath-prefixes", f"/usr:{again}"]),
+                      ("shrink-wins", ["--shrink-rpath", "--set-rpath", "/ignored"])):
+        o = both(src, args, tag)
+        assert o.ref_ok, (tag, args)
+        got = dynamic(o.ours)
+        assert got == dynamic(o.ref), (tag, got)
+    assert dynamic(tmp_path / ".tw-shrink-libtwmain.so.1")["runpath"] == f"$ORIGIN/x:{tmp_path}:/usr/lib/x86_64-linux-gnu"
+
+
 def test_a_flag_given_twice_takes_its_last_value(tmp_path):
     """As patchelf: `--set-rpath /a --set-rpath /b` sets /b (it was a usage error)."""
     build_variant(tmp_path, 64, "sep", "now", "", False)

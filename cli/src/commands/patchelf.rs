@@ -3,8 +3,9 @@
 //!
 //! As in patchelf, the operations of one call are applied in a fixed order whatever the
 //! order of the flags: `--print-interpreter`, `--print-soname`, `--set-soname`,
-//! `--set-interpreter`, `--print-rpath`, `--remove-rpath` (which wins over `--set-rpath`,
-//! which wins over `--add-rpath`) or `--set-rpath` or `--add-rpath`, `--print-needed`,
+//! `--set-interpreter`, `--print-rpath`, `--shrink-rpath` (which wins over
+//! `--remove-rpath`, which wins over `--set-rpath`, which wins over `--add-rpath`),
+//! `--print-needed`,
 //! `--remove-needed`, `--replace-needed`, `--add-needed` (sorted, as patchelf keeps them
 //! in a set). The prints show the file as it was read. A flag given twice takes its last
 //! value, as patchelf's.
@@ -50,6 +51,14 @@ pub struct Args {
     /// Remove DT_RPATH and DT_RUNPATH.
     #[arg(long)]
     remove_rpath: bool,
+    /// Drop the absolute search path entries that hold none of the needed libraries
+    /// (a file of the same machine) not found in an earlier entry.
+    #[arg(long)]
+    shrink_rpath: bool,
+    /// With --shrink-rpath: drop the absolute entries that start with none of these
+    /// (`:`-separated) prefixes too.
+    #[arg(long, value_name = "PREFIXES", allow_hyphen_values = true)]
+    allowed_rpath_prefixes: Option<String>,
     /// Set the program interpreter (PT_INTERP, the dynamic loader a program starts with).
     #[arg(long, value_name = "INTERPRETER", allow_hyphen_values = true)]
     set_interpreter: Option<String>,
@@ -83,8 +92,9 @@ pub struct Args {
 }
 
 impl Args {
-    /// The edits, in patchelf's order.
-    fn edits(&self) -> Vec<Edit> {
+    /// The edits, in patchelf's order; `shrunk` is what `--shrink-rpath` keeps of the
+    /// file's search path, if it has one.
+    fn edits(&self, shrunk: Option<String>) -> Vec<Edit> {
         let mut edits = Vec::new();
         if let Some(name) = &self.set_soname {
             edits.push(Edit::SetSoname(name.clone()));
@@ -92,7 +102,14 @@ impl Args {
         if let Some(path) = &self.set_interpreter {
             edits.push(Edit::SetInterpreter(path.clone()));
         }
-        if self.remove_rpath {
+        if self.shrink_rpath {
+            if let Some(path) = shrunk {
+                edits.push(Edit::SetRpath {
+                    path,
+                    force_rpath: self.force_rpath,
+                });
+            }
+        } else if self.remove_rpath {
             edits.push(Edit::RemoveRpath);
         } else if let Some(path) = &self.set_rpath {
             edits.push(Edit::SetRpath {
@@ -135,18 +152,24 @@ pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
             ),
         );
     }
-    let edits = args.edits();
     for path in &args.files {
-        patch_one(args, &edits, path)?;
+        patch_one(args, path)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
+fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
     let mut file = crate::io::open_regular(path).map_err(|e| Failure::io("open", path, &e))?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
         .map_err(|e| Failure::io("read", path, &e))?;
+    let shrunk = if args.shrink_rpath {
+        shrunk_rpath(&bytes, args.allowed_rpath_prefixes.as_deref())
+            .map_err(|e| failure("read", path, &e))?
+    } else {
+        None
+    };
+    let edits = &args.edits(shrunk);
     if args.print_interpreter {
         let read = |e: PatchError| failure("read", path, &e);
         let interp = patch::interpreter(&bytes)
@@ -204,6 +227,31 @@ fn patch_one(args: &Args, edits: &[Edit], path: &Path) -> Result<(), Failure> {
         }
         None => Ok(()),
     }
+}
+
+/// What `--shrink-rpath` keeps of the file's search path (`None` when it has none): the
+/// host looks in each absolute entry for the needed libraries, as patchelf does.
+fn shrunk_rpath(bytes: &[u8], allowed: Option<&str>) -> Result<Option<String>, PatchError> {
+    let names = patch::names(bytes)?;
+    let Some(rpath) = names.search_path() else {
+        return Ok(None);
+    };
+    let machine = patch::machine(bytes)?;
+    let allowed: Vec<&str> = allowed
+        .map(|a| a.split(':').filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default();
+    let mut holds = |dir: &str, lib: &str| {
+        let mut head = Vec::with_capacity(64);
+        fs::File::open(Path::new(dir).join(lib))
+            .and_then(|f| f.take(64).read_to_end(&mut head))
+            .is_ok_and(|_| patch::machine(&head) == Ok(machine))
+    };
+    Ok(Some(patch::shrink_rpath(
+        rpath,
+        &names.needed,
+        &allowed,
+        &mut holds,
+    )))
 }
 
 /// `error: cannot edit FILE: why`, with a hint by kind of problem.

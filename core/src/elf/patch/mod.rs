@@ -146,6 +146,46 @@ pub fn is_shared_object(bytes: &[u8]) -> Result<bool, PatchError> {
     Ok(header.file_type == FileType::SharedObject)
 }
 
+/// The machine a file is for (`e_machine`), from its header only: what `--shrink-rpath`
+/// compares a library it finds with.
+pub fn machine(bytes: &[u8]) -> Result<super::Machine, PatchError> {
+    Ok(image::whole(Header::read(bytes), "ELF header")?.machine)
+}
+
+/// patchelf's `--shrink-rpath`: the entries of `rpath` kept, `:`-joined. A relative entry
+/// (`$ORIGIN/...`) is kept; an absolute one only if it starts with one of `allowed` (when
+/// any is given) and holds one of `needed` not found in an earlier entry, as `holds(dir,
+/// library)` tells (the host looks: a file of the same machine).
+pub fn shrink_rpath(
+    rpath: &str,
+    needed: &[String],
+    allowed: &[&str],
+    holds: &mut dyn FnMut(&str, &str) -> bool,
+) -> String {
+    let mut found = vec![false; needed.len()];
+    let mut kept: Vec<&str> = Vec::new();
+    for dir in rpath.split(':').filter(|d| !d.is_empty()) {
+        if !dir.starts_with('/') {
+            kept.push(dir);
+            continue;
+        }
+        if !allowed.is_empty() && !allowed.iter().any(|p| dir.starts_with(p)) {
+            continue;
+        }
+        let mut any = false;
+        for (lib, f) in needed.iter().zip(&mut found) {
+            if !*f && holds(dir, lib) {
+                *f = true;
+                any = true;
+            }
+        }
+        if any {
+            kept.push(dir);
+        }
+    }
+    kept.join(":")
+}
+
 /// The program interpreter (`PT_INTERP`) that `--print-interpreter` prints: `None` for a
 /// file without one (a shared library, a static program). Reads the program headers only.
 pub fn interpreter(bytes: &[u8]) -> Result<Option<String>, PatchError> {

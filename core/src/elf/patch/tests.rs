@@ -486,6 +486,25 @@ fn add_rpath_appends() {
     );
 }
 
+/// `--shrink-rpath` keeps relative entries, and absolute ones that hold a needed library
+/// not found before, within the allowed prefixes.
+#[test]
+fn shrink_rpath_keeps_what_finds_a_library() {
+    let needed = vec![s("liba.so"), s("libb.so")];
+    let mut holds =
+        |dir: &str, lib: &str| matches!((dir, lib), ("/x" | "/y", "liba.so") | ("/z", "libb.so"));
+    assert_eq!(
+        shrink_rpath("$ORIGIN/lib:/w:/x:/y:/z:", &needed, &[], &mut holds),
+        "$ORIGIN/lib:/x:/z"
+    );
+    assert_eq!(shrink_rpath("/x:/z", &needed, &["/z"], &mut holds), "/z");
+    assert_eq!(shrink_rpath("", &needed, &[], &mut holds), "");
+    assert_eq!(
+        machine(fixture("aarch64.so")),
+        Ok(crate::elf::Machine::Aarch64)
+    );
+}
+
 #[test]
 fn print_names_like_patchelf() {
     let n = names(fixture("x86_64-sysv.so")).unwrap();
