@@ -123,9 +123,13 @@ def test_interpreter_printed_and_set_as_patchelf(bits, tmp_path, loaders):
             ran = subprocess.run([str(o.ours)], capture_output=True, text=True)
             assert (ran.returncode, ran.stdout) == (0, "43\n"), (exe, tag, ran.stderr)
     lib = tmp_path / "libtwmain.so.1"
-    assert subprocess.run([str(PATCHELF), "--print-interpreter", lib], capture_output=True).returncode != 0
-    err = run("patchelf", "--print-interpreter", lib, check=2).stderr
-    assert "it has no interpreter" in err, err
+    (tmp_path / "static.c").write_text("int main(void) { return 0; }\n")
+    gcc(64, "-static", "-o", "static", "static.c", cwd=tmp_path)
+    for f in (lib, tmp_path / "static"):
+        for flags in (["--print-interpreter"], ["--set-interpreter", "/lib/ld.so"]):
+            assert subprocess.run([str(PATCHELF), *flags, f], capture_output=True).returncode != 0
+            err = run("patchelf", *flags, f, check=2).stderr
+            assert "it has no interpreter" in err, (f, flags, err)
 
 
 def test_shrink_rpath_as_patchelf(tmp_path, loaders):

@@ -292,6 +292,11 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
     if soname_only && !is_shared_object(bytes)? {
         return Ok(None);
     }
+    // A file without an interpreter is told so before it is read as a dynamic file
+    // (a static program has neither).
+    if edits.iter().any(|e| matches!(e, Edit::SetInterpreter(_))) && interpreter(bytes)?.is_none() {
+        return Err(PatchError::NoInterpreter);
+    }
     let img = Image::read(bytes)?;
     let mut st = State::new(&img);
     // The new interpreter, when it changes.
