@@ -218,9 +218,13 @@ fn virtual_path(location: &LibraryLocation) -> String {
 
 /// Whether a candidate can stand in for a need of `of` (auditwheel's
 /// `Platform.is_compatible`): same class, byte order and machine, and an OS ABI of the
-/// same family (none/System V/GNU/Linux are one).
+/// same family (none/System V/GNU/Linux are one). Where `of` has an architecture, the
+/// candidate must have the same: a soft-float or old-EABI ARM library is skipped for an
+/// armv7l file, as the hard-float loader skips it (auditwheel takes it, then stops:
+/// "armv7l shall use hard-float"; grafted, it would not load).
 fn compatible(of: &ElfFacts, candidate: &ElfFacts) -> bool {
     of.platform.is_compatible(&candidate.platform)
+        && (of.arch.is_none() || candidate.arch == of.arch)
 }
 
 impl<H: HostFiles> LibraryResolver for WheelResolver<'_, H> {
@@ -274,5 +278,71 @@ impl<H: HostFiles> LibraryResolver for WheelResolver<'_, H> {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::input::ElfPlatform;
+    use crate::wheel::tags::Arch;
+
+    /// Two folders on the search path, each with a `libx.so.1`.
+    struct TwoFolders(HashMap<String, Arc<ElfFacts>>);
+
+    impl HostFiles for TwoFolders {
+        fn search_paths(&mut self, _: Option<Libc>) -> SearchPaths {
+            SearchPaths {
+                env: vec!["/first".into(), "/second".into()],
+                conf: Vec::new(),
+            }
+        }
+        fn is_dir(&mut self, path: &str) -> bool {
+            matches!(path, "/first" | "/second")
+        }
+        fn open(&mut self, path: &str) -> Option<(String, Option<Arc<ElfFacts>>)> {
+            self.0.get(path).map(|f| (path.to_owned(), Some(f.clone())))
+        }
+    }
+
+    fn arm(arch: Option<Arch>) -> ElfFacts {
+        ElfFacts {
+            platform: ElfPlatform {
+                os_abi: 0,
+                is_64: false,
+                little_endian: true,
+                machine: 40,
+            },
+            arch,
+            ..ElfFacts::default()
+        }
+    }
+
+    /// A soft-float ARM library first on the path is passed over for the hard-float one
+    /// after it, for an armv7l extension; for a file of no known architecture the first
+    /// compatible one is still taken.
+    #[test]
+    fn a_library_of_another_arm_float_abi_is_passed_over() {
+        let mut host = TwoFolders(HashMap::from([
+            ("/first/libx.so.1".to_owned(), Arc::new(arm(None))),
+            (
+                "/second/libx.so.1".to_owned(),
+                Arc::new(arm(Some(Arch::Armv7l))),
+            ),
+        ]));
+        let members = HashMap::new();
+        let mut r = WheelResolver::new(&members, ["pkg/_ext.so"], &mut host);
+        for (top, want) in [
+            (arm(Some(Arch::Armv7l)), "/second/libx.so.1"),
+            (arm(None), "/first/libx.so.1"),
+        ] {
+            let request = ResolveRequest {
+                top_path: "pkg/_ext.so",
+                top: &top,
+                parent: None,
+            };
+            let found = r.resolve("libx.so.1", &request).expect("found");
+            assert_eq!(found.location, LibraryLocation::External(want.into()));
+        }
     }
 }
