@@ -3,13 +3,15 @@ the new tags, and every member it did not change is byte-identical in compressed
 
 import hashlib
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from conftest import CORPUS, LOCAL, MANIFEST, run
-from zips import make_wheel, raw_members
+from zips import make_wheel, raw_members, record_line
 
 
 def installable_manifest_wheel():
@@ -107,3 +109,78 @@ def test_source_date_epoch_stamps_every_member(tmp_path):
                          capture_output=True, text=True, env=env, check=True).stdout.strip()
     stamps = {i.date_time for i in zipfile.ZipFile(out).infolist()}
     assert stamps == {(2023, 11, 14, 22, 13, 20)}
+
+
+WHEEL_CMD = Path(sys.executable).parent / "wheel"
+
+
+def wheel_of(path: Path, wheel_text: str, comment: bytes = b"") -> Path:
+    """A wheel of `demo` 1.0 whose WHEEL file is `wheel_text` (the name is `path`'s)."""
+    members = {"demo/__init__.py": b"", "demo-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
+               "demo-1.0.dist-info/WHEEL": wheel_text.encode()}
+    lines = [record_line(n, d) for n, d in members.items()] + ["demo-1.0.dist-info/RECORD,,"]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in members.items():
+            z.writestr(n, d)
+        z.writestr("demo-1.0.dist-info/RECORD", "\n".join(lines) + "\n")
+        z.comment = comment
+    return path
+
+
+def wheel_tags(*args, cwd):
+    return subprocess.run([WHEEL_CMD, "tags", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+HEAD = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\n"
+
+
+def test_a_retag_that_keeps_the_name_leaves_the_file_as_wheel_tags_does(tmp_path):
+    """Edits that give the name it has leave the wheel as it is, exit 0, however its WHEEL
+    lines are laid out (an auditwheel-repaired wheel's Tag lines are not sorted): it was
+    refused as overwriting its input."""
+    name = "demo-1.0-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+    text = HEAD + "Tag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\n\n"
+    for args in ([], ["--platform-tag", "manylinux_2_17_x86_64.manylinux2014_x86_64"], ["--python-tag=-cp27"]):
+        for tool, d in (("ours", tmp_path / "ours"), ("wheel", tmp_path / "theirs")):
+            d.mkdir(exist_ok=True)
+            src = wheel_of(d / name, text)
+            before = src.read_bytes()
+            if tool == "ours":
+                assert Path(run("retag", *args, src, check=0).stdout.strip()) == src
+            else:
+                assert wheel_tags(*args, src, cwd=d).returncode == 0
+            assert src.read_bytes() == before and sorted(p.name for p in d.iterdir()) == [name], (tool, args)
+
+
+def test_the_archive_comment_is_kept_as_wheel_tags_keeps_it(tmp_path):
+    src = wheel_of(tmp_path / "demo-1.0-py3-none-any.whl", HEAD + "Tag: py3-none-any\n", comment=b"a zip comment")
+    ours = Path(run("retag", "--python-tag", "+py2", "-w", tmp_path / "o", src, check=0).stdout.strip())
+    assert wheel_tags("--python-tag", "+py2", src, cwd=tmp_path).returncode == 0
+    theirs = tmp_path / "demo-1.0-py2.py3-none-any.whl"
+    assert zipfile.ZipFile(ours).comment == zipfile.ZipFile(theirs).comment == b"a zip comment"
+
+
+@pytest.mark.parametrize("wheel_text,said", [
+    (HEAD + "Tag: py3-none-any\nBuild: 2\n", "its WHEEL file's build tag (2) is not its file name's (1)"),
+    (HEAD + "Tag: py3-none-any\nTag: py3-none-linux_x86_64\nBuild: 1\n",
+     "its WHEEL file's platform tags (any.linux_x86_64) are not its file name's (any)"),
+])
+def test_a_wheel_file_that_disagrees_with_the_name_is_refused_as_wheel_tags_refuses_it(tmp_path, wheel_text, said):
+    """Retagged, one of the two would be kept and the other lost (the WHEEL file's extra
+    tag silently dropped, its build tag left beside another in the name)."""
+    src = wheel_of(tmp_path / "demo-1.0-1-py3-none-any.whl", wheel_text)
+    err = run("retag", "--python-tag", "+py2", "-w", tmp_path / "o", src, check=2).stderr
+    assert said in err and "demo-1.0-1-py3-none-any.whl" in err, err
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
+    assert wheel_tags("--python-tag", "+py2", src, cwd=tmp_path).returncode != 0
+
+
+def test_a_build_tag_as_packaging_reads_it(tmp_path):
+    """A build tag is digits, then anything but `-` (`1+x` was refused, and a wheel so
+    named could not be opened)."""
+    src = wheel_of(tmp_path / "demo-1.0-py3-none-any.whl", HEAD + "Tag: py3-none-any\n")
+    new = Path(run("retag", "--build", "1+x", "-w", tmp_path / "o", src, check=0).stdout.strip())
+    assert new.name == "demo-1.0-1+x-py3-none-any.whl"
+    run("inspect", new, check=0)
+    err = run("retag", "--build", "1-2", "-w", tmp_path / "p", src, check=2).stderr
+    assert "must start with a digit and hold no `-`" in err, err

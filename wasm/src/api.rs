@@ -292,7 +292,7 @@ pub fn retag_wheel(
     timestamp: Option<u64>,
 ) -> Result<(String, Vec<u8>), Failure> {
     let retagged = retag(&wheel.filename, &wheel.info, edits)
-        .map_err(|e| Failure::input(e.to_string(), None))?;
+        .map_err(|e| Failure::input(format!("{}: {e}", wheel.file_name()), None))?;
     let issues = inspect(wheel, |_, _| {})?.record.issues;
     if let Some(first) = issues.first() {
         let more = more_problems(issues.len() - 1);
@@ -306,7 +306,13 @@ pub fn retag_wheel(
         options.timestamp = Some(truewheel_core::wheel::writer::dos_datetime(secs));
     }
     let bytes = wheel
-        .rewrite(&retagged.changes(&wheel.dist_info), Vec::new(), options)
+        .rewrite(
+            &retagged
+                .changes(wheel)
+                .map_err(|e| Failure::input(format!("cannot read the wheel: {e}"), None))?,
+            Vec::new(),
+            options,
+        )
         .map_err(|e| Failure::input(format!("cannot write the retagged wheel: {e}"), None))?;
     Ok((retagged.filename.to_string(), bytes))
 }

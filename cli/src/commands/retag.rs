@@ -58,8 +58,8 @@ fn retag_one(args: &Args, ctx: &Context, path: &Path) -> Result<PathBuf, Failure
         platform: args.platform_tag.clone(),
         build: args.build.clone(),
     };
-    let retagged =
-        retag(&wheel.filename, &wheel.info, &edits).map_err(|e| Failure::new(e.to_string()))?;
+    let retagged = retag(&wheel.filename, &wheel.info, &edits)
+        .map_err(|e| Failure::new(format!("{}: {e}", wheel.file_name())))?;
     let dir = match &args.wheel_dir {
         Some(d) => d.clone(),
         None => path
@@ -74,19 +74,15 @@ fn retag_one(args: &Args, ctx: &Context, path: &Path) -> Result<PathBuf, Failure
         .ok()
         .zip(path.canonicalize().ok())
         .is_some_and(|(a, b)| a == b);
-    if same_file && !retagged.changes_wheel_file(&wheel.info) {
-        // Nothing changes; `wheel tags` leaves the file alone too.
+    if same_file {
+        // The name does not change, so neither do the tags (the WHEEL file's agree with
+        // it): `wheel tags` leaves the file alone, however its WHEEL file is laid out.
         return Ok(target);
     }
-    if same_file {
-        return Err(Failure::new(format!(
-            "retag would overwrite its input {}; the input is never modified",
-            path.display()
-        ))
-        .hint("write the result elsewhere with -w DIR"));
-    }
     require_valid_record(&wheel)?;
-    let changes = retagged.changes(&wheel.dist_info);
+    let changes = retagged
+        .changes(&wheel)
+        .map_err(|e| Failure::io("read", path, &e))?;
     let options = write_options()?;
     let written = write_atomic(&dir, &name, |w| {
         wheel

@@ -220,6 +220,14 @@ impl<S: ReadAt> Archive<S> {
         self.comment_len
     }
 
+    /// The archive comment (it ends the file).
+    pub fn comment(&self) -> io::Result<Vec<u8>> {
+        let mut out = vec![0; self.comment_len];
+        let at = self.source.size().saturating_sub(self.comment_len as u64);
+        self.source.read_exact_at(at, &mut out)?;
+        Ok(out)
+    }
+
     /// The stored bytes of a member, as a reader (for raw copies).
     pub fn raw_reader(&self, m: &Member) -> RangeReader<'_, S> {
         RangeReader::new(&self.source, m.data_offset, m.compressed_size)

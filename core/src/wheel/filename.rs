@@ -127,10 +127,11 @@ impl FromStr for BuildTag {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
         let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        // Digits, then anything a file name component holds (packaging reads `1+x` too).
         if split == 0
             || !s
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+                .all(|b| b.is_ascii_graphic() && !b"-/\\".contains(&b))
         {
             return Err(());
         }

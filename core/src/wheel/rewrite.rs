@@ -26,6 +26,8 @@ pub struct Changes {
     /// The deflate streams of members of the wheel, with their blocks, walked ahead
     /// (by member name), for the edits of them: they are not read again.
     pub walked: BTreeMap<String, Walked>,
+    /// The archive comment of the output (none when `None`).
+    pub comment: Option<Vec<u8>>,
 }
 
 impl Changes {
@@ -112,6 +114,9 @@ impl<S: ReadAt> Wheel<S> {
             .zip(prepare_contents(&contents, options.level, par))
             .collect();
         let mut w = WheelWriter::new(out, options);
+        if let Some(comment) = &changes.comment {
+            w.set_comment(comment.clone());
+        }
         let record_path = self.record_path();
         let prefix = format!("{}/", self.dist_info);
         let in_dist_info = |p: &str| p.starts_with(&prefix);

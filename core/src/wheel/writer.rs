@@ -98,6 +98,8 @@ pub struct WheelWriter<W: Write> {
     names: HashSet<String>,
     record: Record,
     options: WriteOptions,
+    /// The archive comment (none unless set).
+    comment: Vec<u8>,
 }
 
 const MAX32: u64 = 0xFFFF_FFFF;
@@ -113,6 +115,7 @@ impl<W: Write> WheelWriter<W> {
             entries: Vec::new(),
             names: HashSet::new(),
             record: Record::default(),
+            comment: Vec::new(),
             options,
         }
     }
@@ -257,6 +260,13 @@ impl<W: Write> WheelWriter<W> {
         self.add(name, &buf, mode)
     }
 
+    /// Sets the archive comment, which `retag` keeps as `wheel tags` keeps it (at most
+    /// 65,535 bytes: the rest is dropped).
+    pub fn set_comment(&mut self, mut comment: Vec<u8>) {
+        comment.truncate(0xFFFF);
+        self.comment = comment;
+    }
+
     /// The RECORD rows so far.
     pub fn record(&self) -> &Record {
         &self.record
@@ -307,7 +317,8 @@ impl<W: Write> WheelWriter<W> {
         t.extend_from_slice(&c16.to_le_bytes());
         t.extend_from_slice(&(cd_size.min(MAX32) as u32).to_le_bytes());
         t.extend_from_slice(&(cd_start.min(MAX32) as u32).to_le_bytes());
-        t.extend_from_slice(&0u16.to_le_bytes());
+        t.extend_from_slice(&(self.comment.len() as u16).to_le_bytes());
+        t.extend_from_slice(&self.comment);
         self.out.write_all(&t)?;
         self.out.flush()?;
         Ok(self.out.inner)
