@@ -64,23 +64,7 @@ fn read_facts(real: &str) -> Option<Arc<ElfFacts>> {
 /// (a library found through `/lib` on a merged-/usr system keeps its `/lib` path), so
 /// the paths we report are the ones auditwheel reports.
 fn readlink(path: &str) -> Option<String> {
-    let mut p = path.to_owned();
-    // ELOOP after 40 links, as the kernel.
-    for _ in 0..40 {
-        match std::fs::read_link(&p) {
-            Ok(target) => {
-                let target = target.to_str()?;
-                p = if target.starts_with('/') {
-                    target.to_owned()
-                } else {
-                    let dir = p.rsplit_once('/').map_or("", |(d, _)| d);
-                    format!("{dir}/{target}")
-                };
-            }
-            Err(_) => return Some(normpath(&p)),
-        }
-    }
-    None
+    crate::io::follow_links(Path::new(path)).and_then(|p| p.to_str().map(normpath))
 }
 
 impl HostFiles for DiskHost {

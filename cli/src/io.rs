@@ -89,6 +89,20 @@ pub fn open_wheel(path: &Path, limits: &Limits) -> Result<DiskWheel, Failure> {
     Ok(Wheel::open_with_limits(name, source, *limits)?)
 }
 
+/// Where `path` leads through the symbolic links of its last component, as the kernel
+/// follows them (a relative target from the link's folder); `None` past 40 links (ELOOP).
+/// A path that is no link (or does not exist) is itself.
+pub fn follow_links(path: &Path) -> Option<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&p) {
+            Ok(to) => p = p.parent().map_or_else(|| to.clone(), |dir| dir.join(&to)),
+            Err(_) => return Some(p),
+        }
+    }
+    None
+}
+
 /// Opens a file to read, refusing what is not a regular file: opening a named pipe
 /// waits for a writer (a run hung on one), and a directory or a device reads as an
 /// empty or damaged file. Opened without waiting, then checked, so the path cannot

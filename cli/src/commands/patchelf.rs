@@ -216,7 +216,7 @@ fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
     match &args.output {
         Some(out) => {
             // Like patchelf, an output that is a symlink is written through.
-            let target = through_links(out);
+            let target = crate::io::follow_links(out).unwrap_or_else(|| out.clone());
             replace(&target, new, existing_mode(&target).unwrap_or(0o755))
         }
         None if changes.is_some() => {
@@ -309,19 +309,6 @@ impl Output<'_> {
         }
         Ok(())
     }
-}
-
-/// Where writing to `path` lands: the file its symbolic links lead to, or the path
-/// itself (a link that leads nowhere, after 40 links, names the file it would create).
-fn through_links(path: &Path) -> PathBuf {
-    let mut p = path.to_path_buf();
-    for _ in 0..40 {
-        match fs::read_link(&p) {
-            Ok(to) => p = p.parent().map_or_else(|| to.clone(), |dir| dir.join(&to)),
-            Err(_) => return p,
-        }
-    }
-    path.to_path_buf()
 }
 
 /// The permission bits of an existing file.

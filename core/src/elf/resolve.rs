@@ -46,7 +46,8 @@ fn soft<T>(gaps: &mut Vec<Gap>, r: Result<T, Stop>) -> Result<Option<T>, ElfErro
     }
 }
 
-fn interpreter<V: View + ?Sized>(v: &V, seg: &Segment) -> Result<String, Stop> {
+/// The path `PT_INTERP` names (the patcher reads it through here too).
+pub(super) fn interpreter<V: View + ?Sized>(v: &V, seg: &Segment) -> Result<String, Stop> {
     const WHAT: &str = "interpreter path (PT_INTERP)";
     let b = bytes(v, seg.offset, seg.filesz.min(MAX_INTERP), WHAT)?;
     Ok(c_str(b, 0, WHAT)?)

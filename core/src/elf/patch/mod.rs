@@ -65,8 +65,7 @@ use serde::Serialize;
 
 pub use error::PatchError;
 
-use super::header::{FileType, Header, Segment, PT_INTERP};
-use super::ElfError;
+use super::header::{FileType, Header, PT_INTERP};
 use super::Options;
 use edit::State;
 use image::{Image, DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME};
@@ -189,29 +188,16 @@ pub fn shrink_rpath(
 /// The program interpreter (`PT_INTERP`) that `--print-interpreter` prints: `None` for a
 /// file without one (a shared library, a static program). Reads the program headers only.
 pub fn interpreter(bytes: &[u8]) -> Result<Option<String>, PatchError> {
+    const WHAT: &str = "interpreter path (PT_INTERP)";
     let header = image::whole(Header::read(bytes), "ELF header")?;
     let segments = image::whole(header.segments(bytes), "program header table")?;
-    interp_string(bytes, &segments)
-}
-
-fn interpreter_of(img: &Image<'_>) -> Result<Option<String>, PatchError> {
-    interp_string(img.src, &img.segments)
-}
-
-/// The string `PT_INTERP` holds, up to its first NUL.
-fn interp_string(bytes: &[u8], segments: &[Segment]) -> Result<Option<String>, PatchError> {
-    let Some(s) = segments.iter().find(|s| s.kind == PT_INTERP) else {
-        return Ok(None);
-    };
-    let raw = usize::try_from(s.offset)
-        .ok()
-        .zip(usize::try_from(s.filesz).ok())
-        .and_then(|(at, len)| bytes.get(at..at.checked_add(len)?))
-        .ok_or(ElfError::OutOfBounds {
-            what: "interpreter",
-        })?;
-    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
-    Ok(Some(String::from_utf8_lossy(&raw[..end]).into_owned()))
+    match segments.iter().find(|s| s.kind == PT_INTERP) {
+        Some(seg) => Ok(Some(image::whole(
+            super::resolve::interpreter(bytes, seg),
+            WHAT,
+        )?)),
+        None => Ok(None),
+    }
 }
 
 /// Reads the names patchelf prints (`--print-soname`, `--print-needed`, `--print-rpath`).
@@ -292,9 +278,10 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
     if soname_only && !is_shared_object(bytes)? {
         return Ok(None);
     }
-    // A file without an interpreter is told so before it is read as a dynamic file
-    // (a static program has neither).
-    if edits.iter().any(|e| matches!(e, Edit::SetInterpreter(_))) && interpreter(bytes)?.is_none() {
+    // The interpreter, read once; a file without one is told so before it is read as a
+    // dynamic file (a static program has neither).
+    let old_interp = interpreter(bytes)?;
+    if edits.iter().any(|e| matches!(e, Edit::SetInterpreter(_))) && old_interp.is_none() {
         return Err(PatchError::NoInterpreter);
     }
     let img = Image::read(bytes)?;
@@ -311,8 +298,7 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
                 if path.contains('\0') {
                     return Err(PatchError::NulInName(path.clone()));
                 }
-                let old = interpreter_of(&img)?.ok_or(PatchError::NoInterpreter)?;
-                interp = (old != *path).then(|| path.clone());
+                interp = (old_interp.as_deref() != Some(path)).then(|| path.clone());
             }
             Edit::RemoveNeeded(names) => st.remove_needed(names)?,
             Edit::ReplaceNeeded(pairs) => st.replace_needed(pairs)?,
@@ -336,10 +322,7 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
         .iter()
         .map(|&(_, off)| st.string(off))
         .collect::<Result<Vec<_>, _>>()?;
-    let want_interp = match &interp {
-        Some(new) => Some(new.clone()),
-        None => interpreter_of(&img)?,
-    };
+    let want_interp = interp.clone().or(old_interp);
     let overlay = layout::write(&img, &mut st, interp.as_deref())?;
     Ok(Some(Plan {
         overlay,
