@@ -40,6 +40,24 @@ fn patch_edits_again_a_file_at_the_top_of_the_address_space() {
     assert_eq!(names(&twice.bytes).unwrap(), names(&once.bytes).unwrap());
 }
 
+/// An ELF whose `PT_INTERP` claims more bytes than the file holds: a new interpreter that
+/// "fits" in that claim was to be written over it, zeros to its claimed end (an allocation
+/// of exabytes). The claim is refused as out of the file, and nothing is written.
+#[test]
+fn patch_refuses_an_interpreter_that_claims_more_than_the_file() {
+    let data = include_bytes!("fuzz-regressions/patch-interpreter-larger-than-the-file");
+    let ops = [
+        Edit::RemoveNeeded(vec!["libc.so.6".into()]),
+        Edit::SetInterpreter(format!("/lib/{}.so", "ld".repeat(46))),
+        Edit::ReplaceNeeded(vec![("libm.so.6".into(), "libm-6f.so.6".into())]),
+    ];
+    let err = apply(data, &ops).unwrap_err();
+    assert!(
+        err.to_string().contains("interpreter path (PT_INTERP)"),
+        "{err}"
+    );
+}
+
 /// An ELF whose dynamic table puts a table at an address that maps behind the end of
 /// the room before the next table: sizing the symbol-table speculation subtracted the
 /// two and overflowed (a panic in a debug build). The scanner, fed as the fuzzer feeds

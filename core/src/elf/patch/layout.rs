@@ -40,7 +40,7 @@ use super::edit::State;
 use super::image::{entry_size, Image, DT_MIPS_RLD_MAP_REL, DT_NULL, DT_STRSZ, DT_STRTAB};
 use super::overlay::Overlay;
 use super::PatchError;
-use crate::elf::{ElfClass, Endian};
+use crate::elf::{ElfClass, ElfError, Endian};
 
 /// `PT_NULL`.
 const PT_NULL: u32 = 0;
@@ -188,6 +188,17 @@ pub(super) fn write(
                 .iter()
                 .position(|s| s.kind == PT_INTERP)
                 .ok_or(PatchError::NoInterpreter)?;
+            // The old name is overwritten where it lies: all of it must be in the file.
+            let s = img.segments[i];
+            if s.offset
+                .checked_add(s.filesz)
+                .is_none_or(|end| end > img.src.len() as u64)
+            {
+                return Err(ElfError::OutOfBounds {
+                    what: "interpreter path (PT_INTERP)",
+                }
+                .into());
+            }
             let mut bytes = path.as_bytes().to_vec();
             bytes.push(0);
             Some((i, bytes))
