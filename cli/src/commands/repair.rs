@@ -426,8 +426,15 @@ fn repair_one(
     );
     let plan = repair::plan(abi, &target.policy, wheel.filename.name.as_str(), &args.lib_sdir, args.strip, &mut inputs)
         .map_err(|e| {
-            Failure::new(format!("{name}: {e}"))
-                .hint("install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude")
+            let hint = match e {
+                repair::PlanError::NotFound { .. } => {
+                    "install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude"
+                }
+                repair::PlanError::Unreadable { .. } => "make the file readable, or leave it out with --exclude",
+                repair::PlanError::LibsDir(_) | repair::PlanError::NoPolicy(_) => "",
+            };
+            let failure = Failure::new(format!("{name}: {e}"));
+            if hint.is_empty() { failure } else { failure.hint(hint) }
         })?;
     if args.patcher == Patcher::None {
         let needing: Vec<&str> = plan

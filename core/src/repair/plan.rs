@@ -106,13 +106,28 @@ pub struct Graft {
 pub enum PlanError {
     /// A needed library was not found on this host.
     #[error(
-        "cannot repair the wheel: the library {soname} that {member} needs could not be found"
+        "cannot repair the wheel: the library {soname} that {} needs could not be found",
+        needer(member, via.as_deref())
     )]
     NotFound {
         /// The library.
         soname: String,
-        /// Who needs it.
+        /// The wheel member whose tree needs it.
         member: String,
+        /// The library of that tree that needs it, when not the member itself.
+        via: Option<String>,
+    },
+    /// A needed library was found but could not be read.
+    #[error("cannot repair the wheel: {source_path} (the library {soname} that {member} needs) could not be read: {reason}")]
+    Unreadable {
+        /// The library.
+        soname: String,
+        /// Where it was found.
+        source_path: String,
+        /// The wheel member whose tree needs it.
+        member: String,
+        /// What went wrong.
+        reason: String,
     },
     /// `--lib-sdir` would put the grafted libraries out of their place in the wheel.
     #[error("-L {0:?} would put the grafted libraries outside their place in the wheel (a `..` part, or a backslash); give a folder name such as .libs")]
@@ -341,6 +356,15 @@ pub fn graft_sources<'a>(abi: &'a AbiReport, policy: &PlatformTag) -> Vec<&'a st
     out
 }
 
+/// Who needs a library that was not found: the member, or the library of its tree
+/// that needs it directly (`libfoo.so.1 (for demo/_core.so)`).
+fn needer(member: &str, via: Option<&str>) -> String {
+    match via {
+        Some(lib) => format!("{lib} (for {member})"),
+        None => member.to_owned(),
+    }
+}
+
 /// The grafted libraries' folder: auditwheel's `--lib-sdir` appended to the distribution's
 /// name (`.libs` gives `pyyaml.libs`, `/sub` gives `pyyaml/sub`), its empty and `.` parts
 /// dropped as `pathlib` drops them. A `..` part is refused: `-L /../../x` made members
@@ -398,18 +422,30 @@ pub fn plan(
                 continue;
             }
             let Some(source) = path else {
+                // Named by the library of the tree that needs it, which the user can
+                // look up, rather than only by the member at the tree's top.
+                let via = libs.iter().find_map(|(lib, path)| {
+                    let needs = inputs.needed(path.as_deref()?).ok()?;
+                    needs.contains(soname).then(|| lib.clone())
+                });
                 return Err(PlanError::NotFound {
                     soname: soname.clone(),
                     member: member.clone(),
+                    via,
                 });
             };
             let at = match by_source.get(source.as_str()) {
                 Some(at) => at.clone(),
                 None => {
-                    let hash = inputs.sha256_hex(source).map_err(|_| PlanError::NotFound {
-                        soname: soname.clone(),
-                        member: member.clone(),
-                    })?;
+                    let hash =
+                        inputs
+                            .sha256_hex(source)
+                            .map_err(|reason| PlanError::Unreadable {
+                                soname: soname.clone(),
+                                source_path: source.clone(),
+                                member: member.clone(),
+                                reason,
+                            })?;
                     let real_name = source.rsplit('/').next().unwrap_or(source);
                     let n = grafted_name(real_name, &hash);
                     let at = format!("{libs_dir}/{n}");

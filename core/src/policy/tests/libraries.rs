@@ -356,3 +356,42 @@ fn graft_sources_are_the_sources_the_plan_grafts() {
     assert_eq!(ahead, grafted);
     assert_eq!(ahead.len(), 3, "{ahead:?}");
 }
+
+/// A library missing deep in a member's tree is named with the library that needs it,
+/// which the user can look up; one the member needs itself is named with the member.
+#[test]
+fn a_missing_library_is_named_with_what_needs_it() {
+    struct Inputs;
+    impl crate::repair::PlanInputs for Inputs {
+        fn sha256_hex(&mut self, path: &str) -> Result<String, String> {
+            Ok(format!("{:064x}", path.len()))
+        }
+        fn needed(&mut self, path: &str) -> Result<Vec<String>, String> {
+            Ok(match path {
+                "/usr/lib/libfoo.so.1" => vec!["libc.so.6".into(), "libgone.so.9".into()],
+                _ => vec!["libc.so.6".into()],
+            })
+        }
+        fn member_rpath(&mut self, _: &str) -> String {
+            String::new()
+        }
+    }
+    let x = Arch::X86_64;
+    let policy = tag("manylinux_2_5_x86_64");
+    let mut sys =
+        System::glibc(&x).with("libfoo.so.1", lib_facts(&x, &["libc.so.6", "libgone.so.9"]));
+    let elfs = sys.wheel(vec![(CORE, needs(extension(CORE, &x), "libfoo.so.1"))]);
+    let r = repair(&elfs, "linux_x86_64", "auto");
+    let err = crate::repair::plan(&r, &policy, "demo", ".libs", false, &mut Inputs).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("cannot repair the wheel: the library libgone.so.9 that libfoo.so.1 (for {CORE}) needs could not be found")
+    );
+    let elfs = sys.wheel(vec![(CORE, needs(extension(CORE, &x), "libgone.so.9"))]);
+    let r = repair(&elfs, "linux_x86_64", "auto");
+    let err = crate::repair::plan(&r, &policy, "demo", ".libs", false, &mut Inputs).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("cannot repair the wheel: the library libgone.so.9 that {CORE} needs could not be found")
+    );
+}
