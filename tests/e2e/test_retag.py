@@ -152,6 +152,28 @@ def test_a_retag_that_keeps_the_name_leaves_the_file_as_wheel_tags_does(tmp_path
             assert src.read_bytes() == before and sorted(p.name for p in d.iterdir()) == [name], (tool, args)
 
 
+def test_a_retag_that_keeps_the_name_still_checks_the_record(tmp_path):
+    """A no-op on a damaged wheel does not pass for a good one: `wheel tags` fails on the
+    WHEEL file's wrong hash too. The file is left as it is."""
+    name = "demo-1.0-py3-none-any.whl"
+    for tool, d in (("ours", tmp_path / "ours"), ("wheel", tmp_path / "theirs")):
+        d.mkdir()
+        src = wheel_of(d / name, HEAD + "Tag: py3-none-any\n")
+        with zipfile.ZipFile(src) as z:
+            members = {i.filename: z.read(i) for i in z.infolist()}
+        members["demo-1.0.dist-info/WHEEL"] += b"\n"
+        with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+            for n, data in members.items():
+                z.writestr(n, data)
+        before = src.read_bytes()
+        if tool == "ours":
+            err = run("retag", src, check=2).stderr
+            assert "RECORD size mismatch for demo-1.0.dist-info/WHEEL" in err, err
+        else:
+            assert wheel_tags(src, cwd=d).returncode != 0
+        assert src.read_bytes() == before and [p.name for p in d.iterdir()] == [name], tool
+
+
 def test_the_archive_comment_is_kept_as_wheel_tags_keeps_it(tmp_path):
     src = wheel_of(tmp_path / "demo-1.0-py3-none-any.whl", HEAD + "Tag: py3-none-any\n", comment=b"a zip comment")
     ours = Path(run("retag", "--python-tag", "+py2", "-w", tmp_path / "o", src, check=0).stdout.strip())

@@ -74,12 +74,14 @@ fn retag_one(args: &Args, ctx: &Context, path: &Path) -> Result<PathBuf, Failure
         .ok()
         .zip(path.canonicalize().ok())
         .is_some_and(|(a, b)| a == b);
+    // Checked first, as the rewrite would check it: a no-op on a damaged wheel must not
+    // pass for a good one (`wheel tags` checks the WHEEL file's hash there too).
+    require_valid_record(&wheel)?;
     if same_file {
         // The name does not change, so neither do the tags (the WHEEL file's agree with
         // it): `wheel tags` leaves the file alone, however its WHEEL file is laid out.
         return Ok(target);
     }
-    require_valid_record(&wheel)?;
     let changes = retagged
         .changes(&wheel)
         .map_err(|e| Failure::io("read", path, &e))?;
