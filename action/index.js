@@ -37,9 +37,39 @@ function setOutput(name, value) {
   fs.appendFileSync(file, `${name}<<${delim}${os.EOL}${value}${os.EOL}${delim}${os.EOL}`);
 }
 
-// ---- glob: `*`, `?`, `[...]`, `{a,b}` within a path segment, `**` across folders;
-// several patterns one per line, `!pattern` excludes. A `*` does not match a leading dot.
-function segmentRegex(seg) {
+// ---- glob: `*`, `?`, `[...]` within a path segment, `**` across folders, `{a,b}`
+// alternatives (which may hold `/`, and nest); several patterns one per line, `!pattern`
+// excludes. A `*` does not match a leading dot.
+
+// A pattern that is not a glob: one sentence naming it.
+class PatternError extends Error {}
+
+// The patterns `{a,b}` stands for, expanded before the pattern is cut at `/`. A brace
+// without a matching one, or without a comma, is itself.
+function expandBraces(p) {
+  for (let i = 0; i < p.length; i += 1) {
+    if (p[i] !== '{') continue;
+    const commas = [];
+    let depth = 0;
+    for (let j = i; j < p.length; j += 1) {
+      if (p[j] === '{') depth += 1;
+      else if (p[j] === ',' && depth === 1) commas.push(j);
+      else if (p[j] === '}' && --depth === 0) {
+        if (commas.length === 0) break;
+        const parts = [];
+        let from = i + 1;
+        for (const c of [...commas, j]) {
+          parts.push(p.slice(from, c));
+          from = c + 1;
+        }
+        return parts.flatMap((a) => expandBraces(p.slice(0, i) + a + p.slice(j + 1)));
+      }
+    }
+  }
+  return [p];
+}
+
+function segmentRegex(seg, pattern = seg) {
   let re = '';
   for (let i = 0; i < seg.length; i += 1) {
     const c = seg[i];
@@ -52,27 +82,35 @@ function segmentRegex(seg) {
       if (body[0] === '!') body = `^${body.slice(1)}`;
       re += `[${body.replace(/\\/g, '\\\\')}]`;
       i = end;
-    } else if (c === '{') {
-      const end = seg.indexOf('}', i);
-      if (end < 0) { re += '\\{'; continue; }
-      re += `(?:${seg.slice(i + 1, end).split(',').map((a) => a.replace(/[.+^$()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')).join('|')})`;
-      i = end;
-    } else re += c.replace(/[.+^$()|\\]/g, '\\$&');
+    } else re += c.replace(/[.+^$()|\\{}]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`);
+  try {
+    return new RegExp(`^${re}$`);
+  } catch (err) {
+    // A class such as `[z-a]`: the regular expression's own words say what is wrong.
+    const why = err.message.replace(/^Invalid regular expression: \/.*\/\w*: /, '');
+    throw new PatternError(`the wheels pattern \`${pattern}\` is not a valid glob (${why.toLowerCase()} in \`${seg}\`)`);
+  }
 }
-const hasMagic = (seg) => /[*?[{]/.test(seg);
+const hasMagic = (seg) => /[*?[]/.test(seg);
 
 function glob(pattern, cwd) {
+  return [...new Set(expandBraces(pattern).flatMap((p) => globOne(p, cwd, pattern)))];
+}
+
+function globOne(pattern, cwd, written) {
   const abs = path.isAbsolute(pattern);
   const segs = pattern.split(/[\\/]+/).filter((s, i) => s !== '' && !(s === '.' && i > 0) && !(s === '.' && i === 0));
   const found = new Set();
-  const isDir = (p) => { try { return fs.statSync(p).isDirectory(); } catch { return false; } };
-  const isFile = (p) => { try { return fs.statSync(p).isFile(); } catch { return false; } };
+  const stat = (p) => { try { return fs.statSync(p); } catch { return null; } };
   const list = (dir) => { try { return fs.readdirSync(dir, { withFileTypes: true }); } catch { return []; } };
+  // The regular expressions first, so that a bad pattern is refused whatever exists.
+  const res = segs.map((seg) => (seg !== '**' && hasMagic(seg) ? segmentRegex(seg, written) : null));
   const walk = (dir, i) => {
     if (i === segs.length) {
-      if (isFile(dir)) found.add(dir);
+      // A folder named like a wheel is kept, to be refused by name as the CLI refuses it.
+      const st = stat(dir);
+      if (st && (st.isFile() || (st.isDirectory() && dir.endsWith('.whl')))) found.add(dir);
       return;
     }
     const seg = segs[i];
@@ -84,7 +122,7 @@ function glob(pattern, cwd) {
     } else if (!hasMagic(seg)) {
       walk(path.join(dir, seg), i + 1);
     } else {
-      const re = segmentRegex(seg);
+      const re = res[i];
       for (const e of list(dir)) {
         if (e.name.startsWith('.') && !seg.startsWith('.')) continue;
         if (re.test(e.name)) walk(path.join(dir, e.name), i + 1);
@@ -105,7 +143,20 @@ function matchWheels(patterns, cwd) {
 }
 
 // ---- reports
-const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+// Text from a wheel (names, reasons, errors) goes into the Markdown summary escaped:
+// every ASCII punctuation mark Markdown or HTML reads, so that a member name cannot put
+// a link, an image or a tag there (GitHub's sanitizer keeps <a>, <img> and [](...)).
+const cell = (s) => String(s).replace(/\r?\n/g, ' ').replace(/[\\`*_{}[\]()<>#+!|~&]/g, '\\$&');
+// A name in a code span: fenced by more backticks than any run in it, `|` escaped (as a
+// table asks, even in code); nothing in a code span is read as Markdown or HTML.
+function code(s) {
+  const t = String(s).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+  const run = Math.max(0, ...(t.match(/`+/g) || []).map((m) => m.length));
+  const fence = '`'.repeat(run + 1);
+  const pad = run > 0 ? ' ' : '';
+  return `${fence}${pad}${t}${pad}${fence}`;
+}
+const html = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const tagsOf = (name) => {
   const stem = name.replace(/\.whl$/, '').split('-');
   return stem.length >= 5 ? stem.slice(-3).join('-') : '';
@@ -114,6 +165,9 @@ const tagsOf = (name) => {
 // Reads a wheel straight into the module's memory, 8 MiB at a time: the wheel is held
 // once, however large.
 function readWheel(wasm, file) {
+  if (fs.statSync(file).isDirectory()) {
+    throw Object.assign(new Error(`cannot read ${file}: it is a folder, not a wheel`), { hint: 'give the wheels pattern files only' });
+  }
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -170,7 +224,8 @@ function reasonLine(f) {
 }
 
 function textReport(r) {
-  if (r.error) return `${r.name}: error: ${r.error.message}${r.error.hint ? `\n  hint: ${r.error.hint}` : ''}\n`;
+  // (The core's messages name the wheel already.)
+  if (r.error) return `${r.error.message.includes(r.name) ? '' : `${r.name}: `}error: ${r.error.message}${r.error.hint ? `\n  hint: ${r.error.hint}` : ''}\n`;
   const rep = r.report;
   if (rep.pure) return `${rep.wheel}: pure (no ELF files; meets every policy)\n`;
   let o = `${rep.wheel}: ${rep.overall_tag}\n`;
@@ -186,18 +241,18 @@ function summary(results, policy, verdict) {
   md += '| wheel | tags | best policy | verdict | top reason |\n|---|---|---|---|---|\n';
   for (const r of results) {
     if (r.error) {
-      md += `| \`${cell(r.name)}\` | ${cell(tagsOf(r.name))} | — | ⚠️ error | ${cell(r.error.message)} |\n`;
+      md += `| ${code(r.name)} | ${cell(tagsOf(r.name))} | — | ⚠️ error | ${cell(r.error.message)} |\n`;
       continue;
     }
     const rep = r.report;
-    const best = rep.pure ? 'pure' : `\`${rep.overall_tag}\``;
-    const v = r.pass ? `✅ meets \`${cell(r.wanted)}\`` : `❌ fails \`${cell(r.wanted)}\``;
+    const best = rep.pure ? 'pure' : code(rep.overall_tag);
+    const v = r.pass ? `✅ meets ${code(r.wanted)}` : `❌ fails ${code(r.wanted)}`;
     const top = rep.findings.length ? cell(reasonLine(rep.findings[0])) : '—';
-    md += `| \`${cell(r.name)}\` | ${cell(tagsOf(r.name))} | ${best} | ${v} | ${top} |\n`;
+    md += `| ${code(r.name)} | ${cell(tagsOf(r.name))} | ${best} | ${v} | ${top} |\n`;
   }
   const failing = results.filter((r) => !r.error && !r.pass && r.report.findings.length > 1);
   for (const r of failing) {
-    md += `\n<details><summary>every reason for <code>${r.name.replace(/</g, '&lt;')}</code></summary>\n\n`;
+    md += `\n<details><summary>every reason for <code>${html(r.name)}</code></summary>\n\n`;
     for (const f of r.report.findings) md += `- ${cell(reasonLine(f))}\n`;
     md += '\n</details>\n';
   }
@@ -214,6 +269,7 @@ function main() {
 
   if (!FAIL_ON.includes(failOn)) {
     annotate('error', `fail-on is \`${failOn}\`; it takes violation, error or never`, { title: 'truewheel audit' });
+    setOutput('verdict', 'error');
     return 2;
   }
   let wasm;
@@ -221,9 +277,20 @@ function main() {
     wasm = loadWasm(false);
   } catch (err) {
     annotate('error', `cannot load truewheel's WebAssembly build from ${path.join(__dirname, 'dist')}: ${err.message}`, { title: 'truewheel audit' });
+    setOutput('verdict', 'error');
     return 2;
   }
-  const files = matchWheels(patterns, cwd);
+  // Input mistakes are said once, not once per wheel.
+  let files;
+  try {
+    if (policy) wasm.checkPolicy(policy);
+    files = matchWheels(patterns, cwd);
+  } catch (err) {
+    const what = err instanceof PatternError ? err.message : `the policy input: ${err.message}`;
+    annotate('error', `${what}${err.hint ? ` (hint: ${err.hint})` : ''}`, { title: 'truewheel audit' });
+    setOutput('verdict', 'error');
+    return 2;
+  }
   if (files.length === 0) {
     const msg = `no wheel matches ${patterns.split(/\r?\n/).join(', ')} (in ${cwd})`;
     annotate(failOn === 'never' ? 'warning' : 'error', `${msg}: build the wheels first, or set the \`wheels\` input`, { title: 'truewheel audit' });
@@ -244,12 +311,15 @@ function main() {
 
   for (const r of results) process.stdout.write(textReport(r));
   const rel = (f) => path.relative(cwd, f) || f;
+  // GitHub attaches an annotation to a file of the repository only: one outside the
+  // workspace is named in the message alone.
+  const fileOf = (f) => (rel(f).startsWith('..') || path.isAbsolute(rel(f)) ? {} : { file: rel(f) });
   for (const r of violations) {
     const top = r.report.findings[0];
-    annotate('error', `${r.name} fails ${r.wanted} (best policy: ${r.report.overall_tag})${top ? `: ${reasonLine(top)}` : ''}`, { file: rel(r.file), title: `truewheel: not ${r.wanted}` });
+    annotate('error', `${r.name} fails ${r.wanted} (best policy: ${r.report.overall_tag})${top ? `: ${reasonLine(top)}` : ''}`, { ...fileOf(r.file), title: `truewheel: not ${r.wanted}` });
   }
   for (const r of errors) {
-    annotate('error', `${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ''}`, { file: rel(r.file), title: 'truewheel: unreadable wheel' });
+    annotate('error', `${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ''}`, { ...fileOf(r.file), title: 'truewheel: unreadable wheel' });
   }
 
   const json = {
@@ -261,17 +331,20 @@ function main() {
       ? { file: rel(r.file), error: r.error }
       : { file: rel(r.file), pass: r.pass, wanted: r.wanted, report: r.report })),
   };
+  // The summary and the verdict are written even when the report cannot be.
+  let written = true;
   try {
     fs.mkdirSync(path.dirname(reportPath), { recursive: true });
     fs.writeFileSync(reportPath, `${JSON.stringify(json, null, 2)}\n`);
   } catch (err) {
     annotate('error', `cannot write the JSON report to ${reportPath}: ${err.message}`, { title: 'truewheel audit' });
-    return 2;
+    written = false;
   }
   if (process.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary(results, policy, verdict));
-  setOutput('verdict', verdict);
-  setOutput('report', reportPath);
+  setOutput('verdict', written ? verdict : 'error');
+  if (written) setOutput('report', reportPath);
 
+  if (!written) return 2;
   if (failOn === 'never') return 0;
   if (errors.length) return 2;
   if (failOn === 'violation' && violations.length) return 1;
@@ -287,4 +360,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { glob, matchWheels, segmentRegex };
+module.exports = { glob, matchWheels, segmentRegex, expandBraces, cell, code };

@@ -237,7 +237,7 @@ class WheelFile {
         wasm.__wbg_wheelfile_free(ptr, 0);
     }
     /**
-     * The audit; `options` is `{plat, exclude}`; `progress(membersScanned, members)`.
+     * The audit; `options` is `{plat, exclude, disable_isa_ext_check}`; `progress(membersScanned, members)`.
      * @param {any} options
      * @param {any} progress
      * @returns {AuditResult}
@@ -342,7 +342,7 @@ exports.WheelFile = WheelFile;
 
 /**
  * `truewheel audit --json --wheel-only` of a wheel's bytes; `options` is
- * `{plat, exclude}` (an object or its JSON text) or nothing.
+ * `{plat, exclude, disable_isa_ext_check}` (an object or its JSON text) or nothing.
  * @param {Uint8Array} bytes
  * @param {string} filename
  * @param {any} options
@@ -371,6 +371,21 @@ function audit(bytes, filename, options) {
     }
 }
 exports.audit = audit;
+
+/**
+ * Checks a policy name as `--plat` takes it (`manylinux_2_17_x86_64`), throwing the
+ * error an audit with it would give for every wheel.
+ * @param {string} plat
+ */
+function checkPolicy(plat) {
+    const ptr0 = passStringToWasm0(plat, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    const len0 = WASM_VECTOR_LEN;
+    const ret = wasm.checkPolicy(ptr0, len0);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+exports.checkPolicy = checkPolicy;
 
 /**
  * `truewheel inspect --json` of a wheel's bytes.

@@ -37,9 +37,9 @@ def _wasm_built():
         pytest.fail(f"{PKG_NODE} is missing; build it with wasm/build (scripts/check does)")
 
 
-def node_run(command, *args, options=None):
+def node_run(command, *args, options=None, pkg=PKG_NODE):
     env = {**os.environ, "TRUEWHEEL_AUDIT_OPTIONS": json.dumps(options) if options else ""}
-    proc = subprocess.run([NODE, str(RUNNER), str(PKG_NODE), command, *map(str, args)],
+    proc = subprocess.run([NODE, str(RUNNER), str(pkg), command, *map(str, args)],
                           capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
     return [json.loads(line) for line in proc.stdout.splitlines()]
@@ -339,8 +339,14 @@ def run_action(action, workspace, tmp_path, **inputs):
 
 
 def table_rows(summary):
-    return [[c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+    """The summary table's cells as they read (the Action escapes Markdown's and HTML's
+    marks in them)."""
+    return [[unescape(c.strip()) for c in re.split(r"(?<!\\)\|", line)[1:-1]]
             for line in summary.splitlines() if line.startswith("| `")]
+
+
+def unescape(cell):
+    return re.sub(r"\\([\\`*_{}\[\]()<>#+!|~&])", r"\1", cell)
 
 
 @pytest.fixture
@@ -364,7 +370,8 @@ def test_action_summary_outputs_and_exit(action_dir, workspace, tmp_path, bad_ta
                                       "✅ meets `linux_x86_64`", "—"]
     bad = rows[bad_tagged.name]
     assert bad[1:4] == ["cp311-cp311-manylinux_2_17_x86_64", "`manylinux_2_28_x86_64`", "❌ fails `manylinux_2_17_x86_64`"]
-    assert bad[4].startswith("needs GLIBC_2.28 in tw_newglibc/") and bad[4].endswith("→ not manylinux_2_27_x86_64 or stricter")
+    top = bad[4]
+    assert top.startswith("needs GLIBC_2.28 in tw_newglibc/") and top.endswith("→ not manylinux_2_27_x86_64 or stricter")
     errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
     assert len(errors) == 1
     assert errors[0].startswith(f"::error file=dist/{bad_tagged.name},title=truewheel%3A not manylinux_2_17_x86_64::")
@@ -396,7 +403,7 @@ def test_action_unreadable_wheels(action_dir, tmp_path, bad_wheels):
         cli = run("audit", w, check=2)
         message = cli.stderr.splitlines()[0].removeprefix("error: ")
         row = next(r for r in table_rows(summary) if r[0] == f"`{w.name}`")
-        assert row[3] == "⚠️ error" and row[4] == message.replace("|", "\\|")
+        assert row[3] == "⚠️ error" and row[4] == message
         assert any(message.replace(":", "%3A") in e or message in e for e in errors)
     proc, _, outputs = run_action(action_dir, ws, tmp_path, **{"fail-on": "never"})
     assert proc.returncode == 0 and outputs["verdict"] == "error"
@@ -438,11 +445,55 @@ def test_action_globs(action_dir, tmp_path):
     assert match("dist/.*.whl") == ["dist/.hidden-1.0-py3-none-any.whl"]
     assert match(str(ws / "wheelhouse" / "*.whl")) == ["wheelhouse/d-1.0-py3-none-any.whl"]
     assert match("nothing/*.whl") == []
+    # Alternatives may hold `/`, and nest.
+    assert match("{dist,wheelhouse}/*.whl") == ["dist/a-1.0-py3-none-any.whl", "dist/b-1.0-py3-none-any.whl",
+                                                "wheelhouse/d-1.0-py3-none-any.whl"]
+    assert match("{dist/sub,wheel{house,barrow}}/*.whl") == ["dist/sub/c-1.0-py3-none-any.whl",
+                                                            "wheelhouse/d-1.0-py3-none-any.whl"]
 
 
-def test_committed_action_dist_loads(tmp_path):
-    """What GitHub runs is the committed action/dist: it loads under this Node and is a
-    build of this version."""
+def test_action_input_mistakes_are_said_once(action_dir, workspace, tmp_path):
+    """A glob that is not one, or a policy that is not a tag, is one error for the step,
+    with verdict `error`: not a JavaScript error, nor one unreadable wheel per wheel."""
+    proc, _, outputs = run_action(action_dir, workspace, tmp_path, wheels="dist/[z-a]*.whl")
+    assert proc.returncode == 2 and outputs == {"verdict": "error"}, proc.stdout + proc.stderr
+    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert len(errors) == 1 and "the wheels pattern `dist/[z-a]*.whl` is not a valid glob" in errors[0], errors
+    proc, _, outputs = run_action(action_dir, workspace, tmp_path, policy="Manylinux_2_17_x86_64")
+    assert proc.returncode == 2 and outputs == {"verdict": "error"}, proc.stdout + proc.stderr
+    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert len(errors) == 1 and "the policy input: --plat Manylinux_2_17_x86_64" in errors[0], errors
+    assert "unreadable wheel" not in proc.stdout
+
+
+def test_action_summary_escapes_what_wheels_say(action_dir, tmp_path):
+    """Names and messages come from the wheels: in the job summary they are text, never a
+    link, an image or a tag (GitHub keeps <a>, <img> and [](...) in summaries). A folder
+    named like a wheel is refused by name, as the CLI refuses it."""
+    ws = tmp_path / "ws"
+    (ws / "dist").mkdir(parents=True)
+    # A file name the error message repeats.
+    src = ws / "dist" / "x[a](evil.example)<img src=evil.example>`|`.whl"
+    src.write_bytes(b"not a zip")
+    (ws / "dist" / "folder-1.0-py3-none-any.whl").mkdir()
+    proc, summary, outputs = run_action(action_dir, ws, tmp_path)
+    assert proc.returncode == 2 and outputs["verdict"] == "error", proc.stdout
+    # Outside code spans (where nothing is read as Markdown or HTML), every mark is escaped.
+    text = re.sub(r"(?<![`\\])(`+)(?!`).*?(?<!`)\1(?!`)", "", summary)
+    assert re.search(r"(?<!\\)<img", text) is None and re.search(r"(?<!\\)\]\(", text) is None, text
+    assert "<img" in summary
+    rows = {r[0].strip("` "): r for r in table_rows(summary)}
+    cli = run("audit", src, check=2).stderr.splitlines()[0].removeprefix("error: ")
+    assert src.name in cli and rows[src.name][4] == cli
+    assert "it is a folder, not a wheel" in rows["folder-1.0-py3-none-any.whl"][4]
+
+
+def test_committed_action_dist_gives_this_trees_answers(wasm_audits):
+    """What GitHub runs is the committed action/dist, not the fresh build the other tests
+    use: it must load under this Node, be a build of this version, and give this tree's
+    reports and errors on every corpus wheel (a stale dist failed published musllinux
+    wheels and passed damaged ones). After a change to the core's answers, refresh it
+    with `wasm/build --action`."""
     dist = ROOT / "action" / "dist"
     proc = subprocess.run([NODE, "-e", "console.log(require(process.argv[1]).version())", str(dist / "truewheel_wasm.js")],
                           capture_output=True, text=True)
@@ -450,6 +501,9 @@ def test_committed_action_dist_loads(tmp_path):
     version = re.search(r'^version = "(.*)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
     assert proc.stdout.strip() == version
     assert (dist / "truewheel_wasm_bg.wasm").stat().st_size < 1_000_000
+    committed = {Path(r["file"]).name: r for r in node_run("audit", *all_wheels(), pkg=dist)}
+    stale = sorted(name for name, r in committed.items() if r != wasm_audits[name])
+    assert not stale, f"action/dist answers differently on {stale}: run wasm/build --action"
 
 
 def test_module_size_budget():

@@ -38,14 +38,18 @@ impl Failure {
 /// An opened wheel held in memory.
 pub type MemWheel = Wheel<Vec<u8>>;
 
+/// The largest wheel a wasm32 module can hold: one buffer is at most `isize::MAX` bytes
+/// there, 2 GiB less one.
+const MOST: f64 = 2_147_483_647.0;
+
 /// Zeroed room for a wheel of `len` bytes, or a readable error when the memory cannot
-/// grow so far (a wasm32 module addresses 4 GiB at most).
+/// grow so far.
 pub fn alloc(len: f64) -> Result<Vec<u8>, Failure> {
-    let hint = Some("use the CLI for this wheel: truewheel audit WHEEL");
+    let hint = Some("audit this wheel with the CLI: truewheel audit WHEEL");
     let mib = len / f64::from(1 << 20);
-    if !(0.0..4_294_967_296.0).contains(&len) {
+    if !(0.0..=MOST).contains(&len) {
         return Err(Failure::input(
-            format!("the wheel is too large for WebAssembly ({mib:.0} MiB; a module holds less than 4 GiB)"),
+            format!("the wheel is too large for WebAssembly ({mib:.0} MiB; a wasm32 module holds a wheel of less than 2 GiB)"),
             hint,
         ));
     }
@@ -53,9 +57,7 @@ pub fn alloc(len: f64) -> Result<Vec<u8>, Failure> {
     let mut data = Vec::new();
     data.try_reserve_exact(len).map_err(|_| {
         Failure::input(
-            format!(
-                "the browser could not give the inspector {mib:.0} MiB of memory for the wheel"
-            ),
+            format!("could not get {mib:.0} MiB of WebAssembly memory to hold the wheel"),
             hint,
         )
     })?;
@@ -145,7 +147,8 @@ impl AuditOptions {
         })
     }
 
-    fn plat(&self) -> Result<Option<PlatformTag>, Failure> {
+    /// The policy asked for, checked: `None` when none is.
+    pub fn plat(&self) -> Result<Option<PlatformTag>, Failure> {
         self.plat
             .as_deref()
             .filter(|p| !p.is_empty())
@@ -405,8 +408,10 @@ mod tests {
     #[test]
     fn alloc_refuses_what_wasm32_cannot_hold() {
         assert_eq!(alloc(3.0).unwrap(), [0, 0, 0]);
-        let e = alloc(5e9).unwrap_err();
-        assert!(e.message.contains("too large for WebAssembly"), "{e:?}");
+        for len in [5e9, 2_147_483_648.0] {
+            let e = alloc(len).unwrap_err();
+            assert!(e.message.contains("less than 2 GiB"), "{e:?}");
+        }
         let mut buf = alloc(4.0).unwrap();
         fill(&mut buf, 1.0, b"ab").unwrap();
         assert_eq!(buf, b"\0ab\0");

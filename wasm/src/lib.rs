@@ -78,6 +78,17 @@ pub fn audit(bytes: Vec<u8>, filename: &str, options: &JsValue) -> Result<String
     api::audit_json(bytes, filename, &json_text(options)).map_err(throw)
 }
 
+/// Checks a policy name as `--plat` takes it (`manylinux_2_17_x86_64`), throwing the
+/// error an audit with it would give for every wheel.
+#[wasm_bindgen(js_name = checkPolicy)]
+pub fn check_policy(plat: &str) -> Result<(), JsValue> {
+    let options = AuditOptions {
+        plat: Some(plat.to_owned()),
+        ..AuditOptions::default()
+    };
+    options.plat().map(|_| ()).map_err(throw)
+}
+
 /// `truewheel retag`: `tags` is `{python, abi, platform, build}`, each edit as the CLI's
 /// (`T` replaces, `+T` adds, `-T` removes; a string or a list).
 #[wasm_bindgen]
