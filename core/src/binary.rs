@@ -1,6 +1,8 @@
 //! A one-line identification of a binary from its first bytes: ELF (class, byte order,
 //! type, machine), Mach-O or PE. The full ELF reader lives in `elf`; this is what a
-//! listing needs, from a 64-byte peek.
+//! listing needs, from a peek at the first [`PEEK`] bytes. Mach-O and PE are told by more
+//! than their first bytes, since any member is peeked: a Java class starts as a universal
+//! Mach-O does, and a text may start with `MZ`.
 
 use std::fmt;
 
@@ -47,8 +49,12 @@ pub fn elf_machine_name(machine: u16) -> String {
     }
 }
 
+/// How many first bytes [`BinaryKind::sniff`] wants: enough for a PE file's DOS stub,
+/// after which its `PE` signature comes.
+pub const PEEK: usize = 1024;
+
 impl BinaryKind {
-    /// Identifies a binary from its first bytes (at least 20 for ELF).
+    /// Identifies a binary from its first bytes (at least 20 for ELF, up to [`PEEK`]).
     pub fn sniff(head: &[u8]) -> Option<Self> {
         if head.len() >= 20 && head.starts_with(b"\x7fELF") {
             let bits = match head[4] {
@@ -88,7 +94,12 @@ impl BinaryKind {
             match magic {
                 0xFEED_FACF | 0xCFFA_EDFE => return Some(Self::MachO { variant: "64-bit" }),
                 0xFEED_FACE | 0xCEFA_EDFE => return Some(Self::MachO { variant: "32-bit" }),
-                0xCAFE_BABE | 0xCAFE_BABF => {
+                // A universal file gives its count of architectures next, a Java class
+                // its version (45 or more), as file(1) tells them apart.
+                0xCAFE_BABE | 0xCAFE_BABF
+                    if head.len() >= 8
+                        && u32::from_be_bytes([head[4], head[5], head[6], head[7]]) < 45 =>
+                {
                     return Some(Self::MachO {
                         variant: "universal",
                     })
@@ -96,8 +107,12 @@ impl BinaryKind {
                 _ => {}
             }
         }
-        if head.starts_with(b"MZ") {
-            return Some(Self::Pe);
+        // A DOS header whose `e_lfanew` points at the PE signature.
+        if head.starts_with(b"MZ") && head.len() >= 0x40 {
+            let at = u32::from_le_bytes([head[0x3C], head[0x3D], head[0x3E], head[0x3F]]) as usize;
+            if head.get(at..at.saturating_add(4)) == Some(b"PE\0\0") {
+                return Some(Self::Pe);
+            }
         }
         None
     }
@@ -146,7 +161,33 @@ mod tests {
             BinaryKind::sniff(&h).unwrap().to_string(),
             "ELF 64-bit MSB shared object, s390"
         );
-        assert_eq!(BinaryKind::sniff(b"MZ\x90\x00"), Some(BinaryKind::Pe));
         assert_eq!(BinaryKind::sniff(b"#!/bin/sh"), None);
+    }
+
+    #[test]
+    fn tells_pe_and_mach_o_from_look_alikes() {
+        let mut pe = vec![0u8; 0x84];
+        pe[..2].copy_from_slice(b"MZ");
+        pe[0x3C] = 0x80;
+        pe[0x80..].copy_from_slice(b"PE\0\0");
+        assert_eq!(BinaryKind::sniff(&pe), Some(BinaryKind::Pe));
+        // `MZ` alone, or a signature out of the bytes given, is not a PE file.
+        assert_eq!(BinaryKind::sniff(&pe[..0x80]), None);
+        assert_eq!(BinaryKind::sniff(b"MZ is a text that starts so"), None);
+        let fat = b"\xca\xfe\xba\xbe\x00\x00\x00\x02\x01\x00\x00\x07";
+        assert_eq!(
+            BinaryKind::sniff(fat).unwrap().to_string(),
+            "Mach-O universal"
+        );
+        // A Java class (version 52): not a Mach-O file.
+        assert_eq!(
+            BinaryKind::sniff(b"\xca\xfe\xba\xbe\x00\x00\x00\x34\x00\x1d"),
+            None
+        );
+        let thin = b"\xcf\xfa\xed\xfe\x0c\x00\x00\x01\x00\x00\x00\x00";
+        assert_eq!(
+            BinaryKind::sniff(thin).unwrap().to_string(),
+            "Mach-O 64-bit"
+        );
     }
 }

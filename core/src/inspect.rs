@@ -89,16 +89,6 @@ pub struct InspectReport {
     pub binaries: Vec<BinaryInfo>,
 }
 
-/// Whether a path looks like a native library or extension module.
-pub fn is_binary_name(path: &str) -> bool {
-    let leaf = path.rsplit('/').next().unwrap_or(path);
-    leaf.ends_with(".so")
-        || leaf.contains(".so.")
-        || leaf.ends_with(".pyd")
-        || leaf.ends_with(".dll")
-        || leaf.ends_with(".dylib")
-}
-
 /// Builds the report, given the RECORD issues found (see [`Wheel::verify`]) and how many
 /// members were hashed.
 pub fn report<S: ReadAt>(
@@ -123,9 +113,9 @@ pub fn report<S: ReadAt>(
         .iter()
         .filter(|m| !m.is_dir() && m.size >= 20)
         .filter_map(|m| {
-            // Peek at every member named like a library, and at any other that starts
-            // with an ELF magic (executables in .data/scripts).
-            let mut head = [0u8; 64];
+            // Every member is peeked: programs have no telling name (ruff's Mach-O
+            // `.data/scripts/ruff`, setuptools' `cli-64.exe`).
+            let mut head = [0u8; crate::binary::PEEK];
             let want = head.len().min(m.size as usize);
             let mut r = a.reader(m);
             let mut got = 0;
@@ -136,12 +126,10 @@ pub fn report<S: ReadAt>(
                 }
             }
             let kind = BinaryKind::sniff(&head[..got])?;
-            (is_binary_name(&m.name) || matches!(kind, BinaryKind::Elf { .. })).then(|| {
-                BinaryInfo {
-                    path: m.name.clone(),
-                    summary: kind.to_string(),
-                    binary: kind,
-                }
+            Some(BinaryInfo {
+                path: m.name.clone(),
+                summary: kind.to_string(),
+                binary: kind,
             })
         })
         .collect();
