@@ -17,16 +17,18 @@ pub enum FilenameError {
     /// Wrong number of `-`-separated parts.
     #[error("`{0}` is not a valid wheel file name: expected name-version[-build]-python-abi-platform.whl")]
     Parts(String),
-    /// The distribution name has characters PEP 427 does not allow.
-    #[error("`{file}` has an invalid distribution name `{name}`: only letters, digits, `_` and `.` are allowed")]
+    /// The distribution name has characters PEP 427 does not allow, or `__` (which
+    /// packaging refuses: an escaped name has no two separators in a row).
+    #[error("`{file}` has an invalid distribution name `{name}`: only letters, digits, `_` and `.` are allowed, and no `__`")]
     Name {
         /// The whole file name.
         file: String,
         /// The offending name.
         name: String,
     },
-    /// The version is empty or has characters a version cannot have.
-    #[error("`{file}` has an invalid version `{version}`")]
+    /// The version is not a PEP 440 version (which pip refuses since 24.1, and
+    /// packaging's `parse_wheel_filename`, auditwheel's reader, too).
+    #[error("`{file}` has an invalid version `{version}`: it is not a PEP 440 version")]
     Version {
         /// The whole file name.
         file: String,
@@ -185,6 +187,7 @@ impl FromStr for WheelFilename {
             _ => return Err(FilenameError::Parts(file.to_owned())),
         };
         if name.is_empty()
+            || name.contains("__")
             || !name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
@@ -194,11 +197,7 @@ impl FromStr for WheelFilename {
                 name: name.to_owned(),
             });
         }
-        if version.is_empty()
-            || !version
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '!'))
-        {
+        if version.trim() != version || version.parse::<pep440_rs::Version>().is_err() {
             return Err(FilenameError::Version {
                 file: file.to_owned(),
                 version: version.to_owned(),
@@ -258,6 +257,11 @@ mod tests {
         assert_eq!(f.build, None);
 
         let f: WheelFilename = "six-1.16.0-py2.py3-none-any.whl".parse().unwrap();
+        // PEP 440's other spellings, kept as written.
+        for v in ["1.0alpha1", "1.0_beta", "2!1.0.post1.dev2+local_1", "v1.0"] {
+            let f: WheelFilename = format!("demo-{v}-py3-none-any.whl").parse().unwrap();
+            assert_eq!(f.version, v);
+        }
         assert_eq!(f.tags.expand().len(), 2);
 
         let f: WheelFilename = "Foo_Bar-1.0-1local-cp311-abi3-musllinux_1_2_aarch64.whl"
@@ -280,6 +284,15 @@ mod tests {
             "fo o-1.0-py3-none-any.whl",
             "foo-1.0-build-py3-none-any.whl",
             "-1.0-py3-none-any.whl",
+            // Not PEP 440 versions (pip refuses them), and a name with `__`.
+            "demo-1..0-py3-none-any.whl",
+            "demo-1.0_-py3-none-any.whl",
+            "demo-.1-py3-none-any.whl",
+            "demo-1.0.-py3-none-any.whl",
+            "demo-notaversion-py3-none-any.whl",
+            "demo-1!!0-py3-none-any.whl",
+            "demo-1.0++a-py3-none-any.whl",
+            "de__mo-1.0-py3-none-any.whl",
         ] {
             assert!(bad.parse::<WheelFilename>().is_err(), "{bad}");
         }
@@ -295,7 +308,7 @@ mod tests {
     proptest! {
         #[test]
         fn filenames_round_trip(
-            name in "[A-Za-z][A-Za-z0-9_.]{0,12}",
+            name in "[A-Za-z][A-Za-z0-9_.]{0,12}".prop_filter("no __", |n| !n.contains("__")),
             version in "[0-9]{1,3}(\\.[0-9]{1,3}){0,3}(\\+[a-z0-9]{1,4})?",
             build in proptest::option::of("[0-9]{1,3}[a-z]{0,3}"),
             py in prop_oneof![Just("py3"), Just("cp311"), Just("py2.py3"), Just("pp310")],

@@ -57,29 +57,17 @@ impl<S> std::fmt::Debug for Wheel<S> {
     }
 }
 
-/// Compares versions the way pip does for a wheel's name against its metadata: case,
-/// `-`/`_`/`.` separators and trailing `.0` release parts do not matter.
+/// Compares versions as pip does a wheel's name against its metadata: equal as PEP 440
+/// versions (`1.0a1` is `1.0alpha1`, `1.0-1` is `1.0.post1`, `1.0` is `1.0.0`). One that
+/// is not a PEP 440 version matches nothing, as pip refuses it.
 fn versions_match(a: &str, b: &str) -> bool {
-    fn norm(v: &str) -> String {
-        let v = v.trim().to_ascii_lowercase().replace(['-', '_'], ".");
-        let v = v.strip_prefix('v').unwrap_or(&v).to_owned();
-        // Split the numeric release from what follows, drop trailing zero parts.
-        let end = v
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(v.len());
-        let (release, rest) = v.split_at(end);
-        let mut parts: Vec<String> = release
-            .split('.')
-            .filter(|p| !p.is_empty())
-            .map(|p| p.trim_start_matches('0').to_owned())
-            .map(|p| if p.is_empty() { "0".into() } else { p })
-            .collect();
-        while parts.len() > 1 && parts.last().is_some_and(|p| p == "0") {
-            parts.pop();
-        }
-        format!("{}{}", parts.join("."), rest)
+    match (
+        a.trim().parse::<pep440_rs::Version>(),
+        b.trim().parse::<pep440_rs::Version>(),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
-    norm(a) == norm(b)
 }
 
 impl<S: ReadAt> Wheel<S> {
@@ -263,5 +251,22 @@ mod tests {
         assert!(versions_match("2.01", "2.1"));
         assert!(!versions_match("1.0", "1.1"));
         assert!(!versions_match("1.0a1", "1.0"));
+        // Spellings PEP 440 normalizes.
+        for (a, b) in [
+            ("1.0a1", "1.0alpha1"),
+            ("1.0-1", "1.0.post1"),
+            ("1.0c1", "1.0rc1"),
+            ("1.0.dev", "1.0.dev0"),
+            ("0!1.0", "1.0"),
+            ("1.0a01", "1.0a1"),
+            ("1.0-beta.2", "1.0b2"),
+            ("v1.0", "1.0"),
+            ("1.0+ABC", "1.0+abc"),
+        ] {
+            assert!(versions_match(a, b), "{a} {b}");
+        }
+        assert!(!versions_match("1.0", "1.0+local"));
+        assert!(!versions_match("1.0", "1.0.post1"));
+        assert!(!versions_match("2012d", "2012d"), "not PEP 440");
     }
 }
