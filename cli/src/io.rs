@@ -229,10 +229,26 @@ pub fn discard<T: Send + 'static>(value: T) {
     rayon::spawn(move || drop(value));
 }
 
-/// Prints reports as JSON on stdout: one object for one wheel, an array for several.
-pub fn print_json<T: serde::Serialize>(reports: &[T]) {
+/// The results of several wheels split into what came out and what failed, each in
+/// argument order.
+pub fn partition<T>(results: Vec<Result<T, Failure>>) -> (Vec<T>, Vec<Failure>) {
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    for r in results {
+        match r {
+            Ok(v) => done.push(v),
+            Err(e) => failed.push(e),
+        }
+    }
+    (done, failed)
+}
+
+/// Prints reports as JSON on stdout: one object for one wheel asked, an array for several.
+pub fn print_json<T: serde::Serialize>(reports: &[T], several: bool) {
+    // The shape follows what was asked, not what came out: an array for several wheels
+    // even when only one of them could be read.
     let text = match reports {
-        [one] => serde_json::to_string_pretty(one),
+        [one] if !several => serde_json::to_string_pretty(one),
         all => serde_json::to_string_pretty(all),
     };
     println!("{}", text.expect("reports serialize"));

@@ -2,6 +2,7 @@
 written to and no output file is left behind."""
 
 import hashlib
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -127,6 +128,36 @@ def test_bad_file_name(tmp_path):
     proc = run("inspect", p)
     assert proc.returncode == 2
     assert "not a wheel file name" in error_line(proc)
+
+
+def test_metadata_version_spelled_otherwise_is_the_same(tmp_path):
+    """The file name's version and METADATA's are compared as PEP 440 versions, as pip
+    compares them: `1.0a1` is `1.0alpha1`."""
+    p = make_wheel(tmp_path / "demo-1.0a1-py3-none-any.whl", {"demo/__init__.py": b""},
+                   dist_info="demo-1.0a1.dist-info", version="1.0alpha1")
+    assert "version 1.0a1" in run("inspect", p, check=0).stdout
+    p = tmp_path / "demo-1..0-py3-none-any.whl"
+    p.write_bytes(b"PK")
+    assert "has an invalid version `1..0`: it is not a PEP 440 version" in error_line(run("inspect", p, check=2))
+
+
+@pytest.mark.parametrize("command", ["inspect", "audit"])
+def test_one_unreadable_wheel_hides_no_other(tmp_path, command):
+    """Every wheel given is reported; the ones that cannot be read are said after, each
+    by name, in argument order, and the exit status is 2. `--json` is an array for
+    several wheels asked, however many could be read."""
+    good = make_wheel(tmp_path / NAME, {"demo/__init__.py": b""})
+    other = make_wheel(tmp_path / "other-2.0-py3-none-any.whl", {"other/__init__.py": b""}, name="other", version="2.0")
+    missing = tmp_path / "gone-1.0-py3-none-any.whl"
+    broken = tmp_path / "broken-1.0-py3-none-any.whl"
+    broken.write_bytes(b"not a zip")
+    proc = run(command, missing, good, broken, other, check=2)
+    assert NAME in proc.stdout and other.name in proc.stdout, proc.stdout
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("error: ")]
+    assert len(errors) == 2 and missing.name in errors[0] and broken.name in errors[1], proc.stderr
+    proc = run(command, "--json", good, missing, check=2)
+    reports = json.loads(proc.stdout)
+    assert isinstance(reports, list) and len(reports) == 1, proc.stdout
 
 
 def test_missing_file(tmp_path):

@@ -181,19 +181,26 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
             .collect::<Vec<Result<AuditReport, Failure>>>()
     });
     bar.finish_and_clear();
-    let reports = reports.into_iter().collect::<Result<Vec<_>, _>>()?;
+    // A wheel that cannot be read does not hide the others' verdicts: each is said, in
+    // argument order, after them, and the exit status is 2.
+    let (reports, failures) = crate::io::partition(reports);
     let pass = |r: &AuditReport| {
         plat.as_ref()
             .map_or_else(|| r.meets_own_tags(), |p| r.meets(p))
     };
     if args.json {
-        crate::io::print_json(&reports);
+        crate::io::print_json(&reports, args.wheels.len() > 1);
     } else {
         for r in &reports {
             print!("{}", render(r, plat.as_ref(), pass(r)));
         }
     }
-    Ok(if reports.iter().all(pass) {
+    for f in &failures {
+        f.print();
+    }
+    Ok(if !failures.is_empty() {
+        ExitCode::from(2)
+    } else if reports.iter().all(pass) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -25,7 +25,7 @@ pub struct Args {
 
 pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     // Wheels in parallel, and members of each wheel in parallel (rayon nests them).
-    let reports = args
+    let results = args
         .wheels
         .par_iter()
         .map(|path| {
@@ -33,12 +33,12 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
             let (issues, hashed) = verify(&wheel)?;
             Ok(report(&wheel, issues, hashed))
         })
-        .collect::<Vec<Result<InspectReport, Failure>>>()
-        .into_iter()
-        // The first failure in argument order, whichever thread met it first.
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Vec<Result<InspectReport, Failure>>>();
+    // A wheel that cannot be read does not hide the others' reports: each is said, in
+    // argument order, after them.
+    let (reports, failures) = crate::io::partition(results);
     if args.json {
-        crate::io::print_json(&reports);
+        crate::io::print_json(&reports, args.wheels.len() > 1);
     } else {
         for (i, r) in reports.iter().enumerate() {
             if i > 0 {
@@ -58,7 +58,10 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
                 .print();
         }
     }
-    Ok(if bad {
+    for f in &failures {
+        f.print();
+    }
+    Ok(if bad || !failures.is_empty() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS

@@ -246,7 +246,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         }
     }
     if args.json {
-        crate::io::print_json(&reports);
+        crate::io::print_json(&reports, args.wheels.len() > 1);
     }
     Ok(if failed {
         ExitCode::from(2)
