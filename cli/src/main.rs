@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         limits: cli.limits.limits(),
     };
     let result = match cli.command {
-        Command::Inspect(args) => commands::inspect::run(&args, &ctx),
+        Command::Inspect(args) => Ok(commands::inspect::run(&args, &ctx)),
         Command::Retag(args) => commands::retag::run(&args, &ctx),
         Command::Audit(args) => commands::audit::run(&args, &ctx),
         Command::Show(args) => commands::audit::show(&args, &ctx),
