@@ -32,9 +32,36 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` with its control characters escaped as Rust writes them (`\u{1b}`), line
+/// breaks kept: a report of several lines, safe to print on a terminal (a wheel's
+/// METADATA or an ELF file's strings could otherwise set its title or clear it).
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::{one_line, printable};
+
+    #[test]
+    fn printable_keeps_lines_and_escapes_the_rest() {
+        assert_eq!(printable("a\nb"), "a\nb");
+        assert_eq!(
+            printable("\u{1b}]0;pwned\u{7}\tx\n"),
+            "\\u{1b}]0;pwned\\u{7}\\tx\n"
+        );
+    }
 
     #[test]
     fn one_line_of_anything() {

@@ -110,3 +110,16 @@ def test_programs_of_every_format_are_binaries_whatever_their_names(tmp_path):
         "demo/cli-64.exe": "PE (Windows)",
         "demo/universal": "Mach-O universal",
     }
+
+
+def test_text_report_escapes_control_characters(tmp_path):
+    """METADATA is the wheel's to write: its control characters are escaped on stdout,
+    as in error sentences, so that a Summary cannot set the terminal's title or clear it;
+    a folded value stays on its line."""
+    from zips import make_wheel
+
+    w = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {"demo/__init__.py": b""}, dist_info="demo-1.0.dist-info",
+                   version="1.0\nSummary: \x1b]0;pwned\x07\x1b[2Jred\n folded")
+    out = run("inspect", w, check=0).stdout
+    assert "\x1b" not in out and "\x07" not in out, out
+    assert "    Summary: \\u{1b}]0;pwned\\u{7}\\u{1b}[2Jred folded\n" in out, out

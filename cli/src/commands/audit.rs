@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use truewheel_core::audit::{self, AuditReport, ShowFlags};
 use truewheel_core::elf::ElfInfo;
-use truewheel_core::message::one_line;
+use truewheel_core::message::{one_line, printable};
 use truewheel_core::policy::{AnalyzeOptions, HostLibc, ShowJson};
 use truewheel_core::source::FileSource;
 use truewheel_core::wheel::{Archive, Limits, PlatformTag};
@@ -192,7 +192,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         crate::io::print_json(&reports, args.wheels.len() > 1);
     } else {
         for r in &reports {
-            print!("{}", render(r, plat.as_ref(), pass(r)));
+            print!("{}", printable(&render(r, plat.as_ref(), pass(r))));
         }
     }
     for f in &failures {
@@ -224,7 +224,7 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
                 serde_json::to_string_pretty(&json).expect("reports serialize")
             );
         } else {
-            println!("{name}: {message}");
+            println!("{}", printable(&format!("{name}: {message}")));
         }
         Ok(ExitCode::from(1))
     };
@@ -249,7 +249,7 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
             serde_json::to_string_pretty(&json).expect("reports serialize")
         );
     } else {
-        print!("{}", render(&report, None, true));
+        print!("{}", printable(&render(&report, None, true)));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 use truewheel_core::inspect::{report, InspectReport};
+use truewheel_core::message::{one_line, printable};
 use truewheel_core::wheel::more_problems;
 
 use super::Context;
@@ -44,7 +45,7 @@ pub fn run(args: &Args, ctx: &Context) -> ExitCode {
             if i > 0 {
                 println!();
             }
-            print!("{}", render(r));
+            print!("{}", printable(&render(r)));
         }
     }
     // A RECORD that disagrees with the archive is bad input: say so after the report.
@@ -107,30 +108,33 @@ pub fn render(r: &InspectReport) -> String {
         w.root_is_purelib,
         w.generator
             .as_ref()
-            .map(|g| format!(", Generator {g}"))
+            .map(|g| format!(", Generator {}", one_line(g)))
             .unwrap_or_default()
     );
     let m = &r.metadata;
     let _ = writeln!(
         o,
         "  METADATA  Metadata-Version {}, Name {}, Version {}",
-        m.metadata_version, m.name, m.version
+        one_line(&m.metadata_version),
+        one_line(&m.name),
+        one_line(&m.version)
     );
+    // (A folded value is one line here, so that it cannot pass for another field.)
     if let Some(s) = &m.summary {
-        let _ = writeln!(o, "    Summary: {s}");
+        let _ = writeln!(o, "    Summary: {}", one_line(s));
     }
     if let Some(s) = &m.requires_python {
-        let _ = writeln!(o, "    Requires-Python: {s}");
+        let _ = writeln!(o, "    Requires-Python: {}", one_line(s));
     }
     for d in &m.requires_dist {
-        let _ = writeln!(o, "    Requires-Dist: {d}");
+        let _ = writeln!(o, "    Requires-Dist: {}", one_line(d));
     }
     if r.record.ok {
         let _ = writeln!(o, "  RECORD  ok ({} files hashed)", r.record.hashed);
     } else {
         let _ = writeln!(o, "  RECORD  {} problem(s)", r.record.issues.len());
         for i in &r.record.issues {
-            let _ = writeln!(o, "    {i}");
+            let _ = writeln!(o, "    {}", one_line(&i.to_string()));
         }
     }
     if !r.binaries.is_empty() {
