@@ -83,19 +83,40 @@ def test_unwritable_output_dir(tmp_path):
 
 
 def test_two_inputs_of_one_name_are_refused(tmp_path):
-    """Two wheels of one file name would race for one output file: refused before any
-    work, nothing written."""
+    """Two wheels of one file name would race for one output file: the later one is
+    refused (exit 2), the first and every other wheel still repaired."""
     src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    cext = sorted(LOCAL.glob("tw_cext-*.whl"))[0]
     other = tmp_path / "elsewhere"
     other.mkdir()
     shutil.copy(src, other / src.name)
     out = tmp_path / "out"
     proc = subprocess.run([os.environ.get("TRUEWHEEL_BIN", ROOT / "target/release/truewheel"), "repair",
-                           "-w", out, src, other / src.name], capture_output=True, text=True,
+                           "-w", out, src, other / src.name, cext], capture_output=True, text=True,
                           env=env(LOCAL / "libs"))
     assert proc.returncode == 2
-    assert proc.stderr.startswith("error: ") and "given twice" in proc.stderr
-    assert not out.exists() or not list(out.iterdir())
+    (line,) = [l for l in proc.stderr.splitlines() if l.startswith("error: ")]
+    assert f"{other / src.name} is given twice" in line, proc.stderr
+    assert sorted(p.name.split("-")[0] for p in out.iterdir()) == ["tw_cext", "tw_needslib"]
+
+
+def test_an_output_never_replaces_another_input(tmp_path):
+    """`repair -w dist dist/*.whl`: an input refused (its own repair would replace it) or
+    left in place is not replaced by another input's repair of its name either; that
+    one is refused too, and every input is kept (the refused one lost its graft)."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    name = Path(truewheel_repair(src, tmp_path / "first", LOCAL / "libs")["output"]).name
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    shutil.copy(src, dist / src.name)
+    shutil.copy(src, dist / name)  # the unrepaired bytes under the repaired name
+    before = {p.name: p.read_bytes() for p in dist.iterdir()}
+    proc = tw("-w", dist, dist / src.name, dist / name, lib_dir=LOCAL / "libs")
+    assert proc.returncode == 1, proc.stderr
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("error: ")]
+    assert len(errors) == 2, proc.stderr
+    assert any(f"would replace {dist / name}, another wheel of this run" in l for l in errors), errors
+    assert {p.name: p.read_bytes() for p in dist.iterdir()} == before
 
 
 def tw(*args, lib_dir=None):

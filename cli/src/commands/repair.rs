@@ -143,19 +143,16 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     })?;
     // (`-L` is checked before any work; the distribution's name cannot add a `..`.)
     repair::plan::libs_dir("x", &args.lib_sdir).map_err(|e| Failure::new(e.to_string()))?;
-    // Two inputs of one name would race for one output name, the last rename winning.
+    // Two inputs of one name would race for one output name, the last rename winning:
+    // the later ones are refused, and the others repaired.
     let mut seen = std::collections::HashSet::new();
-    for w in &args.wheels {
-        if let Some(name) = w.file_name() {
-            if !seen.insert(name) {
-                return Err(Failure::new(format!(
-                    "{} is given twice (or two wheels share its name), and both would be repaired into one output file",
-                    w.display()
-                ))
-                .hint("repair wheels of the same name into different -w directories"));
-            }
-        }
-    }
+    let twice: std::collections::HashSet<usize> = (0..args.wheels.len())
+        .filter(|&i| {
+            args.wheels[i]
+                .file_name()
+                .is_some_and(|name| !seen.insert(name))
+        })
+        .collect();
     ensure_dir(&args.wheel_dir)?;
     let scope = args.ldpaths.as_ref().map_or(Scope::System, |p| {
         Scope::Folders(p.split(':').map(str::to_owned).collect())
@@ -184,12 +181,20 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     // wheel started last would end the run on one core while the others sit idle.
     let mut order: Vec<usize> = (0..args.wheels.len()).collect();
     order.sort_by_key(|&i| std::fs::metadata(&args.wheels[i]).map_or(0, |m| m.len()));
-    let claimed = Claimed::default();
+    let claimed = Claimed::new(&args.wheels);
     let mut results: Vec<(usize, Result<Reported, Failure>)> = pool.install(|| {
         order
             .par_iter()
             .with_max_len(1)
             .map(|&i| {
+                if twice.contains(&i) {
+                    let failure = Failure::new(format!(
+                        "{} is given twice (or two wheels share its name), and both would be repaired into one output file",
+                        args.wheels[i].display()
+                    ))
+                    .hint("repair wheels of the same name into different -w directories");
+                    return (i, Err(failure));
+                }
                 let outcome = repair_one(args, ctx, &args.wheels[i], &request, &host, &claimed);
                 let result = outcome.and_then(|o| match o {
                     Outcome::Done(report, out) => match to_sync.send((i, out)) {
@@ -309,19 +314,38 @@ fn copy_unchanged(args: &Args, path: &Path, wheel: &DiskWheel) -> Result<RepairR
 /// The output names the run's wheels are repaired into, with the input of each: two
 /// inputs of different names can reach one output name (`x-linux_x86_64.whl` and
 /// `x-manylinux2014_x86_64.whl`), and the second rename would replace the first wheel.
-#[derive(Default)]
-struct Claimed(std::sync::Mutex<HashMap<String, PathBuf>>);
+/// And the run's inputs, which no output may replace, whether or not they are repaired.
+struct Claimed {
+    names: std::sync::Mutex<HashMap<String, PathBuf>>,
+    inputs: Vec<PathBuf>,
+}
 
 impl Claimed {
+    fn new(inputs: &[PathBuf]) -> Self {
+        Self {
+            names: std::sync::Mutex::default(),
+            inputs: inputs.to_vec(),
+        }
+    }
+
     /// Claims `dir/name` for a repair of `input`, or tells why it cannot be written:
     /// it is `input` itself (a wheel that already carries the tags it reaches,
-    /// repaired into its own folder, would be replaced), or another input of the run
-    /// claimed it first.
+    /// repaired into its own folder, would be replaced), another input of the run (one
+    /// refused, or left in place, would be replaced by this one's repair), or another
+    /// input of the run claimed it first.
     fn claim(&self, dir: &Path, name: &str, input: &Path) -> Option<String> {
-        if Self::same_file(&dir.join(name), input) {
+        let target = dir.join(name);
+        if Self::same_file(&target, input) {
             return Some(format!(
                 "{}: its repaired wheel would replace it, as it is already named {name}; write it into another directory with -w",
                 input.display()
+            ));
+        }
+        if let Some(other) = self.inputs.iter().find(|i| Self::same_file(&target, i)) {
+            return Some(format!(
+                "{}: its repaired wheel would replace {}, another wheel of this run; write it into another directory with -w",
+                input.display(),
+                other.display()
             ));
         }
         self.claim_name(name, input)
@@ -339,7 +363,7 @@ impl Claimed {
     /// Claims the output name `name` for `input`, or names the input that has it.
     fn claim_name(&self, name: &str, input: &Path) -> Option<String> {
         let mut claimed = self
-            .0
+            .names
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match claimed.get(name) {
