@@ -15,12 +15,8 @@ pub fn load(libc: Libc, root: &Path) -> SearchPaths {
     let env: Vec<String> = ["AUDITWHEEL_LD_LIBRARY_PATH", "LD_LIBRARY_PATH"]
         .iter()
         .filter_map(|k| std::env::var(k).ok())
-        .filter(|v| !v.is_empty())
-        .collect::<Vec<_>>()
-        .join(":")
-        .split(':')
-        .filter(|p| !p.is_empty())
-        .map(normpath)
+        .flat_map(|v| env_paths(&v, libc))
+        .map(|p| absolute(&p))
         .collect();
     let env = dedupe(env)
         .into_iter()
@@ -40,6 +36,40 @@ pub fn load(libc: Libc, root: &Path) -> SearchPaths {
         }
     };
     SearchPaths { env, conf }
+}
+
+/// The folders of an `LD_LIBRARY_PATH` value, as the loader reads it: glibc's splits at
+/// `:` and `;`, and takes an empty entry for the current folder (`$X:/opt/lib` with `X`
+/// unset), as auditwheel does; musl's splits at `:` and skips empty entries. A value
+/// that is empty as a whole is no path at all for both.
+fn env_paths(value: &str, libc: Libc) -> Vec<String> {
+    if value.is_empty() {
+        return Vec::new();
+    }
+    match libc {
+        Libc::Glibc => value
+            .split([':', ';'])
+            .map(|p| if p.is_empty() { "." } else { p })
+            .map(normpath)
+            .collect(),
+        Libc::Musl => value
+            .split(':')
+            .filter(|p| !p.is_empty())
+            .map(normpath)
+            .collect(),
+    }
+}
+
+/// A relative folder as the loader finds it, from the current one; so named, a graft's
+/// source is a path that still holds after the run (as auditwheel's real paths do).
+fn absolute(p: &str) -> String {
+    if p.starts_with('/') {
+        return p.to_owned();
+    }
+    match std::env::current_dir() {
+        Ok(cwd) => normpath(&cwd.join(p).to_string_lossy()),
+        Err(_) => p.to_owned(),
+    }
 }
 
 /// auditwheel's `--ldpaths`: these folders replace the loader's configuration; only
@@ -163,6 +193,16 @@ pub fn glob(pattern: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn library_path_entries_as_each_loader_reads_them() {
+        assert_eq!(env_paths("", Libc::Glibc), Vec::<String>::new());
+        assert_eq!(
+            env_paths(":/opt/a;b::", Libc::Glibc),
+            [".", "/opt/a", "b", ".", "."]
+        );
+        assert_eq!(env_paths(":/opt/a;b::", Libc::Musl), ["/opt/a;b"]);
+    }
 
     #[test]
     fn wildcards() {

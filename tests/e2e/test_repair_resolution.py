@@ -85,3 +85,20 @@ def test_one_name_found_in_two_folders_is_grafted_twice(tmp_path):
             "print(ctypes.CDLL(os.path.join(d, '_ma.so')).value(), ctypes.CDLL(os.path.join(d, '_mb.so')).value())")
     ran = subprocess.run([venv / "bin" / "python", "-c", code], capture_output=True, text=True, env=e, cwd=tmp_path)
     assert (ran.returncode, ran.stdout) == (0, "11 21\n"), ran.stderr
+
+
+def test_an_empty_library_path_entry_is_the_current_folder(tmp_path):
+    """glibc's loader takes an empty LD_LIBRARY_PATH entry (`$X:/opt/lib` with X unset)
+    for the current folder, and `;` for a separator: the library found there is grafted
+    (it was not found)."""
+    from conftest import LOCAL
+
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    for value in (":/nonexistent", "/nonexistent;", "/nonexistent::/x"):
+        e = dict(os.environ, LD_LIBRARY_PATH=value)
+        out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
+        proc = subprocess.run([BIN, "repair", "--json", "-w", out, src], capture_output=True, text=True, env=e,
+                              cwd=LOCAL / "libs")
+        assert proc.returncode == 0, (value, proc.stderr)
+        sources = {g["soname"]: g["source"] for g in json.loads(proc.stdout)["plan"]["grafts"]}
+        assert sources["libtwdemo.so.1"] == str((LOCAL / "libs" / "libtwdemo.so.1").resolve()), sources
