@@ -123,3 +123,35 @@ def test_text_report_escapes_control_characters(tmp_path):
     out = run("inspect", w, check=0).stdout
     assert "\x1b" not in out and "\x07" not in out, out
     assert "    Summary: \\u{1b}]0;pwned\\u{7}\\u{1b}[2Jred folded\n" in out, out
+
+
+def test_record_and_metadata_as_python_tools_read_them(tmp_path):
+    """A folder's RECORD row (`demo/,,`) is taken, as pip and installer take it; a hash
+    for RECORD itself is a problem (installer and `wheel unpack` refuse it); METADATA
+    with bare-CR line ends parses, as Python's email parser splits them."""
+    import zipfile
+
+    from zips import record_line
+
+    def wheel(path, record_rows, metadata=b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"):
+        files = {"demo/__init__.py": b"", "demo-1.0.dist-info/METADATA": metadata,
+                 "demo-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+        rows = [record_line(n, d) for n, d in files.items()] + record_rows
+        with zipfile.ZipFile(path, "w") as z:
+            for n, d in files.items():
+                z.writestr(n, d)
+            z.writestr("demo-1.0.dist-info/RECORD", "\n".join(rows) + "\n")
+        return path
+
+    (tmp_path / "a").mkdir()
+    ok = wheel(tmp_path / "a" / "demo-1.0-py3-none-any.whl", ["demo/,,", "demo-1.0.dist-info/RECORD,,"])
+    assert "RECORD  ok (3 files hashed)" in run("inspect", ok, check=0).stdout
+    (tmp_path / "b").mkdir()
+    bad = wheel(tmp_path / "b" / "demo-1.0-py3-none-any.whl",
+                ["demo-1.0.dist-info/RECORD,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0"])
+    err = run("inspect", bad, check=2).stderr
+    assert "RECORD gives a hash for demo-1.0.dist-info/RECORD, itself, which it cannot hold" in err, err
+    (tmp_path / "c").mkdir()
+    cr = wheel(tmp_path / "c" / "demo-1.0-py3-none-any.whl", ["demo-1.0.dist-info/RECORD,,"],
+               metadata=b"Metadata-Version: 2.1\rName: demo\rVersion: 1.0\rSummary: old Mac\r")
+    assert "    Summary: old Mac\n" in run("inspect", cr, check=0).stdout

@@ -133,6 +133,7 @@ function describeIssue(i) {
     case 'absent': return `RECORD lists ${i.path}, which is not in the wheel`;
     case 'listed_twice': return `RECORD lists ${i.path} twice`;
     case 'no_hash': return `RECORD gives no hash for ${i.path}`;
+    case 'self_hashed': return `RECORD gives a hash for ${i.path}, itself, which it cannot hold`;
     case 'hash_mismatch': return `RECORD hash mismatch for ${i.path}: expected ${i.expected}, found ${i.found}`;
     case 'size_mismatch': return `RECORD size mismatch for ${i.path}: expected ${i.expected} bytes, found ${i.found}`;
     default: return JSON.stringify(i);

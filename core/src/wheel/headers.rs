@@ -2,7 +2,10 @@
 //! Python's `email.parser` reads it): `Key: value` lines, continuation lines that start
 //! with whitespace, then an optional body after the first blank line. Values come out as
 //! `email.message_from_bytes(...).items()` gives them: leading blanks stripped, folded
-//! lines joined with `\n` and kept as written.
+//! lines joined with `\n` and kept as written. Lines end at `\r\n`, `\r` or `\n`, as
+//! there. A key is printable ASCII without `:` or blanks, as there; where Python takes
+//! a line that is no header for the start of the body (losing the fields after it),
+//! this parser refuses it.
 
 /// Parsed headers, in file order, with the body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,12 +42,12 @@ impl Headers {
         let mut line_no = 0;
         let mut body = None;
         while !rest.is_empty() {
-            let (line, next) = match rest.find('\n') {
+            let (line, next) = match rest.find(['\r', '\n']) {
+                Some(i) if rest[i..].starts_with("\r\n") => (&rest[..i], &rest[i + 2..]),
                 Some(i) => (&rest[..i], &rest[i + 1..]),
                 None => (rest, ""),
             };
             line_no += 1;
-            let line = line.strip_suffix('\r').unwrap_or(line);
             if line.is_empty() {
                 body = Some(next.to_owned());
                 break;
@@ -58,9 +61,8 @@ impl Headers {
                 };
                 last.1.push('\n');
                 last.1.push_str(line);
-            } else if let Some((k, v)) = line.split_once(':') {
-                let key = k.trim_end();
-                if key.is_empty() || key.contains(' ') {
+            } else if let Some((key, v)) = line.split_once(':') {
+                if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
                     return Err(HeaderError::Line {
                         line: line_no,
                         text: line.to_owned(),
@@ -130,6 +132,17 @@ mod tests {
         assert!(Headers::parse(b"no colon here\n").is_err());
         assert!(Headers::parse(b" continuation first\n").is_err());
         assert!(Headers::parse(b"\xff\xfe").is_err());
+        // Keys Python's parser does not take for keys: blanks, non-ASCII.
+        assert!(Headers::parse(b"Name: x\nAuthor : X\nLicense: MIT\n").is_err());
+        assert!(Headers::parse("Name: x\nAut\u{f6}r: X\n".as_bytes()).is_err());
+    }
+
+    #[test]
+    fn lines_end_as_python_ends_them() {
+        let h = Headers::parse(b"Name: demo\rVersion: 1.0\r\nLicense: MIT\r\r\nbody").unwrap();
+        assert_eq!(h.get("Version"), Some("1.0"));
+        assert_eq!(h.get("License"), Some("MIT"));
+        assert_eq!(h.body.as_deref(), Some("body"));
     }
 
     #[test]

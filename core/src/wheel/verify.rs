@@ -38,6 +38,12 @@ pub enum RecordIssue {
         /// The path.
         path: String,
     },
+    /// A hash for RECORD itself, which no RECORD can hold (installer and `wheel
+    /// unpack` refuse it).
+    SelfHashed {
+        /// RECORD's path.
+        path: String,
+    },
     /// The content's hash differs.
     HashMismatch {
         /// The path.
@@ -76,6 +82,7 @@ impl RecordIssue {
             | Self::Absent { path }
             | Self::ListedTwice { path }
             | Self::NoHash { path }
+            | Self::SelfHashed { path }
             | Self::HashMismatch { path, .. }
             | Self::SizeMismatch { path, .. } => path,
         }
@@ -89,6 +96,12 @@ impl fmt::Display for RecordIssue {
             Self::Absent { path } => write!(f, "RECORD lists {path}, which is not in the wheel"),
             Self::ListedTwice { path } => write!(f, "RECORD lists {path} twice"),
             Self::NoHash { path } => write!(f, "RECORD gives no hash for {path}"),
+            Self::SelfHashed { path } => {
+                write!(
+                    f,
+                    "RECORD gives a hash for {path}, itself, which it cannot hold"
+                )
+            }
             Self::HashMismatch {
                 path,
                 expected,
@@ -115,6 +128,11 @@ impl<S: ReadAt> Wheel<S> {
         let mut issues = Vec::new();
         let mut seen = HashSet::with_capacity(self.record.entries.len());
         for e in &self.record.entries {
+            // A folder's row (`demo/,,`, as some tools write them) names no file to
+            // check; pip and installer take it.
+            if e.path.ends_with('/') && e.hash.is_none() {
+                continue;
+            }
             if !seen.insert(e.path.as_str()) {
                 issues.push(RecordIssue::ListedTwice {
                     path: e.path.clone(),
@@ -128,6 +146,11 @@ impl<S: ReadAt> Wheel<S> {
                 continue;
             };
             if is_unhashed(&e.path, &self.dist_info) {
+                if e.hash.is_some() && e.path.ends_with("/RECORD") {
+                    issues.push(RecordIssue::SelfHashed {
+                        path: e.path.clone(),
+                    });
+                }
                 continue;
             }
             if e.hash.is_none() {
