@@ -380,13 +380,18 @@ pub(crate) fn check_limits(m: &Member, total: u64, limits: &Limits) -> Result<()
             ),
         });
     }
-    if m.size > super::archive::RATIO_FROM && m.size / m.compressed_size.max(1) > limits.max_ratio {
+    // "More than N times": compared without dividing, so that 1.5-fold is over a limit of
+    // 1 (integer division said 1).
+    let compressed = m.compressed_size.max(1);
+    if m.size > super::archive::RATIO_FROM
+        && u128::from(m.size) > u128::from(compressed) * u128::from(limits.max_ratio)
+    {
         return Err(ArchiveError::MemberLimit {
             member: m.name.clone(),
             limit: LimitKind::Ratio,
             reason: format!(
-                "it would inflate {}-fold, past the limit of {} (a zip bomb?)",
-                m.size / m.compressed_size.max(1),
+                "it would inflate {:.1}-fold, past the limit of {} (a zip bomb?)",
+                m.size as f64 / compressed as f64,
                 limits.max_ratio
             ),
         });
@@ -440,12 +445,16 @@ pub(crate) fn check_name(name: &str) -> Result<(), ArchiveError> {
         return bad("it starts with a drive letter");
     }
     let trimmed = name.strip_suffix('/').unwrap_or(name);
+    // How deep the name is so far: a `..` above the top climbs out of the archive; one
+    // below it only names a folder twice, which installers refuse all the same.
+    let mut depth = 0usize;
     for part in trimmed.as_bytes().split(|&b| b == b'/') {
         match part {
-            b".." => return bad("it climbs out of the archive with `..`"),
+            b".." if depth == 0 => return bad("it climbs out of the archive with `..`"),
+            b".." => return bad("it has a `..` path component"),
             b"" => return bad("it has an empty path component"),
             b"." => return bad("it has a `.` path component"),
-            _ => {}
+            _ => depth += 1,
         }
     }
     Ok(())
@@ -504,6 +513,7 @@ mod tests {
     fn names_that_escape_or_deceive() {
         for (name, reason) in [
             ("../x", "climbs out"),
+            ("a/../x", "has a `..` path component"),
             ("a/./b", "`.` path component"),
             ("a//b", "empty path component"),
             ("/a", "absolute path"),
