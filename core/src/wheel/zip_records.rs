@@ -381,7 +381,7 @@ pub(crate) fn check_limits(m: &Member, total: u64, limits: &Limits) -> Result<()
         });
     }
     // "More than N times": compared without dividing, so that 1.5-fold is over a limit of
-    // 1 (integer division said 1).
+    // 1 (integer division said 1). (The ratio is said to a tenth; an f64 holds it.)
     let compressed = m.compressed_size.max(1);
     if m.size > super::archive::RATIO_FROM
         && u128::from(m.size) > u128::from(compressed) * u128::from(limits.max_ratio)
@@ -391,7 +391,11 @@ pub(crate) fn check_limits(m: &Member, total: u64, limits: &Limits) -> Result<()
             limit: LimitKind::Ratio,
             reason: format!(
                 "it would inflate {:.1}-fold, past the limit of {} (a zip bomb?)",
-                m.size as f64 / compressed as f64,
+                {
+                    #[allow(clippy::cast_precision_loss)]
+                    let ratio = m.size as f64 / compressed as f64;
+                    ratio
+                },
                 limits.max_ratio
             ),
         });
