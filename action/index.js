@@ -227,6 +227,10 @@ function textReport(r) {
   // (The core's messages name the wheel already.)
   if (r.error) return `${r.error.message.includes(r.name) ? '' : `${r.name}: `}error: ${r.error.message}${r.error.hint ? `\n  hint: ${r.error.hint}` : ''}\n`;
   const rep = r.report;
+  if (rep.other_platform) {
+    const tags = rep.platform_tags.join('.');
+    return `${rep.wheel}: not a Linux wheel (${tags}): no manylinux or musllinux policy applies\n${r.pass ? '' : `  fails ${r.wanted}\n`}`;
+  }
   if (rep.pure) return `${rep.wheel}: pure (no ELF files; meets every policy)\n`;
   let o = `${rep.wheel}: ${rep.overall_tag}\n`;
   if (!r.pass) o += `  fails ${r.wanted}\n`;
@@ -245,7 +249,7 @@ function summary(results, policy, verdict) {
       continue;
     }
     const rep = r.report;
-    const best = rep.pure ? 'pure' : code(rep.overall_tag);
+    const best = rep.other_platform ? 'not Linux' : rep.pure ? 'pure' : code(rep.overall_tag);
     const v = r.pass ? `✅ meets ${code(r.wanted)}` : `❌ fails ${code(r.wanted)}`;
     const top = rep.findings.length ? cell(reasonLine(rep.findings[0])) : '—';
     md += `| ${code(r.name)} | ${cell(tagsOf(r.name))} | ${best} | ${v} | ${top} |\n`;
@@ -316,7 +320,8 @@ function main() {
   const fileOf = (f) => (rel(f).startsWith('..') || path.isAbsolute(rel(f)) ? {} : { file: rel(f) });
   for (const r of violations) {
     const top = r.report.findings[0];
-    annotate('error', `${r.name} fails ${r.wanted} (best policy: ${r.report.overall_tag})${top ? `: ${reasonLine(top)}` : ''}`, { ...fileOf(r.file), title: `truewheel: not ${r.wanted}` });
+    const best = r.report.other_platform ? `none: it is not a Linux wheel (${r.report.platform_tags.join('.')})` : r.report.overall_tag;
+    annotate('error', `${r.name} fails ${r.wanted} (best policy: ${best})${top ? `: ${reasonLine(top)}` : ''}`, { ...fileOf(r.file), title: `truewheel: not ${r.wanted}` });
   }
   for (const r of errors) {
     annotate('error', `${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ''}`, { ...fileOf(r.file), title: 'truewheel: unreadable wheel' });

@@ -326,3 +326,21 @@ def test_show_takes_a_wheel_without_elf_files_as_pure_only_when_its_name_is(tmp_
     assert proc.returncode == theirs.returncode, (proc.stdout, theirs.stdout)
     assert ours.get("pure") == json.loads(theirs.stdout).get("pure")
     assert ("error" in ours) == (tag != "py3-none-any")
+
+
+@pytest.mark.parametrize("tag", ["cp312-cp312-win_amd64", "cp312-cp312-macosx_11_0_arm64"])
+def test_a_wheel_of_another_system_meets_no_linux_policy(tmp_path, tag):
+    """A Windows or macOS wheel holds no ELF file, but it is not a pure wheel either: no
+    Linux policy applies to it (it was "pure, meets every policy", even with --plat)."""
+    pe = bytearray(0x100)
+    pe[:2], pe[0x3C], pe[0xE8:0xEC] = b"MZ", 0xE8, b"PE\0\0"
+    wheel = make_wheel(tmp_path / f"demo-1.0-{tag}.whl", {"demo/_core.pyd": bytes(pe)}, tag=tag)
+    proc = run("audit", wheel, check=0)
+    platform = tag.split("-")[-1]
+    assert proc.stdout.splitlines()[0] == f"{wheel.name}: not a Linux wheel ({platform}): no manylinux or musllinux policy applies"
+    proc = run("audit", "--plat", "manylinux_2_17_x86_64", wheel, check=1)
+    assert "  fails manylinux_2_17_x86_64" in proc.stdout
+    report = json.loads(run("audit", "--json", wheel, check=0).stdout)
+    assert report["pure"] and report["other_platform"] and report["tag_verdicts"] == {}
+    assert json.loads(run("audit", "--json", make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {}), check=0).stdout)[
+        "other_platform"] is False

@@ -48,6 +48,11 @@ function verdict(ins, audit) {
       audit.error.hint ? h('div', { class: 'hint' }, 'hint: ', audit.error.hint) : null);
   }
   const r = audit.report;
+  if (r.other_platform) {
+    return h('div', { class: `verdict ${audit.pass ? 'pass caution' : 'fail'}`, 'data-verdict': audit.pass ? 'pass' : 'fail' },
+      h('div', { class: 'big' }, audit.pass ? `not a Linux wheel (${r.platform_tags.join('.')})` : `✗ fails ${audit.wanted}`),
+      h('div', { class: 'note' }, 'no manylinux or musllinux policy applies: it holds no ELF file, and its tags name another system'));
+  }
   if (r.pure) {
     return h('div', { class: 'verdict pass', 'data-verdict': 'pass' },
       h('div', { class: 'big' }, '✓ pure: no ELF files, meets every policy'));

@@ -258,7 +258,20 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
 pub fn render(r: &AuditReport, plat: Option<&PlatformTag>, pass: bool) -> String {
     let mut o = String::new();
     let Some(overall) = &r.overall_tag else {
-        let _ = writeln!(o, "{}: pure (no ELF files; meets every policy)", r.wheel);
+        if r.other_platform {
+            let tags: Vec<String> = r.platform_tags.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                o,
+                "{}: not a Linux wheel ({}): no manylinux or musllinux policy applies",
+                r.wheel,
+                tags.join(".")
+            );
+            if let (Some(p), false) = (plat, pass) {
+                let _ = writeln!(o, "  fails {p}");
+            }
+        } else {
+            let _ = writeln!(o, "{}: pure (no ELF files; meets every policy)", r.wheel);
+        }
         return o;
     };
     let _ = writeln!(o, "{}: {overall}", r.wheel);

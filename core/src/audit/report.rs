@@ -93,6 +93,10 @@ pub struct AuditReport {
     pub wheel: String,
     /// No ELF member: nothing to check.
     pub pure: bool,
+    /// No ELF member, and every platform tag names another system (`win_amd64`,
+    /// `macosx_11_0_arm64`): no Linux policy applies, and none is met (auditwheel calls
+    /// it no platform wheel).
+    pub other_platform: bool,
     /// The platform tags of the file name.
     pub platform_tags: Vec<PlatformTag>,
     /// The best policy met without bundling anything (auditwheel's `overall_tag`).
@@ -113,6 +117,14 @@ pub struct AuditReport {
     /// Those other evaluations.
     #[serde(skip)]
     pub also: Vec<AbiReport>,
+}
+
+/// Whether platform tags name only other systems than Linux (none is `any` or Linux's).
+fn is_other_platform(tags: &[PlatformTag]) -> bool {
+    !tags.is_empty()
+        && tags
+            .iter()
+            .all(|t| *t != PlatformTag::Any && t.linux_arch().is_none())
 }
 
 /// The C library a Linux platform tag's family stands for (`None` for `linux_*` and
@@ -310,6 +322,7 @@ impl AuditReport {
             schema: AUDIT_SCHEMA,
             wheel: wheel.file_name(),
             pure: abi.is_none(),
+            other_platform: abi.is_none() && is_other_platform(&wheel.filename.tags.platform),
             platform_tags: wheel.filename.tags.platform.clone(),
             overall_tag: abi.as_ref().map(|a| a.overall.clone()),
             symbol_tag: abi.as_ref().map(|a| a.symbol.clone()),
@@ -332,7 +345,7 @@ impl AuditReport {
     /// evaluation does not know, such as another architecture's, is not met).
     pub fn meets(&self, tag: &PlatformTag) -> bool {
         match &self.abi {
-            None => true,
+            None => !(self.other_platform && tag.linux_arch().is_some()),
             Some(abi) => {
                 if matches!(tag, PlatformTag::Linux(_)) {
                     return tag.linux_arch() == Some(&abi.arch);
