@@ -54,8 +54,29 @@ enum Command {
     Patchelf(commands::patchelf::Args),
 }
 
+/// The version `patchelf --version` gives when truewheel is called as `patchelf`: the
+/// patchelf whose flags and meanings it follows (auditwheel asks for 0.14.5 or later).
+const PATCHELF_VERSION: &str = "0.18.0";
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Called as `patchelf` (`ln -s truewheel patchelf` on the PATH), it is patchelf, for
+    // the tools that run patchelf by that name (auditwheel's repair, build scripts).
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let as_patchelf = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .is_some_and(|n| n == "patchelf");
+    if as_patchelf {
+        if args.len() == 2 && (args[1] == "--version" || args[1] == "-V") {
+            println!(
+                "patchelf {PATCHELF_VERSION} (truewheel {})",
+                env!("CARGO_PKG_VERSION")
+            );
+            return ExitCode::SUCCESS;
+        }
+        args.insert(1, "patchelf".into());
+    }
+    let cli = Cli::parse_from(args);
     let ctx = commands::Context {
         quiet: cli.quiet,
         verbose: cli.verbose > 0 && !cli.quiet,

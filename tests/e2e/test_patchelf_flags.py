@@ -229,3 +229,32 @@ def test_missing_file_and_bad_arguments(tmp_path):
     lib = tmp_path / "libtwmain.so.1"
     proc = run("patchelf", "--set-soname", "a\x01", "--output", tmp_path / "o", lib, lib)
     assert proc.returncode == 2 and "--output" in proc.stderr
+
+
+def test_called_as_patchelf_it_serves_auditwheel(tmp_path):
+    """Linked as `patchelf` on the PATH, truewheel is patchelf: `--version` gives the
+    patchelf it follows (auditwheel asks for 0.14.5 or later), and auditwheel's repair,
+    with no other patchelf to find, makes a wheel whose extension loads its grafts."""
+    import sys
+    import zipfile
+
+    from conftest import LOCAL
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "patchelf").symlink_to(BIN)
+    version = subprocess.run([bindir / "patchelf", "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("patchelf 0.18.0 (truewheel "), version
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    e = dict(os.environ, PATH=f"{bindir}:/usr/bin:/bin", LD_LIBRARY_PATH=str(LOCAL / "libs"))
+    auditwheel = Path(sys.executable).parent / "auditwheel"
+    proc = subprocess.run([auditwheel, "repair", "-w", tmp_path / "out", src], capture_output=True, text=True, env=e)
+    assert proc.returncode == 0, proc.stderr
+    (out,) = (tmp_path / "out").iterdir()
+    zipfile.ZipFile(out).extractall(tmp_path / "site")
+    (ext,) = (tmp_path / "site" / "tw_needslib").glob("_core*.so")
+    assert run("patchelf", "--print-rpath", ext, check=0).stdout.strip() == "$ORIGIN/../tw_needslib.libs"
+    e.pop("LD_LIBRARY_PATH")
+    loaded = subprocess.run([sys.executable, "-c", "import tw_needslib._core"], cwd=tmp_path / "site",
+                            capture_output=True, text=True, env=e)
+    assert loaded.returncode == 0, loaded.stderr
