@@ -215,8 +215,12 @@ pub fn require_valid_record(wheel: &DiskWheel) -> Result<(), Failure> {
 pub fn record_failure(wheel: &DiskWheel, issues: &[RecordIssue]) -> Result<(), Failure> {
     if let Some(first) = issues.first() {
         let more = more_problems(issues.len() - 1);
-        return Err(Failure::new(format!("{first} in {}{more}", wheel.file_name()))
-            .hint("the wheel was modified after it was built; rebuild it, or run `truewheel inspect` to see every problem"));
+        return Err(
+            Failure::new(format!("{first} in {}{more}", wheel.file_name())).hint(format!(
+                "{}, or run `truewheel inspect` to see every problem",
+                first.hint()
+            )),
+        );
     }
     Ok(())
 }

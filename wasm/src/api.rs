@@ -301,7 +301,10 @@ pub fn retag_wheel(
         let more = more_problems(issues.len() - 1);
         return Err(Failure::input(
             format!("{first} in {}{more}", wheel.file_name()),
-            Some("the wheel was modified after it was built; rebuild it, or run `truewheel inspect` to see every problem"),
+            Some(&format!(
+                "{}, or run `truewheel inspect` to see every problem",
+                first.hint()
+            )),
         ));
     }
     let mut options = WriteOptions::default();

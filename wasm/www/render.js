@@ -129,7 +129,14 @@ function record(ins) {
   }
   return section('RECORD', `${r.issues.length} problem${r.issues.length > 1 ? 's' : ''}`,
     h('ul', { class: 'issues', 'data-record': 'bad' }, r.issues.map((i) => h('li', {}, describeIssue(i)))),
-    h('p', { class: 'hint' }, 'hint: the wheel was modified after it was built; rebuild it or run `truewheel retag` on the original'));
+    h('p', { class: 'hint' }, `hint: ${recordHint(r.issues[0])}`));
+}
+
+// As the core's RecordIssue::hint: changed after the build, or written wrong.
+function recordHint(i) {
+  return ['listed_twice', 'no_hash', 'self_hashed'].includes(i.kind)
+    ? 'its RECORD was written wrong; rebuild the wheel with a current build tool'
+    : 'the wheel was modified after it was built; rebuild it';
 }
 
 function describeIssue(i) {

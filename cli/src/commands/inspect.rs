@@ -55,7 +55,7 @@ pub fn run(args: &Args, ctx: &Context) -> ExitCode {
             bad = true;
             let more = more_problems(r.record.issues.len() - 1);
             Failure::new(format!("{first} in {}{more}", r.filename))
-                .hint("the wheel was modified after it was built; rebuild it or run `truewheel retag` on the original")
+                .hint(first.hint())
                 .print();
         }
     }

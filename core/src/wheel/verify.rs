@@ -75,6 +75,20 @@ pub fn more_problems(more: usize) -> String {
 }
 
 impl RecordIssue {
+    /// What to do about it, for an error's hint: a RECORD that disagrees with the
+    /// archive was changed after the build; one that is wrong in itself was written so.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Self::NotListed { .. }
+            | Self::Absent { .. }
+            | Self::HashMismatch { .. }
+            | Self::SizeMismatch { .. } => "the wheel was modified after it was built; rebuild it",
+            Self::ListedTwice { .. } | Self::NoHash { .. } | Self::SelfHashed { .. } => {
+                "its RECORD was written wrong; rebuild the wheel with a current build tool"
+            }
+        }
+    }
+
     /// The path the issue is about.
     pub fn path(&self) -> &str {
         match self {
