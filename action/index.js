@@ -102,6 +102,7 @@ function globOne(pattern, cwd, written) {
   const abs = path.isAbsolute(pattern);
   const segs = pattern.split(/[\\/]+/).filter((s, i) => s !== '' && !(s === '.' && i > 0) && !(s === '.' && i === 0));
   const found = new Set();
+  const seen = new Set();
   const stat = (p) => { try { return fs.statSync(p); } catch { return null; } };
   const list = (dir) => { try { return fs.readdirSync(dir, { withFileTypes: true }); } catch { return []; } };
   // The regular expressions first, so that a bad pattern is refused whatever exists.
@@ -115,9 +116,17 @@ function globOne(pattern, cwd, written) {
     }
     const seg = segs[i];
     if (seg === '**') {
+      // Symbolic links to folders are followed, as @actions/glob follows them, each
+      // real folder once (a link to a parent would loop).
+      let real;
+      try { real = fs.realpathSync(dir); } catch { return; }
+      if (seen.has(`${real}\0${i}`)) return;
+      seen.add(`${real}\0${i}`);
       walk(dir, i + 1);
       for (const e of list(dir)) {
-        if (e.isDirectory() && !e.name.startsWith('.')) walk(path.join(dir, e.name), i);
+        if (e.name.startsWith('.')) continue;
+        const sub = path.join(dir, e.name);
+        if (e.isDirectory() || (e.isSymbolicLink() && stat(sub)?.isDirectory())) walk(sub, i);
       }
     } else if (!hasMagic(seg)) {
       walk(path.join(dir, seg), i + 1);

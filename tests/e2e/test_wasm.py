@@ -445,6 +445,12 @@ def test_action_globs(action_dir, tmp_path):
     assert match("dist/.*.whl") == ["dist/.hidden-1.0-py3-none-any.whl"]
     assert match(str(ws / "wheelhouse" / "*.whl")) == ["wheelhouse/d-1.0-py3-none-any.whl"]
     assert match("nothing/*.whl") == []
+    # `**` follows a link to a folder, as @actions/glob does, and a link back up once.
+    (ws / "linked").symlink_to(ws / "wheelhouse")
+    (ws / "wheelhouse" / "up").symlink_to(ws)
+    assert "linked/d-1.0-py3-none-any.whl" in match("**/*.whl")
+    (ws / "linked").unlink()
+    (ws / "wheelhouse" / "up").unlink()
     # Alternatives may hold `/`, and nest.
     assert match("{dist,wheelhouse}/*.whl") == ["dist/a-1.0-py3-none-any.whl", "dist/b-1.0-py3-none-any.whl",
                                                 "wheelhouse/d-1.0-py3-none-any.whl"]
