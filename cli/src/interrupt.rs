@@ -5,13 +5,20 @@
 //! place only when complete. (`SIGKILL` cannot be caught; its temp files stay.)
 //!
 //! The signals are taken only once a temp file exists, by a thread of their own
-//! (`signal-hook`), so that a command writing nothing keeps the default handling.
+//! (`signal-hook`), so that a command writing nothing keeps the default handling; and a
+//! signal the process was started ignoring (`nohup`, a script's background job) stays
+//! ignored. `SIGXFSZ` (past `ulimit -f`) is caught too, so that the write fails with
+//! an error naming the output and the temp file goes, where the signal killed the
+//! process and left it.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
 use signal_hook::iterator::Signals;
 
 /// The temp files being written.
@@ -24,8 +31,15 @@ fn pending() -> &'static Mutex<HashSet<PathBuf>> {
 fn watch() {
     static WATCHING: OnceLock<()> = OnceLock::new();
     WATCHING.get_or_init(|| {
+        // A caught SIGXFSZ makes the write fail with EFBIG instead.
+        let _ = signal_hook::flag::register(SIGXFSZ, Arc::new(AtomicBool::new(false)));
+        let ignored = ignored_at_start();
+        let wanted: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+            .into_iter()
+            .filter(|s| !ignored.contains(s))
+            .collect();
         // Without the handlers (none can be set), a signal ends the process as before.
-        let Ok(mut signals) = Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        let Ok(mut signals) = Signals::new(wanted) else {
             return;
         };
         let _ = std::thread::Builder::new()
@@ -43,6 +57,19 @@ fn watch() {
                 }
             });
     });
+}
+
+/// The signals this process ignores, as Linux tells in `/proc/self/status` (`SigIgn`, a
+/// mask in hex, bit `n - 1` for signal `n`): read before any handler is set, it is what
+/// the process was started with. Elsewhere, none.
+fn ignored_at_start() -> Vec<i32> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let mask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .unwrap_or(0);
+    (1..=64).filter(|n| mask & (1 << (n - 1)) != 0).collect()
 }
 
 /// A temp file removed if the process is interrupted while the guard lives.

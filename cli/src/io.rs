@@ -108,32 +108,40 @@ pub fn follow_links(path: &Path) -> Option<PathBuf> {
 /// empty or damaged file. Opened without waiting, then checked, so the path cannot
 /// change between the check and the open.
 pub fn open_regular(path: impl AsRef<Path>) -> std::io::Result<File> {
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(
             i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).expect("O_NONBLOCK fits an int"),
         )
         .open(path.as_ref())?;
-    let kind = file.metadata()?.file_type();
-    if kind.is_file() {
+    let meta = file.metadata()?;
+    if meta.is_file() {
         return Ok(file);
     }
-    let what = if kind.is_dir() {
-        "it is a directory, not"
-    } else if kind.is_fifo() {
-        "it is a named pipe, not"
-    } else if kind.is_socket() {
-        "it is a socket, not"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "it is a device, not"
-    } else {
-        "it is not"
-    };
     Err(std::io::Error::new(
         std::io::ErrorKind::InvalidInput,
-        format!("{what} a regular file"),
+        format!("it is {}, not a regular file", file_kind(&meta)),
     ))
+}
+
+/// What a file that is not a regular one is: `a directory`, `a named pipe`, …
+pub fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a named pipe"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_file() {
+        "a regular file"
+    } else {
+        "something else"
+    }
 }
 
 /// The bytes of a regular file ([`open_regular`]).
@@ -233,6 +241,36 @@ pub fn discard<T: Send + 'static>(value: T) {
     rayon::spawn(move || drop(value));
 }
 
+/// The process's umask, as Linux tells it in `/proc/self/status` (reading it otherwise
+/// means setting it); 022 where it cannot be read.
+pub fn umask() -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Umask:"))
+                    .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+            })
+            .unwrap_or(0o022)
+    })
+}
+
+/// Writes `text` to stdout. A reader gone away (`| head`) ends the process quietly, with
+/// the status a shell gives a program a broken pipe ends (141); another failure (a full
+/// disk) is one error sentence, exit 2. (`print!` panicked on both.)
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        Failure::io("write to", Path::new("stdout"), &e).print();
+        std::process::exit(2);
+    }
+}
+
 /// The results of several wheels split into what came out and what failed, each in
 /// argument order.
 pub fn partition<T>(results: Vec<Result<T, Failure>>) -> (Vec<T>, Vec<Failure>) {
@@ -255,7 +293,7 @@ pub fn print_json<T: serde::Serialize>(reports: &[T], several: bool) {
         [one] if !several => serde_json::to_string_pretty(one),
         all => serde_json::to_string_pretty(all),
     };
-    println!("{}", text.expect("reports serialize"));
+    out(&format!("{}\n", text.expect("reports serialize")));
 }
 
 /// Write options from the environment: `SOURCE_DATE_EPOCH` fixes every timestamp.
@@ -326,9 +364,10 @@ pub fn write_unsynced(
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        // tempfile creates 0600; a wheel is an ordinary readable file.
+        // tempfile creates 0600; a wheel is an ordinary file, made as the umask says
+        // (as auditwheel's are: 0644 under 022, 0600 under 077).
         tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
             .map_err(|e| Failure::io("write", &target, &e))?;
     }
     Ok(Unsynced {

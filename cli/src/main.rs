@@ -68,10 +68,10 @@ fn main() -> ExitCode {
         .is_some_and(|n| n == "patchelf");
     if as_patchelf {
         if args.len() == 2 && (args[1] == "--version" || args[1] == "-V") {
-            println!(
-                "patchelf {PATCHELF_VERSION} (truewheel {})",
+            io::out(&format!(
+                "patchelf {PATCHELF_VERSION} (truewheel {})\n",
                 env!("CARGO_PKG_VERSION")
-            );
+            ));
             return ExitCode::SUCCESS;
         }
         args.insert(1, "patchelf".into());

@@ -258,3 +258,43 @@ def test_called_as_patchelf_it_serves_auditwheel(tmp_path):
     loaded = subprocess.run([sys.executable, "-c", "import tw_needslib._core"], cwd=tmp_path / "site",
                             capture_output=True, text=True, env=e)
     assert loaded.returncode == 0, loaded.stderr
+
+
+LIB_Z = Path("/usr/lib/x86_64-linux-gnu/libz.so.1")
+
+
+def test_outputs_keep_what_patchelf_keeps(tmp_path):
+    """patchelf writes into the file it edits: its owner, group and mode stay (a set-uid
+    file edited by root came back root's, still set-uid), a new `--output` is 0777 less
+    the umask, a file this user may not write is not edited, and a device or a named
+    pipe given as `--output` is refused by name (it was renamed over: `/dev/null`)."""
+    if os.geteuid() != 0:
+        pytest.skip("changing owners needs root (the CI runs as root)")
+    lib = tmp_path / "z.so"
+    shutil.copy(LIB_Z, lib)
+    os.chown(lib, 1234, 5678)
+    lib.chmod(0o4755)  # (after the owner: a change of owner clears it)
+    run("patchelf", "--set-soname", "x", lib, check=0)
+    st = lib.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (1234, 5678, 0o4755)
+    new = tmp_path / "new.so"
+    proc = subprocess.run(f"umask 077; exec {BIN} patchelf --set-soname q --output {new} {LIB_Z}", shell=True)
+    assert proc.returncode == 0 and stat.S_IMODE(new.stat().st_mode) == 0o700
+    os.mkfifo(tmp_path / "fifo")
+    os.mknod(tmp_path / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    for node, what in (("fifo", "a named pipe"), ("null", "a device")):
+        err = run("patchelf", "--set-soname", "y", "--output", tmp_path / node, LIB_Z, check=2).stderr
+        assert f"it is {what}, not a regular file" in err, err
+    assert stat.S_ISCHR((tmp_path / "null").stat().st_mode) and stat.S_ISFIFO((tmp_path / "fifo").stat().st_mode)
+    tmp_path.chmod(0o777)
+    ro = tmp_path / "ro.so"
+    shutil.copy(LIB_Z, ro)
+    os.chown(ro, 65534, 65534)
+    ro.chmod(0o444)
+    before = ro.read_bytes()
+    nobody = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BIN, "patchelf",
+                             "--set-soname", "x", ro], capture_output=True, text=True)
+    theirs = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", PATCHELF,
+                             "--set-soname", "x", ro], capture_output=True, text=True)
+    assert nobody.returncode != 0 and theirs.returncode != 0, (nobody, theirs)
+    assert "permission denied" in nobody.stderr and ro.read_bytes() == before

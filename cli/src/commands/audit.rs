@@ -192,7 +192,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         crate::io::print_json(&reports, args.wheels.len() > 1);
     } else {
         for r in &reports {
-            print!("{}", printable(&render(r, plat.as_ref(), pass(r))));
+            crate::io::out(&printable(&render(r, plat.as_ref(), pass(r))));
         }
     }
     for f in &failures {
@@ -219,12 +219,12 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
     let refused = |message: &str| {
         if args.json {
             let json = ShowJson::error(&name, message);
-            println!(
-                "{}",
+            crate::io::out(&format!(
+                "{}\n",
                 serde_json::to_string_pretty(&json).expect("reports serialize")
-            );
+            ));
         } else {
-            println!("{}", printable(&format!("{name}: {message}")));
+            crate::io::out(&printable(&format!("{name}: {message}\n")));
         }
         Ok(ExitCode::from(1))
     };
@@ -244,12 +244,12 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
             Some(abi) => ShowJson::platform(&report.wheel, abi),
             None => ShowJson::pure(&report.wheel),
         };
-        println!(
-            "{}",
+        crate::io::out(&format!(
+            "{}\n",
             serde_json::to_string_pretty(&json).expect("reports serialize")
-        );
+        ));
     } else {
-        print!("{}", printable(&render(&report, None, true)));
+        crate::io::out(&printable(&render(&report, None, true)));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -43,9 +43,9 @@ pub fn run(args: &Args, ctx: &Context) -> ExitCode {
     } else {
         for (i, r) in reports.iter().enumerate() {
             if i > 0 {
-                println!();
+                crate::io::out("\n");
             }
-            print!("{}", printable(&render(r)));
+            crate::io::out(&printable(&render(r)));
         }
     }
     // A RECORD that disagrees with the archive is bad input: say so after the report.

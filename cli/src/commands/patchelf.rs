@@ -217,15 +217,57 @@ fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
         Some(out) => {
             // Like patchelf, an output that is a symlink is written through.
             let target = crate::io::follow_links(out).unwrap_or_else(|| out.clone());
-            replace(&target, new, existing_mode(&target).unwrap_or(0o755))
+            // A new file gets patchelf's 0777 less the umask.
+            let keep = Keep::of(&target)?.unwrap_or(Keep {
+                mode: 0o777 & !crate::io::umask(),
+                owner: None,
+            });
+            replace(&target, new, &keep)
         }
         None if changes.is_some() => {
             // Like patchelf, write through a symlink to the file it names.
             let target = fs::canonicalize(path).map_err(|e| Failure::io("resolve", path, &e))?;
-            let mode = existing_mode(&target).unwrap_or(0o755);
-            replace(&target, new, mode)
+            // As patchelf, which opens the file for writing: a file this user may not
+            // write is not edited (it was replaced, the folder being writable).
+            fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .map_err(|e| Failure::io("write", &target, &e))?;
+            let keep = Keep::of(&target)?.ok_or_else(|| {
+                Failure::io("write", &target, &std::io::ErrorKind::NotFound.into())
+            })?;
+            replace(&target, new, &keep)
         }
         None => Ok(()),
+    }
+}
+
+/// What an output keeps of the file it replaces, as patchelf, which writes into that
+/// file, keeps it: its mode, and its owner (given back when this process may, as root).
+struct Keep {
+    mode: u32,
+    owner: Option<(u32, u32)>,
+}
+
+impl Keep {
+    /// What `target` has, or `None` when there is no file; a device, a FIFO or a folder
+    /// is refused by name (renamed over, it was replaced: `--output /dev/null`).
+    fn of(target: &Path) -> Result<Option<Self>, Failure> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        match fs::metadata(target) {
+            Ok(m) if m.is_file() => Ok(Some(Self {
+                mode: m.permissions().mode() & 0o7777,
+                owner: Some((m.uid(), m.gid())),
+            })),
+            Ok(m) => Err(Failure::new(format!(
+                "cannot write {}: it is {}, not a regular file",
+                target.display(),
+                crate::io::file_kind(&m)
+            ))
+            .hint("give --output the path of a file")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Failure::io("write", target, &e)),
+        }
     }
 }
 
@@ -312,24 +354,10 @@ impl Output<'_> {
 }
 
 /// The permission bits of an existing file.
-fn existing_mode(path: &Path) -> Option<u32> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::metadata(path)
-            .ok()
-            .map(|m| m.permissions().mode() & 0o7777)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
-    }
-}
-
 /// Writes the output to `target` atomically: a temp file in the same directory, given
-/// `mode`, synced, then renamed over `target`. On failure nothing named `target` changes.
-fn replace(target: &Path, output: Output<'_>, mode: u32) -> Result<(), Failure> {
+/// the owner and mode kept, synced, then renamed over `target`. On failure nothing named
+/// `target` changes.
+fn replace(target: &Path, output: Output<'_>, keep: &Keep) -> Result<(), Failure> {
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -338,15 +366,19 @@ fn replace(target: &Path, output: Output<'_>, mode: u32) -> Result<(), Failure> 
         crate::interrupt::temp_file_in(dir).map_err(|e| Failure::io("write to", dir, &e))?;
     let io = |e: std::io::Error| Failure::io("write", target, &e);
     output.write_to(tmp.as_file_mut()).map_err(io)?;
-    #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
+        // The owner first (a change of owner clears the set-id bits), then the mode;
+        // without the owner, no set-user or set-group bit: a set-uid file must not
+        // come back owned by whoever ran the edit.
+        let given = keep
+            .owner
+            .is_none_or(|(uid, gid)| std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid)).is_ok());
+        let mode = if given { keep.mode } else { keep.mode & !0o6000 };
         tmp.as_file()
             .set_permissions(fs::Permissions::from_mode(mode))
             .map_err(io)?;
     }
-    #[cfg(not(unix))]
-    let _ = mode;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(target).map_err(|e| io(e.error))?;
     drop(removed);

@@ -240,7 +240,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
                     eprint!("{}", describe(&report));
                 }
                 if !args.json && !ctx.quiet {
-                    println!("{}", report.output);
+                    crate::io::out(&format!("{}\n", report.output));
                 }
                 reports.push(report);
             }

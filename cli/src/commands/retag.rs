@@ -44,7 +44,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     for path in &args.wheels {
         let out = retag_one(args, ctx, path)?;
         if !ctx.quiet {
-            println!("{}", out.display());
+            crate::io::out(&format!("{}\n", out.display()));
         }
     }
     Ok(ExitCode::SUCCESS)
