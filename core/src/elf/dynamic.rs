@@ -70,6 +70,12 @@ impl Dynamic {
             ElfClass::Elf64 => 16,
         };
         let len = seg.filesz - seg.filesz % entsize;
+        // An empty segment holds no tags, wherever it says it lies: a separate debug
+        // file's (`objcopy --only-keep-debug`) points past its end (pyrealsense2's
+        // `.so.debug` members were refused as damaged; pyelftools reads no tags).
+        if len == 0 {
+            return Ok(Self::default());
+        }
         let table = bytes(v, seg.offset, len, WHAT)?;
         let mut d = Self::default();
         let w = rd.word_size() as usize;
@@ -155,6 +161,9 @@ mod tests {
             (d.strtab, d.strsz, d.soname),
             (Some(0x100), Some(0x20), Some(3))
         );
+        // An empty segment past the end (a separate debug file's) holds no tags.
+        let d = Dynamic::read(&t[..], rd, &seg(t.len() as u64 + 4096, 0)).unwrap();
+        assert_eq!((d.needed.len(), d.strtab), (0, None));
     }
 
     #[test]
