@@ -371,10 +371,14 @@ fn replace(target: &Path, output: Output<'_>, keep: &Keep) -> Result<(), Failure
         // The owner first (a change of owner clears the set-id bits), then the mode;
         // without the owner, no set-user or set-group bit: a set-uid file must not
         // come back owned by whoever ran the edit.
-        let given = keep
-            .owner
-            .is_none_or(|(uid, gid)| std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid)).is_ok());
-        let mode = if given { keep.mode } else { keep.mode & !0o6000 };
+        let given = keep.owner.is_none_or(|(uid, gid)| {
+            std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid)).is_ok()
+        });
+        let mode = if given {
+            keep.mode
+        } else {
+            keep.mode & !0o6000
+        };
         tmp.as_file()
             .set_permissions(fs::Permissions::from_mode(mode))
             .map_err(io)?;

@@ -149,15 +149,19 @@ impl<'a, H: HostFiles> WheelResolver<'a, H> {
     fn expand(&mut self, dirs: &[String], path: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for dir in dirs {
-            if dir.is_empty() {
-                // ld.so reads "" as the working directory, which a wheel does not have.
-                continue;
-            }
-            let d = if dir.contains("$ORIGIN") || dir.contains("${ORIGIN}") {
+            // As auditwheel's `parse_ld_paths` reads them, so that the verdict is the
+            // same wherever it is run: "" is the working folder, which for auditwheel is
+            // the unpacked wheel; another relative entry is taken from `/` (the loader
+            // would take both from the running program's folder, which is anyone's).
+            let d = if dir.is_empty() {
+                WHEEL_ROOT.to_owned()
+            } else if dir.contains("$ORIGIN") || dir.contains("${ORIGIN}") {
                 let origin = dirname(path);
                 dir.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
-            } else {
+            } else if dir.starts_with('/') {
                 dir.clone()
+            } else {
+                format!("/{dir}")
             };
             let d = normpath(&d);
             if !out.contains(&d) {
@@ -344,5 +348,19 @@ mod tests {
             let found = r.resolve("libx.so.1", &request).expect("found");
             assert_eq!(found.location, LibraryLocation::External(want.into()));
         }
+    }
+
+    /// As auditwheel reads an RPATH: "" is the unpacked wheel's top, a relative entry is
+    /// taken from `/`, wherever the audit runs.
+    #[test]
+    fn empty_and_relative_rpath_entries_as_auditwheel_reads_them() {
+        let mut host = TwoFolders(HashMap::new());
+        let members = HashMap::from([("libtop.so".to_owned(), Arc::new(arm(None)))]);
+        let mut r = WheelResolver::new(&members, ["pkg/_ext.so"], &mut host);
+        let dirs = ["".to_owned(), "second".to_owned(), "nowhere".to_owned()];
+        assert_eq!(
+            r.expand(&dirs, &format!("{WHEEL_ROOT}/pkg/_ext.so")),
+            [WHEEL_ROOT, "/second"]
+        );
     }
 }
