@@ -357,7 +357,7 @@ mod tests {
         let mut host = TwoFolders(HashMap::new());
         let members = HashMap::from([("libtop.so".to_owned(), Arc::new(arm(None)))]);
         let mut r = WheelResolver::new(&members, ["pkg/_ext.so"], &mut host);
-        let dirs = ["".to_owned(), "second".to_owned(), "nowhere".to_owned()];
+        let dirs = [String::new(), "second".to_owned(), "nowhere".to_owned()];
         assert_eq!(
             r.expand(&dirs, &format!("{WHEEL_ROOT}/pkg/_ext.so")),
             [WHEEL_ROOT, "/second"]
