@@ -83,7 +83,7 @@ def test_truncated(tmp_path):
 
 @pytest.mark.parametrize("member,reason", [
     ("../evil.py", "climbs out of the archive"),
-    ("demo/../../evil.py", "has a `..` path component"),
+    ("demo/../../evil.py", "climbs out of the archive"),
     ("demo/sub/../x.py", "has a `..` path component"),
     ("/etc/evil", "absolute path"),
     ("demo\\evil.py", "backslash"),

@@ -451,15 +451,18 @@ pub(crate) fn check_name(name: &str) -> Result<(), ArchiveError> {
     let trimmed = name.strip_suffix('/').unwrap_or(name);
     // How deep the name is so far: a `..` above the top climbs out of the archive; one
     // below it only names a folder twice, which installers refuse all the same.
-    let mut depth = 0usize;
+    let (mut depth, mut dotdot) = (0usize, false);
     for part in trimmed.as_bytes().split(|&b| b == b'/') {
         match part {
             b".." if depth == 0 => return bad("it climbs out of the archive with `..`"),
-            b".." => return bad("it has a `..` path component"),
+            b".." => (depth, dotdot) = (depth - 1, true),
             b"" => return bad("it has an empty path component"),
             b"." => return bad("it has a `.` path component"),
             _ => depth += 1,
         }
+    }
+    if dotdot {
+        return bad("it has a `..` path component");
     }
     Ok(())
 }
