@@ -299,10 +299,30 @@ pub fn print_json<T: serde::Serialize>(reports: &[T], several: bool) {
     out(&format!("{}\n", text.expect("reports serialize")));
 }
 
+/// Whether two paths name one file (its device and inode).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(a)
+        .ok()
+        .zip(std::fs::metadata(b).ok())
+        .is_some_and(|(a, b)| (a.dev(), a.ino()) == (b.dev(), b.ino()))
+}
+
+/// Worker threads for `-j N`: at most four a core, more only wait on each other (10,000
+/// threads took minutes to start and stop); 0 or none, one a core (rayon's choice).
+pub fn threads(jobs: Option<usize>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    jobs.map_or(0, |n| n.min(cores * 4))
+}
+
 /// Write options from the environment: `SOURCE_DATE_EPOCH` fixes every timestamp.
 pub fn write_options() -> Result<WriteOptions, Failure> {
     let mut options = WriteOptions::default();
-    if let Ok(v) = std::env::var("SOURCE_DATE_EPOCH") {
+    // (Set but empty, it is unset, as auditwheel and reproducible-builds.org read it.)
+    if let Some(v) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
         let secs: u64 = v.trim().parse().map_err(|_| {
             Failure::new(format!("SOURCE_DATE_EPOCH={v} is not a number of seconds"))
                 .hint("set it to a Unix time, e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)")

@@ -214,3 +214,16 @@ def test_max_ratio_is_more_than_n_times(tmp_path):
     err = run("--max-ratio", "1", "inspect", p, check=2).stderr
     assert "demo/blob.bin" in err and "past the limit of 1" in err, err
     run("--max-ratio", "2", "inspect", p, check=0)
+
+
+def test_many_jobs_are_as_many_threads_as_help(tmp_path):
+    """`-j 100000` started that many threads (minutes on one small wheel); more than a
+    few a core cannot help, so that is all it starts."""
+    import subprocess
+
+    from conftest import BIN
+
+    p = make_wheel(tmp_path / NAME, {"demo/__init__.py": b""})
+    for command in (["audit", "-j", "100000", p], ["repair", "-j", "100000", "--allow-pure-python-wheel", "-w",
+                                                   tmp_path / "out", p]):
+        assert subprocess.run([BIN, *command], capture_output=True, timeout=60).returncode == 0, command

@@ -206,3 +206,27 @@ def test_a_build_tag_as_packaging_reads_it(tmp_path):
     run("inspect", new, check=0)
     err = run("retag", "--build", "1-2", "-w", tmp_path / "p", src, check=2).stderr
     assert "must start with a digit and hold no `-`" in err, err
+
+
+def test_an_output_never_replaces_another_input_or_output(tmp_path):
+    """`wheel tags` replaces them, and the wheel replaced is lost: here a wheel whose new
+    name is another input's, and two inputs retagged into one name, are refused (exit 2),
+    each by name, while the others are written."""
+    a = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {"demo/a.py": b"A = 1"})
+    b = make_wheel(tmp_path / "demo-1.0-py3-none-linux_x86_64.whl", {"demo/b.py": b"B = 1"}, tag="py3-none-linux_x86_64")
+    before = b.read_bytes()
+    proc = run("retag", "--platform-tag", "linux_x86_64", a, b)
+    assert proc.returncode == 2, proc.stderr
+    assert f"{a}: its retagged wheel would replace {b}, another wheel of this run" in proc.stderr, proc.stderr
+    assert b.read_bytes() == before
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    one = make_wheel(tmp_path / "x" / "demo-1.0-py3-none-any.whl", {"demo/a.py": b"A = 1"})
+    two = make_wheel(tmp_path / "y" / "demo-1.0-py3-none-any.whl", {"demo/a.py": b"A = 2"})
+    out = tmp_path / "out"
+    proc = run("retag", "--build", "7", "-w", out, one, two, b)
+    assert proc.returncode == 2, proc.stderr
+    assert f"{two}: its retagged wheel demo-1.0-7-py3-none-any.whl is also what {one} was retagged into" in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["demo-1.0-7-py3-none-any.whl", "demo-1.0-7-py3-none-linux_x86_64.whl"]
+    with zipfile.ZipFile(out / "demo-1.0-7-py3-none-any.whl") as z:
+        assert z.read("demo/a.py") == b"A = 1"

@@ -140,7 +140,7 @@ pub fn audit_path(
 
 fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Failure> {
     rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
+        .num_threads(crate::io::threads(jobs))
         .build()
         .map_err(|e| Failure::new(format!("cannot start worker threads: {e}")))
 }

@@ -159,7 +159,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     });
     let host = DiskHost::new(scope);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
+        .num_threads(crate::io::threads(args.jobs))
         .build()
         .map_err(|e| Failure::new(format!("cannot start worker threads: {e}")))?;
     // Syncing an output to disk waits for the disk (a few ms, more on a busy machine):
@@ -351,13 +351,8 @@ impl Claimed {
         self.claim_name(name, input)
     }
 
-    /// Whether two paths name one file.
     fn same_file(a: &Path, b: &Path) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(a)
-            .ok()
-            .zip(std::fs::metadata(b).ok())
-            .is_some_and(|(a, b)| (a.dev(), a.ino()) == (b.dev(), b.ino()))
+        crate::io::same_file(a, b)
     }
 
     /// Claims the output name `name` for `input`, or names the input that has it.

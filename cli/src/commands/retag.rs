@@ -41,16 +41,37 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
+    // One wheel that cannot be retagged does not stop the others; each is said.
+    let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut failed = false;
     for path in &args.wheels {
-        let out = retag_one(args, ctx, path)?;
-        if !ctx.quiet {
-            crate::io::out(&format!("{}\n", out.display()));
+        match retag_one(args, ctx, path, &written) {
+            Ok(out) => {
+                if !ctx.quiet {
+                    crate::io::out(&format!("{}\n", out.display()));
+                }
+                written.push((out, path.clone()));
+            }
+            Err(failure) => {
+                failure.print();
+                failed = true;
+            }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-fn retag_one(args: &Args, ctx: &Context, path: &Path) -> Result<PathBuf, Failure> {
+/// Retags one wheel; `written` holds the outputs of the run so far, with their inputs.
+fn retag_one(
+    args: &Args,
+    ctx: &Context,
+    path: &Path,
+    written: &[(PathBuf, PathBuf)],
+) -> Result<PathBuf, Failure> {
     let wheel = open_wheel(path, &ctx.limits)?;
     let edits = TagEdits {
         python: args.python_tag.clone(),
@@ -62,8 +83,10 @@ fn retag_one(args: &Args, ctx: &Context, path: &Path) -> Result<PathBuf, Failure
         .map_err(|e| Failure::new(format!("{}: {e}", wheel.file_name())))?;
     let dir = match &args.wheel_dir {
         Some(d) => d.clone(),
+        // (A bare file name's parent is "", which names no folder in messages.)
         None => path
             .parent()
+            .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     };
     ensure_dir(&dir)?;
@@ -81,6 +104,31 @@ fn retag_one(args: &Args, ctx: &Context, path: &Path) -> Result<PathBuf, Failure
         // The name does not change, so neither do the tags (the WHEEL file's agree with
         // it): `wheel tags` leaves the file alone, however its WHEEL file is laid out.
         return Ok(target);
+    }
+    // No output replaces another input of the run, nor another's output (`wheel tags`
+    // replaces both, and the wheel replaced is lost).
+    if let Some(other) = args
+        .wheels
+        .iter()
+        .find(|w| crate::io::same_file(&target, w))
+    {
+        return Err(Failure::new(format!(
+            "{}: its retagged wheel would replace {}, another wheel of this run",
+            path.display(),
+            other.display()
+        ))
+        .hint("write it into another directory with -w"));
+    }
+    if let Some((_, first)) = written
+        .iter()
+        .find(|(out, _)| crate::io::same_file(&target, out))
+    {
+        return Err(Failure::new(format!(
+            "{}: its retagged wheel {name} is also what {} was retagged into in this run",
+            path.display(),
+            first.display()
+        ))
+        .hint("retag them into different directories with -w"));
     }
     let changes = retagged
         .changes(&wheel)
