@@ -84,7 +84,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Inspect(args) => Ok(commands::inspect::run(&args, &ctx)),
-        Command::Retag(args) => commands::retag::run(&args, &ctx),
+        Command::Retag(args) => Ok(commands::retag::run(&args, &ctx)),
         Command::Audit(args) => commands::audit::run(&args, &ctx),
         Command::Show(args) => commands::audit::show(&args, &ctx),
         Command::Floor(args) => commands::floor::run(&args, &ctx),

@@ -40,7 +40,7 @@ pub struct Args {
     wheel_dir: Option<PathBuf>,
 }
 
-pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
+pub fn run(args: &Args, ctx: &Context) -> ExitCode {
     // One wheel that cannot be retagged does not stop the others; each is said.
     let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
     let mut failed = false;
@@ -58,11 +58,11 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
             }
         }
     }
-    Ok(if failed {
+    if failed {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 /// Retags one wheel; `written` holds the outputs of the run so far, with their inputs.
