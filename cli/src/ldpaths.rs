@@ -14,8 +14,10 @@ use truewheel_core::policy::Libc;
 pub fn load(libc: Libc, root: &Path) -> SearchPaths {
     let env: Vec<String> = ["AUDITWHEEL_LD_LIBRARY_PATH", "LD_LIBRARY_PATH"]
         .iter()
-        .filter_map(|k| std::env::var(k).ok())
-        .flat_map(|v| env_paths(&v, libc))
+        // (A folder named with bytes that are not UTF-8 becomes a name that does not
+        // exist and is dropped below, not the whole variable with it.)
+        .filter_map(|k| std::env::var_os(k))
+        .flat_map(|v| env_paths(&v.to_string_lossy(), libc))
         .map(|p| absolute(&p))
         .collect();
     let env = dedupe(env)
