@@ -16,7 +16,7 @@ pub fn load(libc: Libc, root: &Path) -> SearchPaths {
         .iter()
         // (A folder named with bytes that are not UTF-8 becomes a name that does not
         // exist and is dropped below, not the whole variable with it.)
-        .filter_map(|k| std::env::var_os(k))
+        .filter_map(std::env::var_os)
         .flat_map(|v| env_paths(&v.to_string_lossy(), libc))
         .map(|p| absolute(&p))
         .collect();
