@@ -293,6 +293,8 @@ pub fn print_json<T: serde::Serialize>(reports: &[T], several: bool) {
     // The shape follows what was asked, not what came out: an array for several wheels
     // even when only one of them could be read.
     let text = match reports {
+        // One wheel asked for and not read: its error says so, with nothing on stdout.
+        [] if !several => return,
         [one] if !several => serde_json::to_string_pretty(one),
         all => serde_json::to_string_pretty(all),
     };
