@@ -225,7 +225,7 @@ pub fn record_failure(wheel: &DiskWheel, issues: &[RecordIssue]) -> Result<(), F
         let more = more_problems(issues.len() - 1);
         return Err(
             Failure::new(format!("{first} in {}{more}", wheel.file_name())).hint(format!(
-                "{}, or run `truewheel inspect` to see every problem",
+                "{} (`truewheel inspect` shows every problem)",
                 first.hint()
             )),
         );

@@ -302,7 +302,7 @@ pub fn retag_wheel(
         return Err(Failure::input(
             format!("{first} in {}{more}", wheel.file_name()),
             Some(&format!(
-                "{}, or run `truewheel inspect` to see every problem",
+                "{} (`truewheel inspect` shows every problem)",
                 first.hint()
             )),
         ));

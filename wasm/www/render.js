@@ -136,7 +136,7 @@ function record(ins) {
 function recordHint(i) {
   return ['listed_twice', 'no_hash', 'self_hashed'].includes(i.kind)
     ? 'its RECORD was written wrong; rebuild the wheel with a current build tool'
-    : 'the wheel was modified after it was built; rebuild it';
+    : 'the wheel was modified after it was built; rebuild it or run `truewheel retag` on the original';
 }
 
 function describeIssue(i) {

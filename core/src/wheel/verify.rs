@@ -82,7 +82,9 @@ impl RecordIssue {
             Self::NotListed { .. }
             | Self::Absent { .. }
             | Self::HashMismatch { .. }
-            | Self::SizeMismatch { .. } => "the wheel was modified after it was built; rebuild it",
+            | Self::SizeMismatch { .. } => {
+                "the wheel was modified after it was built; rebuild it or run `truewheel retag` on the original"
+            }
             Self::ListedTwice { .. } | Self::NoHash { .. } | Self::SelfHashed { .. } => {
                 "its RECORD was written wrong; rebuild the wheel with a current build tool"
             }
