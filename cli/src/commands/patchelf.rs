@@ -228,11 +228,13 @@ fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
             // Like patchelf, write through a symlink to the file it names.
             let target = fs::canonicalize(path).map_err(|e| Failure::io("resolve", path, &e))?;
             // As patchelf, which opens the file for writing: a file this user may not
-            // write is not edited (it was replaced, the folder being writable).
-            fs::OpenOptions::new()
-                .write(true)
-                .open(&target)
-                .map_err(|e| Failure::io("write", &target, &e))?;
+            // write is not edited (it was replaced, the folder being writable). (A
+            // program running from it, which patchelf cannot open, is replaced.)
+            if let Err(e) = fs::OpenOptions::new().write(true).open(&target) {
+                if e.kind() == std::io::ErrorKind::PermissionDenied {
+                    return Err(Failure::io("write", &target, &e));
+                }
+            }
             let keep = Keep::of(&target)?.ok_or_else(|| {
                 Failure::io("write", &target, &std::io::ErrorKind::NotFound.into())
             })?;
@@ -353,7 +355,6 @@ impl Output<'_> {
     }
 }
 
-/// The permission bits of an existing file.
 /// Writes the output to `target` atomically: a temp file in the same directory, given
 /// the owner and mode kept, synced, then renamed over `target`. On failure nothing named
 /// `target` changes.
