@@ -37,6 +37,9 @@ pub struct DiskHost {
     scope: Scope,
     files: Arc<Mutex<Cache>>,
     paths: Arc<Mutex<HashMap<Option<Libc>, SearchPaths>>>,
+    /// Libraries that are there but could not be read for a reason of the host (too many
+    /// open files, an I/O error), which the search would otherwise take for absent.
+    errors: Arc<Mutex<Vec<String>>>,
 }
 
 impl DiskHost {
@@ -47,17 +50,53 @@ impl DiskHost {
             ..Self::default()
         }
     }
+
+    /// This host, its caches shared, for the audit of one wheel: the libraries it could
+    /// not read are that audit's own.
+    pub fn for_one_wheel(&self) -> Self {
+        Self {
+            errors: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// The first library that could not be read for a reason of the host, if any: an
+    /// audit that met one cannot be trusted (the library was taken for absent).
+    pub fn error(&self) -> Option<String> {
+        self.errors
+            .lock()
+            .expect("no thread panics holding it")
+            .first()
+            .cloned()
+    }
 }
 
-fn read_facts(real: &str) -> Option<Arc<ElfFacts>> {
-    let file = FileSource::new(crate::io::open_regular(real).ok()?).ok()?;
+/// The facts of a library: `None` when it is not one the loader would take (not a
+/// regular file, not readable by this user, not an ELF file); an error when the host
+/// failed to give it (too many open files, an I/O error).
+fn read_facts(real: &str) -> std::io::Result<Option<Arc<ElfFacts>>> {
+    use std::io::ErrorKind;
+    let file = match crate::io::open_regular(real) {
+        Ok(f) => f,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::InvalidInput
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(e),
+    };
+    let file = FileSource::new(file)?;
     // A library outside the wheel is judged by what it needs, never by its symbols.
     let opts = Options {
         symbols: false,
         ..Options::default()
     };
-    let info = scan_at(&file, &opts).ok()?;
-    Some(Arc::new(facts(&info)))
+    Ok(scan_at(&file, &opts)
+        .ok()
+        .map(|info| Arc::new(facts(&info))))
 }
 
 /// auditwheel's `lddtree.readlink`: follows symbolic links of the last component only
@@ -97,12 +136,22 @@ impl HostFiles for DiskHost {
         {
             return hit.clone();
         }
-        let found = readlink(path)
-            .filter(|p| Path::new(p).is_file())
-            .map(|real| {
-                let f = read_facts(&real);
-                (real, f)
-            });
+        let mut found = None;
+        if let Some(real) = readlink(path).filter(|p| Path::new(p).is_file()) {
+            match read_facts(&real) {
+                Ok(f) => found = Some((real, f)),
+                Err(e) => {
+                    // Said, and not kept: the audit fails rather than answer without it.
+                    self.errors
+                        .lock()
+                        .expect("no thread panics holding it")
+                        .push(
+                            crate::failure::Failure::io("read", Path::new(&real), &e).to_string(),
+                        );
+                    return Some((real, None));
+                }
+            }
+        }
         self.files
             .lock()
             .expect("no thread panics holding it")

@@ -128,14 +128,24 @@ pub fn audit_path(
     host: &DiskHost,
 ) -> Result<(DiskWheel, Result<AuditReport, String>), Failure> {
     let (wheel, elfs) = open_scanning(path, limits, scan_elfs)?;
-    let mut host = host.clone();
+    let mut host = host.for_one_wheel();
     let report = match audit::audit_scanned(&wheel, &elfs, &mut host, flags) {
         Ok(report) => Ok(report),
         Err(audit::AuditError::Analyze(reason)) => Err(reason),
         Err(e) => return Err(Failure::new(format!("{}: {e}", wheel.file_name()))),
     };
+    if let Some(error) = host.error() {
+        return Err(unread_library(&wheel.file_name(), &error));
+    }
     crate::io::discard(elfs);
     Ok((wheel, report))
+}
+
+/// The failure of an audit that could not read a library it found (too many open files,
+/// an I/O error): taken for absent, it would have changed the verdict.
+pub fn unread_library(wheel: &str, error: &str) -> Failure {
+    Failure::new(format!("{wheel}: {error}, a library the wheel's files may need"))
+        .hint("the verdict would not be sure without it; check the file, and the limits of the process (ulimit -n)")
 }
 
 fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Failure> {

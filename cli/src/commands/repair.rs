@@ -408,7 +408,7 @@ fn repair_one(
             "{name}: this does not look like a platform wheel: it holds no ELF file, so there is nothing to repair"
         )));
     }
-    let mut h = host.clone();
+    let mut h = host.for_one_wheel();
     let report = match audit::audit(&wheel, &elfs, &mut h, &options, false, &args.exclude) {
         Ok(r) => r,
         Err(audit::AuditError::Analyze(reason)) => {
@@ -416,6 +416,9 @@ fn repair_one(
         }
         Err(e) => return Err(Failure::new(format!("{name}: {e}"))),
     };
+    if let Some(error) = h.error() {
+        return Err(super::audit::unread_library(&name, &error));
+    }
     let abi = report
         .abi
         .as_ref()
