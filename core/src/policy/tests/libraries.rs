@@ -307,23 +307,32 @@ fn repair_targets_like_auditwheel() {
     ));
 }
 
+/// Plan inputs with made-up hashes, and the `DT_NEEDED` names of the host libraries
+/// given (none for the others).
+struct Inputs(&'static [(&'static str, &'static [&'static str])]);
+
+impl crate::repair::PlanInputs for Inputs {
+    fn sha256_hex(&mut self, path: &str) -> Result<String, String> {
+        Ok(format!("{:064x}", path.len()))
+    }
+    fn needed(&mut self, path: &str) -> Result<Vec<String>, String> {
+        let needs = self
+            .0
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map_or(&[][..], |(_, n)| *n);
+        Ok(needs.iter().map(|n| (*n).to_owned()).collect())
+    }
+    fn member_rpath(&mut self, _: &str) -> String {
+        String::new()
+    }
+}
+
 /// What a host reads ahead for a repair (`graft_sources`) is exactly what the plan then
 /// grafts: here two extensions share one library, which needs another, and a vendored
 /// library of the wheel needs a third.
 #[test]
 fn graft_sources_are_the_sources_the_plan_grafts() {
-    struct Inputs;
-    impl crate::repair::PlanInputs for Inputs {
-        fn sha256_hex(&mut self, path: &str) -> Result<String, String> {
-            Ok(format!("{:064x}", path.len()))
-        }
-        fn needed(&mut self, _: &str) -> Result<Vec<String>, String> {
-            Ok(Vec::new())
-        }
-        fn member_rpath(&mut self, _: &str) -> String {
-            String::new()
-        }
-    }
     let x = Arch::X86_64;
     let other = "demo/_other.cpython-311-x86_64-linux-gnu.so";
     let vendored = "demo.libs/libvendored-1a2b3c4d.so.1";
@@ -350,7 +359,7 @@ fn graft_sources_are_the_sources_the_plan_grafts() {
     let r = repair(&elfs, "linux_x86_64", "auto");
     let policy = tag("manylinux_2_5_x86_64");
     let ahead = crate::repair::plan::graft_sources(&r, &policy);
-    let plan = crate::repair::plan(&r, &policy, "demo", ".libs", false, &mut Inputs).unwrap();
+    let plan = crate::repair::plan(&r, &policy, "demo", ".libs", false, &mut Inputs(&[])).unwrap();
     let mut grafted: Vec<&str> = plan.grafts.iter().map(|g| g.source.as_str()).collect();
     grafted.sort_unstable();
     assert_eq!(ahead, grafted);
@@ -361,37 +370,23 @@ fn graft_sources_are_the_sources_the_plan_grafts() {
 /// which the user can look up; one the member needs itself is named with the member.
 #[test]
 fn a_missing_library_is_named_with_what_needs_it() {
-    struct Inputs;
-    impl crate::repair::PlanInputs for Inputs {
-        fn sha256_hex(&mut self, path: &str) -> Result<String, String> {
-            Ok(format!("{:064x}", path.len()))
-        }
-        fn needed(&mut self, path: &str) -> Result<Vec<String>, String> {
-            Ok(match path {
-                "/usr/lib/libfoo.so.1" => vec!["libc.so.6".into(), "libgone.so.9".into()],
-                _ => vec!["libc.so.6".into()],
-            })
-        }
-        fn member_rpath(&mut self, _: &str) -> String {
-            String::new()
-        }
-    }
     let x = Arch::X86_64;
     let policy = tag("manylinux_2_5_x86_64");
     let mut sys =
         System::glibc(&x).with("libfoo.so.1", lib_facts(&x, &["libc.so.6", "libgone.so.9"]));
-    let elfs = sys.wheel(vec![(CORE, needs(extension(CORE, &x), "libfoo.so.1"))]);
-    let r = repair(&elfs, "linux_x86_64", "auto");
-    let err = crate::repair::plan(&r, &policy, "demo", ".libs", false, &mut Inputs).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!("cannot repair the wheel: the library libgone.so.9 that libfoo.so.1 (for {CORE}) needs could not be found")
-    );
-    let elfs = sys.wheel(vec![(CORE, needs(extension(CORE, &x), "libgone.so.9"))]);
-    let r = repair(&elfs, "linux_x86_64", "auto");
-    let err = crate::repair::plan(&r, &policy, "demo", ".libs", false, &mut Inputs).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!("cannot repair the wheel: the library libgone.so.9 that {CORE} needs could not be found")
-    );
+    let host = Inputs(&[("/usr/lib/libfoo.so.1", &["libc.so.6", "libgone.so.9"])]);
+    for (top_needs, who) in [
+        ("libfoo.so.1", format!("libfoo.so.1 (for {CORE})")),
+        ("libgone.so.9", CORE.to_owned()),
+    ] {
+        let elfs = sys.wheel(vec![(CORE, needs(extension(CORE, &x), top_needs))]);
+        let r = repair(&elfs, "linux_x86_64", "auto");
+        let mut inputs = Inputs(host.0);
+        let err =
+            crate::repair::plan(&r, &policy, "demo", ".libs", false, &mut inputs).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("cannot repair the wheel: the library libgone.so.9 that {who} needs could not be found")
+        );
+    }
 }
