@@ -40,6 +40,9 @@ pub struct DiskHost {
     /// Libraries that are there but could not be read for a reason of the host (too many
     /// open files, an I/O error), which the search would otherwise take for absent.
     errors: Arc<Mutex<Vec<String>>>,
+    /// The same for the loader's configuration, read once for the run: every audit that
+    /// searches the host met them.
+    config_errors: Arc<Mutex<Vec<String>>>,
 }
 
 impl DiskHost {
@@ -63,11 +66,14 @@ impl DiskHost {
     /// The first library that could not be read for a reason of the host, if any: an
     /// audit that met one cannot be trusted (the library was taken for absent).
     pub fn error(&self) -> Option<String> {
-        self.errors
-            .lock()
-            .expect("no thread panics holding it")
-            .first()
-            .cloned()
+        let first = |errors: &Mutex<Vec<String>>| {
+            errors
+                .lock()
+                .expect("no thread panics holding it")
+                .first()
+                .cloned()
+        };
+        first(&self.errors).or_else(|| first(&self.config_errors))
     }
 }
 
@@ -113,7 +119,16 @@ impl HostFiles for DiskHost {
         paths
             .entry(libc)
             .or_insert_with(|| match scope {
-                Scope::System => ldpaths::load(libc.unwrap_or(Libc::Glibc), Path::new("/")),
+                Scope::System => {
+                    let mut errors = Vec::new();
+                    let paths =
+                        ldpaths::load(libc.unwrap_or(Libc::Glibc), Path::new("/"), &mut errors);
+                    self.config_errors
+                        .lock()
+                        .expect("no thread panics holding it")
+                        .extend(errors);
+                    paths
+                }
                 Scope::Folders(dirs) => ldpaths::from_folders(&dirs),
                 Scope::WheelOnly => SearchPaths::default(),
             })

@@ -10,8 +10,10 @@ use truewheel_core::audit::SearchPaths;
 use truewheel_core::policy::tree::fnmatch;
 use truewheel_core::policy::Libc;
 
-/// Reads the host's search paths for a C library under `root` (normally `/`).
-pub fn load(libc: Libc, root: &Path) -> SearchPaths {
+/// Reads the host's search paths for a C library under `root` (normally `/`). A file
+/// or folder of the configuration that is there but cannot be read (too many open
+/// files, an I/O error, no permission) is said in `errors`: its folders would be missed.
+pub fn load(libc: Libc, root: &Path, errors: &mut Vec<String>) -> SearchPaths {
     let env: Vec<String> = ["AUDITWHEEL_LD_LIBRARY_PATH", "LD_LIBRARY_PATH"]
         .iter()
         // (A folder named with bytes that are not UTF-8 becomes a name that does not
@@ -25,9 +27,9 @@ pub fn load(libc: Libc, root: &Path) -> SearchPaths {
         .filter(|p| Path::new(p).is_dir())
         .collect();
     let conf = match libc {
-        Libc::Musl => musl_paths(root),
+        Libc::Musl => musl_paths(root, errors),
         Libc::Glibc => {
-            let mut conf = parse_ld_so_conf(&root.join("etc/ld.so.conf"), root, 0);
+            let mut conf = parse_ld_so_conf(&root.join("etc/ld.so.conf"), root, 0, errors);
             conf = dedupe(conf)
                 .into_iter()
                 .filter(|p| Path::new(p).is_dir())
@@ -95,12 +97,10 @@ pub fn from_folders(dirs: &[String]) -> SearchPaths {
     }
 }
 
-fn musl_paths(root: &Path) -> Vec<String> {
+fn musl_paths(root: &Path, errors: &mut Vec<String>) -> Vec<String> {
     let etc = root.join("etc");
-    let files: Vec<PathBuf> = std::fs::read_dir(&etc)
+    let files: Vec<PathBuf> = read_dir(&etc, errors)
         .into_iter()
-        .flatten()
-        .flatten()
         .map(|e| e.path())
         .filter(|p| {
             p.file_name()
@@ -109,7 +109,7 @@ fn musl_paths(root: &Path) -> Vec<String> {
         })
         .collect();
     let root = root.to_string_lossy().trim_end_matches('/').to_owned();
-    match files.first().and_then(|f| std::fs::read_to_string(f).ok()) {
+    match files.first().and_then(|f| read_text(f, errors)) {
         Some(text) => text
             .split([':', '\n'])
             .map(str::trim)
@@ -131,12 +131,17 @@ fn dedupe(items: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-fn parse_ld_so_conf(file: &Path, root: &Path, depth: usize) -> Vec<String> {
+fn parse_ld_so_conf(
+    file: &Path,
+    root: &Path,
+    depth: usize,
+    errors: &mut Vec<String>,
+) -> Vec<String> {
     // Include loops are possible in a broken configuration; the loader stops too.
     if depth > 16 {
         return Vec::new();
     }
-    let Ok(text) = std::fs::read_to_string(file) else {
+    let Some(text) = read_text(file, errors) else {
         return Vec::new();
     };
     let root_s = root.to_string_lossy().trim_end_matches('/').to_owned();
@@ -153,8 +158,8 @@ fn parse_ld_so_conf(file: &Path, root: &Path, depth: usize) -> Vec<String> {
             } else {
                 file.parent().unwrap_or(Path::new("/")).join(pattern)
             };
-            for included in glob(&pattern) {
-                paths.extend(parse_ld_so_conf(&included, root, depth + 1));
+            for included in glob_into(&pattern, errors) {
+                paths.extend(parse_ld_so_conf(&included, root, depth + 1, errors));
             }
         } else {
             paths.push(normpath(&format!("{root_s}/{line}")));
@@ -166,6 +171,36 @@ fn parse_ld_so_conf(file: &Path, root: &Path, depth: usize) -> Vec<String> {
 /// Expands `*`, `?` and `[...]` (fnmatch, as Python's glob) in the last component of a path,
 /// sorted; configuration files rarely need more.
 pub fn glob(pattern: &Path) -> Vec<PathBuf> {
+    glob_into(pattern, &mut Vec::new())
+}
+
+/// A file's text: `None` when it is not there, or could not be read (said in `errors`).
+fn read_text(file: &Path, errors: &mut Vec<String>) -> Option<String> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            errors.push(crate::failure::Failure::io("read", file, &e).to_string());
+            None
+        }
+    }
+}
+
+/// A folder's entries: none when it is not there, or could not be read (said in
+/// `errors`).
+fn read_dir(dir: &Path, errors: &mut Vec<String>) -> Vec<std::fs::DirEntry> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries.flatten().collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            errors.push(crate::failure::Failure::io("read", dir, &e).to_string());
+            Vec::new()
+        }
+    }
+}
+
+/// [`glob`], saying in `errors` a folder that could not be read.
+fn glob_into(pattern: &Path, errors: &mut Vec<String>) -> Vec<PathBuf> {
     let Some(name) = pattern.file_name().and_then(|n| n.to_str()) else {
         return Vec::new();
     };
@@ -177,10 +212,8 @@ pub fn glob(pattern: &Path) -> Vec<PathBuf> {
         };
     }
     let dir = pattern.parent().unwrap_or(Path::new("/"));
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut out: Vec<PathBuf> = read_dir(dir, errors)
         .into_iter()
-        .flatten()
-        .flatten()
         .filter(|e| {
             e.file_name()
                 .to_str()
@@ -235,7 +268,9 @@ mod tests {
             "include /etc/ld.so.conf\n",
         )
         .unwrap();
-        let paths = load(Libc::Glibc, root.path());
+        let mut errors = Vec::new();
+        let paths = load(Libc::Glibc, root.path(), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
         let r = root.path().to_string_lossy().to_string();
         assert_eq!(
             &paths.conf[..2],

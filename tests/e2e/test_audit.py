@@ -344,3 +344,17 @@ def test_a_wheel_of_another_system_meets_no_linux_policy(tmp_path, tag):
     assert report["pure"] and report["other_platform"] and report["tag_verdicts"] == {}
     assert json.loads(run("audit", "--json", make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {}), check=0).stdout)[
         "other_platform"] is False
+
+
+def test_a_configuration_the_host_fails_to_read_fails_the_audit(tmp_path):
+    """With no file descriptor left (`ulimit -n 4`: the wheel takes the last), the
+    loader's configuration cannot be read: the verdict would miss its folders' libraries
+    (libyaml "not found", its GLIBC_2.14 gone, exit 0), so the audit fails by name."""
+    built = Path(os.environ.get("TRUEWHEEL_BUILT", ROOT / "target" / "corpus" / "built"))
+    wheel = sorted(built.glob("pyyaml-*.whl"))[0]
+    from conftest import BIN
+
+    proc = subprocess.run(["bash", "-c", f'ulimit -n 4; exec "{BIN}" show "{wheel}"'], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "too many open files, so the search for the libraries it needs cannot be trusted" in proc.stderr, proc.stderr
+    assert proc.stdout == ""

@@ -141,11 +141,14 @@ pub fn audit_path(
     Ok((wheel, report))
 }
 
-/// The failure of an audit that could not read a library it found (too many open files,
-/// an I/O error): taken for absent, it would have changed the verdict.
+/// The failure of an audit that could not read a library it found, or the loader's
+/// configuration (too many open files, an I/O error): taken for absent, it would have
+/// changed the verdict.
 pub fn unread_library(wheel: &str, error: &str) -> Failure {
-    Failure::new(format!("{wheel}: {error}, a library the wheel's files may need"))
-        .hint("the verdict would not be sure without it; check the file, and the limits of the process (ulimit -n)")
+    Failure::new(format!(
+        "{wheel}: {error}, so the search for the libraries it needs cannot be trusted"
+    ))
+    .hint("check the file, and the limits of the process (ulimit -n)")
 }
 
 fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Failure> {
