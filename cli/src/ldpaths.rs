@@ -12,7 +12,7 @@ use truewheel_core::policy::Libc;
 
 /// Reads the host's search paths for a C library under `root` (normally `/`). A file
 /// or folder of the configuration that is there but cannot be read (too many open
-/// files, an I/O error, no permission) is said in `errors`: its folders would be missed.
+/// files, an I/O error) is said in `errors`: its folders would be missed.
 pub fn load(libc: Libc, root: &Path, errors: &mut Vec<String>) -> SearchPaths {
     let env: Vec<String> = ["AUDITWHEEL_LD_LIBRARY_PATH", "LD_LIBRARY_PATH"]
         .iter()
@@ -174,11 +174,20 @@ pub fn glob(pattern: &Path) -> Vec<PathBuf> {
     glob_into(pattern, &mut Vec::new())
 }
 
+/// Whether a read error only means the file is not there for this user: passed over, as
+/// auditwheel passes it over (the loader reads its cache, which root made).
+fn absent(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+    )
+}
+
 /// A file's text: `None` when it is not there, or could not be read (said in `errors`).
 fn read_text(file: &Path, errors: &mut Vec<String>) -> Option<String> {
     match std::fs::read_to_string(file) {
         Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) if absent(&e) => None,
         Err(e) => {
             errors.push(crate::failure::Failure::io("read", file, &e).to_string());
             None
@@ -191,7 +200,7 @@ fn read_text(file: &Path, errors: &mut Vec<String>) -> Option<String> {
 fn read_dir(dir: &Path, errors: &mut Vec<String>) -> Vec<std::fs::DirEntry> {
     match std::fs::read_dir(dir) {
         Ok(entries) => entries.flatten().collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) if absent(&e) => Vec::new(),
         Err(e) => {
             errors.push(crate::failure::Failure::io("read", dir, &e).to_string());
             Vec::new()
