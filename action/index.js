@@ -175,7 +175,7 @@ const tagsOf = (name) => {
 // once, however large.
 function readWheel(wasm, file) {
   if (fs.statSync(file).isDirectory()) {
-    throw Object.assign(new Error(`cannot read ${file}: it is a folder, not a wheel`), { hint: 'give the wheels pattern files only' });
+    throw Object.assign(new Error(`cannot open ${file}: it is a directory, not a regular file`), { hint: "give the wheels pattern files only" });
   }
   const fd = fs.openSync(file, 'r');
   try {

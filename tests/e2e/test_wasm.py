@@ -491,7 +491,7 @@ def test_action_summary_escapes_what_wheels_say(action_dir, tmp_path):
     rows = {r[0].strip("` "): r for r in table_rows(summary)}
     cli = run("audit", src, check=2).stderr.splitlines()[0].removeprefix("error: ")
     assert src.name in cli and rows[src.name][4] == cli
-    assert "it is a folder, not a wheel" in rows["folder-1.0-py3-none-any.whl"][4]
+    assert "it is a directory, not a regular file" in rows["folder-1.0-py3-none-any.whl"][4]  # as the CLI says
 
 
 def test_committed_action_dist_gives_this_trees_answers(wasm_audits):

@@ -3,9 +3,9 @@
 //! with whitespace, then an optional body after the first blank line. Values come out as
 //! `email.message_from_bytes(...).items()` gives them: leading blanks stripped, folded
 //! lines joined with `\n` and kept as written. Lines end at `\r\n`, `\r` or `\n`, as
-//! there. A key is printable ASCII without `:` or blanks, as there; where Python takes
-//! a line that is no header for the start of the body (losing the fields after it),
-//! this parser refuses it.
+//! there. A key is printable ASCII without `:` or blanks, as there; a line that is no
+//! header (`Author : X`, `no colon`) starts the body, as there (the fields after it are
+//! the body's text: pip installs such a wheel, so refusing it was no help).
 
 /// Parsed headers, in file order, with the body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -22,7 +22,7 @@ pub enum HeaderError {
     /// Not UTF-8.
     #[error("it is not valid UTF-8")]
     Utf8,
-    /// A line that is neither a header nor a continuation.
+    /// A continuation line with no header before it to continue.
     #[error("line {line} is not a `Key: value` header: {text:?}")]
     Line {
         /// 1-based line number.
@@ -61,20 +61,15 @@ impl Headers {
                 };
                 last.1.push('\n');
                 last.1.push_str(line);
-            } else if let Some((key, v)) = line.split_once(':') {
-                if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
-                    return Err(HeaderError::Line {
-                        line: line_no,
-                        text: line.to_owned(),
-                    });
-                }
+            } else if let Some((key, v)) = line
+                .split_once(':')
+                .filter(|(k, _)| !k.is_empty() && k.bytes().all(|b| b.is_ascii_graphic()))
+            {
                 // As Python's email parser (compat32): strip leading blanks only.
                 fields.push((key.to_owned(), v.trim_start_matches([' ', '\t']).to_owned()));
             } else {
-                return Err(HeaderError::Line {
-                    line: line_no,
-                    text: line.to_owned(),
-                });
+                body = Some(rest.to_owned());
+                break;
             }
             rest = next;
         }
@@ -129,12 +124,27 @@ mod tests {
 
     #[test]
     fn refuses_garbage() {
-        assert!(Headers::parse(b"no colon here\n").is_err());
         assert!(Headers::parse(b" continuation first\n").is_err());
         assert!(Headers::parse(b"\xff\xfe").is_err());
-        // Keys Python's parser does not take for keys: blanks, non-ASCII.
-        assert!(Headers::parse(b"Name: x\nAuthor : X\nLicense: MIT\n").is_err());
-        assert!(Headers::parse("Name: x\nAut\u{f6}r: X\n".as_bytes()).is_err());
+    }
+
+    #[test]
+    fn a_line_that_is_no_header_starts_the_body_as_in_python() {
+        // Keys Python's parser does not take for keys: blanks, non-ASCII; no colon.
+        for text in [
+            "Name: x\nAuthor : X\nLicense: MIT\n",
+            "Name: x\nAut\u{f6}r: X\nLicense: MIT\n",
+            "Name: x\nno colon\nLicense: MIT\n",
+        ] {
+            let h = Headers::parse(text.as_bytes()).unwrap();
+            assert_eq!(h.fields, [("Name".to_owned(), "x".to_owned())], "{text:?}");
+            assert!(
+                h.body
+                    .as_deref()
+                    .is_some_and(|b| b.ends_with("License: MIT\n")),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
