@@ -61,11 +61,8 @@ fn watch() {
 /// mask in hex, bit `n - 1` for signal `n`): read before any handler is set, it is what
 /// the process was started with. Elsewhere, none.
 fn ignored_at_start() -> Vec<i32> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let mask = status
-        .lines()
-        .find_map(|l| l.strip_prefix("SigIgn:"))
-        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+    let mask = crate::io::proc_status("SigIgn")
+        .and_then(|m| u64::from_str_radix(&m, 16).ok())
         .unwrap_or(0);
     (1..=64).filter(|n| mask & (1 << (n - 1)) != 0).collect()
 }

@@ -241,18 +241,24 @@ pub fn discard<T: Send + 'static>(value: T) {
     rayon::spawn(move || drop(value));
 }
 
-/// The process's umask, as Linux tells it in `/proc/self/status` (reading it otherwise
-/// means setting it); 022 where it cannot be read.
+/// A field of `/proc/self/status` (`Umask`, `SigIgn`), where Linux tells what a process
+/// could otherwise learn only by changing it.
+pub fn proc_status(field: &str) -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| {
+        l.strip_prefix(field)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(|v| v.trim().to_owned())
+    })
+}
+
+/// The process's umask (reading it otherwise means setting it); 022 where it cannot be
+/// read.
 pub fn umask() -> u32 {
     static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     *UMASK.get_or_init(|| {
-        std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("Umask:"))
-                    .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
-            })
+        proc_status("Umask")
+            .and_then(|m| u32::from_str_radix(&m, 8).ok())
             .unwrap_or(0o022)
     })
 }

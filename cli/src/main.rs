@@ -3,6 +3,7 @@
 //! A thin shell over `truewheel-core`: argument parsing, files, threads and terminal
 //! output live here; every decision about wheels lives in the core.
 
+mod claims;
 mod commands;
 mod failure;
 mod host;

@@ -1,7 +1,6 @@
 //! `truewheel repair WHEEL... -w DIR [--plat P] [--only-plat] [--exclude PAT] [--strip]
 //! [--json] [-j N]`: a drop-in for `auditwheel repair`, with auditwheel's flags.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -19,6 +18,7 @@ mod inputs;
 use inputs::{read_library, verify_and_scan, Inputs};
 
 use super::Context;
+use crate::claims::{Claims, Words};
 use crate::failure::Failure;
 use crate::host::{DiskHost, Scope};
 use crate::io::{ensure_dir, open_wheel, write_options, write_unsynced, DiskWheel, Unsynced};
@@ -181,7 +181,14 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     // wheel started last would end the run on one core while the others sit idle.
     let mut order: Vec<usize> = (0..args.wheels.len()).collect();
     order.sort_by_key(|&i| std::fs::metadata(&args.wheels[i]).map_or(0, |m| m.len()));
-    let claimed = Claimed::new(&args.wheels);
+    let claimed = Claims::new(
+        &args.wheels,
+        Words {
+            made: "repaired",
+            made_into: "is repaired into",
+            verb: "repair",
+        },
+    );
     let mut results: Vec<(usize, Result<Reported, Failure>)> = pool.install(|| {
         order
             .par_iter()
@@ -296,7 +303,7 @@ enum Outcome {
 fn copy_unchanged(args: &Args, path: &Path, wheel: &DiskWheel) -> Result<RepairReport, Failure> {
     let name = wheel.file_name();
     let target = args.wheel_dir.join(&name);
-    if !Claimed::same_file(&target, path) {
+    if !crate::io::same_file(&target, path) {
         let mut input = crate::io::open_regular(path).map_err(|e| Failure::io("read", path, &e))?;
         crate::io::write_atomic(&args.wheel_dir, &name, |out| {
             std::io::copy(&mut input, out).map(|_| ())
@@ -311,70 +318,6 @@ fn copy_unchanged(args: &Args, path: &Path, wheel: &DiskWheel) -> Result<RepairR
     })
 }
 
-/// The output names the run's wheels are repaired into, with the input of each: two
-/// inputs of different names can reach one output name (`x-linux_x86_64.whl` and
-/// `x-manylinux2014_x86_64.whl`), and the second rename would replace the first wheel.
-/// And the run's inputs, which no output may replace, whether or not they are repaired.
-struct Claimed {
-    names: std::sync::Mutex<HashMap<String, PathBuf>>,
-    inputs: Vec<PathBuf>,
-}
-
-impl Claimed {
-    fn new(inputs: &[PathBuf]) -> Self {
-        Self {
-            names: std::sync::Mutex::default(),
-            inputs: inputs.to_vec(),
-        }
-    }
-
-    /// Claims `dir/name` for a repair of `input`, or tells why it cannot be written:
-    /// it is `input` itself (a wheel that already carries the tags it reaches,
-    /// repaired into its own folder, would be replaced), another input of the run (one
-    /// refused, or left in place, would be replaced by this one's repair), or another
-    /// input of the run claimed it first.
-    fn claim(&self, dir: &Path, name: &str, input: &Path) -> Option<String> {
-        let target = dir.join(name);
-        if Self::same_file(&target, input) {
-            return Some(format!(
-                "{}: its repaired wheel would replace it, as it is already named {name}; write it into another directory with -w",
-                input.display()
-            ));
-        }
-        if let Some(other) = self.inputs.iter().find(|i| Self::same_file(&target, i)) {
-            return Some(format!(
-                "{}: its repaired wheel would replace {}, another wheel of this run; write it into another directory with -w",
-                input.display(),
-                other.display()
-            ));
-        }
-        self.claim_name(name, input)
-    }
-
-    fn same_file(a: &Path, b: &Path) -> bool {
-        crate::io::same_file(a, b)
-    }
-
-    /// Claims the output name `name` for `input`, or names the input that has it.
-    fn claim_name(&self, name: &str, input: &Path) -> Option<String> {
-        let mut claimed = self
-            .names
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match claimed.get(name) {
-            Some(first) => Some(format!(
-                "{}: its repaired wheel {name} is also what {} is repaired into in this run; repair them into different directories with -w",
-                input.display(),
-                first.display()
-            )),
-            None => {
-                claimed.insert(name.to_owned(), input.to_owned());
-                None
-            }
-        }
-    }
-}
-
 /// What `run` reports of a wheel: what was done, or why it was refused.
 type Reported = Result<RepairReport, String>;
 
@@ -384,7 +327,7 @@ fn repair_one(
     path: &Path,
     request: &PlatRequest,
     host: &DiskHost,
-    claimed: &Claimed,
+    claimed: &Claims,
 ) -> Result<Outcome, Failure> {
     let wheel = open_wheel(path, &ctx.limits)?;
     let name = wheel.file_name();
@@ -395,7 +338,7 @@ fn repair_one(
     options.disable_isa_ext_check = args.disable_isa_ext_check;
     if pure && elfs.is_empty() && args.allow_pure_python_wheel {
         // (Copied onto itself, it is left as it is: nothing is written.)
-        if let Some(refusal) = claimed.claim_name(&name, path) {
+        if let Some(refusal) = claimed.claim_path(&args.wheel_dir.join(&name), &name, path) {
             return Ok(Outcome::Refused(refusal));
         }
         return copy_unchanged(args, path, &wheel).map(Outcome::Copied);
@@ -515,7 +458,7 @@ fn repair_one(
         && sbom.is_none()
         && new_name == wheel.filename
         && info == wheel.info;
-    if unchanged && Claimed::same_file(&args.wheel_dir.join(&out_name), path) {
+    if unchanged && crate::io::same_file(&args.wheel_dir.join(&out_name), path) {
         return Ok(Outcome::Copied(RepairReport {
             wheel: name,
             output: args.wheel_dir.join(&out_name).display().to_string(),

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use truewheel_core::wheel::retag::{retag, TagEdits};
 
 use super::Context;
+use crate::claims::{Claims, Words};
 use crate::failure::Failure;
 use crate::io::{ensure_dir, open_wheel, require_valid_record, write_atomic, write_options};
 
@@ -42,15 +43,21 @@ pub struct Args {
 
 pub fn run(args: &Args, ctx: &Context) -> ExitCode {
     // One wheel that cannot be retagged does not stop the others; each is said.
-    let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let claims = Claims::new(
+        &args.wheels,
+        Words {
+            made: "retagged",
+            made_into: "was retagged into",
+            verb: "retag",
+        },
+    );
     let mut failed = false;
     for path in &args.wheels {
-        match retag_one(args, ctx, path, &written) {
+        match retag_one(args, ctx, path, &claims) {
             Ok(out) => {
                 if !ctx.quiet {
                     crate::io::out(&format!("{}\n", out.display()));
                 }
-                written.push((out, path.clone()));
             }
             Err(failure) => {
                 failure.print();
@@ -65,13 +72,8 @@ pub fn run(args: &Args, ctx: &Context) -> ExitCode {
     }
 }
 
-/// Retags one wheel; `written` holds the outputs of the run so far, with their inputs.
-fn retag_one(
-    args: &Args,
-    ctx: &Context,
-    path: &Path,
-    written: &[(PathBuf, PathBuf)],
-) -> Result<PathBuf, Failure> {
+/// Retags one wheel, its output claimed in `claims`.
+fn retag_one(args: &Args, ctx: &Context, path: &Path, claims: &Claims) -> Result<PathBuf, Failure> {
     let wheel = open_wheel(path, &ctx.limits)?;
     let edits = TagEdits {
         python: args.python_tag.clone(),
@@ -107,28 +109,8 @@ fn retag_one(
     }
     // No output replaces another input of the run, nor another's output (`wheel tags`
     // replaces both, and the wheel replaced is lost).
-    if let Some(other) = args
-        .wheels
-        .iter()
-        .find(|w| crate::io::same_file(&target, w))
-    {
-        return Err(Failure::new(format!(
-            "{}: its retagged wheel would replace {}, another wheel of this run",
-            path.display(),
-            other.display()
-        ))
-        .hint("write it into another directory with -w"));
-    }
-    if let Some((_, first)) = written
-        .iter()
-        .find(|(out, _)| crate::io::same_file(&target, out))
-    {
-        return Err(Failure::new(format!(
-            "{}: its retagged wheel {name} is also what {} was retagged into in this run",
-            path.display(),
-            first.display()
-        ))
-        .hint("retag them into different directories with -w"));
+    if let Some(refusal) = claims.claim(&dir, &name, path) {
+        return Err(Failure::new(refusal));
     }
     let changes = retagged
         .changes(&wheel)
