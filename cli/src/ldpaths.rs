@@ -183,11 +183,18 @@ fn absent(e: &std::io::Error) -> bool {
     )
 }
 
-/// A file's text: `None` when it is not there, or could not be read (said in `errors`).
+/// A file's text: `None` when it is not there or not a regular file, or could not be
+/// read (said in `errors`). A named pipe matched by an `include` is passed over: reading
+/// it waited for a writer, and the run hung (ldconfig hangs on it too); a folder is
+/// passed over, as ldconfig reads it as empty.
 fn read_text(file: &Path, errors: &mut Vec<String>) -> Option<String> {
-    match std::fs::read_to_string(file) {
+    let read = crate::io::read_regular(file).and_then(|bytes| {
+        String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+    });
+    match read {
         Ok(text) => Some(text),
-        Err(e) if absent(&e) => None,
+        Err(e) if absent(&e) || e.kind() == std::io::ErrorKind::InvalidInput => None,
         Err(e) => {
             errors.push(crate::failure::Failure::io("read", file, &e).to_string());
             None
@@ -289,5 +296,35 @@ mod tests {
             &paths.conf[2..],
             &["/lib", "/lib64/", "/usr/lib", "/usr/lib64"]
         );
+    }
+    /// A named pipe or a folder that an `include` matches is passed over: the pipe
+    /// made the run wait for a writer forever.
+    #[test]
+    fn passes_over_a_pipe_or_a_folder_among_the_conf_files() {
+        let root = tempfile::tempdir().unwrap();
+        let etc = root.path().join("etc");
+        let confd = etc.join("ld.so.conf.d");
+        std::fs::create_dir_all(confd.join("folder.conf")).unwrap();
+        std::fs::create_dir_all(root.path().join("opt/a")).unwrap();
+        std::fs::write(etc.join("ld.so.conf"), "include /etc/ld.so.conf.d/*.conf\n").unwrap();
+        std::fs::write(confd.join("one.conf"), "/opt/a\n").unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(confd.join("pipe.conf"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (send, got) = std::sync::mpsc::channel();
+        let at = root.path().to_path_buf();
+        std::thread::spawn(move || {
+            let mut errors = Vec::new();
+            let paths = load(Libc::Glibc, &at, &mut errors);
+            send.send((paths, errors)).unwrap();
+        });
+        let (paths, errors) = got
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the configuration is read without waiting on the pipe");
+        assert!(errors.is_empty(), "{errors:?}");
+        let r = root.path().to_string_lossy().to_string();
+        assert_eq!(paths.conf[0], format!("{r}/opt/a"));
     }
 }

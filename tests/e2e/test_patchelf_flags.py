@@ -222,6 +222,22 @@ def test_malformed_input_is_an_error(name, tmp_path):
         assert not list(tmp_path.glob(".truewheel-*")), "a temp file was left"
 
 
+def test_a_file_that_is_not_elf_is_refused_from_its_first_bytes(tmp_path):
+    """As patchelf: a file that is not ELF is an error even with nothing asked of it; and
+    it is refused from its header, not read whole first (40 GB, sparse, here)."""
+    text = tmp_path / "notes.txt"
+    text.write_bytes(MALFORMED["text"])
+    ref = subprocess.run([PATCHELF, text], capture_output=True, text=True)
+    assert ref.returncode != 0, "patchelf refuses it"
+    proc = run("patchelf", text)
+    assert proc.returncode == 2 and "notes.txt" in proc.stderr and "not an ELF file" in proc.stderr, proc.stderr
+    huge = tmp_path / "huge.bin"
+    with open(huge, "wb") as f:
+        f.truncate(40 << 30)
+    proc = subprocess.run([BIN, "patchelf", "--print-needed", huge], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "huge.bin" in proc.stderr and "not an ELF file" in proc.stderr, proc.stderr
+
+
 def test_missing_file_and_bad_arguments(tmp_path):
     proc = run("patchelf", "--print-needed", tmp_path / "nope.so")
     assert proc.returncode == 2 and "nope.so" in proc.stderr and "no such file" in proc.stderr

@@ -160,7 +160,19 @@ pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
 
 fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
     let mut file = crate::io::open_regular(path).map_err(|e| Failure::io("open", path, &e))?;
+    // The ELF header is read first: a file that is not ELF is refused from it (all of a
+    // 5 GB archive given by mistake was read first), as patchelf refuses it even with
+    // nothing asked.
     let mut bytes = Vec::new();
+    (&mut file)
+        .take(64)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::io("read", path, &e))?;
+    if let Err(e) = patch::machine(&bytes) {
+        if !bytes.starts_with(b"\x7fELF") {
+            return Err(failure("read", path, &e));
+        }
+    }
     file.read_to_end(&mut bytes)
         .map_err(|e| Failure::io("read", path, &e))?;
     let shrunk = if args.shrink_rpath {
