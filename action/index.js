@@ -213,7 +213,7 @@ function auditOne(wasm, file, policy) {
   try {
     wheel = wasm.WheelFile.fromBuffer(readWheel(wasm, file), name);
     const a = wheel.audit(policy ? { plat: policy } : undefined);
-    const result = { file, name, pass: a.pass, wanted: a.wanted, report: JSON.parse(a.json) };
+    const result = { file, name, pass: a.pass, wanted: a.wanted, notes: a.notes, report: JSON.parse(a.json) };
     a.free();
     return result;
   } catch (err) {
@@ -232,6 +232,12 @@ function reasonLine(f) {
   return `${f.text} → not ${f.rules_out} or stricter`;
 }
 
+// Why a wheel fails, first: a note on the tag asked for (another C library's family or
+// architecture) comes before the findings, as the CLI prints it.
+function reasonsOf(r) {
+  return [...r.notes, ...r.report.findings.map(reasonLine)];
+}
+
 function textReport(r) {
   // (The core's messages name the wheel already.)
   if (r.error) return `${r.error.message.includes(r.name) ? '' : `${r.name}: `}error: ${r.error.message}${r.error.hint ? `\n  hint: ${r.error.hint}` : ''}\n`;
@@ -243,6 +249,7 @@ function textReport(r) {
   if (rep.pure) return `${rep.wheel}: pure (no ELF files; meets every policy)\n`;
   let o = `${rep.wheel}: ${rep.overall_tag}\n`;
   if (!r.pass) o += `  fails ${r.wanted}\n`;
+  for (const n of r.notes) o += `  ${n}\n`;
   for (const f of rep.findings) o += `  ${reasonLine(f)}\n`;
   return o;
 }
@@ -260,13 +267,13 @@ function summary(results, policy, verdict) {
     const rep = r.report;
     const best = rep.other_platform ? 'not Linux' : rep.pure ? 'pure' : code(rep.overall_tag);
     const v = r.pass ? `✅ meets ${code(r.wanted)}` : `❌ fails ${code(r.wanted)}`;
-    const top = rep.findings.length ? cell(reasonLine(rep.findings[0])) : '—';
+    const top = reasonsOf(r).length ? cell(reasonsOf(r)[0]) : '—';
     md += `| ${code(r.name)} | ${cell(tagsOf(r.name))} | ${best} | ${v} | ${top} |\n`;
   }
-  const failing = results.filter((r) => !r.error && !r.pass && r.report.findings.length > 1);
+  const failing = results.filter((r) => !r.error && !r.pass && reasonsOf(r).length > 1);
   for (const r of failing) {
     md += `\n<details><summary>every reason for <code>${html(r.name)}</code></summary>\n\n`;
-    for (const f of r.report.findings) md += `- ${cell(reasonLine(f))}\n`;
+    for (const why of reasonsOf(r)) md += `- ${cell(why)}\n`;
     md += '\n</details>\n';
   }
   return md;
@@ -328,9 +335,9 @@ function main() {
   // workspace is named in the message alone.
   const fileOf = (f) => (rel(f).startsWith('..') || path.isAbsolute(rel(f)) ? {} : { file: rel(f) });
   for (const r of violations) {
-    const top = r.report.findings[0];
+    const top = reasonsOf(r)[0];
     const best = r.report.other_platform ? `none: it is not a Linux wheel (${r.report.platform_tags.join('.')})` : r.report.overall_tag;
-    annotate('error', `${r.name} fails ${r.wanted} (best policy: ${best})${top ? `: ${reasonLine(top)}` : ''}`, { ...fileOf(r.file), title: `truewheel: not ${r.wanted}` });
+    annotate('error', `${r.name} fails ${r.wanted} (best policy: ${best})${top ? `: ${top}` : ''}`, { ...fileOf(r.file), title: `truewheel: not ${r.wanted}` });
   }
   for (const r of errors) {
     annotate('error', `${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ''}`, { ...fileOf(r.file), title: 'truewheel: unreadable wheel' });

@@ -37,6 +37,17 @@ class AuditResult {
         }
     }
     /**
+     * What explains the verdict besides the report's findings, one sentence each (a
+     * tag of another C library's family or architecture), as the CLI prints them.
+     * @returns {string[]}
+     */
+    get notes() {
+        const ret = wasm.__wbg_get_auditresult_notes(this.__wbg_ptr);
+        var v1 = getArrayJsValueFromWasm0(ret[0], ret[1]);
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v1;
+    }
+    /**
      * The wheel meets the policy asked for (default: its own platform tags).
      * @returns {boolean}
      */
@@ -68,6 +79,16 @@ class AuditResult {
         const ptr0 = passStringToWasm0(arg0, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
         const len0 = WASM_VECTOR_LEN;
         wasm.__wbg_set_auditresult_json(this.__wbg_ptr, ptr0, len0);
+    }
+    /**
+     * What explains the verdict besides the report's findings, one sentence each (a
+     * tag of another C library's family or architecture), as the CLI prints them.
+     * @param {string[]} arg0
+     */
+    set notes(arg0) {
+        const ptr0 = passArrayJsValueToWasm0(arg0, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        wasm.__wbg_set_auditresult_notes(this.__wbg_ptr, ptr0, len0);
     }
     /**
      * The wheel meets the policy asked for (default: its own platform tags).
@@ -548,6 +569,17 @@ function _assertClass(instance, klass) {
     }
 }
 
+function getArrayJsValueFromWasm0(ptr, len) {
+    ptr = ptr >>> 0;
+    const mem = getDataViewMemory0();
+    const result = [];
+    for (let i = ptr; i < ptr + 4 * len; i += 4) {
+        result.push(wasm.__wbindgen_externrefs.get(mem.getUint32(i, true)));
+    }
+    wasm.__externref_drop_slice(ptr, len);
+    return result;
+}
+
 function getArrayU8FromWasm0(ptr, len) {
     ptr = ptr >>> 0;
     return getUint8ArrayMemory0().subarray(ptr / 1, ptr / 1 + len);
@@ -590,6 +622,16 @@ function passArray8ToWasm0(arg, malloc) {
     const ptr = malloc(arg.length * 1, 1) >>> 0;
     getUint8ArrayMemory0().set(arg, ptr / 1);
     WASM_VECTOR_LEN = arg.length;
+    return ptr;
+}
+
+function passArrayJsValueToWasm0(array, malloc) {
+    const ptr = malloc(array.length * 4, 4) >>> 0;
+    for (let i = 0; i < array.length; i++) {
+        const add = addToExternrefTable0(array[i]);
+        getDataViewMemory0().setUint32(ptr + 4 * i, add, true);
+    }
+    WASM_VECTOR_LEN = array.length;
     return ptr;
 }
 

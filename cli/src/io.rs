@@ -114,15 +114,28 @@ pub fn open_regular(path: impl AsRef<Path>) -> std::io::Result<File> {
         .custom_flags(
             i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).expect("O_NONBLOCK fits an int"),
         )
-        .open(path.as_ref())?;
+        .open(path.as_ref())
+        .map_err(|e| {
+            // A socket cannot be opened at all (ENXIO, "no such device or address"):
+            // say what it is instead.
+            match std::fs::metadata(path.as_ref()) {
+                Ok(meta) if !meta.is_file() && !meta.is_dir() => not_regular(&meta),
+                _ => e,
+            }
+        })?;
     let meta = file.metadata()?;
     if meta.is_file() {
         return Ok(file);
     }
-    Err(std::io::Error::new(
+    Err(not_regular(&meta))
+}
+
+/// The error for a file that is not a regular one, saying what it is.
+fn not_regular(meta: &std::fs::Metadata) -> std::io::Error {
+    std::io::Error::new(
         std::io::ErrorKind::InvalidInput,
-        format!("it is {}, not a regular file", file_kind(&meta)),
-    ))
+        format!("it is {}, not a regular file", file_kind(meta)),
+    )
 }
 
 /// What a file that is not a regular one is: `a directory`, `a named pipe`, …

@@ -122,6 +122,21 @@ def test_a_tag_of_each_family_on_files_that_link_no_c_library(tmp_path):
     assert report["tag_verdicts"] == {"manylinux_2_17_x86_64": True, "musllinux_1_1_x86_64": False}
 
 
+def test_a_linux_tag_is_judged_by_the_machine_of_the_files(tmp_path):
+    """32-bit ARM files meet `linux_armv6l` (ruff and uv publish such wheels; the ELF
+    header says ARM, not which ARM); a tag of another architecture fails, saying why."""
+    [arm] = [p.values[0] for p in manifest_wheels() if "armv7l" in p.values[0].name]
+    out = tmp_path / "out"
+    run("retag", "--platform-tag", "linux_armv6l", "-w", out, arm)
+    [armv6] = out.glob("*linux_armv6l.whl")
+    proc = run("audit", armv6, check=0)
+    assert proc.stdout.splitlines()[0] == f"{armv6.name}: {auditwheel_show(armv6)['overall_tag']}", proc.stdout
+    report = json.loads(run("audit", "--json", armv6).stdout)
+    assert report["tag_verdicts"] == {"linux_armv6l": True}
+    proc = run("audit", "--plat", "linux_aarch64", armv6, check=1)
+    assert "  linux_aarch64: the wheel's files are built for armv7l, not aarch64" in proc.stdout, proc.stdout
+
+
 def test_a_musl_extension_that_needs_libc_so_as_maturin_links_it(tmp_path):
     """maturin's musl builds need `libc.so`, which musl's loader takes as itself but
     auditwheel's policy knows only as `libc.musl-<arch>.so.1` (auditwheel itself stops

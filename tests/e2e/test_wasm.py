@@ -391,6 +391,32 @@ def test_action_policy_input(action_dir, workspace, tmp_path):
     assert Path(outputs["report"]).parent == tmp_path  # default: in $RUNNER_TEMP
 
 
+def test_action_says_why_a_tag_of_another_family_or_architecture_fails(action_dir, tmp_path):
+    """A wheel whose files link glibc, tagged musllinux too, fails for that reason, and
+    one judged against another architecture's policy for that one: the Action's top
+    reason and annotation say it, and its text report is the CLI's, line for line."""
+    ws = tmp_path / "ws"
+    (ws / "dist").mkdir(parents=True)
+    tag = "py3-none-manylinux_2_17_x86_64.musllinux_1_1_x86_64"
+    wheel = make_wheel(ws / "dist" / f"demo-1.0-{tag}.whl",
+                       {"demo/libglibc_2_17.so": (LOCAL / "elf" / "libglibc_2_17.so").read_bytes()}, tag=tag)
+    why = "musllinux_1_1_x86_64: the wheel's files link glibc, so no musllinux policy applies"
+    proc, summary, _ = run_action(action_dir, ws, tmp_path)
+    assert proc.returncode == 1, proc.stdout
+    assert table_rows(summary)[0][4] == why
+    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert len(errors) == 1 and errors[0].endswith(f"(best policy: manylinux_2_17_x86_64): {why}"), errors
+    cli = run("audit", wheel, check=1).stdout
+    assert cli in proc.stdout, (cli, proc.stdout)
+
+    plat = "manylinux_2_17_aarch64"
+    proc, summary, _ = run_action(action_dir, ws, tmp_path, policy=plat)
+    assert proc.returncode == 1, proc.stdout
+    assert table_rows(summary)[0][4] == f"{plat}: the wheel's files are built for x86_64, not aarch64"
+    cli = run("audit", "--plat", plat, wheel, check=1).stdout
+    assert cli in proc.stdout, (cli, proc.stdout)
+
+
 def test_action_unreadable_wheels(action_dir, tmp_path, bad_wheels):
     ws = tmp_path / "ws"
     shutil.copytree(bad_wheels[0].parent, ws / "dist")

@@ -173,6 +173,9 @@ pub struct Audited {
     pub pass: bool,
     /// That policy, as text (`linux_x86_64`, or the tags joined with `.`).
     pub wanted: String,
+    /// What explains the verdict besides the findings ([`AuditReport::notes`]), as the
+    /// CLI prints it.
+    pub notes: Vec<String>,
 }
 
 /// Audits a wheel with no host libraries; `progress(done, total)` counts members scanned.
@@ -224,10 +227,16 @@ pub fn audit(
                 .join("."),
         ),
     };
+    let judged = match plat {
+        Some(p) => vec![p],
+        None => report.platform_tags.clone(),
+    };
+    let notes = report.notes(&judged, pass);
     Ok(Audited {
         report,
         pass,
         wanted,
+        notes,
     })
 }
 

@@ -139,6 +139,9 @@ pub struct AuditResult {
     pub pass: bool,
     /// That policy as text.
     pub wanted: String,
+    /// What explains the verdict besides the report's findings, one sentence each (a
+    /// tag of another C library's family or architecture), as the CLI prints them.
+    pub notes: Vec<String>,
 }
 
 /// A retagged wheel.
@@ -194,6 +197,7 @@ impl WheelFile {
             json: api::to_json(&a.report),
             pass: a.pass,
             wanted: a.wanted,
+            notes: a.notes,
         })
     }
 

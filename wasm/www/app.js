@@ -44,7 +44,7 @@ function runOne(module, file, card) {
         renderProgress(card, file.name, data.phase, data.done, data.total);
       } else if (data.type === 'done') {
         const audit = data.audit.error ? data.audit
-          : { report: JSON.parse(data.audit.json), pass: data.audit.pass, wanted: data.audit.wanted };
+          : { report: JSON.parse(data.audit.json), pass: data.audit.pass, wanted: data.audit.wanted, notes: data.audit.notes };
         renderWheel(card, { inspect: JSON.parse(data.inspect), audit });
         card.dataset.state = 'done';
         finish();

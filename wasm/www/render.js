@@ -74,7 +74,8 @@ function verdict(ins, audit) {
     h('div', { class: 'best' }, 'best policy: ', h('code', { class: 'best-tag' }, r.overall_tag),
       r.symbol_tag && r.symbol_tag !== r.overall_tag
         ? h('span', { class: 'muted' }, ' · symbol versions alone allow ', h('code', {}, r.symbol_tag)) : null),
-    note ? h('div', { class: 'note' }, note) : null);
+    note ? h('div', { class: 'note' }, note) : null,
+    ...(audit.pass ? [] : (audit.notes || []).map((n) => h('div', { class: 'note' }, n))));
 }
 
 // The reasons as the CLI prints them (`text → not P or stricter`), grouped under the

@@ -60,7 +60,7 @@ self.onmessage = async (event) => {
     let audit;
     try {
       const a = wheel.audit(undefined, throttled('auditing'));
-      audit = { json: a.json, pass: a.pass, wanted: a.wanted };
+      audit = { json: a.json, pass: a.pass, wanted: a.wanted, notes: a.notes };
       a.free();
     } catch (err) {
       if (err instanceof WebAssembly.RuntimeError) throw err;

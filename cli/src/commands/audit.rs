@@ -292,18 +292,16 @@ pub fn render(r: &AuditReport, plat: Option<&PlatformTag>, pass: bool) -> String
         Some(p) => std::slice::from_ref(p),
         None => &r.platform_tags,
     };
-    let notes: Vec<String> = judged.iter().filter_map(|t| r.judged_apart(t)).collect();
-    if !pass {
-        // When every tag asked for was judged apart, its note gives the verdict.
-        if notes.len() < judged.len() {
-            let wanted: Vec<String> = judged.iter().map(ToString::to_string).collect();
-            let _ = writeln!(o, "  fails {}", wanted.join("."));
-        }
-        for why in judged.iter().filter_map(|t| r.other_family(t)) {
-            let _ = writeln!(o, "  {}", one_line(&why));
-        }
+    // When every tag asked for was judged apart, its note gives the verdict.
+    let apart = judged
+        .iter()
+        .filter(|t| r.judged_apart(t).is_some())
+        .count();
+    if !pass && apart < judged.len() {
+        let wanted: Vec<String> = judged.iter().map(ToString::to_string).collect();
+        let _ = writeln!(o, "  fails {}", wanted.join("."));
     }
-    for note in &notes {
+    for note in &r.notes(judged, pass) {
         let _ = writeln!(o, "  {}", one_line(note));
     }
     // A finding quotes library and symbol names from the wheel: one line each, whatever

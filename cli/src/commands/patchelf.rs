@@ -170,7 +170,13 @@ fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
         .map_err(|e| Failure::io("read", path, &e))?;
     if let Err(e) = patch::machine(&bytes) {
         if !bytes.starts_with(b"\x7fELF") {
-            return Err(failure("read", path, &e));
+            // Said as the step that would have failed on it: printing, else editing.
+            let reads = args.print_interpreter
+                || args.print_soname
+                || args.print_rpath
+                || args.print_needed
+                || args.shrink_rpath;
+            return Err(failure(if reads { "read" } else { "edit" }, path, &e));
         }
     }
     file.read_to_end(&mut bytes)

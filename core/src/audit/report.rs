@@ -348,7 +348,7 @@ impl AuditReport {
             None => !(self.other_platform && tag.linux_arch().is_some()),
             Some(abi) => {
                 if matches!(tag, PlatformTag::Linux(_)) {
-                    return tag.linux_arch() == Some(&abi.arch);
+                    return tag.linux_arch().is_some_and(|a| a.same_machine(&abi.arch));
                 }
                 let tag = tag.to_pep600();
                 std::iter::once(abi)
@@ -414,6 +414,32 @@ impl AuditReport {
                 wanted.tag_prefix()
             )
         })
+    }
+
+    /// Why a Linux tag of another architecture than the files' cannot be met, in one
+    /// sentence.
+    pub fn other_arch(&self, tag: &PlatformTag) -> Option<String> {
+        let abi = self.abi.as_ref()?;
+        let arch = tag.linux_arch()?;
+        (!arch.same_machine(&abi.arch)).then(|| {
+            format!(
+                "{tag}: the wheel's files are built for {}, not {arch}",
+                abi.arch
+            )
+        })
+    }
+
+    /// What explains a verdict on the tags `judged` besides the findings, one sentence
+    /// each: when it is a fail, why a tag of the other C library's family or of another
+    /// architecture cannot be met; and which tags another evaluation judged.
+    pub fn notes(&self, judged: &[PlatformTag], pass: bool) -> Vec<String> {
+        let mut notes = Vec::new();
+        if !pass {
+            notes.extend(judged.iter().filter_map(|t| self.other_family(t)));
+            notes.extend(judged.iter().filter_map(|t| self.other_arch(t)));
+        }
+        notes.extend(judged.iter().filter_map(|t| self.judged_apart(t)));
+        notes
     }
 
     /// Whether the wheel meets every Linux platform tag its file name claims.

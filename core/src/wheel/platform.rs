@@ -49,6 +49,14 @@ impl Arch {
         }
     }
 
+    /// Whether two architectures are one machine as far as an ELF file's header tells:
+    /// equal, or both 32-bit ARM (`armv6l`, `armv7l`, `armv8l`: one `EM_ARM`, which
+    /// auditwheel calls `armv7l`; ruff and uv publish `linux_armv6l` wheels).
+    pub fn same_machine(&self, other: &Arch) -> bool {
+        let arm32 = |a: &Arch| matches!(a.as_str(), "armv6l" | "armv7l" | "armv8l");
+        self == other || (arm32(self) && arm32(other))
+    }
+
     /// Parses an architecture; unknown spellings are kept as [`Arch::Other`].
     pub fn parse(s: &str) -> Self {
         match s {
