@@ -238,20 +238,32 @@ function reasonsOf(r) {
   return [...r.notes, ...r.report.findings.map(reasonLine)];
 }
 
+// A line of the log with its control characters escaped as the CLI escapes them: a
+// line break in a file or member name would start a line of its own, which the runner
+// reads as a workflow command when it begins with `::`.
+const logLine = (s) => String(s).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' }[c]
+  || `\\u{${c.charCodeAt(0).toString(16)}}`));
+
 function textReport(r) {
-  // (The core's messages name the wheel already.)
-  if (r.error) return `${r.error.message.includes(r.name) ? '' : `${r.name}: `}error: ${r.error.message}${r.error.hint ? `\n  hint: ${r.error.hint}` : ''}\n`;
-  const rep = r.report;
-  if (rep.other_platform) {
-    const tags = rep.platform_tags.join('.');
-    return `${rep.wheel}: not a Linux wheel (${tags}): no manylinux or musllinux policy applies\n${r.pass ? '' : `  fails ${r.wanted}\n`}`;
+  const lines = [];
+  if (r.error) {
+    // (The core's messages name the wheel already.)
+    lines.push(`${r.error.message.includes(r.name) ? '' : `${r.name}: `}error: ${r.error.message}`);
+    if (r.error.hint) lines.push(`  hint: ${r.error.hint}`);
+  } else if (r.report.other_platform) {
+    const rep = r.report;
+    lines.push(`${rep.wheel}: not a Linux wheel (${rep.platform_tags.join('.')}): no manylinux or musllinux policy applies`);
+    if (!r.pass) lines.push(`  fails ${r.wanted}`);
+  } else if (r.report.pure) {
+    lines.push(`${r.report.wheel}: pure (no ELF files; meets every policy)`);
+  } else {
+    const rep = r.report;
+    lines.push(`${rep.wheel}: ${rep.overall_tag}`);
+    if (!r.pass) lines.push(`  fails ${r.wanted}`);
+    for (const n of r.notes) lines.push(`  ${n}`);
+    for (const f of rep.findings) lines.push(`  ${reasonLine(f)}`);
   }
-  if (rep.pure) return `${rep.wheel}: pure (no ELF files; meets every policy)\n`;
-  let o = `${rep.wheel}: ${rep.overall_tag}\n`;
-  if (!r.pass) o += `  fails ${r.wanted}\n`;
-  for (const n of r.notes) o += `  ${n}\n`;
-  for (const f of rep.findings) o += `  ${reasonLine(f)}\n`;
-  return o;
+  return lines.map((l) => `${logLine(l)}\n`).join('');
 }
 
 function summary(results, policy, verdict) {
@@ -310,6 +322,14 @@ function main() {
     annotate('error', `${what}${err.hint ? ` (hint: ${err.hint})` : ''}`, { title: 'truewheel audit' });
     setOutput('verdict', 'error');
     return 2;
+  }
+  // A glob such as `dist/*` also takes the sdists beside the wheels: they are left out,
+  // said once, as no wheel policy applies to them.
+  const others = files.filter((f) => !f.endsWith('.whl'));
+  if (others.length) {
+    files = files.filter((f) => f.endsWith('.whl'));
+    const shown = others.slice(0, 3).map((f) => path.relative(cwd, f) || f).join(', ');
+    console.log(logLine(`left out ${others.length} file${others.length === 1 ? '' : 's'} that ${others.length === 1 ? 'is' : 'are'} not a wheel: ${shown}${others.length > 3 ? ', …' : ''}`));
   }
   if (files.length === 0) {
     const msg = `no wheel matches ${patterns.split(/\r?\n/).join(', ')} (in ${cwd})`;

@@ -491,11 +491,34 @@ def test_action_input_mistakes_are_said_once(action_dir, workspace, tmp_path):
     assert proc.returncode == 2 and outputs == {"verdict": "error"}, proc.stdout + proc.stderr
     errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
     assert len(errors) == 1 and "the wheels pattern `dist/[z-a]*.whl` is not a valid glob" in errors[0], errors
-    proc, _, outputs = run_action(action_dir, workspace, tmp_path, policy="Manylinux_2_17_x86_64")
-    assert proc.returncode == 2 and outputs == {"verdict": "error"}, proc.stdout + proc.stderr
-    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
-    assert len(errors) == 1 and "the policy input: --plat Manylinux_2_17_x86_64" in errors[0], errors
-    assert "unreadable wheel" not in proc.stdout
+    # A tag that is no policy, or of no known architecture, is a mistake too: every
+    # wheel would fail it (and every pure one meet it).
+    for policy in ("Manylinux_2_17_x86_64", "manylinux_2_17_amd64", "musllinux_2_17_x86_64", "macosx_11_0_arm64"):
+        proc, _, outputs = run_action(action_dir, workspace, tmp_path, policy=policy)
+        assert proc.returncode == 2 and outputs == {"verdict": "error"}, proc.stdout + proc.stderr
+        errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+        assert len(errors) == 1 and f"the policy input: `{policy}` is not a valid policy" in errors[0], errors
+        assert "unreadable wheel" not in proc.stdout
+        cli = run("audit", "--plat", policy, SAMPLE_GOOD, check=2)
+        assert f"`{policy}` is not a valid policy" in cli.stderr
+
+
+def test_action_leaves_out_sdists_and_keeps_names_on_one_line(action_dir, tmp_path):
+    """`dist/*` takes the sdist beside the wheels: it is left out, said once, and does
+    not make the step an error. A line break in a wheel's file name stays in its line of
+    the log, where a line of its own starting `::` would be a workflow command."""
+    ws = tmp_path / "ws"
+    (ws / "dist").mkdir(parents=True)
+    shutil.copy(SAMPLE_GOOD, ws / "dist")
+    (ws / "dist" / "tw_cext-0.1.0.tar.gz").write_bytes(b"not a wheel")
+    proc, summary, outputs = run_action(action_dir, ws, tmp_path, wheels="dist/*")
+    assert proc.returncode == 0 and outputs["verdict"] == "pass", proc.stdout
+    assert "left out 1 file that is not a wheel: dist/tw_cext-0.1.0.tar.gz" in proc.stdout
+    assert len(table_rows(summary)) == 1
+    (ws / "dist" / "x\n::warning title=injected::hi-1.0-py3-none-any.whl").write_bytes(b"")
+    proc, _, _ = run_action(action_dir, ws, tmp_path, wheels="dist/*.whl")
+    assert proc.returncode == 2, proc.stdout
+    assert not [l for l in proc.stdout.splitlines() if l.startswith("::warning")], proc.stdout
 
 
 def test_action_summary_escapes_what_wheels_say(action_dir, tmp_path):

@@ -153,10 +153,10 @@ impl AuditOptions {
             .as_deref()
             .filter(|p| !p.is_empty())
             .map(|p| {
-                p.parse().map_err(|e| {
+                truewheel_core::policy::audit_policy(p).map_err(|e| {
                     Failure::input(
-                        format!("--plat {p}: {e}"),
-                        Some("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64"),
+                        e.to_string(),
+                        Some("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64, linux_x86_64"),
                     )
                 })
             })
@@ -414,7 +414,10 @@ mod tests {
         assert!(e.message.starts_with("audit options are invalid"));
         let (name, bytes) = wheel_bytes("linux_x86_64");
         let e = audit_json(bytes, &name, r#"{"plat": "Many"}"#).unwrap_err();
-        assert!(e.message.starts_with("--plat Many:"), "{e:?}");
+        assert!(
+            e.message.starts_with("`Many` is not a valid policy"),
+            "{e:?}"
+        );
     }
 
     #[test]

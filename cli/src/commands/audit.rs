@@ -163,8 +163,8 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         .plat
         .as_deref()
         .map(|p| {
-            p.parse().map_err(|e| {
-                Failure::new(format!("--plat {p}: {e}")).hint("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64")
+            truewheel_core::policy::audit_policy(p).map_err(|e| {
+                Failure::new(format!("--plat {p}: {e}")).hint("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64, linux_x86_64")
             })
         })
         .transpose()?;

@@ -49,8 +49,8 @@ pub use input::{
 };
 pub use name::{Libc, NameError, PolicyName, SymbolVersion};
 pub use options::{
-    tags_arch, tags_libc, AnalyzeOptions, HostLibc, PlatRequest, RequestError, TagArchError,
-    TagLibcError,
+    audit_policy, tags_arch, tags_libc, AnalyzeOptions, HostLibc, PlatRequest, RequestError,
+    TagArchError, TagLibcError,
 };
 pub use report::{AbiReport, ElfRef, IgnoredElf, PolicyRefs, PolicyVerdict, Reason, VersionUser};
 pub use set::{MuslPolicies, Policy, PolicyError, PolicySet};

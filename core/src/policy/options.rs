@@ -178,6 +178,32 @@ impl FromStr for PlatRequest {
     }
 }
 
+/// A policy for `audit --plat` (and the Action's `policy`): a manylinux, musllinux or
+/// plain `linux` tag of an architecture auditwheel knows. Any other tag would be
+/// "failed" by every wheel and "met" by every pure one, so a misspelling
+/// (`manylinux_2_17_amd64`, `musllinux_2_17_x86_64`) is refused instead.
+pub fn audit_policy(s: &str) -> Result<PlatformTag, NameError> {
+    let known = |a: &Arch| !matches!(a, Arch::Other(_));
+    if let Ok(tag) = s.parse::<PlatformTag>() {
+        let ok = match &tag {
+            PlatformTag::Manylinux { glibc, arch } => glibc.major == 2 && known(arch),
+            PlatformTag::Musllinux { musl, arch } => musl.major == 1 && known(arch),
+            PlatformTag::LegacyManylinux { alias, arch } => alias.supports(arch),
+            // ruff and uv publish `linux_armv6l` wheels (see `Arch::same_machine`).
+            PlatformTag::Linux(arch) => known(arch) || arch.same_machine(&Arch::Armv7l),
+            _ => false,
+        };
+        if ok {
+            return Ok(tag);
+        }
+    }
+    Err(NameError {
+        text: s.to_owned(),
+        kind: "policy",
+        expected: "a manylinux, musllinux or linux tag of a known architecture, such as `manylinux_2_17_x86_64`",
+    })
+}
+
 /// What auditwheel asks of the machine it runs on: its C library (`Libc.detect()`: musl
 /// when `/lib/libc.musl-*.so.1` exists), assumed for a wheel whose files link none, and
 /// for musl, its version, which selects the musllinux policy evaluated. The default is a
