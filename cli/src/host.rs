@@ -119,6 +119,10 @@ impl HostFiles for DiskHost {
         paths
             .entry(libc)
             .or_insert_with(|| match scope {
+                // An Android wheel was cross-compiled: this machine's libraries are not
+                // its, so only `--ldpaths` (and AUDITWHEEL_LD_LIBRARY_PATH) are searched,
+                // as auditwheel searches them.
+                Scope::System if libc == Some(Libc::Android) => ldpaths::from_folders(&[]),
                 Scope::System => {
                     let mut errors = Vec::new();
                     let paths =

@@ -28,6 +28,8 @@ pub fn load(libc: Libc, root: &Path, errors: &mut Vec<String>) -> SearchPaths {
         .collect();
     let conf = match libc {
         Libc::Musl => musl_paths(root, errors),
+        // No Android loader configuration is this machine's (the host asks for none).
+        Libc::Android => Vec::new(),
         Libc::Glibc => {
             let mut conf = parse_ld_so_conf(&root.join("etc/ld.so.conf"), root, 0, errors);
             conf = dedupe(conf)
@@ -56,7 +58,7 @@ fn env_paths(value: &str, libc: Libc) -> Vec<String> {
             .map(|p| if p.is_empty() { "." } else { p })
             .map(normpath)
             .collect(),
-        Libc::Musl => value
+        Libc::Musl | Libc::Android => value
             .split(':')
             .filter(|p| !p.is_empty())
             .map(normpath)

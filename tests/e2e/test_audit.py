@@ -69,11 +69,12 @@ def test_audit_json_overall_tag_matches_show(wheel):
         assert report["pure"] and report["overall_tag"] is None
     else:
         assert report["overall_tag"] == theirs["overall_tag"]
-        # Each Linux tag of the name is judged: by the evaluation reported where it has
-        # that policy; otherwise (a musllinux policy auditwheel does not evaluate here,
-        # or the other C library's family for files that link none) by another.
+        # Each Linux or Android tag of the name is judged: by the evaluation reported
+        # where it has that policy; otherwise (a musllinux policy auditwheel does not
+        # evaluate here, or the other C library's family for files that link none) by
+        # another.
         verdicts = report["tag_verdicts"]
-        linux = [t for t in report["platform_tags"] if t.startswith(("manylinux", "musllinux", "linux_"))]
+        linux = [t for t in report["platform_tags"] if t.startswith(("manylinux", "musllinux", "linux_", "android_"))]
         assert sorted(verdicts) == sorted(linux)
         for t in linux:
             main = None if t.startswith("linux_") else report_meets(report, t)

@@ -618,3 +618,66 @@ def test_a_library_needed_by_its_absolute_path_is_grafted_as_auditwheel_does(tmp
 def dynamic_needed(path):
     out = subprocess.run(["readelf", "-dW", str(path)], capture_output=True, text=True).stdout
     return re.findall(r"\(NEEDED\)\s+Shared library: \[(.*)\]", out)
+
+
+def dynamic(path):
+    """The dynamic entries that repair sets, as `readelf -d` names them."""
+    out = subprocess.run(["readelf", "-d", path], capture_output=True, text=True, check=True).stdout
+    return sorted(re.sub(r"^\s*0x[0-9a-f]+\s+", "", l) for l in out.splitlines()
+                  if re.search(r"\((NEEDED|SONAME|RPATH|RUNPATH)\)", l))
+
+
+def test_an_android_wheel_is_repaired_as_auditwheel_repairs_it(tmp_path):
+    """pyzmq's Android wheel with its libc++ taken out again: both tools find it through
+    --ldpaths only (an Android build's libraries are not this machine's), graft it with
+    the same name, and point the extension at it by RUNPATH, which is all Android's
+    loader reads; below API level 24 (no RUNPATH there) both refuse."""
+    [src] = sorted(CORPUS.glob("pyzmq-*-android_24_arm64_v8a.whl"))
+    z = zipfile.ZipFile(src)
+    [ext] = [n for n in z.namelist() if n.endswith(".so") and "/cython/_zmq" in n]
+    [cxx] = [n for n in z.namelist() if "libc++_shared" in n]
+    libs = tmp_path / "libs"
+    libs.mkdir()
+    (libs / "libc++_shared.so").write_bytes(z.read(cxx))
+    run("patchelf", "--set-soname", "libc++_shared.so", libs / "libc++_shared.so")
+    (tmp_path / "ext.so").write_bytes(z.read(ext))
+    run("patchelf", "--replace-needed", Path(cxx).name, "libc++_shared.so", "--remove-rpath", tmp_path / "ext.so")
+    tag = "cp313-cp313-android_24_arm64_v8a"
+    (tmp_path / "in").mkdir()
+    wheel = make_wheel(tmp_path / "in" / f"pyzmq-27.3.0-{tag}.whl", {ext: (tmp_path / "ext.so").read_bytes()},
+                       name="pyzmq", version="27.3.0", tag=tag)
+
+    # Without --ldpaths, LD_LIBRARY_PATH is not searched: the library is not found.
+    proc = subprocess.run([BIN, "repair", "-w", tmp_path / "none", wheel], capture_output=True, text=True,
+                          env=env(libs))
+    assert proc.returncode == 2 and "libc++_shared.so" in proc.stderr and "--ldpaths" in proc.stderr, proc.stderr
+    ours = tmp_path / "tw"
+    report = truewheel_repair(wheel, ours, None, "--ldpaths", libs)
+    assert report["tags"] == ["android_24_arm64_v8a"]
+    theirs = tmp_path / "aw"
+    proc = subprocess.run([VENV_BIN / "auditwheel", "repair", "--ldpaths", libs, "-w", theirs, wheel],
+                          capture_output=True, text=True, env=env())
+    assert proc.returncode == 0, proc.stderr
+    [a], [b] = list(ours.glob("*.whl")), list(theirs.glob("*.whl"))
+    assert a.name == b.name == wheel.name
+    assert sorted(n for n in zipfile.ZipFile(a).namelist() if ".libs/" in n) == \
+        sorted(n for n in zipfile.ZipFile(b).namelist() if ".libs/" in n and not n.endswith("/"))
+    for side, made in (("tw", a), ("aw", b)):
+        zipfile.ZipFile(made).extractall(tmp_path / f"x{side}")
+    for member in [ext] + [n for n in zipfile.ZipFile(a).namelist() if ".libs/" in n]:
+        ours_dyn, theirs_dyn = dynamic(tmp_path / "xtw" / member), dynamic(tmp_path / "xaw" / member)
+        assert ours_dyn == theirs_dyn, member
+    assert any("(RUNPATH)" in l and "$ORIGIN/../../../pyzmq.libs" in l for l in dynamic(tmp_path / "xtw" / ext))
+    assert not any("(RPATH)" in l for l in dynamic(tmp_path / "xtw" / ext))
+    assert json.loads(run("show", "--json", a).stdout)["overall_tag"] == "android_24_arm64_v8a"
+
+    # API level 21: no RUNPATH, so nothing can be grafted.
+    old = make_wheel(tmp_path / "in" / "pyzmq-27.3.0-cp313-cp313-android_21_arm64_v8a.whl",
+                     {ext: (tmp_path / "ext.so").read_bytes()}, name="pyzmq", version="27.3.0",
+                     tag="cp313-cp313-android_21_arm64_v8a")
+    proc = run("repair", "--ldpaths", libs, "-w", tmp_path / "old", old, check=1)
+    assert "requires API level 24 or higher" in proc.stderr, proc.stderr
+    assert not (tmp_path / "old").exists() or not any((tmp_path / "old").iterdir())
+    proc = subprocess.run([VENV_BIN / "auditwheel", "repair", "--ldpaths", libs, "-w", tmp_path / "old-aw", old],
+                          capture_output=True, text=True, env=env())
+    assert proc.returncode != 0 and "requires API level 24 or higher" in proc.stderr

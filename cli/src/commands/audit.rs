@@ -163,8 +163,9 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         .plat
         .as_deref()
         .map(|p| {
+            // (In the WASM build's words: the sentence names the value already.)
             truewheel_core::policy::audit_policy(p).map_err(|e| {
-                Failure::new(format!("--plat {p}: {e}")).hint("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64, linux_x86_64")
+                Failure::new(e.to_string()).hint("policies look like manylinux_2_17_x86_64, manylinux2014_x86_64, musllinux_1_2_aarch64, linux_x86_64")
             })
         })
         .transpose()?;

@@ -389,18 +389,42 @@ fn repair_one(
         || Inputs::read_ahead(&elfs, &sources),
         || crate::provides::providers(&sources),
     );
-    let plan = repair::plan(abi, &target.policy, wheel.filename.name.as_str(), &args.lib_sdir, args.strip, &mut inputs)
-        .map_err(|e| {
+    let android = matches!(target.policy, PlatformTag::Android { .. });
+    let plan = match repair::plan(
+        abi,
+        &target.policy,
+        wheel.filename.name.as_str(),
+        &args.lib_sdir,
+        args.strip,
+        &mut inputs,
+    ) {
+        Ok(plan) => plan,
+        // A policy the wheel cannot meet, as a too-new symbol: refused.
+        Err(e @ repair::PlanError::AndroidRunpath(_)) => {
+            return Ok(Outcome::Refused(format!("{name}: {e}")));
+        }
+        Err(e) => {
             let hint = match e {
+                // An Android wheel was cross-compiled: only --ldpaths is searched.
+                repair::PlanError::NotFound { .. } if android => {
+                    "give the folder of the Android build's libraries with --ldpaths, or leave it out with --exclude"
+                }
                 repair::PlanError::NotFound { .. } => {
                     "install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude"
                 }
                 repair::PlanError::Unreadable { .. } => "make the file readable, or leave it out with --exclude",
-                repair::PlanError::LibsDir(_) | repair::PlanError::NoPolicy(_) => "",
+                repair::PlanError::LibsDir(_)
+                | repair::PlanError::NoPolicy(_)
+                | repair::PlanError::AndroidRunpath(_) => "",
             };
             let failure = Failure::new(format!("{name}: {e}"));
-            if hint.is_empty() { failure } else { failure.hint(hint) }
-        })?;
+            return Err(if hint.is_empty() {
+                failure
+            } else {
+                failure.hint(hint)
+            });
+        }
+    };
     if args.patcher == Patcher::None {
         let needing: Vec<&str> = plan
             .grafts

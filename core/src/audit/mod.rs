@@ -449,6 +449,9 @@ pub fn audit<S: ReadAt, H: HostFiles>(
     }
     let names = wheel.archive.members().iter().map(|m| m.name.as_str());
     let mut resolver = WheelResolver::new(&facts, names, host);
+    if options.libc == Some(Libc::Android) {
+        resolver = resolver.for_android();
+    }
     let wheel_elfs: Vec<WheelElf> = order
         .iter()
         .map(|path| {
@@ -474,10 +477,12 @@ pub fn audit<S: ReadAt, H: HostFiles>(
         unjudged.push(Libc::Musl);
     }
     if abi.libc_assumed {
-        unjudged.push(match abi.libc {
-            Libc::Glibc => Libc::Musl,
-            Libc::Musl => Libc::Glibc,
-        });
+        match abi.libc {
+            Libc::Glibc => unjudged.push(Libc::Musl),
+            Libc::Musl => unjudged.push(Libc::Glibc),
+            // (Only an Android wheel's tag makes the family Android: never assumed.)
+            Libc::Android => {}
+        }
     }
     unjudged.dedup();
     let also = unjudged

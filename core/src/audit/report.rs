@@ -133,8 +133,17 @@ pub fn tag_libc(tag: &PlatformTag) -> Option<Libc> {
     match tag {
         PlatformTag::Manylinux { .. } | PlatformTag::LegacyManylinux { .. } => Some(Libc::Glibc),
         PlatformTag::Musllinux { .. } => Some(Libc::Musl),
+        PlatformTag::Android { .. } => Some(Libc::Android),
         _ => None,
     }
+}
+
+/// The API level an Android evaluation judged at (its one `android` policy's).
+fn android_level(abi: &AbiReport) -> Option<u32> {
+    abi.policies.iter().find_map(|p| match p.name {
+        crate::policy::PolicyName::Android(level) => Some(level),
+        _ => None,
+    })
 }
 
 /// Whether `soname` names the C library or its loader, which no wheel can bundle (or
@@ -335,7 +344,7 @@ impl AuditReport {
         report.tag_verdicts = report
             .platform_tags
             .iter()
-            .filter(|t| t.linux_arch().is_some())
+            .filter(|t| t.policy_arch().is_some())
             .map(|t| (t.to_string(), report.meets(t)))
             .collect();
         report
@@ -349,6 +358,14 @@ impl AuditReport {
             Some(abi) => {
                 if matches!(tag, PlatformTag::Linux(_)) {
                     return tag.linux_arch().is_some_and(|a| a.same_machine(&abi.arch));
+                }
+                // An Android wheel is judged at its own API level; a higher level allows
+                // every library a lower one does, so it is met when that one is.
+                if let (PlatformTag::Android { api, .. }, Some(own)) = (tag, android_level(abi)) {
+                    if *api >= own && tag.android_arch().as_ref() == Some(&abi.arch) {
+                        let own_tag = crate::policy::PolicyName::Android(own).tag(&abi.arch);
+                        return abi.satisfies(&own_tag).unwrap_or(false);
+                    }
                 }
                 let tag = tag.to_pep600();
                 std::iter::once(abi)
@@ -402,7 +419,12 @@ impl AuditReport {
         if wanted == abi.libc || self.also.iter().any(|o| o.libc == wanted) {
             return None;
         }
-        Some(if abi.libc_assumed {
+        Some(if abi.libc == Libc::Android {
+            format!(
+                "{tag}: the wheel is for Android, so no {} policy applies",
+                wanted.tag_prefix()
+            )
+        } else if abi.libc_assumed {
             format!(
                 "{tag}: no file links a C library, and the {} policies could not be evaluated",
                 wanted.tag_prefix()
@@ -420,7 +442,7 @@ impl AuditReport {
     /// sentence.
     pub fn other_arch(&self, tag: &PlatformTag) -> Option<String> {
         let abi = self.abi.as_ref()?;
-        let arch = tag.linux_arch()?;
+        let arch = tag.policy_arch()?;
         (!arch.same_machine(&abi.arch)).then(|| {
             format!(
                 "{tag}: the wheel's files are built for {}, not {arch}",
@@ -446,7 +468,7 @@ impl AuditReport {
     pub fn meets_own_tags(&self) -> bool {
         self.platform_tags
             .iter()
-            .filter(|t| t.linux_arch().is_some())
+            .filter(|t| t.policy_arch().is_some())
             .all(|t| self.meets(t))
     }
 }

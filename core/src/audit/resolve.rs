@@ -92,6 +92,9 @@ pub struct WheelResolver<'a, H: HostFiles> {
     /// [`WheelResolver::own_paths`] by file: a library's paths are asked for once per
     /// library it needs, in every tree it is part of.
     own: HashMap<String, (Vec<String>, Vec<String>)>,
+    /// The wheel is for Android: it was cross-compiled, so the host's loader paths are
+    /// not searched (the host is asked for Android's, which only `--ldpaths` gives).
+    android: bool,
 }
 
 impl<H: HostFiles> std::fmt::Debug for WheelResolver<'_, H> {
@@ -128,7 +131,16 @@ impl<'a, H: HostFiles> WheelResolver<'a, H> {
             host,
             paths: HashMap::new(),
             own: HashMap::new(),
+            android: false,
         }
+    }
+
+    /// This resolver for an Android wheel: it was cross-compiled, so the host is asked
+    /// for Android's search paths (which only `--ldpaths` gives), not its loader's.
+    #[must_use]
+    pub fn for_android(mut self) -> Self {
+        self.android = true;
+        self
     }
 
     fn is_dir(&mut self, path: &str) -> bool {
@@ -234,9 +246,13 @@ fn compatible(of: &ElfFacts, candidate: &ElfFacts) -> bool {
 impl<H: HostFiles> LibraryResolver for WheelResolver<'_, H> {
     fn resolve(&mut self, soname: &str, request: &ResolveRequest<'_>) -> Option<Resolved> {
         let top_path = format!("{WHEEL_ROOT}/{}", request.top_path);
-        let libc = detect_libc(file_name(request.top_path), request.top)
-            .ok()
-            .flatten();
+        let libc = if self.android {
+            Some(Libc::Android)
+        } else {
+            detect_libc(file_name(request.top_path), request.top)
+                .ok()
+                .flatten()
+        };
         let paths = self.search_paths(libc);
         let (top_rpath, top_runpath) = self.own_paths(request.top, &top_path);
         let (rpath, runpath) = match request.parent {

@@ -60,11 +60,45 @@ fn sequential_audit_matches_the_per_member_sequence() {
 }
 
 #[test]
-fn tags_naming_no_usable_libc_are_refused() {
-    let w = wheel("android_24_x86_64");
+fn an_android_wheel_has_one_platform_tag() {
+    let w = wheel("android_24_x86_64.android_21_x86_64");
     let err = audit_wheel_sequential(&w, &mut NoHost, ShowFlags::default(), |_, _| {}).unwrap_err();
     assert!(matches!(err, AuditError::Tags(_)), "{err:?}");
-    assert_eq!(err.to_string(), "Android wheels are not supported");
+    assert_eq!(
+        err.to_string(),
+        "Android wheels must have exactly one platform tag, got [android_21_x86_64, android_24_x86_64]"
+    );
+}
+
+/// The Android policy is the file's of the highest API level at or below the wheel's,
+/// named as the wheel's level: its tag is the wheel's own.
+#[test]
+fn android_policies_are_chosen_by_the_wheels_level() {
+    use crate::policy::{PolicyName, PolicySet};
+    use crate::wheel::Arch;
+    for (api, file_level) in [(21, 21), (23, 21), (24, 24), (25, 24), (27, 27), (35, 27)] {
+        let set = PolicySet::android(&Arch::Aarch64, api).unwrap();
+        let names: Vec<PolicyName> = set.iter().map(|p| p.name).collect();
+        assert_eq!(
+            names,
+            [PolicyName::Android(api), PolicyName::Linux],
+            "{api}"
+        );
+        let chosen = &set.iter().next().unwrap().lib_whitelist;
+        let file = PolicySet::android(&Arch::Aarch64, file_level).unwrap();
+        assert_eq!(chosen, &file.iter().next().unwrap().lib_whitelist, "{api}");
+        assert_eq!(
+            set.iter()
+                .next()
+                .unwrap()
+                .name
+                .tag(&Arch::Aarch64)
+                .to_string(),
+            format!("android_{api}_arm64_v8a")
+        );
+    }
+    assert!(PolicySet::android(&Arch::Aarch64, 20).is_err());
+    assert!(PolicySet::android(&Arch::Riscv64, 24).is_err());
 }
 
 /// A hasher that notes the length of each part it is given.

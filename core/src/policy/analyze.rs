@@ -192,7 +192,7 @@ pub fn analyze(elfs: &[WheelElf], options: &AnalyzeOptions) -> Result<AbiReport,
         }
         if policies.is_none() {
             if let (Some(l), Some(a)) = (libc, &arch) {
-                policies = Some(PolicySet::new(l, a, options.musl)?);
+                policies = Some(PolicySet::new(l, a, options.musl, options.android_api)?);
             }
         }
         platform_wheel = true;
@@ -278,7 +278,7 @@ pub fn analyze(elfs: &[WheelElf], options: &AnalyzeOptions) -> Result<AbiReport,
     let libc_assumed = policies.is_none();
     let policies = match policies {
         Some(p) => p,
-        None => PolicySet::new(options.host_libc, &arch, options.musl)?,
+        None => PolicySet::new(options.host_libc, &arch, options.musl, options.android_api)?,
     };
     let mut roots: Vec<usize> = py.clone();
     for &i in &nonpy {

@@ -1,6 +1,7 @@
 //! auditwheel's policy files, embedded verbatim and parsed once.
 //!
-//! `data/manylinux-policy.json` and `data/musllinux-policy.json` are copied byte for byte
+//! `data/manylinux-policy.json`, `data/musllinux-policy.json` and
+//! `data/android-policy.json` are copied byte for byte
 //! from auditwheel (MIT license, `data/LICENSE-auditwheel`) by `scripts/refresh-policies`,
 //! which also writes `data/source.rs` with the auditwheel version and the date.
 //!
@@ -26,6 +27,9 @@ pub use source::{AUDITWHEEL_VERSION, COPIED_ON};
 pub const MANYLINUX_JSON: &str = include_str!("data/manylinux-policy.json");
 /// `musllinux-policy.json` as shipped by auditwheel.
 pub const MUSLLINUX_JSON: &str = include_str!("data/musllinux-policy.json");
+/// `android-policy.json` as shipped by auditwheel (6.5 and later): one policy per API
+/// level at which the NDK's stable libraries changed.
+pub const ANDROID_JSON: &str = include_str!("data/android-policy.json");
 
 /// One entry of a policy file, as written there.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -51,12 +55,14 @@ fn parse(json: &str) -> Vec<RawPolicy> {
 
 static MANYLINUX: LazyLock<Vec<RawPolicy>> = LazyLock::new(|| parse(MANYLINUX_JSON));
 static MUSLLINUX: LazyLock<Vec<RawPolicy>> = LazyLock::new(|| parse(MUSLLINUX_JSON));
+static ANDROID: LazyLock<Vec<RawPolicy>> = LazyLock::new(|| parse(ANDROID_JSON));
 
 /// The parsed policy file of a libc family, in file order.
 pub fn raw_policies(libc: Libc) -> &'static [RawPolicy] {
     match libc {
         Libc::Glibc => &MANYLINUX,
         Libc::Musl => &MUSLLINUX,
+        Libc::Android => &ANDROID,
     }
 }
 
@@ -109,7 +115,7 @@ mod tests {
 
     #[test]
     fn embedded_files_parse_and_are_pep600_consistent() {
-        for libc in [Libc::Glibc, Libc::Musl] {
+        for libc in [Libc::Glibc, Libc::Musl, Libc::Android] {
             let policies = raw_policies(libc);
             assert!(policies.iter().any(|p| p.name == "linux"), "{libc}");
             validate_pep600(policies).unwrap();

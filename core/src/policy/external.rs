@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::input::{ElfFacts, SymbolBinding};
+use super::name::Libc;
 use super::set::PolicySet;
-use super::tree::{DependencyTree, LibraryLocation, TreeLibrary};
+use super::tree::{is_libpython, DependencyTree, LibraryLocation, TreeLibrary};
 
 /// What one policy asks of a tree or a wheel (auditwheel's `ExternalReference`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -45,7 +46,11 @@ pub(crate) fn external_references(
                 // `linux` has no whitelist: nothing is external.
                 return ExternalRefs::default();
             }
-            let allowed = |lib: &&String| !is_loader(lib) && !p.whitelists(lib);
+            // libpython is a normal dependency on Android (auditwheel's `filter_libs`).
+            let android = policies.libc() == Libc::Android;
+            let allowed = |lib: &&String| {
+                !(is_loader(lib) || p.whitelists(lib) || android && is_libpython(lib))
+            };
             let mut blacklist = BTreeMap::new();
             let listed: Vec<(&String, &BTreeSet<String>)> = p
                 .blacklist

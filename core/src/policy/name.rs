@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::wheel::tags::{Arch, GlibcVersion, LegacyManylinux, PlatformTag};
+use crate::wheel::tags::{Arch, GlibcVersion, LegacyManylinux, PlatformTag, ANDROID_ABIS};
 
 /// Why a policy name, libc name or symbol version did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +30,9 @@ pub enum Libc {
     Glibc,
     /// musl: the `musllinux` policies (PEP 656).
     Musl,
+    /// Android's bionic: the `android` policies (PEP 738), chosen by the wheel's own tag,
+    /// as auditwheel 6.5 and later choose them.
+    Android,
 }
 
 impl Libc {
@@ -38,6 +41,7 @@ impl Libc {
         match self {
             Self::Glibc => "glibc",
             Self::Musl => "musl",
+            Self::Android => "android",
         }
     }
 
@@ -46,6 +50,7 @@ impl Libc {
         match self {
             Self::Glibc => "manylinux",
             Self::Musl => "musllinux",
+            Self::Android => "android",
         }
     }
 }
@@ -62,10 +67,11 @@ impl FromStr for Libc {
         match s {
             "glibc" => Ok(Self::Glibc),
             "musl" => Ok(Self::Musl),
+            "android" => Ok(Self::Android),
             _ => Err(NameError {
                 text: s.to_owned(),
                 kind: "libc",
-                expected: "`glibc` or `musl`",
+                expected: "`glibc`, `musl` or `android`",
             }),
         }
     }
@@ -80,6 +86,8 @@ pub enum PolicyName {
     Manylinux(GlibcVersion),
     /// `musllinux_X_Y`: musl X.Y or newer (PEP 656).
     Musllinux(GlibcVersion),
+    /// `android_N`: Android API level N or newer (PEP 738).
+    Android(u32),
 }
 
 impl PolicyName {
@@ -95,6 +103,13 @@ impl PolicyName {
                 musl,
                 arch: arch.clone(),
             },
+            Self::Android(api) => PlatformTag::Android {
+                api,
+                abi: ANDROID_ABIS
+                    .iter()
+                    .find(|(_, a)| a == arch)
+                    .map_or_else(|| arch.to_string(), |(abi, _)| (*abi).to_owned()),
+            },
         }
     }
 
@@ -108,6 +123,11 @@ impl PolicyName {
                 Some((Self::Manylinux(alias.glibc()), arch))
             }
             PlatformTag::Musllinux { musl, arch } => Some((Self::Musllinux(*musl), arch)),
+            PlatformTag::Android { api, .. } => {
+                let arch = tag.android_arch()?;
+                let known = ANDROID_ABIS.iter().find(|(_, a)| *a == arch)?;
+                Some((Self::Android(*api), &known.1))
+            }
             _ => None,
         }
     }
@@ -118,6 +138,7 @@ impl PolicyName {
             Self::Linux => None,
             Self::Manylinux(_) => Some(Libc::Glibc),
             Self::Musllinux(_) => Some(Libc::Musl),
+            Self::Android(_) => Some(Libc::Android),
         }
     }
 
@@ -142,6 +163,7 @@ impl fmt::Display for PolicyName {
             Self::Linux => f.write_str("linux"),
             Self::Manylinux(v) => write!(f, "manylinux_{}_{}", v.major, v.minor),
             Self::Musllinux(v) => write!(f, "musllinux_{}_{}", v.major, v.minor),
+            Self::Android(api) => write!(f, "android_{api}"),
         }
     }
 }
@@ -149,13 +171,25 @@ impl fmt::Display for PolicyName {
 impl FromStr for PolicyName {
     type Err = NameError;
     fn from_str(s: &str) -> Result<Self, NameError> {
-        let bad = || NameError {
+        let bad = || {
+            NameError {
             text: s.to_owned(),
             kind: "policy name",
-            expected: "`linux`, `manylinux_<major>_<minor>` or `musllinux_<major>_<minor>`",
+            expected: "`linux`, `manylinux_<major>_<minor>`, `musllinux_<major>_<minor>` or `android_<level>`",
+        }
         };
         if s == "linux" {
             return Ok(Self::Linux);
+        }
+        let number = |d: &str| {
+            (!d.is_empty()
+                && d.bytes().all(|b| b.is_ascii_digit())
+                && !(d.len() > 1 && d.starts_with('0')))
+            .then(|| d.parse::<u32>().ok())
+            .flatten()
+        };
+        if let Some(api) = s.strip_prefix("android_") {
+            return number(api).map(Self::Android).ok_or_else(bad);
         }
         let (family, rest): (fn(GlibcVersion) -> Self, &str) =
             if let Some(rest) = s.strip_prefix("manylinux_") {
@@ -166,13 +200,6 @@ impl FromStr for PolicyName {
                 return Err(bad());
             };
         let (major, minor) = rest.split_once('_').ok_or_else(bad)?;
-        let number = |d: &str| {
-            (!d.is_empty()
-                && d.bytes().all(|b| b.is_ascii_digit())
-                && !(d.len() > 1 && d.starts_with('0')))
-            .then(|| d.parse::<u32>().ok())
-            .flatten()
-        };
         match (number(major), number(minor)) {
             (Some(major), Some(minor)) => Ok(family(GlibcVersion::new(major, minor))),
             _ => Err(bad()),
@@ -263,7 +290,13 @@ mod tests {
 
     #[test]
     fn policy_names_round_trip() {
-        for s in ["linux", "manylinux_2_17", "manylinux_2_5", "musllinux_1_2"] {
+        for s in [
+            "linux",
+            "manylinux_2_17",
+            "manylinux_2_5",
+            "musllinux_1_2",
+            "android_24",
+        ] {
             let n: PolicyName = s.parse().unwrap();
             assert_eq!(n.to_string(), s);
         }
@@ -299,14 +332,20 @@ mod tests {
             Some((PolicyName::Linux, &Arch::I686))
         );
         assert_eq!(PolicyName::from_tag(&PlatformTag::Any), None);
+        let android: PlatformTag = "android_24_arm64_v8a".parse().unwrap();
+        assert_eq!(
+            PolicyName::from_tag(&android),
+            Some((PolicyName::Android(24), &Arch::Aarch64))
+        );
+        assert_eq!(PolicyName::Android(24).tag(&Arch::Aarch64), android);
     }
 
     #[test]
     fn libc_round_trips() {
-        for l in [Libc::Glibc, Libc::Musl] {
+        for l in [Libc::Glibc, Libc::Musl, Libc::Android] {
             assert_eq!(l.to_string().parse::<Libc>().unwrap(), l);
         }
-        assert!("android".parse::<Libc>().is_err());
+        assert!("bionic".parse::<Libc>().is_err());
     }
 
     #[test]

@@ -27,15 +27,16 @@ pub enum TagArchError {
 /// Why the wheel's platform tags name no single libc.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TagLibcError {
-    /// No `manylinux`/`musllinux` tag.
+    /// No `manylinux`/`musllinux`/`android` tag.
     #[error("unknown libc used")]
     Unknown,
-    /// Both `manylinux` and `musllinux` (or `android`) tags.
+    /// Tags of two families (`manylinux` and `musllinux`, or `android`).
     #[error("wheels with multiple libc are not supported")]
     Multiple,
-    /// `android_*` tags: auditwheel has Android policies; truewheel does not yet.
-    #[error("Android wheels are not supported")]
-    Android,
+    /// An Android wheel with more than one platform tag: its one tag names the API
+    /// level its policy is chosen by (auditwheel's words).
+    #[error("Android wheels must have exactly one platform tag, got {0}")]
+    AndroidTags(String),
 }
 
 /// auditwheel's `get_wheel_architecture`: the baseline architecture all platform tags
@@ -85,7 +86,7 @@ pub fn tags_libc(platforms: &[PlatformTag]) -> Result<Libc, TagLibcError> {
         (false, false, false) => Err(TagLibcError::Unknown),
         (true, false, false) => Ok(Libc::Glibc),
         (false, true, false) => Ok(Libc::Musl),
-        (false, false, true) => Err(TagLibcError::Android),
+        (false, false, true) => Ok(Libc::Android),
         _ => Err(TagLibcError::Multiple),
     }
 }
@@ -191,6 +192,7 @@ pub fn audit_policy(s: &str) -> Result<PlatformTag, NameError> {
             PlatformTag::LegacyManylinux { alias, arch } => alias.supports(arch),
             // ruff and uv publish `linux_armv6l` wheels (see `Arch::same_machine`).
             PlatformTag::Linux(arch) => known(arch) || arch.same_machine(&Arch::Armv7l),
+            PlatformTag::Android { .. } => tag.android_arch().is_some(),
             _ => false,
         };
         if ok {
@@ -200,7 +202,7 @@ pub fn audit_policy(s: &str) -> Result<PlatformTag, NameError> {
     Err(NameError {
         text: s.to_owned(),
         kind: "policy",
-        expected: "a manylinux, musllinux or linux tag of a known architecture, such as `manylinux_2_17_x86_64`",
+        expected: "a manylinux, musllinux, android or linux tag of a known architecture, such as `manylinux_2_17_x86_64`",
     })
 }
 
@@ -232,6 +234,9 @@ pub struct AnalyzeOptions {
     pub libc: Option<Libc>,
     /// The architecture the wheel's name says, if it says one (a baseline).
     pub arch: Option<Arch>,
+    /// An Android wheel's API level, from its one platform tag: its policy is chosen by
+    /// it (see [`super::PolicySet::android`]).
+    pub android_api: Option<u32>,
     /// The libc to assume when neither the name nor any ELF file tells; auditwheel asks
     /// the host (musl when `/lib/libc.musl-*.so.1` exists, else glibc).
     pub host_libc: Libc,
@@ -261,6 +266,7 @@ impl Default for AnalyzeOptions {
         Self {
             libc: None,
             arch: None,
+            android_api: None,
             host_libc: Libc::Glibc,
             musl: MuslPolicies::Latest,
             disable_isa_ext_check: false,
@@ -299,16 +305,28 @@ impl AnalyzeOptions {
     /// Also says whether the name is pure (`any`), which `--allow-pure-python-wheel` uses.
     pub fn show(platforms: &[PlatformTag]) -> Result<(Self, bool), TagLibcError> {
         let arch = tags_arch(platforms);
-        let libc = match tags_libc(platforms) {
-            Ok(l) => Some(l),
-            Err(TagLibcError::Android) => return Err(TagLibcError::Android),
-            Err(_) => None,
-        };
+        let libc = tags_libc(platforms).ok();
+        let mut android_api = None;
+        if libc == Some(Libc::Android) {
+            let mut texts: Vec<String> = platforms.iter().map(ToString::to_string).collect();
+            texts.sort();
+            texts.dedup();
+            match platforms {
+                [PlatformTag::Android { api, .. }] => android_api = Some(*api),
+                _ if texts.len() == 1 => {
+                    // One tag that names no level (`android_x`): as auditwheel, no
+                    // policy matches it.
+                    return Err(TagLibcError::AndroidTags(format!("[{}]", texts[0])));
+                }
+                _ => return Err(TagLibcError::AndroidTags(format!("[{}]", texts.join(", ")))),
+            }
+        }
         let pure = arch == Err(TagArchError::Pure);
         Ok((
             Self {
                 libc,
                 arch: arch.ok(),
+                android_api,
                 ..Self::default()
             },
             pure,

@@ -42,6 +42,10 @@ pub enum PolicyError {
         /// The architecture of the set.
         arch: Arch,
     },
+    /// No Android policy at or below the wheel's API level (auditwheel's: "no Android
+    /// policies match the platform tag").
+    #[error("no Android policies match the platform tag `{0}`: the lowest API level Python supports is 21")]
+    NoAndroidPolicy(PlatformTag),
     /// A policy file entry that does not fit the model (a bad refresh).
     #[error("auditwheel policy data: {0}")]
     BadData(String),
@@ -282,11 +286,44 @@ impl PolicySet {
         }
     }
 
-    /// The policies auditwheel uses for a libc and an architecture.
-    pub fn new(libc: Libc, arch: &Arch, musl: MuslPolicies) -> Result<Self, PolicyError> {
+    /// The Android policies for a wheel of API level `api`, as auditwheel chooses them:
+    /// the policy file lists only the levels at which the NDK's stable libraries changed,
+    /// so the one of the highest level at or below the wheel's is taken, named as the
+    /// wheel's level (its tag is the wheel's own), beside `linux`.
+    pub fn android(arch: &Arch, api: u32) -> Result<Self, PolicyError> {
+        let mut set = Self::build(Libc::Android, arch, |_| true)?;
+        let chosen = set
+            .policies
+            .iter()
+            .filter(|p| matches!(p.name, PolicyName::Android(level) if level <= api))
+            .max_by_key(|p| match p.name {
+                PolicyName::Android(level) => level,
+                _ => 0,
+            })
+            .cloned();
+        let Some(mut chosen) = chosen else {
+            return Err(PolicyError::NoAndroidPolicy(
+                PolicyName::Android(api).tag(arch),
+            ));
+        };
+        chosen.name = PolicyName::Android(api);
+        set.policies.retain(Policy::is_linux);
+        set.policies.insert(0, chosen);
+        Ok(set)
+    }
+
+    /// The policies auditwheel uses for a libc and an architecture (for Android, the
+    /// wheel's API level; without one, the lowest).
+    pub fn new(
+        libc: Libc,
+        arch: &Arch,
+        musl: MuslPolicies,
+        android_api: Option<u32>,
+    ) -> Result<Self, PolicyError> {
         match libc {
             Libc::Glibc => Self::manylinux(arch),
             Libc::Musl => Self::musllinux(arch, musl),
+            Libc::Android => Self::android(arch, android_api.unwrap_or(21)),
         }
     }
 
@@ -511,12 +548,17 @@ mod tests {
 
     #[test]
     fn every_policy_of_the_files_builds_for_each_of_its_arches() {
-        for libc in [Libc::Glibc, Libc::Musl] {
+        for libc in [Libc::Glibc, Libc::Musl, Libc::Android] {
             for raw in raw_policies(libc) {
                 for arch in raw.symbol_versions.keys() {
                     let arch = Arch::parse(arch);
-                    let set = PolicySet::new(libc, &arch, MuslPolicies::All).unwrap();
                     let name: PolicyName = raw.name.parse().unwrap();
+                    // (An Android set holds the one policy of the wheel's level.)
+                    let level = match name {
+                        PolicyName::Android(level) => Some(level),
+                        _ => None,
+                    };
+                    let set = PolicySet::new(libc, &arch, MuslPolicies::All, level).unwrap();
                     let policy = set.get(&name.tag(&arch)).unwrap();
                     assert_eq!(policy.priority, raw.priority);
                     for alias in policy.alias_tags() {

@@ -29,7 +29,7 @@ pub fn patch_edits(edits: &ElfEdits) -> Vec<Edit> {
     if let Some(path) = &edits.rpath {
         ops.push(Edit::SetRpath {
             path: path.clone(),
-            force_rpath: true,
+            force_rpath: !edits.runpath,
         });
     }
     ops

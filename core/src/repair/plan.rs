@@ -37,6 +37,10 @@ pub struct ElfEdits {
     /// The new RPATH.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rpath: Option<String>,
+    /// Set the new path as `DT_RUNPATH`, not `DT_RPATH`: Android's loader reads only
+    /// RUNPATH (auditwheel sets it so for Android wheels).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub runpath: bool,
 }
 
 impl ElfEdits {
@@ -74,7 +78,8 @@ impl std::fmt::Display for ElfEdits {
             parts.push("RPATH removed".into());
         }
         if let Some(rpath) = &self.rpath {
-            parts.push(format!("RPATH {rpath}"));
+            let kind = if self.runpath { "RUNPATH" } else { "RPATH" };
+            parts.push(format!("{kind} {rpath}"));
         }
         if self.strip {
             parts.push("stripped".into());
@@ -132,6 +137,10 @@ pub enum PlanError {
     /// `--lib-sdir` would put the grafted libraries out of their place in the wheel.
     #[error("-L {0:?} would put the grafted libraries outside their place in the wheel (a `..` part, or a backslash); give a folder name such as .libs")]
     LibsDir(String),
+    /// An Android wheel below API level 24 needs a RUNPATH to find its grafts, which
+    /// its loader does not read (auditwheel's words).
+    #[error("cannot repair the wheel for {0}: grafting libraries with RUNPATH requires API level 24 or higher")]
+    AndroidRunpath(PlatformTag),
     /// The policy chosen has no references in the report (should not happen).
     #[error("the evaluation has no entry for policy {0}")]
     NoPolicy(PlatformTag),
@@ -527,6 +536,21 @@ pub fn plan(
             member: member.clone(),
             edits,
         });
+    }
+    if let PlatformTag::Android { api, .. } = policy {
+        // Android's loader reads RUNPATH only, and from API level 24 on.
+        let edits = out
+            .grafts
+            .iter_mut()
+            .map(|g| &mut g.edits)
+            .chain(out.members.values_mut())
+            .filter(|e| e.rpath.is_some());
+        for e in edits {
+            if *api < 24 {
+                return Err(PlanError::AndroidRunpath(policy.clone()));
+            }
+            e.runpath = true;
+        }
     }
     Ok(out)
 }

@@ -80,6 +80,14 @@ impl fmt::Display for Arch {
     }
 }
 
+/// Android's ABI names (PEP 738) and the architecture each is.
+pub const ANDROID_ABIS: [(&str, Arch); 4] = [
+    ("arm64_v8a", Arch::Aarch64),
+    ("x86_64", Arch::X86_64),
+    ("armeabi_v7a", Arch::Armv7l),
+    ("x86", Arch::I686),
+];
+
 /// The legacy manylinux names of PEP 513, PEP 571 and PEP 599.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LegacyManylinux {
@@ -200,6 +208,14 @@ pub enum PlatformTag {
     },
     /// `win32`, `win_amd64`, `win_arm64`, `win_ia64`.
     Windows(String),
+    /// `android_<api>_<abi>` (PEP 738): the Android API level the wheel needs, and its
+    /// ABI as Android spells it (`arm64_v8a`, `x86_64`, `armeabi_v7a`, `x86`).
+    Android {
+        /// The API level (21 is the lowest Python supports).
+        api: u32,
+        /// The ABI, as in the tag.
+        abi: String,
+    },
     /// Any other well-formed platform tag (`ios_…`, `android_…`, `freebsd_…`).
     Other(String),
 }
@@ -281,6 +297,19 @@ impl FromStr for PlatformTag {
         if s == "win32" || s.starts_with("win_") {
             return Ok(Self::Windows(s.to_owned()));
         }
+        if let Some((api, abi)) = s.strip_prefix("android_").and_then(|r| r.split_once('_')) {
+            let level = (!api.is_empty()
+                && api.bytes().all(|b| b.is_ascii_digit())
+                && !(api.len() > 1 && api.starts_with('0')))
+            .then(|| api.parse().ok())
+            .flatten();
+            if let (Some(api), false) = (level, abi.is_empty()) {
+                return Ok(Self::Android {
+                    api,
+                    abi: abi.to_owned(),
+                });
+            }
+        }
         if s.starts_with("manylinux") || s.starts_with("musllinux") || s == "linux" {
             return bad("unknown manylinux/musllinux spelling");
         }
@@ -302,6 +331,7 @@ impl fmt::Display for PlatformTag {
             Self::Linux(arch) => write!(f, "linux_{arch}"),
             Self::Macos { major, minor, arch } => write!(f, "macosx_{major}_{minor}_{arch}"),
             Self::Windows(s) | Self::Other(s) => f.write_str(s),
+            Self::Android { api, abi } => write!(f, "android_{api}_{abi}"),
         }
     }
 }
@@ -325,6 +355,24 @@ impl PlatformTag {
             Self::LegacyManylinux { alias, .. } => Some(alias.glibc()),
             _ => None,
         }
+    }
+
+    /// The architecture of a tag that policies judge: a Linux one's, or an Android one's
+    /// (by its ABI).
+    pub fn policy_arch(&self) -> Option<Arch> {
+        self.linux_arch().cloned().or_else(|| self.android_arch())
+    }
+
+    /// The architecture of an Android tag, by its ABI (`arm64_v8a` is aarch64); `None`
+    /// for other tags and unknown ABIs.
+    pub fn android_arch(&self) -> Option<Arch> {
+        let Self::Android { abi, .. } = self else {
+            return None;
+        };
+        ANDROID_ABIS
+            .iter()
+            .find(|(a, _)| a == abi)
+            .map(|(_, arch)| arch.clone())
     }
 
     /// The PEP 600 spelling of a legacy alias; other tags are returned unchanged.
@@ -445,6 +493,21 @@ mod tests {
                 "ios_13_0_arm64_iphoneos",
                 PlatformTag::Other("ios_13_0_arm64_iphoneos".into()),
             ),
+            (
+                "android_24_arm64_v8a",
+                PlatformTag::Android {
+                    api: 24,
+                    abi: "arm64_v8a".into(),
+                },
+            ),
+            (
+                "android_21_armeabi_v7a",
+                PlatformTag::Android {
+                    api: 21,
+                    abi: "armeabi_v7a".into(),
+                },
+            ),
+            ("android_x86", PlatformTag::Other("android_x86".into())),
         ];
         for (text, want) in cases {
             let got: PlatformTag = text.parse().unwrap();

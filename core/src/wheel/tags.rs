@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-pub use super::platform::{Arch, GlibcVersion, LegacyManylinux, PlatformTag};
+pub use super::platform::{Arch, GlibcVersion, LegacyManylinux, PlatformTag, ANDROID_ABIS};
 
 /// Why a tag did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
