@@ -362,6 +362,15 @@ function main() {
   for (const r of errors) {
     annotate('error', `${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ''}`, { ...fileOf(r.file), title: 'truewheel: unreadable wheel' });
   }
+  // A wheel tagged plain `linux_*` meets its own tags, but PyPI refuses such a wheel:
+  // a release job is told, without failing it (a private index may take it).
+  for (const r of results.filter((x) => !x.error && x.pass && !policy)) {
+    const tags = r.report.platform_tags;
+    if (tags.length && tags.every((t) => t.startsWith('linux_'))) {
+      const best = r.report.overall_tag && !r.report.overall_tag.startsWith('linux_') ? ` it qualifies for ${r.report.overall_tag};` : '';
+      annotate('warning', `${r.name} is tagged ${tags.join('.')}, which PyPI does not accept:${best} repair it (truewheel repair, or auditwheel repair) before publishing`, { ...fileOf(r.file), title: 'truewheel: not a manylinux or musllinux wheel' });
+    }
+  }
 
   const json = {
     schema: 1,
@@ -381,9 +390,14 @@ function main() {
     annotate('error', `cannot write the JSON report to ${reportPath}: ${err.message}`, { title: 'truewheel audit' });
     written = false;
   }
-  if (process.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary(results, policy, verdict));
   setOutput('verdict', written ? verdict : 'error');
   if (written) setOutput('report', reportPath);
+  // A summary that cannot be written (a full disk) loses the table, not the verdict.
+  try {
+    if (process.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary(results, policy, verdict));
+  } catch (err) {
+    annotate('warning', `cannot write the job summary to ${process.env.GITHUB_STEP_SUMMARY}: ${err.message}`, { title: 'truewheel audit' });
+  }
 
   if (!written) return 2;
   if (failOn === 'never') return 0;
@@ -397,6 +411,7 @@ if (require.main === module) {
     process.exitCode = main();
   } catch (err) {
     annotate('error', `truewheel audit failed: ${err.message}`, { title: 'truewheel audit' });
+    try { setOutput('verdict', 'error'); } catch { /* the output file is what failed */ }
     process.exitCode = 2;
   }
 }

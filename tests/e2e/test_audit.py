@@ -138,6 +138,27 @@ def test_a_linux_tag_is_judged_by_the_machine_of_the_files(tmp_path):
     assert "  linux_aarch64: the wheel's files are built for armv7l, not aarch64" in proc.stdout, proc.stdout
 
 
+def test_linux_files_in_a_wheel_tagged_only_for_another_system_fail_its_tags(tmp_path):
+    """A Linux build tagged `win_amd64` or `macosx_*` alone is a mistake those systems
+    cannot load: its tags fail, saying why. Beside a Linux tag, another system's tag is
+    left alone (a wheel may hold files for both)."""
+    so = (LOCAL / "elf" / "libglibc_2_17.so").read_bytes()
+    for tag in ("py3-none-win_amd64", "py3-none-macosx_11_0_x86_64"):
+        wheel = make_wheel(tmp_path / f"demo-1.0-{tag}.whl", {"demo/_x.so": so}, tag=tag)
+        plat = tag.split("-")[-1]
+        proc = run("audit", wheel, check=1)
+        assert f"  fails {plat}" in proc.stdout, proc.stdout
+        assert f"{plat}: the wheel's binaries are ELF files for Linux (demo/_x.so, x86_64)" in proc.stdout
+        report = json.loads(run("audit", "--json", wheel, check=1).stdout)
+        assert report["tag_verdicts"] == {plat: False}
+    tag = "py3-none-macosx_11_0_x86_64.manylinux_2_17_x86_64"
+    (tmp_path / "both").mkdir()
+    both = make_wheel(tmp_path / "both" / f"demo-1.0-{tag}.whl", {"demo/_x.so": so}, tag=tag)
+    proc = run("audit", both)
+    assert "ELF files for Linux" not in proc.stdout
+    assert json.loads(run("audit", "--json", both).stdout)["tag_verdicts"] == {"manylinux_2_17_x86_64": True}
+
+
 def test_a_musl_extension_that_needs_libc_so_as_maturin_links_it(tmp_path):
     """maturin's musl builds need `libc.so`, which musl's loader takes as itself but
     auditwheel's policy knows only as `libc.musl-<arch>.so.1` (auditwheel itself stops

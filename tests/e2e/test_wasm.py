@@ -317,11 +317,14 @@ def action_dir(tmp_path_factory):
     return d
 
 
-def run_action(action, workspace, tmp_path, **inputs):
+def run_action(action, workspace, tmp_path, summary=None, **inputs):
     """Runs the entry script as the runner does: INPUT_<NAME> upper-cased, spaces as `_`,
-    hyphens kept; GITHUB_STEP_SUMMARY and GITHUB_OUTPUT files; cwd = the workspace."""
-    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
-    summary.write_text("")
+    hyphens kept; GITHUB_STEP_SUMMARY and GITHUB_OUTPUT files; cwd = the workspace.
+    `summary`: another path for the summary, made by the caller."""
+    output = tmp_path / "output.txt"
+    if summary is None:
+        summary = tmp_path / "summary.md"
+        summary.write_text("")
     output.write_text("")
     env = {k: v for k, v in os.environ.items() if not k.startswith("INPUT_")}
     env.update({"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output),
@@ -335,7 +338,7 @@ def run_action(action, workspace, tmp_path, **inputs):
     assert "TypeError" not in proc.stderr and "at Object" not in proc.stderr, proc.stderr
     text = output.read_text()
     outputs = {m.group(1): m.group(3) for m in re.finditer(r"^([\w-]+)<<(\S+)\n(.*?)\n\2$", text, re.M | re.S)}
-    return proc, summary.read_text(), outputs
+    return proc, summary.read_text() if summary.is_file() else None, outputs
 
 
 def table_rows(summary):
@@ -381,6 +384,18 @@ def test_action_summary_outputs_and_exit(action_dir, workspace, tmp_path, bad_ta
     cli, _ = cli_audit(bad_tagged)
     assert by_file[f"dist/{bad_tagged.name}"]["report"] == cli
     assert by_file[f"dist/{SAMPLE_GOOD.name}"]["pass"] is True
+
+
+def test_action_warns_of_plain_linux_tags_and_keeps_its_verdict_without_a_summary(action_dir, workspace, tmp_path):
+    """A wheel tagged plain `linux_*` meets its tag but PyPI refuses it: a warning, not a
+    failure. A job summary that cannot be written loses the table, not the verdict."""
+    proc, _, outputs = run_action(action_dir, workspace, tmp_path, summary=tmp_path, **{"fail-on": "never"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outputs["verdict"] == "fail" and "report" in outputs, outputs
+    warnings = [l for l in proc.stdout.splitlines() if l.startswith("::warning")]
+    assert any(f"file=dist/{SAMPLE_GOOD.name}" in w and "which PyPI does not accept" in w
+               and "qualifies for manylinux_2_5_x86_64" in w for w in warnings), warnings
+    assert any("cannot write the job summary" in w for w in warnings), warnings
 
 
 def test_action_policy_input(action_dir, workspace, tmp_path):
@@ -518,7 +533,7 @@ def test_action_leaves_out_sdists_and_keeps_names_on_one_line(action_dir, tmp_pa
     (ws / "dist" / "x\n::warning title=injected::hi-1.0-py3-none-any.whl").write_bytes(b"")
     proc, _, _ = run_action(action_dir, ws, tmp_path, wheels="dist/*.whl")
     assert proc.returncode == 2, proc.stdout
-    assert not [l for l in proc.stdout.splitlines() if l.startswith("::warning")], proc.stdout
+    assert not [l for l in proc.stdout.splitlines() if l.startswith("::warning title=injected")], proc.stdout
 
 
 def test_action_summary_escapes_what_wheels_say(action_dir, tmp_path):

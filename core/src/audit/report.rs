@@ -117,6 +117,10 @@ pub struct AuditReport {
     /// Those other evaluations.
     #[serde(skip)]
     pub also: Vec<AbiReport>,
+    /// Whether an ELF file is for Linux (OS ABI System V or GNU): a FreeBSD wheel's are
+    /// not, and its own tags are not a mistake.
+    #[serde(skip)]
+    linux_files: bool,
 }
 
 /// Whether platform tags name only other systems than Linux (none is `any` or Linux's).
@@ -340,14 +344,35 @@ impl AuditReport {
             abi,
             tag_verdicts: BTreeMap::new(),
             also,
+            // (ELFOSABI_NONE, the System V ABI most Linux files carry, and ELFOSABI_GNU.)
+            linux_files: elfs.values().any(|e| matches!(e.os_abi, 0 | 3)),
         };
         report.tag_verdicts = report
-            .platform_tags
-            .iter()
-            .filter(|t| t.policy_arch().is_some())
+            .judged_tags()
             .map(|t| (t.to_string(), report.meets(t)))
             .collect();
         report
+    }
+
+    /// Whether the wheel's Linux files are all it holds for tags of other systems only
+    /// (`win_amd64`, `macosx_*`): a mis-tagged build, which those systems cannot load.
+    fn foreign_only(&self) -> bool {
+        self.abi.is_some()
+            && self.linux_files
+            && !self.platform_tags.is_empty()
+            && self
+                .platform_tags
+                .iter()
+                .all(|t| *t != PlatformTag::Any && t.policy_arch().is_none())
+    }
+
+    /// The tags of the name that are judged: the Linux and Android ones, or, for Linux
+    /// files in a wheel tagged only for other systems, those (which fail).
+    fn judged_tags(&self) -> impl Iterator<Item = &PlatformTag> {
+        let foreign = self.foreign_only();
+        self.platform_tags
+            .iter()
+            .filter(move |t| t.policy_arch().is_some() || foreign)
     }
 
     /// Whether the wheel meets a policy (a pure wheel meets every one; a tag the
@@ -438,6 +463,21 @@ impl AuditReport {
         })
     }
 
+    /// Why a tag of another system cannot be met by a wheel of Linux files, in one
+    /// sentence.
+    pub fn other_system(&self, tag: &PlatformTag) -> Option<String> {
+        let abi = self.abi.as_ref()?;
+        // (Beside a Linux tag, another system's may be met by other files of the wheel.)
+        if !self.foreign_only() || *tag == PlatformTag::Any || tag.policy_arch().is_some() {
+            return None;
+        }
+        let first = self.elfs.first().map_or("", |e| e.path.as_str());
+        Some(format!(
+            "{tag}: the wheel's binaries are ELF files for Linux ({first}, {}), which this system does not load; tag it for Linux or build it for {tag}",
+            abi.arch
+        ))
+    }
+
     /// Why a Linux tag of another architecture than the files' cannot be met, in one
     /// sentence.
     pub fn other_arch(&self, tag: &PlatformTag) -> Option<String> {
@@ -459,16 +499,15 @@ impl AuditReport {
         if !pass {
             notes.extend(judged.iter().filter_map(|t| self.other_family(t)));
             notes.extend(judged.iter().filter_map(|t| self.other_arch(t)));
+            notes.extend(judged.iter().filter_map(|t| self.other_system(t)));
         }
         notes.extend(judged.iter().filter_map(|t| self.judged_apart(t)));
         notes
     }
 
-    /// Whether the wheel meets every Linux platform tag its file name claims.
+    /// Whether the wheel meets every Linux (or Android) platform tag its file name
+    /// claims; Linux files in a wheel tagged only for other systems meet none of them.
     pub fn meets_own_tags(&self) -> bool {
-        self.platform_tags
-            .iter()
-            .filter(|t| t.policy_arch().is_some())
-            .all(|t| self.meets(t))
+        self.judged_tags().all(|t| self.meets(t))
     }
 }
