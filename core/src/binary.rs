@@ -1,5 +1,6 @@
 //! A one-line identification of a binary from its first bytes: ELF (class, byte order,
-//! type, machine), Mach-O or PE. The full ELF reader lives in `elf`; this is what a
+//! type, machine), Mach-O or PE (with their machine), or a WebAssembly module (what
+//! pyodide's extensions are). The full ELF reader lives in `elf`; this is what a
 //! listing needs, from a peek at the first [`PEEK`] bytes. Mach-O and PE are told by more
 //! than their first bytes, since any member is peeked: a Java class starts as a universal
 //! Mach-O does, and a text may start with `MZ`.
@@ -23,13 +24,47 @@ pub enum BinaryKind {
         /// The machine, named as `readelf` does (`x86-64`, `aarch64`, …).
         machine: String,
     },
-    /// A Mach-O file (macOS).
+    /// A Mach-O file (macOS, iOS).
     MachO {
         /// `64-bit`, `32-bit` or `universal`.
         variant: &'static str,
+        /// The CPU (`x86_64`, `arm64`, …) of a thin file; a universal one has several.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        machine: Option<String>,
     },
     /// A PE file (Windows DLL or executable).
-    Pe,
+    Pe {
+        /// The COFF machine (`x86-64`, `arm64`, `i386`, …).
+        machine: String,
+    },
+    /// A WebAssembly module (pyodide's and emscripten's extensions).
+    Wasm,
+}
+
+/// The Mach-O CPU name for a `cputype`, as Apple's tools spell it.
+fn macho_cpu_name(cpu: u32) -> String {
+    match cpu {
+        7 => "i386".into(),
+        0x0100_0007 => "x86_64".into(),
+        12 => "arm".into(),
+        0x0100_000C => "arm64".into(),
+        0x0200_000C => "arm64_32".into(),
+        18 => "ppc".into(),
+        0x0100_0012 => "ppc64".into(),
+        other => format!("cpu {other}"),
+    }
+}
+
+/// The PE machine name for a COFF `Machine` value.
+fn pe_machine_name(machine: u16) -> String {
+    match machine {
+        0x014C => "i386".into(),
+        0x8664 => "x86-64".into(),
+        0xAA64 => "arm64".into(),
+        0x01C4 => "arm".into(),
+        0x0200 => "ia64".into(),
+        other => format!("machine {other:#06x}"),
+    }
 }
 
 /// The ELF machine name for an `e_machine` value, as `readelf -h` and the Linux tags spell it.
@@ -91,9 +126,28 @@ impl BinaryKind {
         }
         if head.len() >= 4 {
             let magic = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+            // A thin file's CPU type follows its magic, in the file's byte order.
+            let cpu = |big: bool| {
+                let b = head.get(4..8)?.try_into().ok()?;
+                Some(macho_cpu_name(if big {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                }))
+            };
             match magic {
-                0xFEED_FACF | 0xCFFA_EDFE => return Some(Self::MachO { variant: "64-bit" }),
-                0xFEED_FACE | 0xCEFA_EDFE => return Some(Self::MachO { variant: "32-bit" }),
+                0xFEED_FACF | 0xCFFA_EDFE => {
+                    return Some(Self::MachO {
+                        variant: "64-bit",
+                        machine: cpu(magic == 0xFEED_FACF),
+                    })
+                }
+                0xFEED_FACE | 0xCEFA_EDFE => {
+                    return Some(Self::MachO {
+                        variant: "32-bit",
+                        machine: cpu(magic == 0xFEED_FACE),
+                    })
+                }
                 // A universal file gives its count of architectures next, a Java class
                 // its version (45 or more), as file(1) tells them apart.
                 0xCAFE_BABE | 0xCAFE_BABF
@@ -102,6 +156,7 @@ impl BinaryKind {
                 {
                     return Some(Self::MachO {
                         variant: "universal",
+                        machine: None,
                     })
                 }
                 _ => {}
@@ -111,8 +166,16 @@ impl BinaryKind {
         if head.starts_with(b"MZ") && head.len() >= 0x40 {
             let at = u32::from_le_bytes([head[0x3C], head[0x3D], head[0x3E], head[0x3F]]) as usize;
             if head.get(at..at.saturating_add(4)) == Some(b"PE\0\0") {
-                return Some(Self::Pe);
+                let machine = head.get(at + 4..at + 6).map_or_else(
+                    || "unknown".into(),
+                    |m| pe_machine_name(u16::from_le_bytes([m[0], m[1]])),
+                );
+                return Some(Self::Pe { machine });
             }
+        }
+        // The magic `\0asm` and version 1.
+        if head.starts_with(b"\0asm\x01\0\0\0") {
+            return Some(Self::Wasm);
         }
         None
     }
@@ -130,8 +193,13 @@ impl fmt::Display for BinaryKind {
                 let e = if *endian == "little" { "LSB" } else { "MSB" };
                 write!(f, "ELF {bits}-bit {e} {kind}, {machine}")
             }
-            Self::MachO { variant } => write!(f, "Mach-O {variant}"),
-            Self::Pe => f.write_str("PE (Windows)"),
+            Self::MachO {
+                variant,
+                machine: Some(m),
+            } => write!(f, "Mach-O {variant}, {m}"),
+            Self::MachO { variant, .. } => write!(f, "Mach-O {variant}"),
+            Self::Pe { machine } => write!(f, "PE (Windows), {machine}"),
+            Self::Wasm => f.write_str("WebAssembly module"),
         }
     }
 }
@@ -170,7 +238,23 @@ mod tests {
         pe[..2].copy_from_slice(b"MZ");
         pe[0x3C] = 0x80;
         pe[0x80..].copy_from_slice(b"PE\0\0");
-        assert_eq!(BinaryKind::sniff(&pe), Some(BinaryKind::Pe));
+        assert_eq!(
+            BinaryKind::sniff(&pe).unwrap().to_string(),
+            "PE (Windows), unknown"
+        );
+        let mut amd64 = pe.clone();
+        amd64.extend([0x64, 0x86]);
+        assert_eq!(
+            BinaryKind::sniff(&amd64).unwrap().to_string(),
+            "PE (Windows), x86-64"
+        );
+        assert_eq!(
+            BinaryKind::sniff(b"\0asm\x01\0\0\0\x01\x05")
+                .unwrap()
+                .to_string(),
+            "WebAssembly module"
+        );
+        assert_eq!(BinaryKind::sniff(b"\0asm"), None);
         // `MZ` alone, or a signature out of the bytes given, is not a PE file.
         assert_eq!(BinaryKind::sniff(&pe[..0x80]), None);
         assert_eq!(BinaryKind::sniff(b"MZ is a text that starts so"), None);
@@ -187,7 +271,7 @@ mod tests {
         let thin = b"\xcf\xfa\xed\xfe\x0c\x00\x00\x01\x00\x00\x00\x00";
         assert_eq!(
             BinaryKind::sniff(thin).unwrap().to_string(),
-            "Mach-O 64-bit"
+            "Mach-O 64-bit, arm64"
         );
     }
 }

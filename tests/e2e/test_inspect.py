@@ -91,12 +91,15 @@ def test_inspect_text_names_the_wheel_and_tags(tmp_path):
 def test_programs_of_every_format_are_binaries_whatever_their_names(tmp_path):
     """A Mach-O or PE program is listed as an ELF one is, though its name tells nothing
     (ruff's `.data/scripts/ruff`, setuptools' `cli-64.exe`); a Java class, which starts as
-    a universal Mach-O file does, and a text starting with `MZ` are not."""
+    a universal Mach-O file does, and a text starting with `MZ` are not. Each is given
+    its machine, as ELF files are (an amd64 `.pyd` in a `win_arm64` wheel shows), and a
+    WebAssembly module (pyodide's extensions) is a binary too."""
     from zips import make_wheel
 
     pe = bytearray(0x100)
-    pe[:2], pe[0x3C], pe[0xE8:0xEC] = b"MZ", 0xE8, b"PE\0\0"
+    pe[:2], pe[0x3C], pe[0xE8:0xEE] = b"MZ", 0xE8, b"PE\0\0\x64\xaa"
     members = {
+        "demo/_x.cpython-312-wasm32-emscripten.so": b"\0asm\x01\0\0\0" + bytes(56),
         "demo-1.0.data/scripts/tool": b"\xcf\xfa\xed\xfe\x0c\x00\x00\x01" + bytes(56),
         "demo/cli-64.exe": bytes(pe),
         "demo/universal": b"\xca\xfe\xba\xbe\x00\x00\x00\x02" + bytes(56),
@@ -106,9 +109,10 @@ def test_programs_of_every_format_are_binaries_whatever_their_names(tmp_path):
     w = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", members)
     report = json.loads(run("inspect", "--json", w, check=0).stdout)
     assert {b["path"]: b["summary"] for b in report["binaries"]} == {
-        "demo-1.0.data/scripts/tool": "Mach-O 64-bit",
-        "demo/cli-64.exe": "PE (Windows)",
+        "demo-1.0.data/scripts/tool": "Mach-O 64-bit, arm64",
+        "demo/cli-64.exe": "PE (Windows), arm64",
         "demo/universal": "Mach-O universal",
+        "demo/_x.cpython-312-wasm32-emscripten.so": "WebAssembly module",
     }
 
 
