@@ -154,8 +154,9 @@ function matchWheels(patterns, cwd) {
 // ---- reports
 // Text from a wheel (names, reasons, errors) goes into the Markdown summary escaped:
 // every ASCII punctuation mark Markdown or HTML reads, so that a member name cannot put
-// a link, an image or a tag there (GitHub's sanitizer keeps <a>, <img> and [](...)).
-const cell = (s) => String(s).replace(/\r?\n/g, ' ').replace(/[\\`*_{}[\]()<>#+!|~&]/g, '\\$&');
+// a link, an image or a tag there (GitHub's sanitizer keeps <a>, <img> and [](...));
+// and `.`, `:` and `@`, which GitHub's autolinks need (`www.x.example`, `http://`, `a@b.c`).
+const cell = (s) => String(s).replace(/\r?\n/g, ' ').replace(/[\\`*_{}[\]()<>#+!|~&.:@]/g, '\\$&');
 // A name in a code span: fenced by more backticks than any run in it, `|` escaped (as a
 // table asks, even in code); nothing in a code span is read as Markdown or HTML.
 function code(s) {
@@ -273,14 +274,14 @@ function summary(results, policy, verdict) {
   md += '| wheel | tags | best policy | verdict | top reason |\n|---|---|---|---|---|\n';
   for (const r of results) {
     if (r.error) {
-      md += `| ${code(r.name)} | ${cell(tagsOf(r.name))} | — | ⚠️ error | ${cell(r.error.message)} |\n`;
+      md += `| ${code(r.label || r.name)} | ${cell(tagsOf(r.name))} | — | ⚠️ error | ${cell(r.error.message)} |\n`;
       continue;
     }
     const rep = r.report;
     const best = rep.other_platform ? 'not Linux' : rep.pure ? 'pure' : code(rep.overall_tag);
     const v = r.pass ? `✅ meets ${code(r.wanted)}` : `❌ fails ${code(r.wanted)}`;
     const top = reasonsOf(r).length ? cell(reasonsOf(r)[0]) : '—';
-    md += `| ${code(r.name)} | ${cell(tagsOf(r.name))} | ${best} | ${v} | ${top} |\n`;
+    md += `| ${code(r.label || r.name)} | ${cell(tagsOf(r.name))} | ${best} | ${v} | ${top} |\n`;
   }
   const failing = results.filter((r) => !r.error && !r.pass && reasonsOf(r).length > 1);
   for (const r of failing) {
@@ -296,7 +297,12 @@ function main() {
   const policy = input('policy', '');
   const failOn = input('fail-on', 'violation');
   // GitHub starts actions in $GITHUB_WORKSPACE; patterns are relative to it.
-  const cwd = process.cwd();
+  // The workspace as GitHub names it, when it is where the step runs: the process sees
+  // the real folder, and a workspace reached through a link (self-hosted runners) would
+  // put every wheel named through `${{ github.workspace }}` outside it.
+  const ws = process.env.GITHUB_WORKSPACE;
+  const real = (p) => { try { return fs.realpathSync(p); } catch { return null; } };
+  const cwd = ws && path.isAbsolute(ws) && real(ws) === real(process.cwd()) ? ws : process.cwd();
   const reportPath = path.resolve(cwd, input('json-report', path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'truewheel-audit.json')));
 
   if (!FAIL_ON.includes(failOn)) {
@@ -331,6 +337,12 @@ function main() {
     const shown = others.slice(0, 3).map((f) => path.relative(cwd, f) || f).join(', ');
     console.log(logLine(`left out ${others.length} file${others.length === 1 ? '' : 's'} that ${others.length === 1 ? 'is' : 'are'} not a wheel: ${shown}${others.length > 3 ? ', …' : ''}`));
   }
+  // The report is written over whatever its path names: never over a wheel of the run.
+  if (files.some((f) => real(f) !== null && real(f) === real(reportPath))) {
+    annotate('error', `the json-report input names ${path.relative(cwd, reportPath) || reportPath}, one of the wheels to audit: give the report another path`, { title: 'truewheel audit' });
+    setOutput('verdict', 'error');
+    return 2;
+  }
   if (files.length === 0) {
     const msg = `no wheel matches ${patterns.split(/\r?\n/).join(', ')} (in ${cwd})`;
     annotate(failOn === 'never' ? 'warning' : 'error', `${msg}: build the wheels first, or set the \`wheels\` input`, { title: 'truewheel audit' });
@@ -345,6 +357,11 @@ function main() {
     if (r.trapped) wasm = loadWasm(true);
     results.push(r);
   }
+  // Wheels of one name from two folders (two artifacts of a matrix) are told apart by
+  // their paths in the summary and the annotations.
+  const seen = new Map();
+  for (const r of results) seen.set(r.name, (seen.get(r.name) || 0) + 1);
+  for (const r of results) r.label = seen.get(r.name) > 1 ? path.relative(cwd, r.file) || r.file : r.name;
   const errors = results.filter((r) => r.error);
   const violations = results.filter((r) => !r.error && !r.pass);
   const verdict = errors.length ? 'error' : violations.length ? 'fail' : 'pass';
@@ -357,7 +374,7 @@ function main() {
   for (const r of violations) {
     const top = reasonsOf(r)[0];
     const best = r.report.other_platform ? `none: it is not a Linux wheel (${r.report.platform_tags.join('.')})` : r.report.overall_tag;
-    annotate('error', `${r.name} fails ${r.wanted} (best policy: ${best})${top ? `: ${top}` : ''}`, { ...fileOf(r.file), title: `truewheel: not ${r.wanted}` });
+    annotate('error', `${r.label} fails ${r.wanted} (best policy: ${best})${top ? `: ${top}` : ''}`, { ...fileOf(r.file), title: `truewheel: not ${r.wanted}` });
   }
   for (const r of errors) {
     annotate('error', `${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ''}`, { ...fileOf(r.file), title: 'truewheel: unreadable wheel' });
@@ -368,7 +385,7 @@ function main() {
     const tags = r.report.platform_tags;
     if (tags.length && tags.every((t) => t.startsWith('linux_'))) {
       const best = r.report.overall_tag && !r.report.overall_tag.startsWith('linux_') ? ` it qualifies for ${r.report.overall_tag};` : '';
-      annotate('warning', `${r.name} is tagged ${tags.join('.')}, which PyPI does not accept:${best} repair it (truewheel repair, or auditwheel repair) before publishing`, { ...fileOf(r.file), title: 'truewheel: not a manylinux or musllinux wheel' });
+      annotate('warning', `${r.label} is tagged ${tags.join('.')}, which PyPI does not accept:${best} repair it (truewheel repair, or auditwheel repair) before publishing`, { ...fileOf(r.file), title: 'truewheel: not a manylinux or musllinux wheel' });
     }
   }
 

@@ -349,7 +349,7 @@ def table_rows(summary):
 
 
 def unescape(cell):
-    return re.sub(r"\\([\\`*_{}\[\]()<>#+!|~&])", r"\1", cell)
+    return re.sub(r"\\([\\`*_{}\[\]()<>#+!|~&.:@])", r"\1", cell)
 
 
 @pytest.fixture
@@ -556,6 +556,39 @@ def test_action_summary_escapes_what_wheels_say(action_dir, tmp_path):
     cli = run("audit", src, check=2).stderr.splitlines()[0].removeprefix("error: ")
     assert src.name in cli and rows[src.name][4] == cli
     assert "it is a directory, not a regular file" in rows["folder-1.0-py3-none-any.whl"][4]  # as the CLI says
+
+
+def test_action_on_a_release_jobs_layouts(action_dir, tmp_path):
+    """Two artifacts of a matrix holding one wheel name are told apart by their paths;
+    a workspace reached through a link keeps `file=` for wheels named through it; the
+    report is never written over a wheel; a name that GitHub would autolink
+    (`www.x.example`) stays text in the summary."""
+    real = tmp_path / "real"
+    for art in ("linux-a", "linux-b"):
+        (real / "dist" / art).mkdir(parents=True)
+        shutil.copy(SAMPLE_GOOD, real / "dist" / art)
+    ws = tmp_path / "ws"
+    ws.symlink_to(real)
+    proc, summary, outputs = run_action(action_dir, ws, tmp_path, wheels=f"{ws}/dist/**/*.whl")
+    assert proc.returncode == 0 and outputs["verdict"] == "pass", proc.stdout
+    assert sorted(r[0] for r in table_rows(summary)) == [f"`dist/linux-a/{SAMPLE_GOOD.name}`",
+                                                          f"`dist/linux-b/{SAMPLE_GOOD.name}`"]
+    # (The plain linux tag's warning is an annotation with a file.)
+    assert f"::warning file=dist/linux-a/{SAMPLE_GOOD.name}," in proc.stdout, proc.stdout
+
+    target = real / "dist" / "linux-a" / SAMPLE_GOOD.name
+    before = target.read_bytes()
+    proc, _, outputs = run_action(action_dir, ws, tmp_path, wheels="dist/**/*.whl",
+                                  **{"json-report": f"dist/linux-a/{SAMPLE_GOOD.name}"})
+    assert proc.returncode == 2 and outputs == {"verdict": "error"}, proc.stdout
+    assert "one of the wheels to audit" in proc.stdout and target.read_bytes() == before
+
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "dist").mkdir()
+    (tmp_path / "w" / "dist" / "www.evil.example-1.0-py3-none-any.whl").write_bytes(b"not a zip")
+    proc, summary, _ = run_action(action_dir, tmp_path / "w", tmp_path)
+    text = re.sub(r"(?<![`\\])(`+)(?!`).*?(?<!`)\1(?!`)", "", summary)
+    assert "www.evil" not in text and "www\\.evil\\.example" in text, text
 
 
 def test_committed_action_dist_gives_this_trees_answers(wasm_audits):
