@@ -681,3 +681,31 @@ def test_an_android_wheel_is_repaired_as_auditwheel_repairs_it(tmp_path):
     proc = subprocess.run([VENV_BIN / "auditwheel", "repair", "--ldpaths", libs, "-w", tmp_path / "old-aw", old],
                           capture_output=True, text=True, env=env())
     assert proc.returncode != 0 and "requires API level 24 or higher" in proc.stderr
+
+
+def test_a_repair_holds_a_batch_of_edited_members_not_all_of_them(tmp_path):
+    """Six 40 MB extensions that each need an edit: they are edited and written a batch
+    at a time, so the repair's memory is a few of them, not all six (it was all of them
+    and their old and new deflate streams: 1.8 GB for six 170 MB libraries). Memory,
+    unlike time, does not depend on how busy the machine is."""
+    [src] = sorted(LOCAL.glob("tw_needslib-*.whl"))
+    z = zipfile.ZipFile(src)
+    [ext] = [n for n in z.namelist() if n.endswith(".so")]
+    big = z.read(ext) + bytes(40 << 20)
+    stem, _, rest = ext.rpartition("/")[2].partition(".")
+    files = {f"tw_needslib/{stem}{i}.{rest}": big for i in range(6)}
+    tag = src.name.removesuffix(".whl").split("-", 2)[2]
+    wheel = make_wheel(tmp_path / src.name, files, name="tw_needslib", version=src.name.split("-")[1], tag=tag)
+    # A process of its own, whose one child is the repair, reads that child's peak.
+    measure = ("import resource, subprocess, sys\n"
+               "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+               "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+               "sys.stderr.write(p.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", measure, str(BIN), "repair", "-q", "-w", str(tmp_path / "out"),
+                           str(wheel)], capture_output=True, text=True, env=env(LOCAL / "libs"))
+    code, peak_kib = map(int, proc.stdout.split())
+    assert code == 0, proc.stderr
+    assert peak_kib / 1024 < 150, f"peak {peak_kib / 1024:.0f} MiB for 240 MiB of edited members"
+    [out] = (tmp_path / "out").glob("*.whl")
+    names = zipfile.ZipFile(out).namelist()
+    assert all(n in names for n in files) and any(".libs/" in n for n in names)

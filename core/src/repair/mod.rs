@@ -8,12 +8,12 @@ pub mod plan;
 pub mod sbom;
 pub mod tags;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use crate::source::ReadAt;
 use crate::wheel::deflate::Parallel;
-use crate::wheel::rewrite::Changes;
+use crate::wheel::rewrite::{Changes, Deferred, Made};
 use crate::wheel::splice::{Overwritten, Walked};
 use crate::wheel::{Compression, Member, Wheel, WheelInfo, WriteOptions};
 
@@ -114,6 +114,9 @@ pub fn apply<S: ReadAt, W: Write>(
         // auditwheel makes a copied library writable; keep the rest of its mode.
         changes.put(graft.member.clone(), bytes, mode | 0o200);
     }
+    // The wheel's own members are edited when their turn to be written comes, a batch at
+    // a time: a wheel of a gigabyte of libraries to edit is not held in memory at once.
+    let mut deferred: BTreeMap<String, Deferred<'_>> = BTreeMap::new();
     for (member, edits) in &plan.members {
         let m = wheel
             .archive
@@ -125,29 +128,46 @@ pub fn apply<S: ReadAt, W: Write>(
         if let Some(walked) = kept.walked.remove(member) {
             changes.walked.insert(member.clone(), walked);
         }
-        let mut bytes = match kept.contents.remove(member) {
-            Some(bytes) => bytes,
-            None => wheel.archive.read(m)?,
-        };
-        let len = bytes.len() as u64;
-        let overwritten = editor
-            .edit(&mut bytes, edits)
-            .map_err(|reason| ApplyError::Edit {
-                path: member.clone(),
-                reason,
+        let content = kept.contents.remove(member);
+        let moved = plan.scripts.get(member);
+        let make = move || -> std::io::Result<Made> {
+            let mut bytes = match content {
+                Some(bytes) => bytes,
+                None => wheel.archive.read(m).map_err(std::io::Error::other)?,
+            };
+            let len = bytes.len() as u64;
+            let overwritten = editor.edit(&mut bytes, edits).map_err(|reason| {
+                std::io::Error::other(ApplyError::Edit {
+                    path: member.clone(),
+                    reason,
+                })
             })?;
-        // The edits keep most blocks of the old deflate stream: they are reused.
-        if let Some(moved) = plan.scripts.get(member) {
-            let old = overwritten.unwrap_or_else(|| Overwritten::nothing(len));
-            changes.put_edit(moved.clone(), bytes, m.unix_mode, member.clone(), old);
+            // The edits keep most blocks of the old deflate stream: they are reused.
+            Ok(match (moved, overwritten) {
+                (Some(_), old) => {
+                    let old = old.unwrap_or_else(|| Overwritten::nothing(len));
+                    Made::Content(bytes, Some((member.clone(), old)))
+                }
+                (None, Some(old)) => Made::Content(bytes, Some((member.clone(), old))),
+                // Stripping an already stripped file changes nothing: that is kept raw.
+                (None, None) => Made::Unchanged,
+            })
+        };
+        let path = moved.cloned().unwrap_or_else(|| member.clone());
+        deferred.insert(
+            path,
+            Deferred {
+                mode: m.unix_mode,
+                size: m.size,
+                make: Box::new(make),
+            },
+        );
+        if let Some(moved) = moved {
             changes.put(
                 member.clone(),
                 plan::script_shim(moved).into_bytes(),
                 m.unix_mode,
             );
-        } else if let Some(old) = overwritten {
-            // Stripping an already stripped file changes nothing: that is kept raw.
-            changes.put_edit(member.clone(), bytes, m.unix_mode, member.clone(), old);
         }
     }
     changes.put(
@@ -162,7 +182,7 @@ pub fn apply<S: ReadAt, W: Write>(
             0o644,
         );
     }
-    Ok(wheel.rewrite_with(&changes, out, options, par)?)
+    Ok(wheel.rewrite_deferred(&changes, deferred, out, options, par)?)
 }
 
 #[cfg(test)]
