@@ -107,11 +107,28 @@ function globOne(pattern, cwd, written) {
   const list = (dir) => { try { return fs.readdirSync(dir, { withFileTypes: true }); } catch { return []; } };
   // The regular expressions first, so that a bad pattern is refused whatever exists.
   const res = segs.map((seg) => (seg !== '**' && hasMagic(seg) ? segmentRegex(seg, written) : null));
+  // Every file under a folder, as @actions/glob takes a pattern that names a folder
+  // (`dist`, `dist/`, `dist/**`): each real folder once, dot entries skipped as `**`
+  // skips them.
+  const under = (dir) => {
+    let real;
+    try { real = fs.realpathSync(dir); } catch { return; }
+    if (seen.has(`${real}\0under`)) return;
+    seen.add(`${real}\0under`);
+    for (const e of list(dir)) {
+      if (e.name.startsWith('.')) continue;
+      const sub = path.join(dir, e.name);
+      const st = stat(sub);
+      if (st?.isDirectory() && !sub.endsWith('.whl')) under(sub);
+      else if (st) found.add(sub);
+    }
+  };
   const walk = (dir, i) => {
     if (i === segs.length) {
       // A folder named like a wheel is kept, to be refused by name as the CLI refuses it.
       const st = stat(dir);
       if (st && (st.isFile() || (st.isDirectory() && dir.endsWith('.whl')))) found.add(dir);
+      else if (st?.isDirectory()) under(dir);
       return;
     }
     const seg = segs[i];

@@ -486,6 +486,12 @@ def test_action_globs(action_dir, tmp_path):
     assert match("dist/.*.whl") == ["dist/.hidden-1.0-py3-none-any.whl"]
     assert match(str(ws / "wheelhouse" / "*.whl")) == ["wheelhouse/d-1.0-py3-none-any.whl"]
     assert match("nothing/*.whl") == []
+    # A pattern that names a folder takes every file under it, as @actions/glob does
+    # (the files that are not wheels are left out later, said once).
+    under = ["dist/a-1.0-py3-none-any.whl", "dist/b-1.0-py3-none-any.whl", "dist/notes.txt",
+             "dist/sub/c-1.0-py3-none-any.whl"]
+    for folder in ("dist", "dist/", "dist/**", "./dist"):
+        assert match(folder) == under, folder
     # `**` follows a link to a folder, as @actions/glob does, and a link back up once.
     (ws / "linked").symlink_to(ws / "wheelhouse")
     (ws / "wheelhouse" / "up").symlink_to(ws)
