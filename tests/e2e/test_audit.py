@@ -159,6 +159,19 @@ def test_linux_files_in_a_wheel_tagged_only_for_another_system_fail_its_tags(tmp
     assert json.loads(run("audit", "--json", both).stdout)["tag_verdicts"] == {"manylinux_2_17_x86_64": True}
 
 
+def test_an_android_build_tagged_for_linux_says_what_it_needs(tmp_path):
+    """An Android extension (it links bionic's `libc.so`) under a Linux tag: no C library
+    to judge it by. The sentence says so, and how an Android build is tagged."""
+    [android] = [p.values[0] for p in manifest_wheels() if p.values[0].name.startswith("markupsafe-")
+                 and "android" in p.values[0].name]
+    run("retag", "--platform-tag", "linux_aarch64", "-w", tmp_path, android)
+    [linux] = tmp_path.glob("*linux_aarch64.whl")
+    proc = run("audit", linux, check=2)
+    assert "couldn't detect libc for python extension markupsafe/_speedups" in proc.stderr, proc.stderr
+    assert "an Android build is tagged android_<level>_<abi>" in proc.stderr
+    assert run("audit", android).returncode == 0
+
+
 def test_a_musl_extension_that_needs_libc_so_as_maturin_links_it(tmp_path):
     """maturin's musl builds need `libc.so`, which musl's loader takes as itself but
     auditwheel's policy knows only as `libc.musl-<arch>.so.1` (auditwheel itself stops

@@ -67,7 +67,7 @@ pub enum AnalyzeError {
         source: LibcConflict,
     },
     /// A Python extension met before anything told which libc the wheel uses.
-    #[error("couldn't detect libc for python extension {member}")]
+    #[error("couldn't detect libc for python extension {member}: it links neither glibc nor musl, and no tag of the wheel names its C library (an Android build is tagged android_<level>_<abi>)")]
     NoLibcForExtension {
         /// The member path.
         member: String,
