@@ -297,7 +297,8 @@ function summary(results, policy, verdict) {
     const rep = r.report;
     const best = rep.other_platform ? 'not Linux' : rep.pure ? 'pure' : code(rep.overall_tag);
     const v = r.pass ? `✅ meets ${code(r.wanted)}` : `❌ fails ${code(r.wanted)}`;
-    const top = reasonsOf(r).length ? cell(reasonsOf(r)[0]) : '—';
+    const [why] = reasonsOf(r);
+    const top = why ? cell(why) : '—';
     md += `| ${code(r.label || r.name)} | ${cell(tagsOf(r.name))} | ${best} | ${v} | ${top} |\n`;
   }
   const failing = results.filter((r) => !r.error && !r.pass && reasonsOf(r).length > 1);
@@ -320,6 +321,7 @@ function main() {
   const ws = process.env.GITHUB_WORKSPACE;
   const real = (p) => { try { return fs.realpathSync(p); } catch { return null; } };
   const cwd = ws && path.isAbsolute(ws) && real(ws) === real(process.cwd()) ? ws : process.cwd();
+  const rel = (f) => path.relative(cwd, f) || f;
   const reportPath = path.resolve(cwd, input('json-report', path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'truewheel-audit.json')));
 
   if (!FAIL_ON.includes(failOn)) {
@@ -351,12 +353,12 @@ function main() {
   const others = files.filter((f) => !f.endsWith('.whl'));
   if (others.length) {
     files = files.filter((f) => f.endsWith('.whl'));
-    const shown = others.slice(0, 3).map((f) => path.relative(cwd, f) || f).join(', ');
+    const shown = others.slice(0, 3).map(rel).join(', ');
     console.log(logLine(`left out ${others.length} file${others.length === 1 ? '' : 's'} that ${others.length === 1 ? 'is' : 'are'} not a wheel: ${shown}${others.length > 3 ? ', …' : ''}`));
   }
   // The report is written over whatever its path names: never over a wheel of the run.
   if (files.some((f) => real(f) !== null && real(f) === real(reportPath))) {
-    annotate('error', `the json-report input names ${path.relative(cwd, reportPath) || reportPath}, one of the wheels to audit: give the report another path`, { title: 'truewheel audit' });
+    annotate('error', `the json-report input names ${rel(reportPath)}, one of the wheels to audit: give the report another path`, { title: 'truewheel audit' });
     setOutput('verdict', 'error');
     return 2;
   }
@@ -378,13 +380,12 @@ function main() {
   // their paths in the summary and the annotations.
   const seen = new Map();
   for (const r of results) seen.set(r.name, (seen.get(r.name) || 0) + 1);
-  for (const r of results) r.label = seen.get(r.name) > 1 ? path.relative(cwd, r.file) || r.file : r.name;
+  for (const r of results) r.label = seen.get(r.name) > 1 ? rel(r.file) : r.name;
   const errors = results.filter((r) => r.error);
   const violations = results.filter((r) => !r.error && !r.pass);
   const verdict = errors.length ? 'error' : violations.length ? 'fail' : 'pass';
 
   for (const r of results) process.stdout.write(textReport(r));
-  const rel = (f) => path.relative(cwd, f) || f;
   // GitHub attaches an annotation to a file of the repository only: one outside the
   // workspace is named in the message alone.
   const fileOf = (f) => (rel(f).startsWith('..') || path.isAbsolute(rel(f)) ? {} : { file: rel(f) });

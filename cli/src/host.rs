@@ -81,17 +81,9 @@ impl DiskHost {
 /// regular file, not readable by this user, not an ELF file); an error when the host
 /// failed to give it (too many open files, an I/O error).
 fn read_facts(real: &str) -> std::io::Result<Option<Arc<ElfFacts>>> {
-    use std::io::ErrorKind;
     let file = match crate::io::open_regular(real) {
         Ok(f) => f,
-        Err(e)
-            if matches!(
-                e.kind(),
-                ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::InvalidInput
-            ) =>
-        {
-            return Ok(None)
-        }
+        Err(e) if crate::io::passed_over(&e) => return Ok(None),
         Err(e) => return Err(e),
     };
     let file = FileSource::new(file)?;

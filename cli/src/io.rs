@@ -157,6 +157,17 @@ pub fn file_kind(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
+/// Whether an error reading a file of the host only means the loader would pass the file
+/// over: not there, not this user's to read, or not a regular file ([`open_regular`]'s
+/// refusal). Any other error (too many open files, an I/O error) is the host failing.
+pub fn passed_over(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        e.kind(),
+        ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::InvalidInput
+    )
+}
+
 /// The bytes of a regular file ([`open_regular`]).
 pub fn read_regular(path: impl AsRef<Path>) -> std::io::Result<Vec<u8>> {
     use std::io::Read;

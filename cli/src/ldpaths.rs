@@ -176,15 +176,6 @@ pub fn glob(pattern: &Path) -> Vec<PathBuf> {
     glob_into(pattern, &mut Vec::new())
 }
 
-/// Whether a read error only means the file is not there for this user: passed over, as
-/// auditwheel passes it over (the loader reads its cache, which root made).
-fn absent(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
-    )
-}
-
 /// A file's text: `None` when it is not there or not a regular file, or could not be
 /// read (said in `errors`). A named pipe matched by an `include` is passed over: reading
 /// it waited for a writer, and the run hung (ldconfig hangs on it too); a folder is
@@ -196,7 +187,9 @@ fn read_text(file: &Path, errors: &mut Vec<String>) -> Option<String> {
     });
     match read {
         Ok(text) => Some(text),
-        Err(e) if absent(&e) || e.kind() == std::io::ErrorKind::InvalidInput => None,
+        // (Not there for this user: passed over, as auditwheel passes it over; the
+        // loader reads its cache, which root made.)
+        Err(e) if crate::io::passed_over(&e) => None,
         Err(e) => {
             errors.push(crate::failure::Failure::io("read", file, &e).to_string());
             None
@@ -209,7 +202,7 @@ fn read_text(file: &Path, errors: &mut Vec<String>) -> Option<String> {
 fn read_dir(dir: &Path, errors: &mut Vec<String>) -> Vec<std::fs::DirEntry> {
     match std::fs::read_dir(dir) {
         Ok(entries) => entries.flatten().collect(),
-        Err(e) if absent(&e) => Vec::new(),
+        Err(e) if crate::io::passed_over(&e) => Vec::new(),
         Err(e) => {
             errors.push(crate::failure::Failure::io("read", dir, &e).to_string());
             Vec::new()

@@ -123,11 +123,10 @@ impl PolicyName {
                 Some((Self::Manylinux(alias.glibc()), arch))
             }
             PlatformTag::Musllinux { musl, arch } => Some((Self::Musllinux(*musl), arch)),
-            PlatformTag::Android { api, .. } => {
-                let arch = tag.android_arch()?;
-                let known = ANDROID_ABIS.iter().find(|(_, a)| *a == arch)?;
-                Some((Self::Android(*api), &known.1))
-            }
+            PlatformTag::Android { api, abi } => ANDROID_ABIS
+                .iter()
+                .find(|(a, _)| a == abi)
+                .map(|(_, arch)| (Self::Android(*api), arch)),
             _ => None,
         }
     }

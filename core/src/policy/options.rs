@@ -184,7 +184,7 @@ impl FromStr for PlatRequest {
 /// "failed" by every wheel and "met" by every pure one, so a misspelling
 /// (`manylinux_2_17_amd64`, `musllinux_2_17_x86_64`) is refused instead.
 pub fn audit_policy(s: &str) -> Result<PlatformTag, NameError> {
-    let known = |a: &Arch| !matches!(a, Arch::Other(_));
+    let known = super::set::known_arch;
     if let Ok(tag) = s.parse::<PlatformTag>() {
         let ok = match &tag {
             PlatformTag::Manylinux { glibc, arch } => glibc.major == 2 && known(arch),
@@ -308,18 +308,15 @@ impl AnalyzeOptions {
         let libc = tags_libc(platforms).ok();
         let mut android_api = None;
         if libc == Some(Libc::Android) {
-            let mut texts: Vec<String> = platforms.iter().map(ToString::to_string).collect();
-            texts.sort();
-            texts.dedup();
-            match platforms {
-                [PlatformTag::Android { api, .. }] => android_api = Some(*api),
-                _ if texts.len() == 1 => {
-                    // One tag that names no level (`android_x`): as auditwheel, no
-                    // policy matches it.
-                    return Err(TagLibcError::AndroidTags(format!("[{}]", texts[0])));
-                }
-                _ => return Err(TagLibcError::AndroidTags(format!("[{}]", texts.join(", ")))),
-            }
+            // (One tag that names no level, `android_x`, is refused too: as auditwheel's,
+            // no policy matches it.)
+            let [PlatformTag::Android { api, .. }] = platforms else {
+                let mut texts: Vec<String> = platforms.iter().map(ToString::to_string).collect();
+                texts.sort();
+                texts.dedup();
+                return Err(TagLibcError::AndroidTags(format!("[{}]", texts.join(", "))));
+            };
+            android_api = Some(*api);
         }
         let pure = arch == Err(TagArchError::Pure);
         Ok((

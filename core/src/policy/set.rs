@@ -241,7 +241,7 @@ pub struct PolicySet {
 }
 
 /// Whether auditwheel knows the architecture (its `Architecture` enum, baselines only).
-fn known_arch(arch: &Arch) -> bool {
+pub(super) fn known_arch(arch: &Arch) -> bool {
     !matches!(arch, Arch::Other(_))
 }
 

@@ -91,8 +91,7 @@ impl<S: ReadAt> Wheel<S> {
         options: WriteOptions,
         par: &dyn Parallel,
     ) -> std::io::Result<W> {
-        // (Their paths and modes apart: the contents are taken out as they are made.)
-        // (In name order, as the map gives them.)
+        // Their paths and modes apart, in name order: the contents are taken out as made.
         let later: Vec<(String, u32)> = deferred.iter().map(|(p, d)| (p.clone(), d.mode)).collect();
         let order = self.write_order(changes, &later);
         let rows = self.record.by_path();
