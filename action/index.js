@@ -389,13 +389,15 @@ function main() {
   // GitHub attaches an annotation to a file of the repository only: one outside the
   // workspace is named in the message alone.
   const fileOf = (f) => (rel(f).startsWith('..') || path.isAbsolute(rel(f)) ? {} : { file: rel(f) });
+  // Unreadable wheels first: GitHub shows a step's first 10 error annotations only, and
+  // these make the verdict `error`.
+  for (const r of errors) {
+    annotate('error', `${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ''}`, { ...fileOf(r.file), title: 'truewheel: unreadable wheel' });
+  }
   for (const r of violations) {
     const top = reasonsOf(r)[0];
     const best = r.report.other_platform ? `none: it is not a Linux wheel (${r.report.platform_tags.join('.')})` : r.report.overall_tag;
     annotate('error', `${r.label} fails ${r.wanted} (best policy: ${best})${top ? `: ${top}` : ''}`, { ...fileOf(r.file), title: `truewheel: not ${r.wanted}` });
-  }
-  for (const r of errors) {
-    annotate('error', `${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ''}`, { ...fileOf(r.file), title: 'truewheel: unreadable wheel' });
   }
   // A wheel tagged plain `linux_*` meets its own tags, but PyPI refuses such a wheel:
   // a release job is told, without failing it (a private index may take it).

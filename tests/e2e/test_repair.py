@@ -538,6 +538,19 @@ def test_a_corpus_wheel_repaired_again_as_auditwheel_does(filename, tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_json_tags_are_those_of_the_output_name(tmp_path):
+    """`--json`'s `tags` are the output name's: the tags reached and the input's kept
+    beside them (a `manylinux_2_34` tag the repair does not replace), not the reached
+    ones alone."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    run("retag", "--platform-tag", "manylinux_2_34_x86_64", "-w", tmp_path / "in", src)
+    tagged = next((tmp_path / "in").glob("*.whl"))
+    report = truewheel_repair(tagged, tmp_path / "ours", LOCAL / "libs")
+    name_tags = Path(report["output"]).name[:-len(".whl")].split("-")[-1].split(".")
+    assert "manylinux_2_34_x86_64" in name_tags and len(name_tags) > 1, name_tags
+    assert report["tags"] == name_tags
+
+
 def test_no_update_tags_keeps_the_name_and_says_so(tmp_path):
     """`--no-update-tags`: the libraries are grafted, the name and WHEEL tags stay the
     input's (as auditwheel's), and `--json` and `-v` report those tags, not the policy's."""

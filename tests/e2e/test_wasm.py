@@ -450,6 +450,22 @@ def test_action_unreadable_wheels(action_dir, tmp_path, bad_wheels):
     assert proc.returncode == 0 and outputs["verdict"] == "error"
 
 
+def test_action_annotates_unreadable_wheels_before_violations(action_dir, tmp_path, bad_tagged, bad_wheels):
+    """GitHub shows a step's first 10 error annotations: an unreadable wheel, which makes
+    the verdict `error`, is annotated before a dozen violations, not hidden behind them."""
+    ws = tmp_path / "ws"
+    for i in range(12):
+        (ws / "dist" / f"job{i}").mkdir(parents=True)
+        shutil.copy(bad_tagged, ws / "dist" / f"job{i}")
+    (ws / "dist" / "z").mkdir()
+    shutil.copy(bad_wheels[0], ws / "dist" / "z")
+    proc, _, outputs = run_action(action_dir, ws, tmp_path, wheels="dist")
+    assert outputs["verdict"] == "error", proc.stdout
+    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert len(errors) == 13
+    assert "unreadable wheel" in errors[0] and all("unreadable" not in e for e in errors[1:]), errors
+
+
 def test_action_no_wheel_matched(action_dir, tmp_path):
     ws = tmp_path / "empty"
     ws.mkdir()

@@ -128,7 +128,7 @@ pub struct RepairReport {
     pub output: String,
     /// The policy whose libraries were bundled.
     pub policy: PlatformTag,
-    /// The platform tags written.
+    /// The platform tags of the output's name.
     pub tags: Vec<PlatformTag>,
     /// Grafts and edits.
     pub plan: Plan,
@@ -487,7 +487,7 @@ fn repair_one(
             wheel: name,
             output: args.wheel_dir.join(&out_name).display().to_string(),
             policy: target.policy,
-            tags: target.tags,
+            tags: new_name.tags.platform.clone(),
             plan,
         }));
     }
@@ -513,17 +513,13 @@ fn repair_one(
         .map(|_| ())
         .map_err(|e| std::io::Error::other(e.to_string()))
     })?;
-    // With --no-update-tags the output keeps the input's tags: those are what it carries.
-    let tags = if args.no_update_tags {
-        wheel.filename.tags.platform.clone()
-    } else {
-        target.tags
-    };
     let report = RepairReport {
         wheel: name,
         output: written.target().display().to_string(),
         policy: target.policy,
-        tags,
+        // What the name carries: the tags reached, and those of the input's it keeps
+        // (all of them with --no-update-tags).
+        tags: new_name.tags.platform.clone(),
         plan,
     };
     Ok(Outcome::Done(Box::new(report), written))
