@@ -272,6 +272,10 @@ function textReport(r) {
     const rep = r.report;
     lines.push(`${rep.wheel}: not a Linux wheel (${rep.platform_tags.join('.')}): no manylinux or musllinux policy applies`);
     if (!r.pass) lines.push(`  fails ${r.wanted}`);
+  } else if (r.report.foreign_binary) {
+    lines.push(`${r.report.wheel}: no ELF files, but a binary for another system (${r.report.foreign_binary.summary})`);
+    if (!r.pass) lines.push(`  fails ${r.wanted}`);
+    for (const n of r.notes) lines.push(`  ${n}`);
   } else if (r.report.pure) {
     lines.push(`${r.report.wheel}: pure (no ELF files; meets every policy)`);
   } else {
@@ -295,7 +299,7 @@ function summary(results, policy, verdict) {
       continue;
     }
     const rep = r.report;
-    const best = rep.other_platform ? 'not Linux' : rep.pure ? 'pure' : code(rep.overall_tag);
+    const best = rep.other_platform ? 'not Linux' : rep.foreign_binary ? 'none: no ELF files' : rep.pure ? 'pure' : code(rep.overall_tag);
     const v = r.pass ? `✅ meets ${code(r.wanted)}` : `❌ fails ${code(r.wanted)}`;
     const [why] = reasonsOf(r);
     const top = why ? cell(why) : '—';
@@ -396,7 +400,9 @@ function main() {
   }
   for (const r of violations) {
     const top = reasonsOf(r)[0];
-    const best = r.report.other_platform ? `none: it is not a Linux wheel (${r.report.platform_tags.join('.')})` : r.report.overall_tag;
+    const rep = r.report;
+    const best = rep.other_platform ? `none: it is not a Linux wheel (${rep.platform_tags.join('.')})`
+      : rep.foreign_binary ? 'none: it holds no ELF file' : rep.overall_tag;
     annotate('error', `${r.label} fails ${r.wanted} (best policy: ${best})${top ? `: ${top}` : ''}`, { ...fileOf(r.file), title: `truewheel: not ${r.wanted}` });
   }
   // A wheel tagged plain `linux_*` meets its own tags, but PyPI refuses such a wheel:

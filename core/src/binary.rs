@@ -6,8 +6,12 @@
 //! Mach-O does, and a text may start with `MZ`.
 
 use std::fmt;
+use std::io::Read;
 
 use serde::Serialize;
+
+use crate::source::ReadAt;
+use crate::wheel::{Archive, Member};
 
 /// What a binary member is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,6 +91,27 @@ pub fn elf_machine_name(machine: u16) -> String {
 /// How many first bytes [`BinaryKind::sniff`] wants: enough for a PE file's DOS stub,
 /// after which its `PE` signature comes.
 pub const PEEK: usize = 1024;
+
+/// Identifies a member of an archive as a binary from its first [`PEEK`] bytes, whatever
+/// its name (programs have no telling name: ruff's Mach-O `.data/scripts/ruff`,
+/// setuptools' `cli-64.exe`). A member that cannot be inflated is no binary here; the
+/// RECORD check says what is wrong with it.
+pub fn peek<S: ReadAt>(archive: &Archive<S>, m: &Member) -> Option<BinaryKind> {
+    if m.is_dir() || m.size < 20 {
+        return None;
+    }
+    let mut head = [0u8; PEEK];
+    let want = head.len().min(usize::try_from(m.size).unwrap_or(PEEK));
+    let mut r = archive.reader(m);
+    let mut got = 0;
+    while got < want {
+        match r.read(&mut head[got..want]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    BinaryKind::sniff(&head[..got])
+}
 
 impl BinaryKind {
     /// Identifies a binary from its first bytes (at least 20 for ELF, up to [`PEEK`]).

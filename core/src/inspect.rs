@@ -2,8 +2,6 @@
 //! verification and a one-line identification of each binary. Data first (serde); the
 //! CLI renders text from it.
 
-use std::io::Read;
-
 use serde::Serialize;
 
 use crate::binary::BinaryKind;
@@ -111,21 +109,8 @@ pub fn report<S: ReadAt>(
     let binaries = a
         .members()
         .iter()
-        .filter(|m| !m.is_dir() && m.size >= 20)
         .filter_map(|m| {
-            // Every member is peeked: programs have no telling name (ruff's Mach-O
-            // `.data/scripts/ruff`, setuptools' `cli-64.exe`).
-            let mut head = [0u8; crate::binary::PEEK];
-            let want = head.len().min(m.size as usize);
-            let mut r = a.reader(m);
-            let mut got = 0;
-            while got < want {
-                match r.read(&mut head[got..want]) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => got += n,
-                }
-            }
-            let kind = BinaryKind::sniff(&head[..got])?;
+            let kind = crate::binary::peek(a, m)?;
             Some(BinaryInfo {
                 path: m.name.clone(),
                 summary: kind.to_string(),

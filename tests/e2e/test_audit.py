@@ -396,6 +396,40 @@ def test_a_wheel_of_another_system_meets_no_linux_policy(tmp_path, tag):
         "other_platform"] is False
 
 
+MACHO_ARM64 = b"\xcf\xfa\xed\xfe\x0c\x00\x00\x01" + bytes(0x100)
+WASM_MODULE = b"\0asm\x01\0\0\0" + bytes(0x40)
+
+
+@pytest.mark.parametrize("member,binary,summary", [
+    ("demo/_core.cpython-311-darwin.so", MACHO_ARM64, "Mach-O 64-bit, arm64"),
+    ("demo/_core.cpython-311-wasm32-emscripten.so", WASM_MODULE, "WebAssembly module")])
+def test_a_build_for_another_system_tagged_for_linux_fails_its_tags(tmp_path, member, binary, summary):
+    """A wheel with no ELF file but a Mach-O or WebAssembly extension, tagged manylinux:
+    its tags fail, naming the binary (it was "pure, meets every policy"). Without such a
+    binary, a Linux-tagged wheel with no ELF file is still pure."""
+    tag = "cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64"
+    wheel = make_wheel(tmp_path / f"demo-1.0-{tag}.whl", {member: binary, "demo/__init__.py": b""}, tag=tag)
+    plat = tag.split("-")[-1]
+    proc = run("audit", wheel, check=1)
+    assert proc.stdout.splitlines() == [
+        f"{wheel.name}: no ELF files, but a binary for another system ({summary})",
+        f"  fails {plat}",
+        f"  {plat}: the wheel holds no ELF file for Linux to load, only a binary for another system, "
+        f"{member} ({summary}); build it for Linux, or tag it for the system it is for"]
+    report = json.loads(run("audit", "--json", wheel, check=1).stdout)
+    assert report["foreign_binary"] == {"path": member, "summary": summary}
+    assert report["tag_verdicts"] == {"manylinux2014_x86_64": False, "manylinux_2_17_x86_64": False}
+    assert "fails musllinux_1_2_x86_64" in run("audit", "--plat", "musllinux_1_2_x86_64", wheel, check=1).stdout
+    # Tagged for its own system, or `any`, it is judged as before.
+    for other in ("cp311-cp311-macosx_11_0_arm64", "py3-none-any"):
+        (tmp_path / other).mkdir()
+        w = make_wheel(tmp_path / other / f"demo-1.0-{other}.whl", {member: binary}, tag=other)
+        assert "foreign_binary" not in json.loads(run("audit", "--json", w, check=0).stdout)
+    (tmp_path / "plain").mkdir()
+    plain = make_wheel(tmp_path / "plain" / wheel.name, {"demo/__init__.py": b""}, tag=tag)
+    assert run("audit", plain, check=0).stdout.startswith(f"{plain.name}: pure (no ELF files")
+
+
 def test_a_configuration_the_host_fails_to_read_fails_the_audit(tmp_path):
     """With no file descriptor left (`ulimit -n 4`: the wheel takes the last), the
     loader's configuration cannot be read: the verdict would miss its folders' libraries

@@ -223,15 +223,23 @@ def browse(url, outdir, pick=(), drop=(), screenshot="inspector"):
     return json.loads(proc.stdout)
 
 
-def test_inspector_shows_the_verdicts_and_reasons(server, bad_tagged, bad_wheels):
+def test_inspector_shows_the_verdicts_and_reasons(server, bad_tagged, bad_wheels, tmp_path):
     needslib = LOCAL / "tw_needslib-0.1.0-cp311-cp311-linux_x86_64.whl"
     picked = [bad_tagged, SAMPLE_GOOD, needslib]
-    page = browse(server, TEST_OUTPUT, pick=picked, drop=bad_wheels)
+    # A macOS extension tagged manylinux: no ELF file, and not pure.
+    tag = "cp311-cp311-manylinux_2_17_x86_64"
+    macho = b"\xcf\xfa\xed\xfe\x0c\x00\x00\x01" + bytes(0x100)
+    foreign = make_wheel(tmp_path / f"demo-1.0-{tag}.whl", {"demo/_core.cpython-311-darwin.so": macho}, tag=tag)
+    page = browse(server, TEST_OUTPUT, pick=picked, drop=[*bad_wheels, foreign])
     assert page["version"].startswith("truewheel ")
     assert page["pageErrors"] == [] and page["console"] == [], page
     assert page["offsite"] == [], "the page must not fetch anything from elsewhere"
     cards = {c["file"]: c for c in page["cards"]}
-    assert [c["file"] for c in page["cards"]] == [p.name for p in picked + bad_wheels]
+    assert [c["file"] for c in page["cards"]] == [p.name for p in picked + bad_wheels + [foreign]]
+    card = cards[foreign.name]
+    cli = run("audit", foreign, check=1).stdout.splitlines()
+    assert card["verdict"] == "fail" and card["verdictText"] == "✗ fails manylinux_2_17_x86_64", card
+    assert card["notes"] == ["no ELF files, but a binary for another system (Mach-O 64-bit, arm64)", cli[2].strip()]
 
     for wheel in picked:
         card = cards[wheel.name]
@@ -430,6 +438,26 @@ def test_action_says_why_a_tag_of_another_family_or_architecture_fails(action_di
     assert table_rows(summary)[0][4] == f"{plat}: the wheel's files are built for x86_64, not aarch64"
     cli = run("audit", "--plat", plat, wheel, check=1).stdout
     assert cli in proc.stdout, (cli, proc.stdout)
+
+
+def test_action_fails_a_build_for_another_system_tagged_for_linux(action_dir, tmp_path):
+    """A macOS extension in a wheel tagged manylinux (no ELF file): the Action fails it as
+    the CLI does, its text report the CLI's line for line, and the annotation and summary
+    say why (it was "pure" and passed)."""
+    ws = tmp_path / "ws"
+    (ws / "dist").mkdir(parents=True)
+    tag = "cp311-cp311-manylinux_2_17_x86_64"
+    macho = b"\xcf\xfa\xed\xfe\x0c\x00\x00\x01" + bytes(0x100)
+    wheel = make_wheel(ws / "dist" / f"demo-1.0-{tag}.whl", {"demo/_core.cpython-311-darwin.so": macho}, tag=tag)
+    proc, summary, outputs = run_action(action_dir, ws, tmp_path)
+    assert proc.returncode == 1 and outputs["verdict"] == "fail", proc.stdout
+    cli = run("audit", wheel, check=1).stdout
+    assert cli in proc.stdout, (cli, proc.stdout)
+    why = cli.splitlines()[2].strip()
+    row = table_rows(summary)[0]
+    assert row[2] == "none: no ELF files" and row[4] == why, row
+    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert len(errors) == 1 and "(best policy: none: it holds no ELF file)" in errors[0], errors
 
 
 def test_action_unreadable_wheels(action_dir, tmp_path, bad_wheels):

@@ -101,6 +101,7 @@ async function main() {
         filename: text('.filename'),
         verdict: v ? v.dataset.verdict : null,
         verdictText: text('.verdict .big'),
+        notes: [...c.querySelectorAll('.verdict .note')].map((n) => n.textContent.trim()),
         best: text('.best-tag'),
         error: text('.verdict .why'),
         hint: text('.verdict .hint'),

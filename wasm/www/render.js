@@ -53,6 +53,12 @@ function verdict(ins, audit) {
       h('div', { class: 'big' }, audit.pass ? `not a Linux wheel (${r.platform_tags.join('.')})` : `✗ fails ${audit.wanted}`),
       h('div', { class: 'note' }, 'no manylinux or musllinux policy applies: it holds no ELF file, and its tags name another system'));
   }
+  if (r.foreign_binary) {
+    return h('div', { class: `verdict ${audit.pass ? 'pass' : 'fail'}`, 'data-verdict': audit.pass ? 'pass' : 'fail' },
+      h('div', { class: 'big' }, audit.pass ? `✓ meets ${audit.wanted}` : `✗ fails ${audit.wanted}`),
+      h('div', { class: 'note' }, `no ELF files, but a binary for another system (${r.foreign_binary.summary})`),
+      ...(audit.notes || []).map((n) => h('div', { class: 'note' }, n)));
+  }
   if (r.pure) {
     return h('div', { class: 'verdict pass', 'data-verdict': 'pass' },
       h('div', { class: 'big' }, '✓ pure: no ELF files, meets every policy'));

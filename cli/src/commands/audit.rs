@@ -283,6 +283,20 @@ pub fn render(r: &AuditReport, plat: Option<&PlatformTag>, pass: bool) -> String
             if let (Some(p), false) = (plat, pass) {
                 let _ = writeln!(o, "  fails {p}");
             }
+        } else if let Some(f) = &r.foreign_binary {
+            let _ = writeln!(
+                o,
+                "{}: no ELF files, but a binary for another system ({})",
+                r.wheel, f.summary
+            );
+            let judged = plat.map_or(&r.platform_tags[..], std::slice::from_ref);
+            if !pass {
+                let wanted: Vec<String> = judged.iter().map(ToString::to_string).collect();
+                let _ = writeln!(o, "  fails {}", wanted.join("."));
+            }
+            for note in &r.notes(judged, pass) {
+                let _ = writeln!(o, "  {}", one_line(note));
+            }
         } else {
             let _ = writeln!(o, "{}: pure (no ELF files; meets every policy)", r.wheel);
         }

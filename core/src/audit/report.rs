@@ -121,6 +121,32 @@ pub struct AuditReport {
     /// not, and its own tags are not a mistake.
     #[serde(skip)]
     linux_files: bool,
+    /// In a wheel with no ELF file but a Linux or Android platform tag, its first binary
+    /// for another system (a Mach-O, PE or WebAssembly file): a mis-tagged build, which
+    /// fails those tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub foreign_binary: Option<ForeignBinary>,
+}
+
+/// A binary of a wheel that Linux does not load, named with what it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForeignBinary {
+    /// The member.
+    pub path: String,
+    /// What it is, as `inspect` says it (`Mach-O 64-bit, arm64`).
+    pub summary: String,
+}
+
+/// The first member of a wheel with no ELF file that is a binary of another system.
+fn foreign_binary<S: ReadAt>(wheel: &Wheel<S>) -> Option<ForeignBinary> {
+    let archive = &wheel.archive;
+    archive.members().iter().find_map(|m| {
+        let kind = crate::binary::peek(archive, m)?;
+        (!matches!(kind, crate::binary::BinaryKind::Elf { .. })).then(|| ForeignBinary {
+            path: m.name.clone(),
+            summary: kind.to_string(),
+        })
+    })
 }
 
 /// Whether platform tags name only other systems than Linux (none is `any` or Linux's).
@@ -346,7 +372,17 @@ impl AuditReport {
             also,
             // (ELFOSABI_NONE, the System V ABI most Linux files carry, and ELFOSABI_GNU.)
             linux_files: elfs.values().any(|e| matches!(e.os_abi, 0 | 3)),
+            // (Every member is peeked, so only where it can change a verdict.)
+            foreign_binary: None,
         };
+        if report.abi.is_none()
+            && report
+                .platform_tags
+                .iter()
+                .any(|t| t.policy_arch().is_some())
+        {
+            report.foreign_binary = foreign_binary(wheel);
+        }
         report.tag_verdicts = report
             .judged_tags()
             .map(|t| (t.to_string(), report.meets(t)))
@@ -379,7 +415,13 @@ impl AuditReport {
     /// evaluation does not know, such as another architecture's, is not met).
     pub fn meets(&self, tag: &PlatformTag) -> bool {
         match &self.abi {
-            None => !(self.other_platform && tag.linux_arch().is_some()),
+            // (Not met: a Linux tag of a wheel for another system, or of one whose
+            // binaries are for another.)
+            None => {
+                let other_system = self.other_platform && tag.linux_arch().is_some();
+                let mis_tagged = self.foreign_binary.is_some() && tag.policy_arch().is_some();
+                !(other_system || mis_tagged)
+            }
             Some(abi) => {
                 if matches!(tag, PlatformTag::Linux(_)) {
                     return tag.linux_arch().is_some_and(|a| a.same_machine(&abi.arch));
@@ -478,6 +520,25 @@ impl AuditReport {
         ))
     }
 
+    /// Why the Linux tags among `judged` of a wheel with no ELF file but a binary of
+    /// another system cannot be met, in one sentence.
+    pub fn foreign_note(&self, judged: &[PlatformTag]) -> Option<String> {
+        let f = self.foreign_binary.as_ref()?;
+        let tags: Vec<String> = judged
+            .iter()
+            .filter(|t| t.policy_arch().is_some())
+            .map(ToString::to_string)
+            .collect();
+        (!tags.is_empty()).then(|| {
+            format!(
+                "{}: the wheel holds no ELF file for Linux to load, only a binary for another system, {} ({}); build it for Linux, or tag it for the system it is for",
+                tags.join("."),
+                f.path,
+                f.summary
+            )
+        })
+    }
+
     /// Why a Linux tag of another architecture than the files' cannot be met, in one
     /// sentence.
     pub fn other_arch(&self, tag: &PlatformTag) -> Option<String> {
@@ -497,6 +558,7 @@ impl AuditReport {
     pub fn notes(&self, judged: &[PlatformTag], pass: bool) -> Vec<String> {
         let mut notes = Vec::new();
         if !pass {
+            notes.extend(self.foreign_note(judged));
             notes.extend(judged.iter().filter_map(|t| self.other_family(t)));
             notes.extend(judged.iter().filter_map(|t| self.other_arch(t)));
             notes.extend(judged.iter().filter_map(|t| self.other_system(t)));
