@@ -538,6 +538,27 @@ def test_a_corpus_wheel_repaired_again_as_auditwheel_does(filename, tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_options_are_read_as_argparse_reads_auditwheels(tmp_path):
+    """As auditwheel's argparse: an option given twice takes its last value (a CI
+    template's `--plat` after the user's), and a long option may be a unique prefix.
+    Each spelling gives the wheel the full spellings give."""
+    src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
+    libs = LOCAL / "libs"
+    full = truewheel_repair(src, tmp_path / "full", libs, "--plat", "manylinux_2_28_x86_64",
+                            "--only-plat", "-L", ".b")
+    twice = truewheel_repair(src, tmp_path / "twice", libs, "--plat", "manylinux_2_17_x86_64",
+                             "--plat", "manylinux_2_28_x86_64", "--only", "-L", ".a", "--lib-sdir", ".b")
+    short = truewheel_repair(src, tmp_path / "short", libs, "--pl", "manylinux_2_28_x86_64",
+                             "--only-p", "--lib", ".b")
+    names = {Path(r["output"]).name for r in (full, twice, short)}
+    assert names == {"tw_needslib-0.1.0-cp311-cp311-manylinux_2_28_x86_64.whl"}, names
+    def in_b(r):
+        return sorted(n for n in zipfile.ZipFile(r["output"]).namelist() if n.startswith("tw_needslib.b/"))
+    assert len(in_b(full)) == 2 and in_b(twice) == in_b(full) == in_b(short)
+    show = run("show", "--disable-isa", "--disable-isa-ext-check", src, check=0)
+    assert show.returncode == 0
+
+
 def test_json_tags_are_those_of_the_output_name(tmp_path):
     """`--json`'s `tags` are the output name's: the tags reached and the input's kept
     beside them (a `manylinux_2_34` tag the repair does not replace), not the reached

@@ -56,7 +56,14 @@ def test_missing_library_is_named(tmp_path):
                            "-w", tmp_path / "out", src], capture_output=True, text=True, env=env())
     assert proc.returncode == 2
     assert "libtwdemo.so.1" in proc.stderr and "could not be found" in proc.stderr
+    assert "hint: install the library, or point LD_LIBRARY_PATH at its folder" in proc.stderr
     assert not list((tmp_path / "out").iterdir())
+    # With --ldpaths, LD_LIBRARY_PATH is not searched: the hint says where to add it.
+    proc = subprocess.run([os.environ.get("TRUEWHEEL_BIN", ROOT / "target/release/truewheel"), "repair",
+                           "--ldpaths", "/usr/lib", "-w", tmp_path / "out", src], capture_output=True, text=True,
+                          env={**env(), "LD_LIBRARY_PATH": str(LOCAL / "libs")})
+    assert proc.returncode == 2
+    assert "hint: add its folder to --ldpaths (which replaces LD_LIBRARY_PATH" in proc.stderr, proc.stderr
 
 
 def test_full_disk_leaves_nothing(tmp_path):

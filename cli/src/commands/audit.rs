@@ -50,8 +50,10 @@ pub struct Args {
     jobs: Option<usize>,
 }
 
-/// Arguments of `show`.
+/// Arguments of `show` (as argparse reads auditwheel's: an option given twice takes its
+/// last value; a long option may be shortened to a unique prefix).
 #[derive(Debug, clap::Args)]
+#[command(args_override_self = true, infer_long_args = true)]
 pub struct ShowArgs {
     /// The wheel.
     #[arg(value_name = "WHEEL")]

@@ -23,8 +23,11 @@ use crate::failure::Failure;
 use crate::host::{DiskHost, Scope};
 use crate::io::{ensure_dir, open_wheel, write_options, write_unsynced, DiskWheel, Unsynced};
 
-/// Arguments of `repair` (auditwheel's spellings; its flags are booleans).
+/// Arguments of `repair` (auditwheel's spellings; its flags are booleans). As argparse
+/// reads them for auditwheel, an option given twice takes its last value and a long
+/// option may be shortened to a unique prefix (`--only` for `--only-plat`).
 #[derive(Debug, clap::Args)]
+#[command(args_override_self = true, infer_long_args = true)]
 #[allow(clippy::struct_excessive_bools)]
 pub struct Args {
     /// The wheels to repair.
@@ -408,6 +411,10 @@ fn repair_one(
                 // An Android wheel was cross-compiled: only --ldpaths is searched.
                 repair::PlanError::NotFound { .. } if android => {
                     "give the folder of the Android build's libraries with --ldpaths, or leave it out with --exclude"
+                }
+                // (--ldpaths replaces LD_LIBRARY_PATH and the system's folders.)
+                repair::PlanError::NotFound { .. } if args.ldpaths.is_some() => {
+                    "add its folder to --ldpaths (which replaces LD_LIBRARY_PATH and the system's folders), or leave it out with --exclude"
                 }
                 repair::PlanError::NotFound { .. } => {
                     "install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude"
