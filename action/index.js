@@ -230,6 +230,9 @@ function auditOne(wasm, file, policy) {
   let wheel;
   try {
     wheel = wasm.WheelFile.fromBuffer(readWheel(wasm, file), name);
+    // A damaged wheel, or one changed after its build, is no release: every member is
+    // checked against RECORD first, as `truewheel inspect` checks it.
+    wheel.verify();
     const a = wheel.audit(policy ? { plat: policy } : undefined);
     const result = { file, name, pass: a.pass, wanted: a.wanted, notes: a.notes, report: JSON.parse(a.json) };
     a.free();
@@ -300,8 +303,11 @@ function summary(results, policy, verdict) {
     }
     const rep = r.report;
     const best = rep.other_platform ? 'not Linux' : rep.foreign_binary ? 'none: no ELF files' : rep.pure ? 'pure' : code(rep.overall_tag);
-    const v = r.pass ? `✅ meets ${code(r.wanted)}` : `❌ fails ${code(r.wanted)}`;
-    const [why] = reasonsOf(r);
+    // A wheel of another system passes its own tags unjudged: no Linux policy applies.
+    const v = r.pass && rep.other_platform ? '➖ not judged: no Linux policy applies'
+      : r.pass ? `✅ meets ${code(r.wanted)}` : `❌ fails ${code(r.wanted)}`;
+    // (A passing wheel's findings are why stricter policies fail, not a reason of its verdict.)
+    const [why] = r.pass ? r.notes : reasonsOf(r);
     const top = why ? cell(why) : '—';
     md += `| ${code(r.label || r.name)} | ${cell(tagsOf(r.name))} | ${best} | ${v} | ${top} |\n`;
   }
@@ -396,7 +402,7 @@ function main() {
   // Unreadable wheels first: GitHub shows a step's first 10 error annotations only, and
   // these make the verdict `error`.
   for (const r of errors) {
-    annotate('error', `${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ''}`, { ...fileOf(r.file), title: 'truewheel: unreadable wheel' });
+    annotate('error', `${r.error.message}${r.error.hint ? ` (hint: ${r.error.hint})` : ''}`, { ...fileOf(r.file), title: r.error.kind === 'refused' ? 'truewheel: cannot be audited' : 'truewheel: unreadable wheel' });
   }
   for (const r of violations) {
     const top = reasonsOf(r)[0];

@@ -357,6 +357,17 @@ class WheelFile {
         }
         return Retagged.__wrap(ret[0]);
     }
+    /**
+     * Checks every member against RECORD; throws the CLI's sentence for the first
+     * problem (a damaged member, a hash that differs); `progress(bytesHashed, bytesTotal)`.
+     * @param {any} progress
+     */
+    verify(progress) {
+        const ret = wasm.wheelfile_verify(this.__wbg_ptr, progress);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
 }
 if (Symbol.dispose) WheelFile.prototype[Symbol.dispose] = WheelFile.prototype.free;
 exports.WheelFile = WheelFile;

@@ -159,6 +159,47 @@ def test_linux_files_in_a_wheel_tagged_only_for_another_system_fail_its_tags(tmp
     assert json.loads(run("audit", "--json", both).stdout)["tag_verdicts"] == {"manylinux_2_17_x86_64": True}
 
 
+@pytest.mark.parametrize("source,tag,why", [
+    ("MarkupSafe-2.1.5-cp311-cp311-musllinux_1_1_x86_64.whl", "manylinux_2_17_x86_64",
+     "manylinux_2_17_x86_64: the wheel's files link musl, so no manylinux policy applies"),
+    ("psycopg2_binary-2.9.13-cp311-cp311-manylinux2014_ppc64le.manylinux_2_17_ppc64le.whl", "manylinux_2_17_x86_64",
+     "manylinux_2_17_x86_64: the wheel's files are built for ppc64le, not x86_64")])
+def test_a_wheel_whose_files_are_all_of_another_family_or_machine_fails_its_tags(tmp_path, source, tag, why):
+    """Every ELF file of another C library or architecture than the tags name: `audit`
+    judges the wheel by its files, and the tags fail with the reason (it was an error,
+    "does not look like a platform wheel", exit 2, and the Action called the wheel
+    unreadable). `show` keeps auditwheel's refusal."""
+    [src] = [p.values[0] for p in manifest_wheels() if p.values[0].name == source]
+    run("retag", "--platform-tag", tag, "-w", tmp_path, src)
+    [wheel] = tmp_path.glob("*.whl")
+    lines = run("audit", wheel, check=1).stdout.splitlines()
+    assert lines[1:3] == [f"  fails {tag}", f"  {why}"], lines
+    assert json.loads(run("audit", "--json", "--wheel-only", wheel, check=1).stdout)["tag_verdicts"] == {tag: False}
+    ours = run("show", wheel, check=1)
+    theirs = subprocess.run([AUDITWHEEL, "show", wheel], capture_output=True, text=True, env=env())
+    refusal = ours.stdout.split(": ", 1)[1].splitlines()[0]
+    assert theirs.returncode == 1 and refusal in theirs.stdout + theirs.stderr, (ours.stdout, theirs.stderr)
+
+
+def test_a_tag_naming_no_policy_says_so(tmp_path):
+    """A tag of the files' own architecture and C library that names no policy
+    (`manylinux_2_3_x86_64`: x86_64's start at 2.5), or an Android API level below the
+    wheel's, fails with a note saying so (it failed with no reason)."""
+    src = LOCAL / "tw_cext-0.1.0-cp311-cp311-linux_x86_64.whl"
+    run("retag", "--platform-tag", "manylinux_2_3_x86_64", "-w", tmp_path, src)
+    wheel = tmp_path / "tw_cext-0.1.0-cp311-cp311-manylinux_2_3_x86_64.whl"
+    lines = run("audit", wheel, check=1).stdout.splitlines()
+    assert lines[1:3] == ["  fails manylinux_2_3_x86_64",
+                          "  manylinux_2_3_x86_64: there is no such policy; for x86_64 the manylinux policies are "
+                          "manylinux_2_5_x86_64, manylinux_2_12_x86_64, manylinux_2_17_x86_64, " + lines[2].split("manylinux_2_17_x86_64, ", 1)[1]]
+    assert "manylinux_2_28_x86_64" in lines[2]
+    [android] = [p.values[0] for p in manifest_wheels() if p.values[0].name.startswith("markupsafe-")
+                 and "android_24_arm64_v8a" in p.values[0].name]
+    lines = run("audit", "--plat", "android_21_arm64_v8a", android, check=1).stdout.splitlines()
+    assert lines[1:] == ["  fails android_21_arm64_v8a",
+                         "  android_21_arm64_v8a: the wheel is built for Android API level 24, which is above 21"]
+
+
 def test_an_android_build_tagged_for_linux_says_what_it_needs(tmp_path):
     """An Android extension (it links bionic's `libc.so`) under a Linux tag: no C library
     to judge it by. The sentence says so, and how an Android build is tagged."""

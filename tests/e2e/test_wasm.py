@@ -494,6 +494,38 @@ def test_action_annotates_unreadable_wheels_before_violations(action_dir, tmp_pa
     assert "unreadable wheel" in errors[0] and all("unreadable" not in e for e in errors[1:]), errors
 
 
+def test_action_refuses_a_damaged_or_changed_wheel(action_dir, tmp_path):
+    """A release must not publish a wheel changed after its build, or one whose member
+    cannot be inflated: the Action checks every member against RECORD first and says
+    the CLI's sentence (it passed both: the audit reads ELF files only)."""
+    ws = tmp_path / "ws"
+    (ws / "dist" / "a").mkdir(parents=True)
+    (ws / "dist" / "b").mkdir(parents=True)
+    src = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {"demo/_mod.py": b"x = 1\n" * 100})
+    members = {i.filename: zipfile.ZipFile(src).read(i) for i in zipfile.ZipFile(src).infolist()}
+    members["demo/_mod.py"] = b"x = 2\n" * 100
+    changed = ws / "dist" / "a" / src.name
+    with zipfile.ZipFile(changed, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in members.items():
+            z.writestr(n, d)
+    # A deflate stream damaged in place (its CRC and sizes left as they were).
+    data = bytearray(src.read_bytes())
+    at = data.index(b"demo/_mod.py") + len("demo/_mod.py")
+    data[at + 2:at + 8] = b"\xff" * 6
+    damaged = ws / "dist" / "b" / src.name
+    damaged.write_bytes(bytes(data))
+    proc, summary, outputs = run_action(action_dir, ws, tmp_path, wheels="dist")
+    assert proc.returncode == 2 and outputs["verdict"] == "error", proc.stdout
+    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert len(errors) == 2, errors
+    for wheel in (changed, damaged):
+        cli = run("retag", "--platform-tag", "linux_x86_64", "-w", tmp_path / "out", wheel, check=2)
+        message = cli.stderr.splitlines()[0].removeprefix("error: ")
+        row = next(r for r in table_rows(summary) if r[0] == f"`{wheel.relative_to(ws)}`")
+        assert row[3] == "⚠️ error" and row[4] == message, (row, message)
+    assert "RECORD hash mismatch for demo/_mod.py" in proc.stdout
+
+
 def test_action_no_wheel_matched(action_dir, tmp_path):
     ws = tmp_path / "empty"
     ws.mkdir()

@@ -116,6 +116,24 @@ pub fn inspect(
     Ok(report(wheel, issues, members.len()))
 }
 
+/// Checks every member against RECORD, as `retag` and `repair` do before they write:
+/// the CLI's sentence for the first problem (`RECORD hash mismatch for … in …`), or for
+/// a member that cannot be inflated.
+pub fn verify(wheel: &MemWheel, progress: impl FnMut(f64, f64)) -> Result<(), Failure> {
+    let issues = inspect(wheel, progress)?.record.issues;
+    if let Some(first) = issues.first() {
+        let more = more_problems(issues.len() - 1);
+        return Err(Failure::input(
+            format!("{first} in {}{more}", wheel.file_name()),
+            Some(&format!(
+                "{} (`truewheel inspect` shows every problem)",
+                first.hint()
+            )),
+        ));
+    }
+    Ok(())
+}
+
 /// Options of [`audit()`], as JSON from JavaScript: `{"exclude": ["libfoo.so.*"]}`
 /// (also `plat`, and `disable_isa_ext_check`).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -191,6 +209,7 @@ pub fn audit(
         disable_isa_ext_check: options.disable_isa_ext_check,
         // A browser is no musl system: auditwheel's answers on one that is not.
         host: truewheel_core::policy::HostLibc::default(),
+        by_files: true,
     };
     let report = audit::audit_wheel_sequential(wheel, &mut NoHost, flags, |d, t| {
         progress(d as f64, t as f64);
@@ -305,17 +324,7 @@ pub fn retag_wheel(
 ) -> Result<(String, Vec<u8>), Failure> {
     let retagged = retag(&wheel.filename, &wheel.info, edits)
         .map_err(|e| Failure::input(format!("{}: {e}", wheel.file_name()), None))?;
-    let issues = inspect(wheel, |_, _| {})?.record.issues;
-    if let Some(first) = issues.first() {
-        let more = more_problems(issues.len() - 1);
-        return Err(Failure::input(
-            format!("{first} in {}{more}", wheel.file_name()),
-            Some(&format!(
-                "{} (`truewheel inspect` shows every problem)",
-                first.hint()
-            )),
-        ));
-    }
+    verify(wheel, |_, _| {})?;
     let mut options = WriteOptions::default();
     if let Some(secs) = timestamp {
         options.timestamp = Some(truewheel_core::wheel::writer::dos_datetime(secs));

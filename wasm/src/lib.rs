@@ -184,6 +184,12 @@ impl WheelFile {
         Ok(api::to_json(&r))
     }
 
+    /// Checks every member against RECORD; throws the CLI's sentence for the first
+    /// problem (a damaged member, a hash that differs); `progress(bytesHashed, bytesTotal)`.
+    pub fn verify(&self, progress: &JsValue) -> Result<(), JsValue> {
+        api::verify(&self.wheel, reporter(progress.dyn_ref::<Function>())).map_err(throw)
+    }
+
     /// The audit; `options` is `{plat, exclude, disable_isa_ext_check}`; `progress(membersScanned, members)`.
     pub fn audit(&self, options: &JsValue, progress: &JsValue) -> Result<AuditResult, JsValue> {
         let options = AuditOptions::parse(&json_text(options)).map_err(throw)?;

@@ -81,7 +81,8 @@ function verdict(ins, audit) {
       r.symbol_tag && r.symbol_tag !== r.overall_tag
         ? h('span', { class: 'muted' }, ' · symbol versions alone allow ', h('code', {}, r.symbol_tag)) : null),
     note ? h('div', { class: 'note' }, note) : null,
-    ...(audit.pass ? [] : (audit.notes || []).map((n) => h('div', { class: 'note' }, n))));
+    // (As the CLI: on a pass, the notes say which tags another evaluation judged.)
+    ...(audit.notes || []).map((n) => h('div', { class: 'note' }, n)));
 }
 
 // The reasons as the CLI prints them (`text → not P or stricter`), grouped under the
@@ -90,7 +91,9 @@ function reasons(audit) {
   if (!audit || audit.error || audit.report.pure) return null;
   const findings = audit.report.findings;
   if (findings.length === 0) {
-    return section('Reasons', 0, h('p', { class: 'muted' }, 'None: the wheel meets the strictest policy for its architecture.'));
+    return section('Reasons', 0, h('p', { class: 'muted' }, audit.pass
+      ? 'None: the wheel meets the strictest policy for its architecture.'
+      : 'None against the policies: the verdict above says why the wheel fails.'));
   }
   const groups = [];
   for (const f of findings) {
@@ -106,10 +109,21 @@ function reasons(audit) {
         f.blocking ? null : h('span', { class: 'badge' }, 'repair fixes this'))))))));
 }
 
+// The binaries that are not ELF files (Mach-O, PE, WebAssembly): the audit reads ELF
+// files only, so these are listed as `inspect` identifies them.
+function otherBinaries(audit, ins) {
+  const others = audit && !audit.error ? ins.binaries.filter((b) => b.binary.format !== 'elf') : ins.binaries;
+  if (others.length === 0) return null;
+  return section(audit && !audit.error ? 'Other binaries' : 'Binaries', others.length, h('ul', { class: 'plain binaries' },
+    others.map((b) => h('li', {}, h('code', {}, b.path), ' ', h('span', { class: 'muted' }, b.summary)))));
+}
+
 function libraries(audit, ins) {
   const elfs = audit && !audit.error ? audit.report.elfs : null;
   if (elfs) {
-    if (elfs.length === 0) return section('Shared libraries', 0, h('p', { class: 'muted' }, 'No ELF file in the wheel.'));
+    if (elfs.length === 0) {
+      return ins.binaries.length ? null : section('Shared libraries', 0, h('p', { class: 'muted' }, 'No ELF file in the wheel.'));
+    }
     return section('Shared libraries', elfs.length, h('div', { class: 'scroll' }, h('table', { class: 'libs' },
       h('thead', {}, h('tr', {}, ['member', 'SONAME', 'NEEDED', 'RPATH / RUNPATH', 'symbol versions'].map((t) => h('th', {}, t)))),
       h('tbody', {}, elfs.map((e) => h('tr', {},
@@ -124,9 +138,7 @@ function libraries(audit, ins) {
             h('code', {}, lib), ': ', vs.map((v, i) => [i ? ', ' : '', h('code', { class: 'ver' }, v)]))))
           : h('span', { class: 'muted' }, '—'))))))));
   }
-  if (ins.binaries.length === 0) return null;
-  return section('Binaries', ins.binaries.length, h('ul', { class: 'plain' },
-    ins.binaries.map((b) => h('li', {}, h('code', {}, b.path), ' ', h('span', { class: 'muted' }, b.summary)))));
+  return null;
 }
 
 function record(ins) {
@@ -217,7 +229,8 @@ function tree(ins) {
 export function renderWheel(card, result) {
   const ins = result.inspect;
   const audit = result.audit;
-  card.replaceChildren(
+  // (A part with nothing to show is null, which replaceChildren would write as "null".)
+  card.replaceChildren(...[
     h('header', { class: 'wheel-head' },
       h('h2', { class: 'filename' }, ins.filename),
       h('div', { class: 'facts' },
@@ -226,9 +239,10 @@ export function renderWheel(card, result) {
     verdict(ins, audit),
     reasons(audit),
     libraries(audit, ins),
+    otherBinaries(audit, ins),
     record(ins),
     metadata(ins),
-    tree(ins));
+    tree(ins)].filter((part) => part));
 }
 
 export function renderError(card, name, error) {

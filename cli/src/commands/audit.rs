@@ -133,7 +133,7 @@ pub fn audit_path(
     let mut host = host.for_one_wheel();
     let report = match audit::audit_scanned(&wheel, &elfs, &mut host, flags) {
         Ok(report) => Ok(report),
-        Err(audit::AuditError::Analyze(reason)) => Err(reason),
+        Err(audit::AuditError::Analyze(reason)) => Err(reason.to_string()),
         Err(e) => return Err(Failure::new(format!("{}: {e}", wheel.file_name()))),
     };
     if let Some(error) = host.error() {
@@ -182,6 +182,7 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
         } else {
             crate::libc::host()
         },
+        by_files: true,
     };
     let reports = pool(args.jobs)?.install(|| {
         args.wheels
@@ -229,6 +230,7 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
         exclude: &[],
         disable_isa_ext_check: args.disable_isa_ext_check,
         host: crate::libc::host(),
+        by_files: false,
     };
     let (wheel, report) = audit_path(&args.wheel, &ctx.limits, flags, &host)?;
     let name = wheel.file_name();

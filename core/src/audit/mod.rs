@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::elf::{self, ElfInfo, ElfScanner, Options, Outcome, Scan};
 use crate::parallel::{Parallel, Sequential};
-use crate::policy::analyze::{analyze, WheelElf};
+use crate::policy::analyze::{analyze, AnalyzeError, WheelElf};
 use crate::policy::input::ElfFacts;
 use crate::policy::options::{AnalyzeOptions, HostLibc};
 use crate::policy::tree::DependencyTree;
@@ -382,6 +382,12 @@ pub struct ShowFlags<'a> {
     pub disable_isa_ext_check: bool,
     /// The machine auditwheel would run on (its C library and musl version).
     pub host: HostLibc,
+    /// `truewheel audit`, not `show`: a wheel whose ELF files are all of another
+    /// architecture or C library than its tags name, which auditwheel refuses ("no ELF
+    /// file with a 'x86_64' architecture found"), is evaluated by its files, as a wheel
+    /// tagged `any` is; its tags then fail, saying why ([`AuditReport::other_arch`],
+    /// [`AuditReport::other_family`]).
+    pub by_files: bool,
 }
 
 /// What `auditwheel show` does once the members are scanned: the policy options from the
@@ -400,7 +406,18 @@ pub fn audit_scanned<S: ReadAt, H: HostFiles>(
     let mut options = options.on(flags.host);
     options.disable_isa_ext_check = flags.disable_isa_ext_check;
     let pure = elfs.is_empty();
-    audit(wheel, elfs, host, &options, pure, flags.exclude)
+    match audit(wheel, elfs, host, &options, pure, flags.exclude) {
+        Err(AuditError::Analyze(AnalyzeError::NotPlatformWheel { .. }))
+            if flags.by_files && !pure =>
+        {
+            let by_files = AnalyzeOptions {
+                disable_isa_ext_check: flags.disable_isa_ext_check,
+                ..AnalyzeOptions::default().on(flags.host)
+            };
+            audit(wheel, elfs, host, &by_files, false, flags.exclude)
+        }
+        result => result,
+    }
 }
 
 /// The whole audit of a wheel on one thread: [`scan_members`] then [`audit_scanned`].
@@ -466,7 +483,7 @@ pub fn audit<S: ReadAt, H: HostFiles>(
     if pure {
         return Ok(AuditReport::new(wheel, elfs, None, Vec::new()));
     }
-    let abi = analyze(&wheel_elfs, options).map_err(|e| AuditError::Analyze(e.to_string()))?;
+    let abi = analyze(&wheel_elfs, options).map_err(AuditError::Analyze)?;
     // Tags this evaluation has no policy for are judged by one that has: auditwheel
     // evaluates a single musllinux policy (the host's musl, or the newest), so a
     // `musllinux_1_1` wheel is judged by all of them too; and files that link no C

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::binary::elf_machine_name;
 use crate::elf::ElfInfo;
 use crate::policy::report::{AbiReport, ElfRef, Reason};
-use crate::policy::Libc;
+use crate::policy::{Libc, MuslPolicies, PolicySet};
 use crate::source::ReadAt;
 use crate::wheel::{PlatformTag, Wheel};
 
@@ -42,7 +42,7 @@ pub enum AuditError {
     Archive(crate::wheel::ArchiveError),
     /// The policies cannot be evaluated (as auditwheel fails).
     #[error("{0}")]
-    Analyze(String),
+    Analyze(crate::policy::AnalyzeError),
     /// The platform tags name no C library the policies can be evaluated for.
     #[error("{0}")]
     Tags(#[from] crate::policy::options::TagLibcError),
@@ -232,7 +232,9 @@ pub fn describe(reason: &Reason) -> String {
             };
             let found = match path {
                 Some(p) => format!("found at {p}"),
-                None => "not found on this system".to_owned(),
+                // (Not "on this system": a browser, and `--wheel-only`, look in the
+                // wheel alone.)
+                None => "not found".to_owned(),
             };
             let fix = if is_c_library(soname) {
                 // maturin's musl builds name `libc.so`, which musl's loader takes as
@@ -539,6 +541,49 @@ impl AuditReport {
         })
     }
 
+    /// Why a tag of the files' own architecture and C library cannot be met when no
+    /// policy of that name exists (`manylinux_2_17_riscv64`: riscv64's start at 2.31), or,
+    /// for an Android wheel, when the tag's API level is below the one it was built for.
+    pub fn no_policy(&self, tag: &PlatformTag) -> Option<String> {
+        let abi = self.abi.as_ref()?;
+        let arch = tag.policy_arch()?;
+        if !arch.same_machine(&abi.arch) || tag_libc(tag)? != abi.libc {
+            return None;
+        }
+        let pep600 = tag.to_pep600();
+        if std::iter::once(abi)
+            .chain(&self.also)
+            .any(|a| a.satisfies(&pep600).is_some())
+        {
+            return None;
+        }
+        if let (PlatformTag::Android { api, .. }, Some(own)) = (tag, android_level(abi)) {
+            return (*api < own).then(|| {
+                format!(
+                    "{tag}: the wheel is built for Android API level {own}, which is above {api}"
+                )
+            });
+        }
+        // Every policy of the family, not only those evaluated (auditwheel evaluates
+        // one musllinux policy).
+        let family = match abi.libc {
+            Libc::Musl => PolicySet::musllinux(&abi.arch, MuslPolicies::All),
+            _ => PolicySet::manylinux(&abi.arch),
+        };
+        let known: Vec<String> = family
+            .iter()
+            .flatten()
+            .map(|p| p.tag().to_string())
+            .filter(|t| !t.starts_with("linux"))
+            .collect();
+        Some(format!(
+            "{tag}: there is no such policy; for {} the {} policies are {}",
+            abi.arch,
+            abi.libc.tag_prefix(),
+            known.join(", ")
+        ))
+    }
+
     /// Why a Linux tag of another architecture than the files' cannot be met, in one
     /// sentence.
     pub fn other_arch(&self, tag: &PlatformTag) -> Option<String> {
@@ -558,9 +603,25 @@ impl AuditReport {
     pub fn notes(&self, judged: &[PlatformTag], pass: bool) -> Vec<String> {
         let mut notes = Vec::new();
         if !pass {
+            if self.other_platform {
+                let tags: Vec<String> =
+                    self.platform_tags.iter().map(ToString::to_string).collect();
+                notes.extend(
+                    judged
+                        .iter()
+                        .filter(|t| t.policy_arch().is_some())
+                        .map(|t| {
+                            format!(
+                        "{t}: the wheel holds no ELF file, and its tags name another system ({})",
+                        tags.join(".")
+                    )
+                        }),
+                );
+            }
             notes.extend(self.foreign_note(judged));
             notes.extend(judged.iter().filter_map(|t| self.other_family(t)));
             notes.extend(judged.iter().filter_map(|t| self.other_arch(t)));
+            notes.extend(judged.iter().filter_map(|t| self.no_policy(t)));
             notes.extend(judged.iter().filter_map(|t| self.other_system(t)));
         }
         notes.extend(judged.iter().filter_map(|t| self.judged_apart(t)));
