@@ -240,6 +240,8 @@ def test_inspector_shows_the_verdicts_and_reasons(server, bad_tagged, bad_wheels
     cli = run("audit", foreign, check=1).stdout.splitlines()
     assert card["verdict"] == "fail" and card["verdictText"] == "✗ fails manylinux_2_17_x86_64", card
     assert card["notes"] == ["no ELF files, but a binary for another system (Mach-O 64-bit, arm64)", cli[2].strip()]
+    assert card["binaries"] == ["demo/_core.cpython-311-darwin.so Mach-O 64-bit, arm64"], card
+    assert all(c["strayText"] == [] for c in page["cards"]), [c["strayText"] for c in page["cards"]]
 
     for wheel in picked:
         card = cards[wheel.name]

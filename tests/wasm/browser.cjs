@@ -102,6 +102,9 @@ async function main() {
         verdict: v ? v.dataset.verdict : null,
         verdictText: text('.verdict .big'),
         notes: [...c.querySelectorAll('.verdict .note')].map((n) => n.textContent.trim()),
+        binaries: [...c.querySelectorAll('ul.binaries li')].map((li) => li.textContent.trim()),
+        // Text nodes straight under the card (a part rendered as the text "null").
+        strayText: [...c.childNodes].filter((n) => n.nodeType === 3 && n.textContent.trim()).map((n) => n.textContent),
         best: text('.best-tag'),
         error: text('.verdict .why'),
         hint: text('.verdict .hint'),
