@@ -279,14 +279,15 @@ def test_inspector_shows_the_verdicts_and_reasons(server, bad_tagged, bad_wheels
     assert (TEST_OUTPUT / "inspector.png").stat().st_size > 10_000
 
 
-def big_wheel(path: Path, megabytes: int):
-    """A valid wheel of about `megabytes` MB of incompressible members (stored)."""
+def big_wheel(path: Path, megabytes: int, member_mb: int = 16):
+    """A valid wheel of about `megabytes` MB of incompressible members of `member_mb` MB
+    (stored)."""
     name, version = "big", "1.0"
     di = f"{name}-{version}.dist-info"
     rows = []
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        for i in range(megabytes // 16):
-            data = os.urandom(16 << 20)
+        for i in range(megabytes // member_mb):
+            data = os.urandom(member_mb << 20)
             z.writestr(f"big/blob{i:02}.bin", data)
             rows.append(record_line(f"big/blob{i:02}.bin", data))
         for leaf, text in [("METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
@@ -310,6 +311,18 @@ def test_inspector_large_wheel_stays_responsive(server, tmp_path):
     phases = " ".join(watch["phases"])
     assert "reading…" in phases and "verifying RECORD…" in phases, watch
     assert page["pageErrors"] == [] and page["console"] == [], page
+
+
+def test_inspector_progress_moves_within_one_large_member(server, tmp_path):
+    """A wheel of one 256 MB member: the bar moves while that member is verified (it
+    stayed at 0% until the member's end, seconds later)."""
+    wheel = big_wheel(tmp_path / "big-1.0-py3-none-any.whl", 256, member_mb=256)
+    page = browse(server, tmp_path / "shots", pick=[wheel], screenshot="one-member")
+    [card] = page["cards"]
+    assert card["state"] == "done" and card["record"] == "ok", card
+    between = [p for p in page["watch"]["phases"]
+               if p.startswith("verifying RECORD…") and p not in ("verifying RECORD… 0%", "verifying RECORD… 100%")]
+    assert between, page["watch"]
 
 
 # ---------------------------------------------------------------- the GitHub Action

@@ -10,6 +10,7 @@
 use serde::Serialize;
 use truewheel_core::audit::{self, AuditError, AuditReport, NoHost};
 use truewheel_core::inspect::{report, InspectReport};
+use truewheel_core::wheel::record::local_digest;
 use truewheel_core::wheel::retag::{retag, TagEdits};
 use truewheel_core::wheel::{more_problems, PlatformTag, Wheel, WriteOptions};
 
@@ -102,16 +103,21 @@ pub fn inspect(
     let total: u64 = members.iter().map(|(m, _)| m.size).sum();
     let mut done = 0u64;
     for (m, e) in &members {
-        let found = wheel.verify_member(m, e).map_err(|e| {
-            Failure::input(
-                format!("{}: {e}", wheel.file_name()),
-                Some("the wheel is damaged; fetch or build it again"),
-            )
-        })?;
+        // Progress within a member too: one of gigabytes takes seconds.
+        let found = wheel
+            .verify_member_watched(m, e, &local_digest, &mut |n| {
+                done += n as u64;
+                progress(done as f64, total as f64);
+            })
+            .map_err(|e| {
+                Failure::input(
+                    format!("{}: {e}", wheel.file_name()),
+                    Some("the wheel is damaged; fetch or build it again"),
+                )
+            })?;
         issues.extend(found);
-        done += m.size;
-        progress(done as f64, total as f64);
     }
+    progress(total as f64, total as f64);
     wheel.sort_issues(&mut issues);
     Ok(report(wheel, issues, members.len()))
 }

@@ -236,6 +236,18 @@ impl<S: ReadAt> Wheel<S> {
         entry: &RecordEntry,
         digest: &DigestFor<'_>,
     ) -> Result<Option<RecordIssue>, ArchiveError> {
+        self.verify_member_watched(m, entry, digest, &mut |_| {})
+    }
+
+    /// [`verify_member_with`](Self::verify_member_with), calling `read(n)` after each
+    /// `n` bytes inflated (a progress bar moves within a member of gigabytes).
+    pub fn verify_member_watched(
+        &self,
+        m: &Member,
+        entry: &RecordEntry,
+        digest: &DigestFor<'_>,
+        read: &mut dyn FnMut(usize),
+    ) -> Result<Option<RecordIssue>, ArchiveError> {
         let Some(expected) = &entry.hash else {
             return Ok(None);
         };
@@ -250,6 +262,7 @@ impl<S: ReadAt> Wheel<S> {
                 break;
             }
             hasher.update(&buf[..n]);
+            read(n);
         }
         let found = hasher.finish();
         Ok((&found != expected).then(|| RecordIssue::HashMismatch {
