@@ -36,6 +36,22 @@ struct Cli {
     command: Command,
 }
 
+/// truewheel called as `patchelf`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "patchelf",
+    about = "Edit DT_NEEDED, RPATH/RUNPATH and SONAME of ELF files (truewheel, as patchelf)"
+)]
+struct AsPatchelf {
+    /// Print no notes (results and errors still go out).
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    limits: limits::LimitArgs,
+    #[command(flatten)]
+    args: commands::patchelf::Args,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Show a wheel's name, tags, WHEEL and METADATA, members, binaries, and verify RECORD.
@@ -62,7 +78,7 @@ const PATCHELF_VERSION: &str = "0.18.0";
 fn main() -> ExitCode {
     // Called as `patchelf` (`ln -s truewheel patchelf` on the PATH), it is patchelf, for
     // the tools that run patchelf by that name (auditwheel's repair, build scripts).
-    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let as_patchelf = args
         .first()
         .and_then(|a| std::path::Path::new(a).file_name())
@@ -75,7 +91,18 @@ fn main() -> ExitCode {
             ));
             return ExitCode::SUCCESS;
         }
-        args.insert(1, "patchelf".into());
+        // Its own parser, so that its usage and errors name it `patchelf`, not
+        // `truewheel patchelf`.
+        let p = AsPatchelf::parse_from(args);
+        let ctx = commands::Context {
+            quiet: p.quiet,
+            verbose: false,
+            limits: p.limits.limits(),
+        };
+        return commands::patchelf::run(&p.args, &ctx).unwrap_or_else(|failure| {
+            failure.print();
+            ExitCode::from(2)
+        });
     }
     let cli = Cli::parse_from(args);
     let ctx = commands::Context {

@@ -261,6 +261,11 @@ def test_called_as_patchelf_it_serves_auditwheel(tmp_path):
     (bindir / "patchelf").symlink_to(BIN)
     version = subprocess.run([bindir / "patchelf", "--version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith("patchelf 0.18.0 (truewheel "), version
+    # Its usage names it as called (it said `patchelf patchelf`).
+    usage = subprocess.run([bindir / "patchelf", "--help"], capture_output=True, text=True, check=True).stdout
+    assert "Usage: patchelf [OPTIONS] <FILE>..." in usage, usage
+    wrong = subprocess.run([bindir / "patchelf", "--no-such-flag", "x"], capture_output=True, text=True)
+    assert wrong.returncode == 2 and "Usage: patchelf [OPTIONS] <FILE>..." in wrong.stderr, wrong.stderr
     src = sorted(LOCAL.glob("tw_needslib-*.whl"))[0]
     e = dict(os.environ, PATH=f"{bindir}:/usr/bin:/bin", LD_LIBRARY_PATH=str(LOCAL / "libs"))
     auditwheel = Path(sys.executable).parent / "auditwheel"

@@ -540,6 +540,24 @@ def test_action_refuses_a_damaged_or_changed_wheel(action_dir, tmp_path):
         assert row[3] == "⚠️ error" and row[4] == message, (row, message)
     assert "RECORD hash mismatch for demo/_mod.py" in proc.stdout
 
+    # A RECORD that only leaves a member out, or gives it no hash: a warning, not an
+    # error (pip installs the wheel; repair completes its RECORD).
+    loose = tmp_path / "ws2" / "dist" / src.name
+    loose.parent.mkdir(parents=True)
+    members = {i.filename: zipfile.ZipFile(src).read(i) for i in zipfile.ZipFile(src).infolist()}
+    members["demo/extra.txt"] = b"unlisted\n"
+    record = "demo-1.0.dist-info/RECORD"
+    members[record] = b"".join(l.split(b",")[0] + b",,\n" if l.startswith(b"demo/_mod.py") else l + b"\n"
+                               for l in members[record].splitlines())
+    with zipfile.ZipFile(loose, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in members.items():
+            z.writestr(n, d)
+    proc, summary, outputs = run_action(action_dir, tmp_path / "ws2", tmp_path)
+    assert proc.returncode == 0 and outputs["verdict"] == "pass", proc.stdout
+    warnings = [l for l in proc.stdout.splitlines() if l.startswith("::warning")]
+    assert len(warnings) == 1 and "incomplete RECORD" in warnings[0] and "(and 1 more)" in warnings[0], warnings
+    assert "RECORD gives no hash for demo/_mod.py in demo-1.0-py3-none-any.whl" in warnings[0], warnings
+
 
 def test_action_no_wheel_matched(action_dir, tmp_path):
     ws = tmp_path / "empty"

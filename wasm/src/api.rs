@@ -12,7 +12,7 @@ use truewheel_core::audit::{self, AuditError, AuditReport, NoHost};
 use truewheel_core::inspect::{report, InspectReport};
 use truewheel_core::wheel::record::local_digest;
 use truewheel_core::wheel::retag::{retag, TagEdits};
-use truewheel_core::wheel::{more_problems, PlatformTag, Wheel, WriteOptions};
+use truewheel_core::wheel::{more_problems, PlatformTag, RecordIssue, Wheel, WriteOptions};
 
 /// What went wrong, as a user reads it: the CLI's `error:` sentence and `hint:`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -126,7 +126,30 @@ pub fn inspect(
 /// the CLI's sentence for the first problem (`RECORD hash mismatch for … in …`), or for
 /// a member that cannot be inflated.
 pub fn verify(wheel: &MemWheel, progress: impl FnMut(f64, f64)) -> Result<(), Failure> {
-    let issues = inspect(wheel, progress)?.record.issues;
+    refuse(wheel, &inspect(wheel, progress)?.record.issues)
+}
+
+/// [`verify`] for a release: a RECORD that contradicts the members is refused, while one
+/// that only leaves a member out or gives it no hash (pip installs such a wheel, and
+/// `repair` completes its RECORD) is said, a sentence each.
+pub fn verify_release(
+    wheel: &MemWheel,
+    progress: impl FnMut(f64, f64),
+) -> Result<Vec<String>, Failure> {
+    let (omissions, contradictions): (Vec<_>, Vec<_>) = inspect(wheel, progress)?
+        .record
+        .issues
+        .into_iter()
+        .partition(RecordIssue::is_omission);
+    refuse(wheel, &contradictions)?;
+    Ok(omissions
+        .iter()
+        .map(|i| format!("{i} in {}", wheel.file_name()))
+        .collect())
+}
+
+/// The CLI's sentence for the first of `issues`, if there is one.
+fn refuse(wheel: &MemWheel, issues: &[RecordIssue]) -> Result<(), Failure> {
     if let Some(first) = issues.first() {
         let more = more_problems(issues.len() - 1);
         return Err(Failure::input(
