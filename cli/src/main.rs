@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Build, audit and repair Python wheels.
+/// Audit, repair and retag Python wheels: a drop-in for auditwheel, patchelf and `wheel tags`.
 #[derive(Debug, Parser)]
 #[command(name = "truewheel", version, about, propagate_version = true)]
 struct Cli {
