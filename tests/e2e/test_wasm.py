@@ -473,6 +473,18 @@ def test_action_fails_a_build_for_another_system_tagged_for_linux(action_dir, tm
     assert row[2] == "none: no ELF files" and row[4] == why, row
     errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
     assert len(errors) == 1 and "(best policy: none: it holds no ELF file)" in errors[0], errors
+    # Tagged for macOS, it is not judged by its own tags, and a Linux `policy` fails it
+    # with the reason (the summary's reason was "—").
+    ws2 = tmp_path / "ws2"
+    (ws2 / "dist").mkdir(parents=True)
+    mac = "cp311-cp311-macosx_11_0_arm64"
+    make_wheel(ws2 / "dist" / f"demo-1.0-{mac}.whl", {"demo/_core.cpython-311-darwin.so": macho}, tag=mac)
+    proc, summary, _ = run_action(action_dir, ws2, tmp_path)
+    assert proc.returncode == 0 and table_rows(summary)[0][3] == "➖ not judged: no Linux policy applies", summary
+    proc, summary, _ = run_action(action_dir, ws2, tmp_path, policy="manylinux_2_17_x86_64")
+    assert proc.returncode == 1
+    assert table_rows(summary)[0][4] == (
+        "manylinux_2_17_x86_64: the wheel holds no ELF file, and its tags name another system (macosx_11_0_arm64)")
 
 
 def test_action_unreadable_wheels(action_dir, tmp_path, bad_wheels):

@@ -522,21 +522,29 @@ impl AuditReport {
         ))
     }
 
-    /// Why the Linux tags among `judged` of a wheel with no ELF file but a binary of
-    /// another system cannot be met, in one sentence.
-    pub fn foreign_note(&self, judged: &[PlatformTag]) -> Option<String> {
-        let f = self.foreign_binary.as_ref()?;
+    /// Why the Linux tags among `judged` of a wheel with no ELF file cannot be met, in one
+    /// sentence: its binaries are for another system, or its tags name only others.
+    pub fn no_elf_note(&self, judged: &[PlatformTag]) -> Option<String> {
         let tags: Vec<String> = judged
             .iter()
             .filter(|t| t.policy_arch().is_some())
             .map(ToString::to_string)
             .collect();
-        (!tags.is_empty()).then(|| {
+        if tags.is_empty() {
+            return None;
+        }
+        let tags = tags.join(".");
+        if let Some(f) = &self.foreign_binary {
+            return Some(format!(
+                "{tags}: the wheel holds no ELF file for Linux to load, only a binary for another system, {} ({}); build it for Linux, or tag it for the system it is for",
+                f.path, f.summary
+            ));
+        }
+        self.other_platform.then(|| {
+            let own: Vec<String> = self.platform_tags.iter().map(ToString::to_string).collect();
             format!(
-                "{}: the wheel holds no ELF file for Linux to load, only a binary for another system, {} ({}); build it for Linux, or tag it for the system it is for",
-                tags.join("."),
-                f.path,
-                f.summary
+                "{tags}: the wheel holds no ELF file, and its tags name another system ({})",
+                own.join(".")
             )
         })
     }
@@ -598,27 +606,13 @@ impl AuditReport {
     }
 
     /// What explains a verdict on the tags `judged` besides the findings, one sentence
-    /// each: when it is a fail, why a tag of the other C library's family or of another
-    /// architecture cannot be met; and which tags another evaluation judged.
+    /// each: when it is a fail, why a tag cannot be met (no ELF file for Linux, the other
+    /// C library's family, another architecture, no such policy, another system); and
+    /// which tags another evaluation judged.
     pub fn notes(&self, judged: &[PlatformTag], pass: bool) -> Vec<String> {
         let mut notes = Vec::new();
         if !pass {
-            if self.other_platform {
-                let tags: Vec<String> =
-                    self.platform_tags.iter().map(ToString::to_string).collect();
-                notes.extend(
-                    judged
-                        .iter()
-                        .filter(|t| t.policy_arch().is_some())
-                        .map(|t| {
-                            format!(
-                        "{t}: the wheel holds no ELF file, and its tags name another system ({})",
-                        tags.join(".")
-                    )
-                        }),
-                );
-            }
-            notes.extend(self.foreign_note(judged));
+            notes.extend(self.no_elf_note(judged));
             notes.extend(judged.iter().filter_map(|t| self.other_family(t)));
             notes.extend(judged.iter().filter_map(|t| self.other_arch(t)));
             notes.extend(judged.iter().filter_map(|t| self.no_policy(t)));
