@@ -232,11 +232,9 @@ function auditOne(wasm, file, policy) {
     wheel = wasm.WheelFile.fromBuffer(readWheel(wasm, file), name);
     // A damaged wheel, or one changed after its build, is no release: every member is
     // checked against RECORD first, as `truewheel inspect` checks it.
-    // A RECORD that only leaves a member out or gives it no hash is a warning: pip
-    // installs the wheel, and `truewheel repair` completes its RECORD.
-    const gaps = wheel.verify();
+    wheel.verify();
     const a = wheel.audit(policy ? { plat: policy } : undefined);
-    const result = { file, name, gaps, pass: a.pass, wanted: a.wanted, notes: a.notes, report: JSON.parse(a.json) };
+    const result = { file, name, pass: a.pass, wanted: a.wanted, notes: a.notes, report: JSON.parse(a.json) };
     a.free();
     return result;
   } catch (err) {
@@ -245,7 +243,7 @@ function auditOne(wasm, file, policy) {
       return { file, name, trapped: true, error: { message: `${name}: truewheel stopped on an internal error (${err.message})`, hint: 'please report it with the wheel' } };
     }
     const message = err.code === 'ENOENT' || err.code === 'EACCES' ? `cannot read ${file}: ${err.message}` : err.message;
-    return { file, name, error: { message, hint: err.hint || null } };
+    return { file, name, error: { message, hint: err.hint || null, kind: err.kind || 'input' } };
   } finally {
     if (wheel) wheel.free();
   }
@@ -412,10 +410,6 @@ function main() {
     const best = rep.other_platform ? `none: it is not a Linux wheel (${rep.platform_tags.join('.')})`
       : rep.foreign_binary ? 'none: it holds no ELF file' : rep.overall_tag;
     annotate('error', `${r.label} fails ${r.wanted} (best policy: ${best})${top ? `: ${top}` : ''}`, { ...fileOf(r.file), title: `truewheel: not ${r.wanted}` });
-  }
-  for (const r of results.filter((x) => !x.error && x.gaps.length)) {
-    const more = r.gaps.length > 1 ? ` (and ${r.gaps.length - 1} more)` : '';
-    annotate('warning', `${r.gaps[0]}${more}: its build tool wrote RECORD incompletely; pip installs it, and truewheel repair completes RECORD`, { ...fileOf(r.file), title: 'truewheel: incomplete RECORD' });
   }
   // A wheel tagged plain `linux_*` meets its own tags, but PyPI refuses such a wheel:
   // a release job is told, without failing it (a private index may take it).

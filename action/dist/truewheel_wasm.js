@@ -358,21 +358,16 @@ class WheelFile {
         return Retagged.__wrap(ret[0]);
     }
     /**
-     * Checks every member against RECORD; throws the CLI's sentence for the first
-     * problem that contradicts it (a damaged member, a hash that differs), and returns
-     * one for each member RECORD leaves out or gives no hash; `progress(bytesHashed,
-     * bytesTotal)`.
+     * Checks every member against RECORD, as `inspect`, `retag` and `repair` do; throws
+     * the CLI's sentence for the first problem (a damaged member, a hash that differs, a
+     * member RECORD leaves out); `progress(bytesHashed, bytesTotal)`.
      * @param {any} progress
-     * @returns {string[]}
      */
     verify(progress) {
         const ret = wasm.wheelfile_verify(this.__wbg_ptr, progress);
-        if (ret[3]) {
-            throw takeFromExternrefTable0(ret[2]);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
         }
-        var v1 = getArrayJsValueFromWasm0(ret[0], ret[1]);
-        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
-        return v1;
     }
 }
 if (Symbol.dispose) WheelFile.prototype[Symbol.dispose] = WheelFile.prototype.free;

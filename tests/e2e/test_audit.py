@@ -181,6 +181,19 @@ def test_a_wheel_whose_files_are_all_of_another_family_or_machine_fails_its_tags
     assert theirs.returncode == 1 and refusal in theirs.stdout + theirs.stderr, (ours.stdout, theirs.stderr)
 
 
+def test_an_elf_file_of_another_machine_beside_the_wheels_is_named(tmp_path):
+    """A stray ppc64le library in an x86_64 wheel is left out of the evaluation, as
+    auditwheel leaves it out: the verdict stands, and a note names the file (nothing
+    said so)."""
+    tag = "cp311-cp311-manylinux_2_17_x86_64"
+    wheel = make_wheel(tmp_path / f"demo-1.0-{tag}.whl", {
+        "demo/a.so": (LOCAL / "elf" / "libglibc_2_17.so").read_bytes(),
+        "demo/b.so": (ROOT / "core" / "tests" / "elf-fixtures" / "ppc64le.so").read_bytes()}, tag=tag)
+    lines = run("audit", wheel).stdout.splitlines()
+    assert lines[1] == "  demo/b.so is built for ppc64le, not x86_64: no policy judges it (auditwheel leaves it out too)", lines
+    assert json.loads(run("audit", "--json", wheel).stdout)["tag_verdicts"] == {"manylinux_2_17_x86_64": True}
+
+
 def test_a_tag_naming_no_policy_says_so(tmp_path):
     """A tag of the files' own architecture and C library that names no policy
     (`manylinux_2_3_x86_64`: x86_64's start at 2.5), or an Android API level below the

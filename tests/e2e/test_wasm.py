@@ -552,8 +552,8 @@ def test_action_refuses_a_damaged_or_changed_wheel(action_dir, tmp_path):
         assert row[3] == "⚠️ error" and row[4] == message, (row, message)
     assert "RECORD hash mismatch for demo/_mod.py" in proc.stdout
 
-    # A RECORD that only leaves a member out, or gives it no hash: a warning, not an
-    # error (pip installs the wheel; repair completes its RECORD).
+    # A RECORD that leaves a member out, or gives it no hash, is refused too, as inspect,
+    # retag and repair refuse it: the CLI's sentence, every problem counted.
     loose = tmp_path / "ws2" / "dist" / src.name
     loose.parent.mkdir(parents=True)
     members = {i.filename: zipfile.ZipFile(src).read(i) for i in zipfile.ZipFile(src).infolist()}
@@ -565,10 +565,26 @@ def test_action_refuses_a_damaged_or_changed_wheel(action_dir, tmp_path):
         for n, d in members.items():
             z.writestr(n, d)
     proc, summary, outputs = run_action(action_dir, tmp_path / "ws2", tmp_path)
-    assert proc.returncode == 0 and outputs["verdict"] == "pass", proc.stdout
-    warnings = [l for l in proc.stdout.splitlines() if l.startswith("::warning")]
-    assert len(warnings) == 1 and "incomplete RECORD" in warnings[0] and "(and 1 more)" in warnings[0], warnings
-    assert "RECORD gives no hash for demo/_mod.py in demo-1.0-py3-none-any.whl" in warnings[0], warnings
+    assert proc.returncode == 2 and outputs["verdict"] == "error", proc.stdout
+    cli = run("retag", "--platform-tag", "linux_x86_64", "-w", tmp_path / "out2", loose, check=2)
+    message = cli.stderr.splitlines()[0].removeprefix("error: ")
+    assert message.endswith("(and 1 more problem)") and table_rows(summary)[0][4] == message, (message, summary)
+
+
+def test_action_titles_a_wheel_auditwheels_rules_refuse(action_dir, tmp_path):
+    """A shared library under `.data/purelib/`: readable, but auditwheel's rules cannot
+    evaluate it. The Action's error says the CLI's sentence under "cannot be audited"
+    (it was titled "unreadable wheel", the kind lost on the way)."""
+    ws = tmp_path / "ws"
+    (ws / "dist").mkdir(parents=True)
+    tag = "cp311-cp311-manylinux_2_17_x86_64"
+    wheel = make_wheel(ws / "dist" / f"demo-1.0-{tag}.whl",
+                       {"demo-1.0.data/purelib/demo/_x.so": (LOCAL / "elf" / "libglibc_2_17.so").read_bytes()}, tag=tag)
+    proc, _, outputs = run_action(action_dir, ws, tmp_path)
+    assert proc.returncode == 2 and outputs["verdict"] == "error", proc.stdout
+    cli = run("audit", wheel, check=2).stderr.splitlines()[0].removeprefix("error: ")
+    [error] = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert "title=truewheel%3A cannot be audited::" in error and "purelib" in cli, (error, cli)
 
 
 def test_action_no_wheel_matched(action_dir, tmp_path):

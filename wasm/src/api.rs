@@ -126,41 +126,25 @@ pub fn inspect(
 /// the CLI's sentence for the first problem (`RECORD hash mismatch for … in …`), or for
 /// a member that cannot be inflated.
 pub fn verify(wheel: &MemWheel, progress: impl FnMut(f64, f64)) -> Result<(), Failure> {
-    refuse(wheel, &inspect(wheel, progress)?.record.issues)
+    let issues = inspect(wheel, progress)?.record.issues;
+    issues
+        .first()
+        .map_or(Ok(()), |first| Err(refusal(wheel, first, issues.len())))
 }
 
-/// [`verify`] for a release: a RECORD that contradicts the members is refused, while one
-/// that only leaves a member out or gives it no hash (pip installs such a wheel, and
-/// `repair` completes its RECORD) is said, a sentence each.
-pub fn verify_release(
-    wheel: &MemWheel,
-    progress: impl FnMut(f64, f64),
-) -> Result<Vec<String>, Failure> {
-    let (omissions, contradictions): (Vec<_>, Vec<_>) = inspect(wheel, progress)?
-        .record
-        .issues
-        .into_iter()
-        .partition(RecordIssue::is_omission);
-    refuse(wheel, &contradictions)?;
-    Ok(omissions
-        .iter()
-        .map(|i| format!("{i} in {}", wheel.file_name()))
-        .collect())
-}
-
-/// The CLI's sentence for the first of `issues`, if there is one.
-fn refuse(wheel: &MemWheel, issues: &[RecordIssue]) -> Result<(), Failure> {
-    if let Some(first) = issues.first() {
-        let more = more_problems(issues.len() - 1);
-        return Err(Failure::input(
-            format!("{first} in {}{more}", wheel.file_name()),
-            Some(&format!(
-                "{} (`truewheel inspect` shows every problem)",
-                first.hint()
-            )),
-        ));
-    }
-    Ok(())
+/// The CLI's refusal of a wheel for RECORD problem `first`, one of `count`.
+fn refusal(wheel: &MemWheel, first: &RecordIssue, count: usize) -> Failure {
+    Failure::input(
+        format!(
+            "{first} in {}{}",
+            wheel.file_name(),
+            more_problems(count - 1)
+        ),
+        Some(&format!(
+            "{} (`truewheel inspect` shows every problem)",
+            first.hint()
+        )),
+    )
 }
 
 /// Options of [`audit()`], as JSON from JavaScript: `{"exclude": ["libfoo.so.*"]}`

@@ -184,12 +184,11 @@ impl WheelFile {
         Ok(api::to_json(&r))
     }
 
-    /// Checks every member against RECORD; throws the CLI's sentence for the first
-    /// problem that contradicts it (a damaged member, a hash that differs), and returns
-    /// one for each member RECORD leaves out or gives no hash; `progress(bytesHashed,
-    /// bytesTotal)`.
-    pub fn verify(&self, progress: &JsValue) -> Result<Vec<String>, JsValue> {
-        api::verify_release(&self.wheel, reporter(progress.dyn_ref::<Function>())).map_err(throw)
+    /// Checks every member against RECORD, as `inspect`, `retag` and `repair` do; throws
+    /// the CLI's sentence for the first problem (a damaged member, a hash that differs, a
+    /// member RECORD leaves out); `progress(bytesHashed, bytesTotal)`.
+    pub fn verify(&self, progress: &JsValue) -> Result<(), JsValue> {
+        api::verify(&self.wheel, reporter(progress.dyn_ref::<Function>())).map_err(throw)
     }
 
     /// The audit; `options` is `{plat, exclude, disable_isa_ext_check}`; `progress(membersScanned, members)`.

@@ -22,7 +22,7 @@ use crate::policy::options::{AnalyzeOptions, HostLibc};
 use crate::policy::tree::DependencyTree;
 use crate::policy::{Libc, MuslPolicies};
 use crate::source::ReadAt;
-use crate::wheel::record::{DigestFor, HashAlgorithm, RecordEntry, RecordHash};
+use crate::wheel::record::{DigestFor, RecordEntry, RecordHash};
 use crate::wheel::splice::Walked;
 use crate::wheel::{Archive, ArchiveError, Limits, Member, RecordIssue, Wheel};
 
@@ -193,8 +193,6 @@ pub struct Verified {
     pub content: Option<Vec<u8>>,
     /// Its deflate stream's blocks, when `keep` asked for them too.
     pub walked: Option<Walked>,
-    /// Its SHA-256, when RECORD gives it no hash (or does not list it).
-    pub computed: Option<RecordHash>,
 }
 
 /// [`verify_and_scan`], also keeping what `keep(m)` asks for of an ELF member: `repair`
@@ -207,19 +205,14 @@ pub fn verify_scan_keep<S: ReadAt>(
     digest: &DigestFor<'_>,
     keep: &dyn Fn(&Member) -> Keep,
 ) -> Result<Verified, AuditError> {
-    // A member RECORD leaves out or gives no hash is hashed (SHA-256) for the new RECORD
-    // that repair writes; RECORD itself and its signatures are not.
-    let expected = entry.and_then(|e| e.hash.as_ref());
-    if expected.is_none() && crate::wheel::record::is_unhashed(&m.name, &wheel.dist_info) {
+    let Some(expected) = entry.and_then(|e| e.hash.as_ref()) else {
         return Ok(Verified {
             issue: None,
             info: scan_member(wheel, m)?,
             content: None,
             walked: None,
-            computed: None,
         });
-    }
-    let algorithm = expected.map_or(HashAlgorithm::Sha256, |e| e.algorithm);
+    };
     let keep = if may_be_elf(m) {
         keep(m)
     } else {
@@ -227,14 +220,14 @@ pub fn verify_scan_keep<S: ReadAt>(
     };
     if keep != Keep::Nothing {
         let whole = |content: &[u8]| {
-            let mut h = digest(algorithm, m.size);
+            let mut h = digest(expected.algorithm, m.size);
             h.update(content);
             h.finish()
         };
         let (content, walked, found) = if keep == Keep::Walked {
             // Hashed as it is inflated: on another core, when `digest` gives a hasher
             // of its own thread. Read otherwise, the hasher saw a part at most.
-            let mut hasher = digest(algorithm, m.size);
+            let mut hasher = digest(expected.algorithm, m.size);
             let read = wheel
                 .archive
                 .read_walked_with(m, &mut |part| hasher.update(part));
@@ -258,7 +251,7 @@ pub fn verify_scan_keep<S: ReadAt>(
             &scan_options(wheel.archive.limits()),
         );
     }
-    let mut hasher = digest(algorithm, m.size);
+    let mut hasher = digest(expected.algorithm, m.size);
     let mut reader = wheel.archive.reader(m);
     // No larger than the member needs (a zeroed 256 KB for each small file added up).
     let mut buf = vec![
@@ -295,7 +288,12 @@ pub fn verify_scan_keep<S: ReadAt>(
             }
         }
     }
-    let (issue, computed) = checked(m, expected, hasher.finish());
+    let found = hasher.finish();
+    let issue = (&found != expected).then(|| RecordIssue::HashMismatch {
+        path: m.name.clone(),
+        expected: expected.clone(),
+        found,
+    });
     let info = match scanner {
         None => None,
         Some(mut s) => match s.finish() {
@@ -309,28 +307,7 @@ pub fn verify_scan_keep<S: ReadAt>(
         info,
         content: None,
         walked: None,
-        computed,
     })
-}
-
-/// A member's hash `found` against RECORD's: the mismatch, or, when RECORD gives none,
-/// the hash itself.
-fn checked(
-    m: &Member,
-    expected: Option<&RecordHash>,
-    found: RecordHash,
-) -> (Option<RecordIssue>, Option<RecordHash>) {
-    match expected {
-        None => (None, Some(found)),
-        Some(expected) => (
-            (&found != expected).then(|| RecordIssue::HashMismatch {
-                path: m.name.clone(),
-                expected: expected.clone(),
-                found,
-            }),
-            None,
-        ),
-    }
 }
 
 /// [`verify_scan_keep`] of a member to keep, inflated (`content`, with its stream's
@@ -339,20 +316,23 @@ fn checked(
 /// everything up to the dynamic table.
 fn verify_kept(
     m: &Member,
-    expected: Option<&RecordHash>,
+    expected: &RecordHash,
     found: RecordHash,
     content: Vec<u8>,
     walked: Option<Walked>,
     opts: &Options,
 ) -> Result<Verified, AuditError> {
-    let (issue, computed) = checked(m, expected, found);
+    let issue = (&found != expected).then(|| RecordIssue::HashMismatch {
+        path: m.name.clone(),
+        expected: expected.clone(),
+        found,
+    });
     if !content.starts_with(b"\x7fELF") {
         return Ok(Verified {
             issue,
             info: None,
             content: None,
             walked: None,
-            computed,
         });
     }
     let info = match elf::parse_with(&content, opts) {
@@ -371,7 +351,6 @@ fn verify_kept(
         info: Some(info),
         content: Some(content),
         walked,
-        computed,
     })
 }
 

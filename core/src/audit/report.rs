@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::binary::elf_machine_name;
 use crate::elf::ElfInfo;
-use crate::policy::report::{AbiReport, ElfRef, Reason};
+use crate::policy::report::{AbiReport, ElfRef, IgnoredElf, Reason};
 use crate::policy::{Libc, MuslPolicies, PolicySet};
 use crate::source::ReadAt;
 use crate::wheel::{PlatformTag, Wheel};
@@ -605,10 +605,51 @@ impl AuditReport {
         })
     }
 
+    /// The ELF files no policy judged (auditwheel leaves them out too), one sentence each,
+    /// the first three and a count of the rest: a stray file of another architecture or
+    /// C library meets a wheel's tags without a word otherwise.
+    pub fn ignored_notes(&self) -> Vec<String> {
+        const SHOWN: usize = 3;
+        let Some(abi) = &self.abi else {
+            return Vec::new();
+        };
+        let mut notes: Vec<String> = abi
+            .ignored
+            .iter()
+            .take(SHOWN)
+            .map(|i| match i {
+                IgnoredElf::WrongArch {
+                    path,
+                    found,
+                    expected,
+                } => format!(
+                    "{path} is built for {found}, not {expected}: no policy judges it (auditwheel leaves it out too)"
+                ),
+                IgnoredElf::WrongLibc {
+                    path,
+                    found,
+                    expected,
+                } => format!(
+                    "{path} links {found}, not {expected}: no policy judges it (auditwheel leaves it out too)"
+                ),
+                IgnoredElf::UnknownArch { path } => format!(
+                    "{path} is for a machine auditwheel does not know: no policy judges it"
+                ),
+            })
+            .collect();
+        if abi.ignored.len() > SHOWN {
+            notes.push(format!(
+                "and {} more ELF files no policy judges",
+                abi.ignored.len() - SHOWN
+            ));
+        }
+        notes
+    }
+
     /// What explains a verdict on the tags `judged` besides the findings, one sentence
     /// each: when it is a fail, why a tag cannot be met (no ELF file for Linux, the other
     /// C library's family, another architecture, no such policy, another system); and
-    /// which tags another evaluation judged.
+    /// which tags another evaluation judged, and the ELF files no policy judged.
     pub fn notes(&self, judged: &[PlatformTag], pass: bool) -> Vec<String> {
         let mut notes = Vec::new();
         if !pass {
@@ -619,6 +660,7 @@ impl AuditReport {
             notes.extend(judged.iter().filter_map(|t| self.other_system(t)));
         }
         notes.extend(judged.iter().filter_map(|t| self.judged_apart(t)));
+        notes.extend(self.ignored_notes());
         notes
     }
 

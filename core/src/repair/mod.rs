@@ -13,7 +13,6 @@ use std::io::Write;
 
 use crate::source::ReadAt;
 use crate::wheel::deflate::Parallel;
-use crate::wheel::record::RecordHash;
 use crate::wheel::rewrite::{Changes, Deferred, Made};
 use crate::wheel::splice::{Overwritten, Walked};
 use crate::wheel::{Compression, Member, Wheel, WheelInfo, WriteOptions};
@@ -28,9 +27,6 @@ pub struct Kept {
     pub contents: HashMap<String, Vec<u8>>,
     /// Members' deflate streams walked ahead (see [`walks_ahead`]), by name.
     pub walked: HashMap<String, Walked>,
-    /// The hashes of members the input's RECORD lists without one, or not at all, by
-    /// name: the new RECORD gives every member its hash.
-    pub hashes: BTreeMap<String, RecordHash>,
 }
 
 /// Members smaller than this (compressed) are not walked ahead: their splice walks them
@@ -98,10 +94,7 @@ pub fn apply<S: ReadAt, W: Write>(
     options: WriteOptions,
     par: &dyn Parallel,
 ) -> Result<W, ApplyError> {
-    let mut changes = Changes {
-        hashes: std::mem::take(&mut kept.hashes),
-        ..Changes::default()
-    };
+    let mut changes = Changes::default();
     // The grafts are edited at once: psycopg2's 21 took 3-4 ms on one core.
     let mut jobs: Vec<Box<dyn FnOnce() -> Edited + Send + '_>> = Vec::new();
     for graft in &plan.grafts {

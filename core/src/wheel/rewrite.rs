@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use super::deflate::{prepare_contents, Base, Content, Parallel, Sequential};
-use super::record::RecordHash;
 use super::splice::{Overwritten, Walked};
 use super::writer::{WheelWriter, WriteOptions};
 use super::Wheel;
@@ -29,9 +28,6 @@ pub struct Changes {
     pub walked: BTreeMap<String, Walked>,
     /// The archive comment of the output (none when `None`).
     pub comment: Option<Vec<u8>>,
-    /// Hashes of members copied unchanged whose RECORD row gives none (or that RECORD
-    /// does not list), by path: the new RECORD gives them.
-    pub hashes: BTreeMap<String, RecordHash>,
 }
 
 impl Changes {
@@ -188,10 +184,7 @@ impl<S: ReadAt> Wheel<S> {
             for item in batch {
                 match item {
                     Item::Raw(m) => {
-                        let hash = rows
-                            .get(m.name.as_str())
-                            .and_then(|e| e.hash.clone())
-                            .or_else(|| changes.hashes.get(&m.name).cloned());
+                        let hash = rows.get(m.name.as_str()).and_then(|e| e.hash.clone());
                         w.copy_raw(&self.archive, m, hash)?;
                     }
                     Item::Put(path, mode) => {
@@ -207,10 +200,7 @@ impl<S: ReadAt> Wheel<S> {
                                     "{path} was left unchanged but is not in the wheel"
                                 ))
                             })?;
-                            let hash = rows
-                                .get(m.name.as_str())
-                                .and_then(|e| e.hash.clone())
-                                .or_else(|| changes.hashes.get(&m.name).cloned());
+                            let hash = rows.get(m.name.as_str()).and_then(|e| e.hash.clone());
                             w.copy_raw(&self.archive, m, hash)?;
                         }
                     },

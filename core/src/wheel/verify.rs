@@ -75,14 +75,6 @@ pub fn more_problems(more: usize) -> String {
 }
 
 impl RecordIssue {
-    /// Whether RECORD only leaves something out (a member unlisted, a row without a
-    /// hash) rather than saying what the archive contradicts: pip installs such a wheel,
-    /// and a command that writes a whole new RECORD (`repair`, as auditwheel's) may take
-    /// it.
-    pub fn is_omission(&self) -> bool {
-        matches!(self, Self::NotListed { .. } | Self::NoHash { .. })
-    }
-
     /// What to do about it, for an error's hint: a RECORD that disagrees with the
     /// archive was changed after the build; one that is wrong in itself was written so.
     pub fn hint(&self) -> &'static str {
