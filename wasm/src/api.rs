@@ -251,12 +251,7 @@ pub fn audit(
         Some(p) => (report.meets(p), p.to_string()),
         None => (
             report.meets_own_tags(),
-            report
-                .platform_tags
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("."),
+            PlatformTag::dotted(&report.platform_tags),
         ),
     };
     let judged = match plat {

@@ -275,50 +275,43 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
 /// The text form: the verdict line, then the findings, most important first.
 pub fn render(r: &AuditReport, plat: Option<&PlatformTag>, pass: bool) -> String {
     let mut o = String::new();
-    let Some(overall) = &r.overall_tag else {
-        if r.other_platform {
-            let tags: Vec<String> = r.platform_tags.iter().map(ToString::to_string).collect();
-            let _ = writeln!(
-                o,
-                "{}: not a Linux wheel ({}): no manylinux or musllinux policy applies",
-                r.wheel,
-                tags.join(".")
-            );
-            if let (Some(p), false) = (plat, pass) {
-                let _ = writeln!(o, "  fails {p}");
-            }
-        } else if let Some(f) = &r.foreign_binary {
+    let judged: &[PlatformTag] = plat.map_or(&r.platform_tags[..], std::slice::from_ref);
+    match (&r.overall_tag, &r.foreign_binary) {
+        (Some(overall), _) => {
+            let _ = writeln!(o, "{}: {overall}", r.wheel);
+        }
+        // (No ELF file, but a binary for another system: its Linux tags fail, below.)
+        (None, Some(f)) => {
             let _ = writeln!(
                 o,
                 "{}: no ELF files, but a binary for another system ({})",
                 r.wheel, f.summary
             );
-            let judged = plat.map_or(&r.platform_tags[..], std::slice::from_ref);
-            if !pass {
-                let wanted: Vec<String> = judged.iter().map(ToString::to_string).collect();
-                let _ = writeln!(o, "  fails {}", wanted.join("."));
-            }
-            for note in &r.notes(judged, pass) {
-                let _ = writeln!(o, "  {}", one_line(note));
-            }
-        } else {
-            let _ = writeln!(o, "{}: pure (no ELF files; meets every policy)", r.wheel);
         }
-        return o;
-    };
-    let _ = writeln!(o, "{}: {overall}", r.wheel);
-    let judged: &[PlatformTag] = match plat {
-        Some(p) => std::slice::from_ref(p),
-        None => &r.platform_tags,
-    };
+        (None, None) if r.other_platform => {
+            let _ = writeln!(
+                o,
+                "{}: not a Linux wheel ({}): no manylinux or musllinux policy applies",
+                r.wheel,
+                PlatformTag::dotted(&r.platform_tags)
+            );
+            if let (Some(p), false) = (plat, pass) {
+                let _ = writeln!(o, "  fails {p}");
+            }
+            return o;
+        }
+        (None, None) => {
+            let _ = writeln!(o, "{}: pure (no ELF files; meets every policy)", r.wheel);
+            return o;
+        }
+    }
     // When every tag asked for was judged apart, its note gives the verdict.
     let apart = judged
         .iter()
         .filter(|t| r.judged_apart(t).is_some())
         .count();
     if !pass && apart < judged.len() {
-        let wanted: Vec<String> = judged.iter().map(ToString::to_string).collect();
-        let _ = writeln!(o, "  fails {}", wanted.join("."));
+        let _ = writeln!(o, "  fails {}", PlatformTag::dotted(judged));
     }
     for note in &r.notes(judged, pass) {
         let _ = writeln!(o, "  {}", one_line(note));

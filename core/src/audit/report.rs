@@ -157,6 +157,16 @@ fn is_other_platform(tags: &[PlatformTag]) -> bool {
             .all(|t| *t != PlatformTag::Any && t.linux_arch().is_none())
 }
 
+/// The tags of a set's policies but `linux`, as a list (`manylinux_2_5_x86_64, …`).
+fn listed(policies: &PolicySet) -> String {
+    let tags: Vec<String> = policies
+        .iter()
+        .filter(|p| !p.is_linux())
+        .map(|p| p.tag().to_string())
+        .collect();
+    tags.join(", ")
+}
+
 /// The C library a Linux platform tag's family stands for (`None` for `linux_*` and
 /// tags of other systems).
 pub fn tag_libc(tag: &PlatformTag) -> Option<Libc> {
@@ -460,16 +470,10 @@ impl AuditReport {
             "fails"
         };
         Some(if other.libc == abi.libc {
-            let evaluated: Vec<String> = abi
-                .policies
-                .iter()
-                .map(|p| p.tag().to_string())
-                .filter(|t| !t.starts_with("linux"))
-                .collect();
             format!(
                 "{verdict} {tag}, judged by every {} policy (auditwheel, here, evaluates {} only)",
                 other.libc.tag_prefix(),
-                evaluated.join(", ")
+                listed(&abi.policies)
             )
         } else {
             format!(
@@ -525,15 +529,15 @@ impl AuditReport {
     /// Why the Linux tags among `judged` of a wheel with no ELF file cannot be met, in one
     /// sentence: its binaries are for another system, or its tags name only others.
     pub fn no_elf_note(&self, judged: &[PlatformTag]) -> Option<String> {
-        let tags: Vec<String> = judged
+        let linux: Vec<PlatformTag> = judged
             .iter()
             .filter(|t| t.policy_arch().is_some())
-            .map(ToString::to_string)
+            .cloned()
             .collect();
-        if tags.is_empty() {
+        if linux.is_empty() {
             return None;
         }
-        let tags = tags.join(".");
+        let tags = PlatformTag::dotted(&linux);
         if let Some(f) = &self.foreign_binary {
             return Some(format!(
                 "{tags}: the wheel holds no ELF file for Linux to load, only a binary for another system, {} ({}); build it for Linux, or tag it for the system it is for",
@@ -541,10 +545,9 @@ impl AuditReport {
             ));
         }
         self.other_platform.then(|| {
-            let own: Vec<String> = self.platform_tags.iter().map(ToString::to_string).collect();
             format!(
                 "{tags}: the wheel holds no ELF file, and its tags name another system ({})",
-                own.join(".")
+                PlatformTag::dotted(&self.platform_tags)
             )
         })
     }
@@ -578,17 +581,11 @@ impl AuditReport {
             Libc::Musl => PolicySet::musllinux(&abi.arch, MuslPolicies::All),
             _ => PolicySet::manylinux(&abi.arch),
         };
-        let known: Vec<String> = family
-            .iter()
-            .flatten()
-            .map(|p| p.tag().to_string())
-            .filter(|t| !t.starts_with("linux"))
-            .collect();
         Some(format!(
             "{tag}: there is no such policy; for {} the {} policies are {}",
             abi.arch,
             abi.libc.tag_prefix(),
-            known.join(", ")
+            family.as_ref().map_or_else(|_| String::new(), listed)
         ))
     }
 

@@ -337,6 +337,12 @@ impl fmt::Display for PlatformTag {
 }
 
 impl PlatformTag {
+    /// Tags as a wheel's name writes a set of them: `manylinux2014_x86_64.manylinux_2_17_x86_64`.
+    pub fn dotted(tags: &[Self]) -> String {
+        let texts: Vec<String> = tags.iter().map(ToString::to_string).collect();
+        texts.join(".")
+    }
+
     /// The Linux architecture this tag names, if it is a Linux tag.
     pub fn linux_arch(&self) -> Option<&Arch> {
         match self {
