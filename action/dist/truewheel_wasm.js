@@ -304,15 +304,18 @@ class WheelFile {
         return WheelFile.__wrap(ret[0]);
     }
     /**
-     * The inspect report (JSON text); `progress(bytesHashed, bytesTotal)`.
+     * The inspect report (JSON text); `progress(bytesHashed, bytesTotal)`. `hasher`,
+     * when given, makes the hashes: `(algorithm) => ({update(bytes), digest()})`, as
+     * Node's `crypto.createHash` (see [`WheelFile::verify`]).
      * @param {any} progress
+     * @param {any} hasher
      * @returns {string}
      */
-    inspect(progress) {
+    inspect(progress, hasher) {
         let deferred2_0;
         let deferred2_1;
         try {
-            const ret = wasm.wheelfile_inspect(this.__wbg_ptr, progress);
+            const ret = wasm.wheelfile_inspect(this.__wbg_ptr, progress, hasher);
             var ptr1 = ret[0];
             var len1 = ret[1];
             if (ret[3]) {
@@ -360,11 +363,16 @@ class WheelFile {
     /**
      * Checks every member against RECORD, as `inspect`, `retag` and `repair` do; throws
      * the CLI's sentence for the first problem (a damaged member, a hash that differs, a
-     * member RECORD leaves out); `progress(bytesHashed, bytesTotal)`.
+     * member RECORD leaves out); `progress(bytesHashed, bytesTotal)`. `hasher`, when
+     * given, makes the hashes in the host: `(algorithm) => ({update(bytes), digest()})`
+     * for `sha256`, `sha384` or `sha512`. Node's `(a) => crypto.createHash(a)` hashes
+     * natively, where the module's own SHA-256 runs at a fifth of the speed (jaxlib,
+     * 397 MB inflated: 1.6 s of its 2.8 s verification).
      * @param {any} progress
+     * @param {any} hasher
      */
-    verify(progress) {
-        const ret = wasm.wheelfile_verify(this.__wbg_ptr, progress);
+    verify(progress, hasher) {
+        const ret = wasm.wheelfile_verify(this.__wbg_ptr, progress, hasher);
         if (ret[1]) {
             throw takeFromExternrefTable0(ret[0]);
         }
@@ -491,6 +499,13 @@ exports.version = version;
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,
+        __wbg___wbindgen_debug_string_4687d8d8c2017d52: function(arg0, arg1) {
+            const ret = debugString(arg1);
+            const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            const len1 = WASM_VECTOR_LEN;
+            getDataViewMemory0().setInt32(arg0 + 4 * 1, len1, true);
+            getDataViewMemory0().setInt32(arg0 + 4 * 0, ptr1, true);
+        },
         __wbg___wbindgen_is_function_1f9d30630b8b1d3d: function(arg0) {
             const ret = typeof(arg0) === 'function';
             return ret;
@@ -518,9 +533,36 @@ function __wbg_get_imports() {
             const ret = arg0.call(arg1, arg2, arg3);
             return ret;
         }, arguments); },
+        __wbg_call_187d372bd5fdd4aa: function() { return handleError(function (arg0, arg1, arg2) {
+            const ret = arg0.call(arg1, arg2);
+            return ret;
+        }, arguments); },
+        __wbg_call_6137034ef55c9d0f: function() { return handleError(function (arg0, arg1) {
+            const ret = arg0.call(arg1);
+            return ret;
+        }, arguments); },
+        __wbg_get_31af05bd4842a84f: function() { return handleError(function (arg0, arg1) {
+            const ret = Reflect.get(arg0, arg1);
+            return ret;
+        }, arguments); },
+        __wbg_length_7f3c00c40364105e: function(arg0) {
+            const ret = arg0.length;
+            return ret;
+        },
+        __wbg_new_1dbf7428bba60a42: function(arg0) {
+            const ret = new Uint8Array(arg0);
+            return ret;
+        },
         __wbg_new_343a093a3c2ffb4e: function(arg0, arg1) {
             const ret = new Error(getStringFromWasm0(arg0, arg1));
             return ret;
+        },
+        __wbg_new_from_slice_9a868026ffa4208a: function(arg0, arg1) {
+            const ret = new Uint8Array(getArrayU8FromWasm0(arg0, arg1));
+            return ret;
+        },
+        __wbg_prototypesetcall_bc27214492979395: function(arg0, arg1, arg2) {
+            Uint8Array.prototype.set.call(getArrayU8FromWasm0(arg0, arg1), arg2);
         },
         __wbg_set_145a351398b48c65: function() { return handleError(function (arg0, arg1, arg2) {
             const ret = Reflect.set(arg0, arg1, arg2);
@@ -579,6 +621,71 @@ function _assertClass(instance, klass) {
     if (!(instance instanceof klass)) {
         throw new Error(`expected instance of ${klass.name}`);
     }
+}
+
+function debugString(val) {
+    // primitive types
+    const type = typeof val;
+    if (type == 'number' || type == 'boolean' || val == null) {
+        return  `${val}`;
+    }
+    if (type == 'string') {
+        return `"${val}"`;
+    }
+    if (type == 'symbol') {
+        const description = val.description;
+        if (description == null) {
+            return 'Symbol';
+        } else {
+            return `Symbol(${description})`;
+        }
+    }
+    if (type == 'function') {
+        const name = val.name;
+        if (typeof name == 'string' && name.length > 0) {
+            return `Function(${name})`;
+        } else {
+            return 'Function';
+        }
+    }
+    // objects
+    if (Array.isArray(val)) {
+        const length = val.length;
+        let debug = '[';
+        if (length > 0) {
+            debug += debugString(val[0]);
+        }
+        for(let i = 1; i < length; i++) {
+            debug += ', ' + debugString(val[i]);
+        }
+        debug += ']';
+        return debug;
+    }
+    // Test for built-in
+    const builtInMatches = /\[object ([^\]]+)\]/.exec(toString.call(val));
+    let className;
+    if (builtInMatches && builtInMatches.length > 1) {
+        className = builtInMatches[1];
+    } else {
+        // Failed to match the standard '[object ClassName]'
+        return toString.call(val);
+    }
+    if (className == 'Object') {
+        // we're a user defined class or Object
+        // JSON.stringify avoids problems with cycles, and is generally much
+        // easier than looping through ownProperties of `val`.
+        try {
+            return 'Object(' + JSON.stringify(val) + ')';
+        } catch (_) {
+            return 'Object';
+        }
+    }
+    // errors
+    if (val instanceof Error) {
+        return `${val.name}: ${val.message}\n${val.stack}`;
+    }
+    // TODO we could test for more things here, like `Set`s and `Map`s.
+    return className;
 }
 
 function getArrayJsValueFromWasm0(ptr, len) {

@@ -4,6 +4,10 @@
 //   node tests/wasm/run.cjs PKG_DIR audit|inspect WHEEL...   (audit options as JSON in
 //                                                            $TRUEWHEEL_AUDIT_OPTIONS)
 //   node tests/wasm/run.cjs PKG_DIR retag WHEEL OUTDIR EDITS_JSON TIMESTAMP
+//   node tests/wasm/run.cjs PKG_DIR verify none|node|zero|throws WHEEL...   (WheelFile.verify
+//                                                            with that hasher: none, Node's
+//                                                            crypto, one whose digests are
+//                                                            all zeros, one that throws)
 //
 // Each line: {"file", "ok": true, "json": TEXT} or {"file", "ok": false, "error":
 // {message, hint, kind}}; retag writes the new wheel into OUTDIR and prints {"name"}.
@@ -24,6 +28,23 @@ if (command === 'retag') {
     console.log(JSON.stringify({ file, ok: true, name: r.name }));
   } catch (e) {
     console.log(JSON.stringify({ file, ok: false, error: errorOf(e) }));
+  }
+} else if (command === 'verify') {
+  const crypto = require('crypto');
+  const [kind, ...files] = rest;
+  const hasher = {
+    none: undefined,
+    node: (a) => crypto.createHash(a),
+    zero: (a) => ({ update() {}, digest: () => Buffer.alloc(crypto.createHash(a).digest().length) }),
+    throws: (a) => { throw new Error(`no ${a} here`); },
+  }[kind];
+  for (const file of files) {
+    try {
+      new wasm.WheelFile(fs.readFileSync(file), path.basename(file)).verify(undefined, hasher);
+      console.log(JSON.stringify({ file, ok: true }));
+    } catch (e) {
+      console.log(JSON.stringify({ file, ok: false, error: errorOf(e) }));
+    }
   }
 } else {
   for (const file of rest) {

@@ -10,7 +10,7 @@
 use serde::Serialize;
 use truewheel_core::audit::{self, AuditError, AuditReport, NoHost};
 use truewheel_core::inspect::{report, InspectReport};
-use truewheel_core::wheel::record::local_digest;
+use truewheel_core::wheel::record::{local_digest, DigestFor};
 use truewheel_core::wheel::retag::{retag, TagEdits};
 use truewheel_core::wheel::{more_problems, PlatformTag, RecordIssue, Wheel, WriteOptions};
 
@@ -91,11 +91,13 @@ pub fn open(bytes: Vec<u8>, file_name: &str) -> Result<MemWheel, Failure> {
     Wheel::open(file_name, bytes).map_err(|e| Failure::input(e.to_string(), e.hint()))
 }
 
-/// The inspect report, verifying RECORD one member after another; `progress(done,
+/// The inspect report, verifying RECORD one member after another with the hashers
+/// `digest` makes (the module's own, [`local_digest`], or the host's); `progress(done,
 /// total)` counts uncompressed bytes hashed. Issues come in archive order, as the CLI
 /// sorts them after hashing in parallel.
 pub fn inspect(
     wheel: &MemWheel,
+    digest: &DigestFor<'_>,
     mut progress: impl FnMut(f64, f64),
 ) -> Result<InspectReport, Failure> {
     let mut issues = wheel.listing_issues();
@@ -105,7 +107,7 @@ pub fn inspect(
     for (m, e) in &members {
         // Progress within a member too: one of gigabytes takes seconds.
         let found = wheel
-            .verify_member_watched(m, e, &local_digest, &mut |n| {
+            .verify_member_watched(m, e, digest, &mut |n| {
                 done += n as u64;
                 progress(done as f64, total as f64);
             })
@@ -124,9 +126,13 @@ pub fn inspect(
 
 /// Checks every member against RECORD, as `retag` and `repair` do before they write:
 /// the CLI's sentence for the first problem (`RECORD hash mismatch for … in …`), or for
-/// a member that cannot be inflated.
-pub fn verify(wheel: &MemWheel, progress: impl FnMut(f64, f64)) -> Result<(), Failure> {
-    let issues = inspect(wheel, progress)?.record.issues;
+/// a member that cannot be inflated. `digest` makes the hashers, as for [`inspect()`].
+pub fn verify(
+    wheel: &MemWheel,
+    digest: &DigestFor<'_>,
+    progress: impl FnMut(f64, f64),
+) -> Result<(), Failure> {
+    let issues = inspect(wheel, digest, progress)?.record.issues;
     issues
         .first()
         .map_or(Ok(()), |first| Err(refusal(wheel, first, issues.len())))
@@ -332,7 +338,7 @@ pub fn retag_wheel(
 ) -> Result<(String, Vec<u8>), Failure> {
     let retagged = retag(&wheel.filename, &wheel.info, edits)
         .map_err(|e| Failure::input(format!("{}: {e}", wheel.file_name()), None))?;
-    verify(wheel, |_, _| {})?;
+    verify(wheel, &local_digest, |_, _| {})?;
     let mut options = WriteOptions::default();
     if let Some(secs) = timestamp {
         options.timestamp = Some(truewheel_core::wheel::writer::dos_datetime(secs));
@@ -352,7 +358,7 @@ pub fn retag_wheel(
 /// The inspect report of `bytes`, as the CLI's `inspect --json` text.
 pub fn inspect_json(bytes: Vec<u8>, file_name: &str) -> Result<String, Failure> {
     let w = open(bytes, file_name)?;
-    Ok(to_json(&inspect(&w, |_, _| {})?))
+    Ok(to_json(&inspect(&w, &local_digest, |_, _| {})?))
 }
 
 /// The audit report of `bytes`, as the CLI's `audit --json --wheel-only` text.
