@@ -103,7 +103,7 @@ pub fn report<S: ReadAt>(
             size: m.size,
             compressed_size: m.compressed_size,
             compression: m.compression,
-            mode: (m.unix_mode != 0).then(|| format!("{:o}", m.unix_mode & 0o7777)),
+            mode: (m.unix_mode() != 0).then(|| format!("{:o}", m.unix_mode() & 0o7777)),
         })
         .collect();
     let binaries = a

@@ -23,6 +23,14 @@ def installable_manifest_wheel():
     pytest.fail("the manifest has no cp311 x86_64 glibc wheel")
 
 
+def retagged(out_dir, *args):
+    """Retags into `out_dir` (`-w`), and the new wheel's path: `retag` prints its file name
+    alone, as `wheel tags` prints it for a script to take up."""
+    name = run("retag", *args, "-w", out_dir, check=0).stdout.strip()
+    assert name and "/" not in name, name
+    return Path(out_dir) / name
+
+
 def check_unchanged_members(src: Path, out: Path, changed: set):
     a, b = raw_members(src), raw_members(out)
     for name, stored in a.items():
@@ -35,9 +43,8 @@ def check_unchanged_members(src: Path, out: Path, changed: set):
 def test_retag_real_wheel_installs_and_keeps_members(tmp_path, fresh_venv):
     src = installable_manifest_wheel()
     before = hashlib.sha256(src.read_bytes()).hexdigest()
-    out = run("retag", "--platform-tag", "linux_x86_64", "-w", tmp_path / "out", src, check=0)
-    new = Path(out.stdout.strip())
-    assert new.parent == tmp_path / "out"
+    new = retagged(tmp_path / "out", "--platform-tag", "linux_x86_64", src)
+    assert new.is_file()
     assert new.name.endswith("-linux_x86_64.whl")
     assert hashlib.sha256(src.read_bytes()).hexdigest() == before, "input was modified"
     report = json.loads(run("inspect", "--json", new, check=0).stdout)
@@ -62,7 +69,7 @@ def test_retag_local_extension_imports(tmp_path, fresh_venv):
     wheels = sorted(LOCAL.glob("tw_cext-*.whl"))
     assert wheels, "make-local did not build tw_cext"
     src = wheels[0]
-    new = Path(run("retag", "--python-tag", "+cp311", "--build", "7", "-w", tmp_path, src, check=0).stdout.strip())
+    new = retagged(tmp_path, "--python-tag", "+cp311", "--build", "7", src)
     assert "-7-" in new.name
     check_unchanged_members(src, new, {n for n in zipfile.ZipFile(src).namelist() if n.endswith("/WHEEL")})
     r = fresh_venv.pip("install", new)
@@ -74,26 +81,25 @@ def test_retag_local_extension_imports(tmp_path, fresh_venv):
 
 def test_retag_edits_sets_like_wheel_tags(tmp_path):
     src = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {"demo/__init__.py": b""})
-    new = Path(run("retag", "--python-tag", "+py2", "-w", tmp_path / "o", src, check=0).stdout.strip())
+    new = retagged(tmp_path / "o", "--python-tag", "+py2", src)
     assert new.name == "demo-1.0-py2.py3-none-any.whl"
     wheel = zipfile.ZipFile(new).read("demo-1.0.dist-info/WHEEL").decode()
     assert [l for l in wheel.splitlines() if l.startswith("Tag:")] == ["Tag: py2-none-any", "Tag: py3-none-any"]
-    new2 = Path(run("retag", "--python-tag", "-py2", "-w", tmp_path / "p", new, check=0).stdout.strip())
+    new2 = retagged(tmp_path / "p", "--python-tag", "-py2", new)
     assert new2.name == "demo-1.0-py3-none-any.whl"
 
 
 def test_retag_is_deterministic(tmp_path):
     src = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {"demo/__init__.py": b"a = 1\n" * 100})
-    a = Path(run("retag", "--platform-tag", "linux_x86_64", "-w", tmp_path / "a", src, check=0).stdout.strip())
-    b = Path(run("retag", "--platform-tag", "linux_x86_64", "-w", tmp_path / "b", src, check=0).stdout.strip())
+    a = retagged(tmp_path / "a", "--platform-tag", "linux_x86_64", src)
+    b = retagged(tmp_path / "b", "--platform-tag", "linux_x86_64", src)
     assert a.read_bytes() == b.read_bytes()
 
 
 def test_retag_refuses_to_overwrite_its_input(tmp_path):
     src = make_wheel(tmp_path / "demo-1.0-py3-none-any.whl", {"demo/__init__.py": b""})
     before = src.read_bytes()
-    r = run("retag", "--build", "1", "-w", tmp_path, src, check=0)
-    assert Path(r.stdout.strip()).name == "demo-1.0-1-py3-none-any.whl"
+    assert retagged(tmp_path, "--build", "1", src).name == "demo-1.0-1-py3-none-any.whl"
     assert src.read_bytes() == before
 
 
@@ -107,7 +113,7 @@ def test_source_date_epoch_stamps_every_member(tmp_path):
     env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")  # 2023-11-14 22:13:20 UTC
     out = subprocess.run([BIN, "retag", "--build", "3", "-w", tmp_path / "o", src],
                          capture_output=True, text=True, env=env, check=True).stdout.strip()
-    stamps = {i.date_time for i in zipfile.ZipFile(out).infolist()}
+    stamps = {i.date_time for i in zipfile.ZipFile(tmp_path / "o" / out).infolist()}
     assert stamps == {(2023, 11, 14, 22, 13, 20)}
 
 
@@ -146,7 +152,7 @@ def test_a_retag_that_keeps_the_name_leaves_the_file_as_wheel_tags_does(tmp_path
             src = wheel_of(d / name, text)
             before = src.read_bytes()
             if tool == "ours":
-                assert Path(run("retag", *args, src, check=0).stdout.strip()) == src
+                assert run("retag", *args, src, check=0).stdout == f"{src.name}\n"
             else:
                 assert wheel_tags(*args, src, cwd=d).returncode == 0
             assert src.read_bytes() == before and sorted(p.name for p in d.iterdir()) == [name], (tool, args)
@@ -176,7 +182,7 @@ def test_a_retag_that_keeps_the_name_still_checks_the_record(tmp_path):
 
 def test_the_archive_comment_is_kept_as_wheel_tags_keeps_it(tmp_path):
     src = wheel_of(tmp_path / "demo-1.0-py3-none-any.whl", HEAD + "Tag: py3-none-any\n", comment=b"a zip comment")
-    ours = Path(run("retag", "--python-tag", "+py2", "-w", tmp_path / "o", src, check=0).stdout.strip())
+    ours = retagged(tmp_path / "o", "--python-tag", "+py2", src)
     assert wheel_tags("--python-tag", "+py2", src, cwd=tmp_path).returncode == 0
     theirs = tmp_path / "demo-1.0-py2.py3-none-any.whl"
     assert zipfile.ZipFile(ours).comment == zipfile.ZipFile(theirs).comment == b"a zip comment"
@@ -201,7 +207,7 @@ def test_a_build_tag_as_packaging_reads_it(tmp_path):
     """A build tag is digits, then anything but `-` (`1+x` was refused, and a wheel so
     named could not be opened)."""
     src = wheel_of(tmp_path / "demo-1.0-py3-none-any.whl", HEAD + "Tag: py3-none-any\n")
-    new = Path(run("retag", "--build", "1+x", "-w", tmp_path / "o", src, check=0).stdout.strip())
+    new = retagged(tmp_path / "o", "--build", "1+x", src)
     assert new.name == "demo-1.0-1+x-py3-none-any.whl"
     run("inspect", new, check=0)
     err = run("retag", "--build", "1-2", "-w", tmp_path / "p", src, check=2).stderr
@@ -230,3 +236,54 @@ def test_an_output_never_replaces_another_input_or_output(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["demo-1.0-7-py3-none-any.whl", "demo-1.0-7-py3-none-linux_x86_64.whl"]
     with zipfile.ZipFile(out / "demo-1.0-7-py3-none-any.whl") as z:
         assert z.read("demo/a.py") == b"A = 1"
+
+
+@pytest.mark.parametrize("args", [
+    ["--python-tag=cp311", "--python-tag=+cp312"],  # given twice: the last value
+    ["--python=cp311"],  # a unique prefix
+    ["--plat=manylinux_2_17_x86_64", "--abi=abi3", "--py=cp39"],
+    ["--build", "123456789012345678901234567890"],  # more digits than 64 bits hold
+])
+def test_options_and_output_as_wheel_tags_reads_and_prints_them(tmp_path, args):
+    """As `wheel tags` (argparse): an option given twice takes its last value (both were
+    joined), a long option may be a unique prefix (refused), any number of build digits
+    (refused over 19), and the file name alone is printed, for `dist/$(… retag …)` (the
+    path was printed)."""
+    name = "demo-1.0-py3-none-any.whl"
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "theirs").mkdir()
+    ours = run("retag", *args, wheel_of(tmp_path / "ours" / name, HEAD + "Tag: py3-none-any\n"), check=0)
+    theirs = wheel_tags(*args, wheel_of(tmp_path / "theirs" / name, HEAD + "Tag: py3-none-any\n"),
+                        cwd=tmp_path / "theirs")
+    assert theirs.returncode == 0, theirs.stderr
+    assert ours.stdout == theirs.stdout and ours.stdout.strip() != name, (ours.stdout, theirs.stdout)
+    new = tmp_path / "ours" / ours.stdout.strip()
+    assert zipfile.ZipFile(new).read("demo-1.0.dist-info/WHEEL") == zipfile.ZipFile(
+        tmp_path / "theirs" / theirs.stdout.strip()).read("demo-1.0.dist-info/WHEEL").rstrip(b"\n") + b"\n"
+    run("inspect", new, check=0)
+
+
+def test_members_made_on_windows_keep_their_attributes(tmp_path):
+    """A Windows wheel's members carry DOS attributes, not a Unix mode: copied, they keep
+    them (they were written as Unix members of mode 0, which unzip and `wheel unpack`
+    make unreadable files of), and the WHEEL and RECORD written anew get rw-r--r--."""
+    src = tmp_path / "demo-1.0-cp311-cp311-win_amd64.whl"
+    members = {"demo/__init__.py": b"x = 1\n", "demo-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
+               "demo-1.0.dist-info/WHEEL": (HEAD + "Tag: cp311-cp311-win_amd64\n").encode()}
+    lines = [record_line(n, d) for n, d in members.items()] + ["demo-1.0.dist-info/RECORD,,"]
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in {**members, "demo-1.0.dist-info/RECORD": ("\n".join(lines) + "\n").encode()}.items():
+            info = zipfile.ZipInfo(n, date_time=(2024, 1, 1, 0, 0, 0))
+            info.create_system, info.external_attr, info.compress_type = 0, 0x20, zipfile.ZIP_DEFLATED
+            z.writestr(info, d)
+    new = retagged(tmp_path / "o", "--platform-tag", "win32", src)
+    got = {i.filename: (i.create_system, i.external_attr) for i in zipfile.ZipFile(new).infolist()}
+    assert got["demo/__init__.py"] == got["demo-1.0.dist-info/METADATA"] == (0, 0x20), got
+    assert got["demo-1.0.dist-info/WHEEL"] == got["demo-1.0.dist-info/RECORD"] == (3, 0o100644 << 16), got
+    # Unpacked, every file can be read.
+    out = tmp_path / "unzipped"
+    subprocess.run(["unzip", "-q", new, "-d", out], check=True)
+    for f in out.rglob("*"):
+        if f.is_file():
+            assert f.stat().st_mode & 0o444, (f, oct(f.stat().st_mode))
+            f.read_bytes()

@@ -121,7 +121,7 @@ def test_retag_parity(tmp_path):
     cli_dir.mkdir()
     wasm_dir.mkdir()
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
-    run("retag", "--platform-tag", "manylinux_2_17_x86_64", "--platform-tag", "+manylinux2014_x86_64",
+    run("retag", "--platform-tag", "manylinux_2_17_x86_64.manylinux2014_x86_64",
         "--build", "3", "-w", cli_dir, src, check=0, env=env)
     edits = json.dumps({"platform": ["manylinux_2_17_x86_64", "+manylinux2014_x86_64"], "build": "3"})
     [res] = node_run("retag", src, wasm_dir, edits, 1700000000)

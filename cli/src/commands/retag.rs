@@ -4,6 +4,9 @@
 //! A tag value replaces the set (`cp311.cp312`), or with a leading `+` adds to it and
 //! with `-` removes from it, as `wheel tags` reads them. Sets come out sorted. The edits
 //! are the core's ([`truewheel_core::wheel::retag`]), shared with the WASM build.
+//! As `wheel tags` (argparse), an option given twice takes its last value, a long option
+//! may be shortened to a unique prefix (`--python`), and each new wheel's file name is
+//! printed, for a script to take up (`dist/$(truewheel retag …)`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,19 +20,20 @@ use crate::io::{ensure_dir, open_wheel, require_valid_record, write_atomic, writ
 
 /// Arguments of `retag`.
 #[derive(Debug, clap::Args)]
+#[command(args_override_self = true, infer_long_args = true)]
 pub struct Args {
     /// The wheels to retag.
     #[arg(required = true, value_name = "WHEEL")]
     wheels: Vec<PathBuf>,
     /// Interpreter tags: `cp311.cp312` replaces, `+py3` adds, `-py2` removes.
     #[arg(long, allow_hyphen_values = true, value_name = "TAGS")]
-    python_tag: Vec<String>,
+    python_tag: Option<String>,
     /// ABI tags: `abi3` replaces, `+none` adds, `-cp311` removes.
     #[arg(long, allow_hyphen_values = true, value_name = "TAGS")]
-    abi_tag: Vec<String>,
+    abi_tag: Option<String>,
     /// Platform tags: `manylinux_2_17_x86_64.manylinux2014_x86_64` replaces, `+T` adds, `-T` removes.
     #[arg(long, allow_hyphen_values = true, value_name = "TAGS")]
-    platform_tag: Vec<String>,
+    platform_tag: Option<String>,
     /// Set the build tag (must start with a digit); an empty value removes it.
     #[arg(long, value_name = "BUILD")]
     build: Option<String>,
@@ -56,7 +60,8 @@ pub fn run(args: &Args, ctx: &Context) -> ExitCode {
         match retag_one(args, ctx, path, &claims) {
             Ok(out) => {
                 if !ctx.quiet {
-                    crate::io::out(&format!("{}\n", out.display()));
+                    let name = out.file_name().unwrap_or(out.as_os_str());
+                    crate::io::out(&format!("{}\n", name.to_string_lossy()));
                 }
             }
             Err(failure) => {
@@ -76,9 +81,9 @@ pub fn run(args: &Args, ctx: &Context) -> ExitCode {
 fn retag_one(args: &Args, ctx: &Context, path: &Path, claims: &Claims) -> Result<PathBuf, Failure> {
     let wheel = open_wheel(path, &ctx.limits)?;
     let edits = TagEdits {
-        python: args.python_tag.clone(),
-        abi: args.abi_tag.clone(),
-        platform: args.platform_tag.clone(),
+        python: args.python_tag.iter().cloned().collect(),
+        abi: args.abi_tag.iter().cloned().collect(),
+        platform: args.platform_tag.iter().cloned().collect(),
         build: args.build.clone(),
     };
     let retagged = retag(&wheel.filename, &wheel.info, &edits)

@@ -157,7 +157,7 @@ pub fn apply<S: ReadAt, W: Write>(
         deferred.insert(
             path,
             Deferred {
-                mode: m.unix_mode,
+                mode: m.unix_mode(),
                 size: m.size,
                 make: Box::new(make),
             },
@@ -166,7 +166,7 @@ pub fn apply<S: ReadAt, W: Write>(
             changes.put(
                 member.clone(),
                 plan::script_shim(moved).into_bytes(),
-                m.unix_mode,
+                m.unix_mode(),
             );
         }
     }

@@ -102,13 +102,50 @@ pub struct Member {
     pub header_offset: u64,
     /// Offset of the compressed data.
     pub data_offset: u64,
-    /// Unix permission bits from the external attributes (0 when made on another OS).
-    pub unix_mode: u32,
+    /// Its file attributes, as made.
+    pub attributes: Attributes,
     /// DOS date and time of the member, as stored.
     pub dos_datetime: (u16, u16),
 }
 
+/// A member's file attributes as its central directory entry gives them: the system that
+/// made it (the high byte of "version made by": 3 for Unix, 0 for MS-DOS, 10 and 11 for
+/// Windows' NTFS and VFAT) and the external attributes, which that system defines. A
+/// copied member keeps both as they are: a Windows wheel's members carry DOS attributes,
+/// which written as Unix ones would unpack with no permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attributes {
+    /// The system that made the member.
+    pub made_by: u8,
+    /// The external attributes: on Unix, the file's mode in the upper 16 bits.
+    pub external: u32,
+}
+
+impl Attributes {
+    /// The attributes of a file made on Unix with `mode` (type and permission bits).
+    pub fn unix(mode: u32) -> Self {
+        Self {
+            made_by: 3,
+            external: mode << 16,
+        }
+    }
+
+    /// The Unix mode (type and permission bits), or 0 when another system made it.
+    pub fn unix_mode(self) -> u32 {
+        if self.made_by == 3 {
+            self.external >> 16
+        } else {
+            0
+        }
+    }
+}
+
 impl Member {
+    /// The Unix mode (type and permission bits), or 0 when another system made it.
+    pub fn unix_mode(&self) -> u32 {
+        self.attributes.unix_mode()
+    }
+
     /// Whether this is a directory entry (a name ending in `/`).
     pub fn is_dir(&self) -> bool {
         self.name.ends_with('/')

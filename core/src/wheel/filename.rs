@@ -109,14 +109,40 @@ impl fmt::Display for DistName {
 }
 
 /// A build tag: a number, then an optional string, compared in that order; the text is
-/// kept as written (`007` stays `007`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// kept as written (`007` stays `007`). The number has as many digits as it is written
+/// with, as Python's `int` reads it (`wheel tags` writes a build tag of 30 digits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BuildTag {
-    /// The leading digits.
-    pub number: u64,
+    /// The leading number's digits, without its leading zeros (`""` for zero).
+    digits: String,
     /// The rest.
     pub rest: String,
     text: String,
+}
+
+impl BuildTag {
+    /// The leading number's digits, without its leading zeros (`""` for zero).
+    pub fn number(&self) -> &str {
+        &self.digits
+    }
+}
+
+impl Ord for BuildTag {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // A number with fewer digits is smaller; of as many, the digits compare.
+        (self.digits.len(), &self.digits, &self.rest, &self.text).cmp(&(
+            other.digits.len(),
+            &other.digits,
+            &other.rest,
+            &other.text,
+        ))
+    }
+}
+
+impl PartialOrd for BuildTag {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl fmt::Display for BuildTag {
@@ -138,7 +164,7 @@ impl FromStr for BuildTag {
             return Err(());
         }
         Ok(Self {
-            number: s[..split].parse().map_err(|_| ())?,
+            digits: s[..split].trim_start_matches('0').to_owned(),
             rest: s[split..].to_owned(),
             text: s.to_owned(),
         })
@@ -268,10 +294,28 @@ mod tests {
             .parse()
             .unwrap();
         let build = f.build.as_ref().unwrap();
-        assert_eq!((build.number, build.rest.as_str()), (1, "local"));
+        assert_eq!((build.number(), build.rest.as_str()), ("1", "local"));
         assert_eq!(f.name.normalized(), "foo-bar");
         assert_eq!(f.name.escaped(), "foo_bar");
         assert_eq!(f.dist_info_dir(), "Foo_Bar-1.0.dist-info");
+    }
+
+    #[test]
+    fn build_numbers_of_any_length_compare_as_numbers() {
+        let tag = |s: &str| s.parse::<BuildTag>().unwrap();
+        // 30 digits (`wheel tags --build` writes it; pip installs it): it was refused,
+        // the number read into 64 bits.
+        let long = tag("123456789012345678901234567890");
+        assert_eq!(long.to_string(), "123456789012345678901234567890");
+        assert!(tag("99999999999999999999") < long);
+        assert!(tag("007") < tag("10") && tag("2") < tag("10") && tag("0") < tag("1"));
+        assert!(tag("1") < tag("1a") && tag("1a") < tag("1b") && tag("1b") < tag("2"));
+        assert_eq!(tag("007").number(), "7");
+        assert_eq!(tag("000").number(), "");
+        let f: WheelFilename = "demo-1.0-123456789012345678901234567890-py3-none-any.whl"
+            .parse()
+            .unwrap();
+        assert_eq!(f.build, Some(long));
     }
 
     #[test]

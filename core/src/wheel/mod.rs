@@ -21,7 +21,7 @@ pub mod wheel_info;
 pub mod writer;
 mod zip_records;
 
-pub use archive::{Archive, Compression, Limits, Member};
+pub use archive::{Archive, Attributes, Compression, Limits, Member};
 pub use error::{ArchiveError, LimitKind, WheelError};
 pub use filename::{DistName, WheelFilename};
 pub use metadata::Metadata;

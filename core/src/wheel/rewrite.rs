@@ -235,9 +235,9 @@ impl<S: ReadAt> Wheel<S> {
                     continue;
                 }
                 order.push(if changes.put.contains_key(&m.name) {
-                    Item::Put(&m.name, m.unix_mode)
+                    Item::Put(&m.name, m.unix_mode())
                 } else if let Ok(i) = later.binary_search_by(|(p, _)| p.as_str().cmp(&m.name)) {
-                    Item::Later(&later[i].0, m.unix_mode)
+                    Item::Later(&later[i].0, m.unix_mode())
                 } else {
                     Item::Raw(m)
                 });

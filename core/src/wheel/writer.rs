@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use std::io::{self, Read, Write};
 
 use super::archive::{
-    Archive, Compression, Member, CENTRAL_SIG, EOCD64_LOCATOR_SIG, EOCD64_SIG, EOCD_SIG, LOCAL_SIG,
-    ZIP64_EXTRA,
+    Archive, Attributes, Compression, Member, CENTRAL_SIG, EOCD64_LOCATOR_SIG, EOCD64_SIG,
+    EOCD_SIG, LOCAL_SIG, ZIP64_EXTRA,
 };
 use super::deflate::{prepare, Prepared};
 use super::record::{Record, RecordEntry, RecordHash};
@@ -62,6 +62,23 @@ impl Default for WriteOptions {
     }
 }
 
+/// The mode a new member is written with: a regular file when `mode` names no type, and
+/// `rw-r--r--` when it gives no permission (a member replaced in a wheel made on Windows,
+/// whose attributes are not Unix ones: written with none, it would unpack unreadable).
+fn new_mode(mode: u32) -> u32 {
+    const PERMISSIONS: u32 = 0o7777;
+    let mode = if mode & PERMISSIONS == 0 {
+        mode | 0o644
+    } else {
+        mode
+    };
+    if mode & 0o170_000 == 0 {
+        mode | 0o100_000
+    } else {
+        mode
+    }
+}
+
 struct CentralEntry {
     name: String,
     method: u16,
@@ -70,7 +87,7 @@ struct CentralEntry {
     compressed_size: u64,
     size: u64,
     offset: u64,
-    mode: u32,
+    attributes: Attributes,
 }
 
 /// Counts bytes written, so offsets are known without seeking.
@@ -187,7 +204,7 @@ impl<W: Write> WheelWriter<W> {
             compressed_size: member.compressed_size,
             size: member.size,
             offset: self.out.written,
-            mode: member.unix_mode,
+            attributes: member.attributes,
         };
         self.local_header(&e)?;
         let copied = io::copy(&mut archive.raw_reader(member), &mut self.out)?;
@@ -232,11 +249,7 @@ impl<W: Write> WheelWriter<W> {
             compressed_size: body_len as u64,
             size: data.len() as u64,
             offset: self.out.written,
-            mode: if mode & 0o170_000 == 0 {
-                mode | 0o100_000
-            } else {
-                mode
-            },
+            attributes: Attributes::unix(new_mode(mode)),
         };
         self.local_header(&e)?;
         match &prepared.deflated {
@@ -348,7 +361,7 @@ fn write_central<W: Write>(out: &mut W, e: &CentralEntry) -> io::Result<()> {
     let mut h = Vec::with_capacity(46 + e.name.len() + 28);
     h.extend_from_slice(&CENTRAL_SIG.to_le_bytes());
     let version = if zip64 { 45u16 } else { 20 };
-    h.extend_from_slice(&((3u16 << 8) | version).to_le_bytes());
+    h.extend_from_slice(&((u16::from(e.attributes.made_by) << 8) | version).to_le_bytes());
     h.extend_from_slice(&version.to_le_bytes());
     h.extend_from_slice(&flags(&e.name).to_le_bytes());
     h.extend_from_slice(&e.method.to_le_bytes());
@@ -362,7 +375,7 @@ fn write_central<W: Write>(out: &mut W, e: &CentralEntry) -> io::Result<()> {
     h.extend_from_slice(&0u16.to_le_bytes()); // comment
     h.extend_from_slice(&0u16.to_le_bytes()); // disk
     h.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
-    h.extend_from_slice(&(e.mode << 16).to_le_bytes());
+    h.extend_from_slice(&e.attributes.external.to_le_bytes());
     h.extend_from_slice(&(e.offset.min(MAX32) as u32).to_le_bytes());
     h.extend_from_slice(e.name.as_bytes());
     if zip64 {
@@ -402,7 +415,7 @@ mod tests {
             ar.read_by_name("a/b.txt").unwrap().unwrap(),
             b"hello hello hello hello"
         );
-        assert_eq!(ar.member("a/x").unwrap().unix_mode, 0o100_755);
+        assert_eq!(ar.member("a/x").unwrap().unix_mode(), 0o100_755);
         let rec =
             Record::parse(&ar.read_by_name("d-1.dist-info/RECORD").unwrap().unwrap()).unwrap();
         assert_eq!(rec.entries.len(), 3);

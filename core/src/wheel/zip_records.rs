@@ -3,8 +3,8 @@
 //! zip64 extra fields, and the checks on names and sizes that make a member safe to read.
 
 use super::archive::{
-    Compression, Limits, Member, CENTRAL_SIG, EOCD64_LOCATOR_SIG, EOCD64_SIG, EOCD_SIG, LOCAL_SIG,
-    ZIP64_EXTRA,
+    Attributes, Compression, Limits, Member, CENTRAL_SIG, EOCD64_LOCATOR_SIG, EOCD64_SIG, EOCD_SIG,
+    LOCAL_SIG, ZIP64_EXTRA,
 };
 use super::error::{ArchiveError, LimitKind};
 use crate::source::ReadAt;
@@ -314,8 +314,11 @@ pub(crate) fn parse_central(cd: &[u8], pos: &mut usize) -> Result<Member, Archiv
             reason: "it is stored but its two sizes differ".into(),
         });
     }
-    let unix_mode = if made_by_os == 3 { external >> 16 } else { 0 };
-    if unix_mode & 0o170_000 == 0o120_000 {
+    let attributes = Attributes {
+        made_by: made_by_os,
+        external,
+    };
+    if attributes.unix_mode() & 0o170_000 == 0o120_000 {
         return Err(ArchiveError::Member {
             member: name,
             reason: "it is a symbolic link; wheels cannot hold links".into(),
@@ -329,7 +332,7 @@ pub(crate) fn parse_central(cd: &[u8], pos: &mut usize) -> Result<Member, Archiv
         size,
         header_offset,
         data_offset: 0,
-        unix_mode,
+        attributes,
         dos_datetime: (date, time),
     })
 }

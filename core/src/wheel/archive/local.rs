@@ -216,7 +216,7 @@ mod tests {
             size: 0,
             header_offset,
             data_offset: 0,
-            unix_mode: 0,
+            attributes: super::super::Attributes::default(),
             dos_datetime: (0, 0),
         };
         // Listed out of order: the windows follow `order`.

@@ -201,7 +201,7 @@ fn refuses_bytes_after_the_deflate_stream() {
         size: data.len() as u64,
         header_offset: 0,
         data_offset: 0,
-        unix_mode: 0o644,
+        attributes: Attributes::unix(0o644),
         dos_datetime: (0, 0),
     };
     let mut hidden = stream.clone();
@@ -237,7 +237,7 @@ fn reading_with_the_walk_reads_as_the_checked_reader_and_fails_as_it() {
         size: size as u64,
         header_offset: 0,
         data_offset: 0,
-        unix_mode: 0o755,
+        attributes: Attributes::unix(0o755),
         dos_datetime: (0, 0),
     };
     let crc = crc32fast::hash(&data);
