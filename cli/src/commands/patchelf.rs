@@ -168,19 +168,27 @@ fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
         .take(64)
         .read_to_end(&mut bytes)
         .map_err(|e| Failure::io("read", path, &e))?;
+    // A refusal is said as the step that would have failed on it: printing, else editing.
+    let step = if args.print_interpreter
+        || args.print_soname
+        || args.print_rpath
+        || args.print_needed
+        || args.shrink_rpath
+    {
+        "read"
+    } else {
+        "edit"
+    };
     if let Err(e) = patch::machine(&bytes) {
         if !bytes.starts_with(b"\x7fELF") {
-            // Said as the step that would have failed on it: printing, else editing.
-            let reads = args.print_interpreter
-                || args.print_soname
-                || args.print_rpath
-                || args.print_needed
-                || args.shrink_rpath;
-            return Err(failure(if reads { "read" } else { "edit" }, path, &e));
+            return Err(failure(step, path, &e));
         }
     }
     file.read_to_end(&mut bytes)
         .map_err(|e| Failure::io("read", path, &e))?;
+    // An object file or a core dump is refused whatever is asked, as patchelf refuses it
+    // (`--print-soname` printed nothing for it, and `--set-soname` did nothing).
+    patch::linked(&bytes).map_err(|e| failure(step, path, &e))?;
     let shrunk = if args.shrink_rpath {
         shrunk_rpath(&bytes, args.allowed_rpath_prefixes.as_deref())
             .map_err(|e| failure("read", path, &e))?
@@ -323,11 +331,14 @@ fn failure(verb: &str, path: &Path, e: &PatchError) -> Failure {
         PatchError::Read(
             ElfError::NotElf | ElfError::UnknownClass(_) | ElfError::UnknownByteOrder(_),
         ) => "patchelf edits ELF shared objects and executables; check the path",
-        PatchError::Read(_) => "the file is damaged or cut short; build or fetch it again",
+        PatchError::Read(_) | PatchError::SectionsOutside => {
+            "the file is damaged or cut short; build or fetch it again"
+        }
         PatchError::NoDynamic => {
             "only a dynamically linked file has libraries and search paths to edit"
         }
         PatchError::NoInterpreter => "only a dynamically linked program has an interpreter",
+        PatchError::NotLinked(_) => "give the shared library or program linked from it",
         PatchError::NulInName(_) => "names cannot contain NUL bytes",
         PatchError::Verify(_)
         | PatchError::NoLoad

@@ -9,6 +9,13 @@ pub enum PatchError {
     /// The file could not be read.
     #[error("{0}")]
     Read(#[from] ElfError),
+    /// The file is not linked: an object file (`.o`), a core dump. patchelf refuses it
+    /// ("wrong ELF type") whatever is asked.
+    #[error("it is not an executable or a shared library (its ELF type is {0}): only a linked file has a dynamic section to read or edit")]
+    NotLinked(super::super::header::FileType),
+    /// The section header table lies past the end of the file (it was cut short).
+    #[error("its section header table lies past the end of the file (was it cut short?)")]
+    SectionsOutside,
     /// The file has no `PT_DYNAMIC` (it is statically linked, or an object file).
     #[error("it has no dynamic section (a statically linked file has no libraries to edit)")]
     NoDynamic,

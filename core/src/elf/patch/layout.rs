@@ -553,8 +553,9 @@ fn write_dynamic(
 }
 
 /// Applies `new(sh_type, sh_flags, sh_addr) -> (offset, addr, size)` to each section
-/// header. A file without section headers, or with a table outside the file, is left
-/// alone: the loader never reads them.
+/// header. A file without section headers is left alone: the loader never reads them.
+/// One whose table lies past its end (cut short) is refused, as patchelf refuses it: the
+/// new space at the end of the file would be read as that table.
 fn update_sections(
     img: &Image<'_>,
     wr: Wr,
@@ -578,14 +579,12 @@ fn update_sections(
             .and_then(|b| b.get(..size as usize))
         {
             Some(b) => count = rd.word(b, f.sh[3] as usize),
-            None => return Ok(()),
+            None => return Err(PatchError::SectionsOutside),
         }
     }
-    let Some(table_end) = count.checked_mul(size).and_then(|s| s.checked_add(at0)) else {
-        return Ok(());
-    };
-    if table_end > img.src.len() as u64 {
-        return Ok(());
+    let table_end = count.checked_mul(size).and_then(|s| s.checked_add(at0));
+    if table_end.is_none_or(|end| end > img.src.len() as u64) {
+        return Err(PatchError::SectionsOutside);
     }
     for i in 0..count {
         let at = at0 + i * size;

@@ -145,6 +145,16 @@ pub fn is_shared_object(bytes: &[u8]) -> Result<bool, PatchError> {
     Ok(header.file_type == FileType::SharedObject)
 }
 
+/// Refuses a file that is not an executable or a shared object (an object file, a core
+/// dump), as patchelf refuses it whatever is asked. Reads the file header only.
+pub fn linked(bytes: &[u8]) -> Result<(), PatchError> {
+    let header = image::whole(Header::read(bytes), "ELF header")?;
+    match header.file_type {
+        FileType::Executable | FileType::SharedObject => Ok(()),
+        other => Err(PatchError::NotLinked(other)),
+    }
+}
+
 /// The machine a file is for (`e_machine`), from its header only: what `--shrink-rpath`
 /// compares a library it finds with.
 pub fn machine(bytes: &[u8]) -> Result<super::Machine, PatchError> {

@@ -548,6 +548,46 @@ fn soname_flags_need_no_dynamic_section_outside_shared_objects() {
 }
 
 #[test]
+fn only_linked_files_are_patched() {
+    let mut b = fixture("x86_64-gnu.so").to_vec();
+    assert_eq!(linked(&b), Ok(()));
+    assert_eq!(linked(fixture("x86_64-exe")), Ok(()));
+    for (raw, kind) in [(1u16, FileType::Relocatable), (4, FileType::Core)] {
+        b[16..18].copy_from_slice(&raw.to_le_bytes());
+        assert_eq!(linked(&b), Err(PatchError::NotLinked(kind)));
+    }
+}
+
+#[test]
+fn a_section_header_table_past_the_end_is_refused_before_anything_is_written_over_it() {
+    // Cut inside the section header table, which sits at the end: a string table that
+    // must move would go where the table is said to be.
+    let b = fixture("x86_64-gnu.so");
+    let shoff = u64::from_le_bytes(b[40..48].try_into().unwrap()) as usize;
+    assert!(shoff > 0 && shoff < b.len());
+    let cut = &b[..shoff + 10];
+    let long = "x".repeat(4000);
+    assert_eq!(
+        apply(
+            cut,
+            &[Edit::SetRpath {
+                path: long.clone(),
+                force_rpath: false
+            }]
+        ),
+        Err(PatchError::SectionsOutside)
+    );
+    assert!(apply(
+        b,
+        &[Edit::SetRpath {
+            path: long,
+            force_rpath: false
+        }]
+    )
+    .is_ok());
+}
+
+#[test]
 fn malformed_input_is_an_error() {
     assert_eq!(
         apply(b"not an elf file", &[Edit::RemoveRpath]),
