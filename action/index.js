@@ -14,8 +14,12 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
 
 const FAIL_ON = ['violation', 'error', 'never'];
+// Wheels audited at once at most: each thread holds a wheel in its module's memory, which
+// keeps its largest size (a 900 MB wheel takes 1 GB).
+const MAX_THREADS = 4;
 
 function input(name, dflt) {
   const v = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
@@ -253,6 +257,52 @@ function auditOne(wasm, file, policy) {
   }
 }
 
+// Audits the wheels on up to `threads` worker threads, each with a module of its own
+// (wasm32 has no threads; a runner has 2 to 4 cores), giving the results in the files'
+// order. One wheel, or one thread, is audited here.
+async function auditAll(files, policy, threads) {
+  const n = Math.min(threads, files.length);
+  if (n <= 1) {
+    let wasm = loadWasm(false);
+    return files.map((f) => {
+      const r = auditOne(wasm, f, policy);
+      if (r.trapped) wasm = loadWasm(true);
+      return r;
+    });
+  }
+  const results = new Array(files.length);
+  let next = 0;
+  const thread = () => new Promise((resolve, reject) => {
+    const w = new Worker(__filename, { workerData: { truewheelAudit: true, policy } });
+    const feed = () => {
+      if (next >= files.length) {
+        w.terminate().then(() => resolve(), reject);
+        return;
+      }
+      const i = next++;
+      w.postMessage({ i, file: files[i] });
+    };
+    w.on('message', ({ i, result }) => {
+      results[i] = result;
+      feed();
+    });
+    w.on('error', reject);
+    feed();
+  });
+  await Promise.all(Array.from({ length: n }, thread));
+  return results;
+}
+
+// A worker thread of auditAll: one wheel a message.
+function auditWorker() {
+  let wasm = loadWasm(false);
+  parentPort.on('message', ({ i, file }) => {
+    const result = auditOne(wasm, file, workerData.policy);
+    if (result.trapped) wasm = loadWasm(true);
+    parentPort.postMessage({ i, result });
+  });
+}
+
 function reasonLine(f) {
   return `${f.text} → not ${f.rules_out} or stricter`;
 }
@@ -326,7 +376,7 @@ function summary(results, policy, verdict) {
   return md;
 }
 
-function main() {
+async function main() {
   const patterns = input('wheels', 'dist/*.whl');
   const policy = input('policy', '');
   const failOn = input('fail-on', 'violation');
@@ -386,12 +436,8 @@ function main() {
   }
   console.log(`truewheel ${wasm.version()} (WebAssembly): auditing ${files.length} wheel${files.length === 1 ? '' : 's'}${policy ? ` against ${policy}` : ''}`);
 
-  const results = [];
-  for (const f of files) {
-    const r = auditOne(wasm, f, policy);
-    if (r.trapped) wasm = loadWasm(true);
-    results.push(r);
-  }
+  const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+  const results = await auditAll(files, policy, Math.min(cores, MAX_THREADS));
   // Wheels of one name from two folders (two artifacts of a matrix) are told apart by
   // their paths in the summary and the annotations.
   const seen = new Map();
@@ -461,14 +507,14 @@ function main() {
   return 0;
 }
 
-if (require.main === module) {
-  try {
-    process.exitCode = main();
-  } catch (err) {
+if (!isMainThread && workerData && workerData.truewheelAudit) {
+  auditWorker();
+} else if (require.main === module) {
+  main().then((code) => { process.exitCode = code; }, (err) => {
     annotate('error', `truewheel audit failed: ${err.message}`, { title: 'truewheel audit' });
     try { setOutput('verdict', 'error'); } catch { /* the output file is what failed */ }
     process.exitCode = 2;
-  }
+  });
 }
 
 module.exports = { glob, matchWheels, segmentRegex, expandBraces, cell, code };

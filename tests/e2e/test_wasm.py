@@ -787,6 +787,33 @@ def test_action_on_a_release_jobs_layouts(action_dir, tmp_path):
     assert "www.evil" not in text and "www\\.evil\\.example" in text, text
 
 
+def test_action_audits_on_every_core_in_the_files_order(action_dir, tmp_path, bad_wheels):
+    """The wheels are audited on worker threads, one module each (this machine has 2
+    cores): the log, the JSON report and the summary keep the matched files' order,
+    every report is the CLI's, and an unreadable wheel among them is said as alone."""
+    ws = tmp_path / "ws"
+    (ws / "dist").mkdir(parents=True)
+    wheels = [w for w in all_wheels() if Path(w).stat().st_size < 20 << 20][:12] + bad_wheels[:2]
+    for w in wheels:
+        shutil.copy(w, ws / "dist" / Path(w).name)
+    names = sorted(Path(w).name for w in wheels)
+    proc, summary, outputs = run_action(action_dir, ws, tmp_path)
+    report = json.loads(Path(outputs["report"]).read_text())
+    assert [Path(r["file"]).name for r in report["wheels"]] == names
+    assert [r[0].strip("`") for r in table_rows(summary)] == names
+    for r in report["wheels"]:
+        w = ws / r["file"]
+        cli = run("audit", "--json", "--wheel-only", w, check=None)
+        if "error" in r:
+            assert cli.returncode == 2 and says_the_cli_error(r["error"]["message"] + (
+                f" (hint: {r['error']['hint']})" if r["error"]["hint"] else ""), cli.stderr), (r, cli.stderr)
+        else:
+            assert r["report"] == json.loads(cli.stdout), w.name
+    # (An error's line may start with the core's sentence rather than the name.)
+    order = [names.index(l.split(":")[0]) for l in proc.stdout.splitlines() if l.split(":")[0] in names]
+    assert order == sorted(order) and len(order) >= len(names) - 2, proc.stdout
+
+
 def test_committed_action_dist_gives_this_trees_answers(wasm_audits):
     """What GitHub runs is the committed action/dist, not the fresh build the other tests
     use: it must load under this Node, be a build of this version, and give this tree's
