@@ -375,6 +375,38 @@ def test_no_section_headers(tmp_path, loaders):
     assert (proc.returncode, proc.stdout) == (0, "43\n"), proc.stderr
 
 
+@pytest.mark.parametrize("pie", [True, False], ids=["pie", "nopie"])
+def test_programs_with_a_large_bss_are_edited_without_growing_by_it(tmp_path, pie):
+    """A program with 64 MiB of .bss whose program headers need another entry: the
+    table grows where it is, the interpreter path and notes after it moved to the new
+    segment, as patchelf does. (Its table moved to the new segment had to keep the first
+    segment's address-to-offset difference: above the .bss, so the file was padded by it,
+    and over 16 MiB refused.) It runs, the loader's AT_PHDR is its table, and patchelf
+    reads what we wrote."""
+    (tmp_path / "big.c").write_text(
+        "#include <stdio.h>\n#include <sys/auxv.h>\n#include <link.h>\n"
+        "static char big[64 << 20];\n"
+        "int main(void) { big[12345] = 7;\n"
+        "  const ElfW(Phdr) *p = (const ElfW(Phdr) *)getauxval(AT_PHDR);\n"
+        "  printf(\"%d %lu %d\\n\", big[12345], (unsigned long)getauxval(AT_PHNUM), p[0].p_type);\n"
+        "  return 0; }\n")
+    flags = ["-pie", "-fpie"] if pie else ["-no-pie", "-fno-pie"]
+    gcc(64, *flags, "-o", "big", "big.c", cwd=tmp_path)
+    src = tmp_path / "big"
+    out = tmp_path / "big.out"
+    run("patchelf", "--set-rpath", f"$ORIGIN:{LONG}", "--add-needed", "libz.so.1",
+        "--set-interpreter", "/lib64/../lib64/ld-linux-x86-64.so.2", "--output", out, src, check=0)
+    assert out.stat().st_size < src.stat().st_size + (16 << 10), (src.stat().st_size, out.stat().st_size)
+    phnum = int.from_bytes(out.read_bytes()[0x38:0x3a], "little")
+    proc = subprocess.run([str(out)], capture_output=True, text=True)
+    # PT_PHDR (6) first, as the program sees its own table.
+    assert (proc.returncode, proc.stdout) == (0, f"7 {phnum} 6\n"), proc.stderr
+    ref = subprocess.run([PATCHELF, "--print-rpath", "--print-needed", "--print-interpreter", out],
+                         capture_output=True, text=True)
+    assert ref.returncode == 0, ref.stderr
+    assert ref.stdout.splitlines() == ["/lib64/../lib64/ld-linux-x86-64.so.2", f"$ORIGIN:{LONG}", "libz.so.1", "libc.so.6"]
+
+
 def test_sequence_of_edits_keeps_loading(tmp_path, loaders):
     """Forty random edits in sequence, one call each: after every one the values are
     patchelf's and the library loads."""

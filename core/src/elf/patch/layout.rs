@@ -10,8 +10,10 @@
 //! - The new space is mapped by extending the last `PT_LOAD` when it is a plain
 //!   read-write segment that ends the file (one we made before: edits in sequence grow one
 //!   segment instead of adding one each time), else by a new `PT_LOAD`. Its entry takes a
-//!   `PT_NULL` slot if the table has one; otherwise the program header table itself moves
-//!   to the start of the new space, one entry longer, and `PT_PHDR` follows it.
+//!   `PT_NULL` slot if the table has one; in an executable, the table grows where it is
+//!   when the interpreter path and notes after it can move to the new space
+//!   ([`room`](super::room)); otherwise the program header table itself moves to the
+//!   start of the new space, one entry longer, and `PT_PHDR` follows it.
 //! - Old copies are left where they were: nothing that still points at them (a stale
 //!   section header, `_DYNAMIC` in a symbol table) sees a half-edited table.
 //!
@@ -23,8 +25,9 @@
 //! is also past the last file page of every segment, where glibc looks for them (see
 //! [`write`]). For an executable whose program headers move, the kernel computes
 //! `AT_PHDR` as `e_phoff` plus the first `PT_LOAD`'s `p_vaddr - p_offset` (before Linux
-//! 5.18), so the new segment keeps that same difference, padding the file if it must
-//! (what patchelf does for executables too).
+//! 5.18), so the new segment keeps that same difference, padding the file if it must:
+//! up to the end of the `.bss`, which is why an executable's table grows in place when
+//! it can (as patchelf's does).
 //!
 //! A new interpreter (`--set-interpreter`) is written over the old one when it fits, with
 //! `PT_INTERP`'s sizes made its own; a longer one goes at the end of the new space, which
@@ -39,7 +42,8 @@ use super::super::read::Rd;
 use super::edit::State;
 use super::image::{entry_size, Image, DT_MIPS_RLD_MAP_REL, DT_NULL, DT_STRSZ, DT_STRTAB};
 use super::overlay::Overlay;
-use super::PatchError;
+use super::sections::{self, Section};
+use super::{room, PatchError};
 use crate::elf::{ElfClass, ElfError, Endian};
 
 /// `PT_NULL`.
@@ -123,19 +127,19 @@ impl Wr {
 }
 
 /// Field offsets that differ by class.
-struct Fields {
+pub(super) struct Fields {
     /// `e_phoff`, `e_phnum` in the file header.
-    e_phoff: u64,
-    e_phnum: u64,
+    pub e_phoff: u64,
+    pub e_phnum: u64,
     /// In a program header: `p_offset`, `p_vaddr`, `p_paddr`, `p_filesz`, `p_memsz`,
     /// `p_flags`, `p_align`.
-    p: [u64; 7],
+    pub p: [u64; 7],
     /// In a section header: `sh_flags`, `sh_addr`, `sh_offset`, `sh_size`, and its size.
-    sh: [u64; 4],
-    sh_size: u64,
+    pub sh: [u64; 4],
+    pub sh_size: u64,
 }
 
-fn fields(class: ElfClass) -> Fields {
+pub(super) fn fields(class: ElfClass) -> Fields {
     match class {
         ElfClass::Elf32 => Fields {
             e_phoff: 28,
@@ -167,6 +171,9 @@ enum Mapping {
     NullSlot(usize),
     /// A new `PT_LOAD`, with the program header table moved into the new space.
     MovePhdrs,
+    /// A new `PT_LOAD`, its entry added to the table where it is, over the notes and
+    /// interpreter path that follow it, which move to the new space ([`room`]).
+    GrowPhdrs,
 }
 
 /// Lays the edited state, and a new interpreter if given, out as writes over the input.
@@ -230,8 +237,9 @@ pub(super) fn write(
             let at = img.header.phoff + *i as u64 * u64::from(img.header.phentsize);
             out.put(at + f.p[3], &wr.word_bytes(len)?)?;
             out.put(at + f.p[4], &wr.word_bytes(len)?)?;
-            update_sections(img, wr, &f, &mut out, |kind, flags, sh_addr| {
-                is_interp(kind, flags, sh_addr, old_interp).then_some((s.offset, s.vaddr, len))
+            sections::update(img, wr, &f, &mut out, |sh| {
+                is_interp(sh.kind, sh.flags, sh.addr, old_interp)
+                    .then_some((s.offset, s.vaddr, len))
             })?;
         }
         return Ok(out);
@@ -257,6 +265,27 @@ pub(super) fn write(
         .ok_or(PatchError::NoRoom("address space"))?;
     let file_len = out.len;
     let mapping = choose(img, &loads, file_len);
+    // An executable's table grows where it is when what follows it can move (moved to
+    // the new space, it must keep the first segment's address-to-offset difference).
+    let grow = if mapping == Mapping::MovePhdrs && img.interp {
+        room::to_move(img, &f)
+    } else {
+        None
+    };
+    let mapping = if grow.is_some() {
+        Mapping::GrowPhdrs
+    } else {
+        mapping
+    };
+    let grow = grow.unwrap_or_default();
+    // A new interpreter goes to the new space when the old one's place is taken; the
+    // other segments that make room are copied there as they are.
+    let move_interp = move_interp || interp.as_ref().is_some_and(|(i, _)| grow.contains(i));
+    let copied: Vec<usize> = grow
+        .iter()
+        .copied()
+        .filter(|&i| interp.as_ref().is_none_or(|(j, _)| *j != i))
+        .collect();
     let phnum = u64::from(img.header.phnum);
     let phent = u64::from(img.header.phentsize);
 
@@ -311,7 +340,7 @@ pub(super) fn write(
             let o = end8.max(align_up(ends, g).ok_or(PatchError::NoRoom("file"))?);
             (o, above()? + o % page)
         }
-        Mapping::NullSlot(_) => (end8, above()? + end8 % page),
+        Mapping::NullSlot(_) | Mapping::GrowPhdrs => (end8, above()? + end8 % page),
     };
 
     // The new space: [program headers][dynamic table][string table].
@@ -337,6 +366,9 @@ pub(super) fn write(
     if move_interp {
         cur += interp.as_ref().map_or(0, |(_, b)| b.len() as u64);
     }
+    // The segments copied to make room, placed after it.
+    let placed = room::place(img, &copied, cur);
+    cur = placed.end;
     let end = cur;
     // Every address in the new space is at most the end's, so checking the end suffices.
     let addr = |off: u64| v + (off - o);
@@ -347,6 +379,9 @@ pub(super) fn write(
         return Err(PatchError::NoRoom("address space"));
     }
     out.grow(end);
+    for (from, to) in &placed.runs {
+        out.copy(*to, from.clone())?;
+    }
 
     if move_str {
         for e in &mut st.entries {
@@ -393,6 +428,9 @@ pub(super) fn write(
         }
         interp_place = Some((s.offset, s.vaddr, s.filesz));
     }
+    for &(i, at) in &placed.segments {
+        (segs[i].offset, segs[i].vaddr) = (at, addr(at));
+    }
     let new = Segment {
         kind: PT_LOAD,
         flags: PF_RW,
@@ -423,6 +461,14 @@ pub(super) fn write(
                 (s.offset, s.vaddr, s.filesz, s.memsz) = (phdr_at, v, size, size);
             }
         }
+        Mapping::GrowPhdrs => {
+            raws.insert(last + 1, vec![0; phent as usize]);
+            segs.insert(last + 1, new);
+            let size = (phnum + 1) * phent;
+            for s in segs.iter_mut().filter(|s| s.kind == PT_PHDR) {
+                (s.filesz, s.memsz) = (size, size);
+            }
+        }
     }
     let table_at = if mapping == Mapping::MovePhdrs {
         phdr_at
@@ -450,28 +496,41 @@ pub(super) fn write(
         table.extend_from_slice(&e);
     }
     out.put(table_at, &table)?;
-    if mapping == Mapping::MovePhdrs {
+    if matches!(mapping, Mapping::MovePhdrs | Mapping::GrowPhdrs) {
         let count = u16::try_from(phnum + 1)
             .ok()
             .filter(|&c| c < 0xffff)
             .ok_or(PatchError::TooManySegments)?;
-        out.put(f.e_phoff, &wr.word_bytes(phdr_at)?)?;
+        if mapping == Mapping::MovePhdrs {
+            out.put(f.e_phoff, &wr.word_bytes(phdr_at)?)?;
+        }
         out.put(f.e_phnum, &wr.u16_bytes(count))?;
     }
     let old_str = img.strtab.map(|s| s.addr);
-    update_sections(img, wr, &f, &mut out, |kind, flags, sh_addr| {
-        if kind == SHT_DYNAMIC && move_dyn {
+    // A section inside a segment that was copied to make room: where its copy is.
+    let copy_of = |s: &Section| {
+        let r = s.file_range();
+        placed.segments.iter().find_map(|&(i, at)| {
+            let g = img.segments[i];
+            (r.start < r.end && g.offset <= r.start && r.end <= g.offset + g.filesz).then(|| {
+                let off = at + (r.start - g.offset);
+                (off, addr(off), s.size)
+            })
+        })
+    };
+    sections::update(img, wr, &f, &mut out, |s| {
+        if s.kind == SHT_DYNAMIC && move_dyn {
             Some((dyn_at, dyn_addr, slots * ent))
-        } else if kind == SHT_STRTAB
-            && flags & SHF_ALLOC != 0
+        } else if s.kind == SHT_STRTAB
+            && s.flags & SHF_ALLOC != 0
             && move_str
-            && Some(sh_addr) == old_str
+            && Some(s.addr) == old_str
         {
             Some((str_at, addr(str_at), str_len))
-        } else if is_interp(kind, flags, sh_addr, old_interp) {
+        } else if is_interp(s.kind, s.flags, s.addr, old_interp) {
             interp_place
         } else {
-            None
+            copy_of(s)
         }
     })?;
     Ok(out)
@@ -550,55 +609,4 @@ fn write_dynamic(
         wr.word(&mut table, e_at + w, val & mask)?;
     }
     out.put(at, &table)
-}
-
-/// Applies `new(sh_type, sh_flags, sh_addr) -> (offset, addr, size)` to each section
-/// header. A file without section headers is left alone: the loader never reads them.
-/// One whose table lies past its end (cut short) is refused, as patchelf refuses it: the
-/// new space at the end of the file would be read as that table.
-fn update_sections(
-    img: &Image<'_>,
-    wr: Wr,
-    f: &Fields,
-    out: &mut Overlay,
-    new: impl Fn(u32, u64, u64) -> Option<(u64, u64, u64)>,
-) -> Result<(), PatchError> {
-    let h = &img.header;
-    let rd = h.rd;
-    let size = u64::from(h.shentsize);
-    if h.shoff == 0 || size < f.sh_size {
-        return Ok(());
-    }
-    let at0 = h.shoff;
-    let mut count = u64::from(h.shnum);
-    if count == 0 {
-        // Extended numbering: the count is in the first header's sh_size.
-        match img
-            .src
-            .get(at0 as usize..)
-            .and_then(|b| b.get(..size as usize))
-        {
-            Some(b) => count = rd.word(b, f.sh[3] as usize),
-            None => return Err(PatchError::SectionsOutside),
-        }
-    }
-    let table_end = count.checked_mul(size).and_then(|s| s.checked_add(at0));
-    if table_end.is_none_or(|end| end > img.src.len() as u64) {
-        return Err(PatchError::SectionsOutside);
-    }
-    for i in 0..count {
-        let at = at0 + i * size;
-        let sh = &img.src[at as usize..(at + size) as usize];
-        let kind = rd.u32(sh, 4);
-        let flags = rd.word(sh, f.sh[0] as usize);
-        let addr = rd.word(sh, f.sh[1] as usize);
-        if let Some((offset, addr, len)) = new(kind, flags, addr) {
-            let mut e = sh.to_vec();
-            wr.word(&mut e, f.sh[1], addr)?;
-            wr.word(&mut e, f.sh[2], offset)?;
-            wr.word(&mut e, f.sh[3], len)?;
-            out.put(at, &e)?;
-        }
-    }
-    Ok(())
 }

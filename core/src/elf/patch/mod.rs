@@ -50,7 +50,8 @@
 //! Limits, shared with patchelf: a moved `.dynamic` is writable but no longer under
 //! `PT_GNU_RELRO`; `--remove-needed` leaves the version needs of the removed library, so
 //! the loader asserts unless that library is loaded anyway (libc always is). An
-//! executable whose program headers must move while its `.bss` would need more than
+//! executable whose program headers cannot grow in place (what follows them is not
+//! notes or the interpreter path) and must move while its `.bss` would need more than
 //! 16 MiB of padding is refused.
 
 mod edit;
@@ -58,6 +59,8 @@ mod error;
 mod image;
 mod layout;
 mod overlay;
+mod room;
+mod sections;
 
 use std::ops::Range;
 

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use super::image::Image;
 use super::*;
-use crate::elf::header::{Header, PT_LOAD};
+use crate::elf::header::{Header, PT_LOAD, PT_NOTE};
 use crate::elf::{parse, ElfInfo};
 
 macro_rules! fixture {
@@ -675,10 +675,66 @@ proptest! {
 
 #[test]
 fn executables_keep_at_phdr_right() {
-    // A PIE (PT_INTERP): the program headers move into the new segment, which keeps the
-    // first PT_LOAD's p_vaddr - p_offset, and PT_PHDR follows them.
+    // A PIE (PT_INTERP): its program header table takes the new segment's entry where it
+    // is, over the interpreter path and the notes after it, which move to the new space;
+    // PT_PHDR follows.
     let b = fixture("x86_64-exe");
+    let before = Header::read(b).ok().unwrap();
     let out = set_rpath(b, &"/e".repeat(1000), false).unwrap();
+    let h = Header::read(&out[..]).ok().unwrap();
+    let segs = h.segments(&out[..]).ok().unwrap();
+    assert_eq!((h.phoff, h.phnum), (before.phoff, before.phnum + 1));
+    let first = loads(&out)[0];
+    let phdr = segs.iter().find(|s| s.kind == 6).unwrap();
+    assert_eq!(
+        (phdr.offset, phdr.vaddr - first.vaddr),
+        (h.phoff, h.phoff - first.offset)
+    );
+    assert_eq!(phdr.filesz, u64::from(h.phnum) * u64::from(h.phentsize));
+    assert!(first.offset + first.filesz >= h.phoff + phdr.filesz);
+    let (was, now) = (parse(b).unwrap(), parse(&out).unwrap());
+    assert_eq!(now.interpreter, was.interpreter);
+    // The notes read as they did, where their program headers now say.
+    let notes = |f: &[u8]| {
+        let h = Header::read(f).ok().unwrap();
+        let mut n: Vec<Vec<u8>> = h
+            .segments(f)
+            .ok()
+            .unwrap()
+            .iter()
+            .filter(|s| s.kind == PT_NOTE || s.kind == 0x6474_e553)
+            .map(|s| f[s.offset as usize..(s.offset + s.filesz) as usize].to_vec())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(notes(&out), notes(b));
+    assert_eq!(now.isa, was.isa);
+
+    // With 64 MiB of .bss, the file grows by what the edit writes, not by the .bss: the
+    // table moved past it had to keep the first segment's address-to-offset difference.
+    let mut big = b.to_vec();
+    let rw = segment_at(&big, |s| s.kind == PT_LOAD && s.flags == 6);
+    let memsz = u64::from_le_bytes(big[rw + 40..rw + 48].try_into().unwrap());
+    big[rw + 40..rw + 48].copy_from_slice(&(memsz + (64 << 20)).to_le_bytes());
+    let out = apply(&big, &[Edit::AddNeeded(vec![s("libz.so.1")])])
+        .unwrap()
+        .bytes;
+    assert!(
+        out.len() < big.len() + (16 << 10),
+        "{} -> {}",
+        big.len(),
+        out.len()
+    );
+    assert_eq!(parse(&out).unwrap().needed[0], "libz.so.1");
+
+    // When what follows the table cannot move (here the notes' PT_NOTE, made a kind the
+    // patcher does not move), the table moves to the new segment, which keeps the first
+    // PT_LOAD's p_vaddr - p_offset.
+    let mut stuck = b.to_vec();
+    let note = segment_at(&stuck, |s| s.kind == PT_NOTE && s.offset < 0x400);
+    stuck[note..note + 4].copy_from_slice(&0x6474_e550u32.to_le_bytes());
+    let out = set_rpath(&stuck, &"/e".repeat(1000), false).unwrap();
     let h = Header::read(&out[..]).ok().unwrap();
     let segs = h.segments(&out[..]).ok().unwrap();
     let l = loads(&out);
@@ -688,10 +744,13 @@ fn executables_keep_at_phdr_right() {
     let phdr = segs.iter().find(|s| s.kind == 6).unwrap();
     assert_eq!((phdr.offset, phdr.vaddr), (new.offset, new.vaddr));
     assert_eq!(phdr.filesz, u64::from(h.phnum) * u64::from(h.phentsize));
-    assert_eq!(
-        parse(&out).unwrap().interpreter,
-        parse(b).unwrap().interpreter
-    );
+}
+
+/// The offset of the first program header of a 64-bit little-endian file that `is` picks.
+fn segment_at(b: &[u8], is: impl Fn(&crate::elf::header::Segment) -> bool) -> usize {
+    let h = Header::read(b).ok().unwrap();
+    let i = h.segments(b).ok().unwrap().iter().position(is).unwrap();
+    h.phoff as usize + i * usize::from(h.phentsize)
 }
 
 #[test]
