@@ -319,3 +319,63 @@ def test_outputs_keep_what_patchelf_keeps(tmp_path):
                              "--set-soname", "x", ro], capture_output=True, text=True)
     assert nobody.returncode != 0 and theirs.returncode != 0, (nobody, theirs)
     assert "permission denied" in nobody.stderr and ro.read_bytes() == before
+
+
+def readelf_flags(path):
+    """What the rarer flags change, as readelf shows it: the OS ABI, the stack's flags,
+    DT_FLAGS_1, DT_DEBUG, the search path and the needed libraries."""
+    out = subprocess.run(["readelf", "-hldW", str(path)], capture_output=True, text=True, check=True).stdout
+    keys = ("OS/ABI", "GNU_STACK", "(FLAGS_1)", "(DEBUG)", "(RUNPATH)", "(NEEDED)")
+    return [line.split() for line in out.splitlines() if any(k in line for k in keys)]
+
+
+@pytest.mark.parametrize("flags", [
+    ["--set-execstack"], ["--clear-execstack"], ["--clear-execstack", "--set-execstack"],
+    ["--set-os-abi", "FreeBSD"], ["--set-os-abi", "sysv"], ["--no-default-lib"], ["--add-debug-tag"],
+    ["--set-os-abi", "linux", "--no-default-lib", "--add-debug-tag", "--set-rpath", "/q"],
+    ["--set-execstack", "--add-needed", "libz.so.1", "--set-rpath", "/x" * 300],
+    ["--no-sort", "--clear-execstack"],
+], ids=lambda f: " ".join(f)[:40])
+def test_rarer_flags_as_patchelf(flags, tmp_path, loaders):
+    """The OS ABI, the stack's flags (glibc 2.41 refuses to dlopen a library that asks
+    for an executable stack: `--clear-execstack` is the fix), DF_1_NODEFLIB and DT_DEBUG:
+    set as patchelf sets them, printed as it prints them, and alongside the other edits
+    (the program headers may have moved). They were unknown arguments."""
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    for name in ("libtwmain.so.1", "exe-pie"):
+        src = tmp_path / name
+        ours, ref = tmp_path / f"{name}.ours", tmp_path / f"{name}.ref"
+        shutil.copy2(src, ours)
+        shutil.copy2(src, ref)
+        run("patchelf", *flags, ours, check=0)
+        subprocess.run([str(PATCHELF), *flags, str(ref)], check=True)
+        assert readelf_flags(ours) == readelf_flags(ref), (name, flags)
+        prints = ["--print-os-abi", "--print-execstack", "--print-needed"]
+        mine = run("patchelf", *prints, ours, check=0).stdout
+        assert mine == subprocess.run([str(PATCHELF), *prints, str(ref)], capture_output=True, text=True).stdout
+    # The loader treats both alike: it loads them, or (no default folders, or a FreeBSD
+    # ABI) refuses both.
+    loaded = [subprocess.run([str(loaders[64]), str(tmp_path / f"libtwmain.so.1.{k}"), "tw_main_value"],
+                             capture_output=True, text=True, cwd=tmp_path,
+                             env={**os.environ, "LD_LIBRARY_PATH": str(tmp_path)}) for k in ("ours", "ref")]
+    assert [(p.returncode, p.stdout) for p in loaded] == [(loaded[1].returncode, loaded[1].stdout)] * 2
+    if "--no-default-lib" not in flags and "FreeBSD" not in flags:
+        assert loaded[0].stdout == "43\n", loaded[0].stderr
+
+
+def test_stack_flags_of_a_file_without_pt_gnu_stack_are_refused(tmp_path):
+    """patchelf adds a PT_GNU_STACK entry; we say we do not, and leave the file."""
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    lib = tmp_path / "libtwmain.so.1"
+    b = bytearray(lib.read_bytes())
+    phoff, phent, phnum = int.from_bytes(b[32:40], "little"), int.from_bytes(b[54:56], "little"), int.from_bytes(b[56:58], "little")
+    for i in range(phnum):
+        at = phoff + i * phent
+        if int.from_bytes(b[at:at + 4], "little") == 0x6474E551:
+            b[at:at + 4] = bytes(4)
+    lib.write_bytes(bytes(b))
+    assert run("patchelf", "--print-execstack", lib, check=0).stdout == "execstack: ?\n"
+    err = run("patchelf", "--clear-execstack", "--set-os-abi", "linux", lib, check=2).stderr
+    assert "no PT_GNU_STACK" in err and lib.read_bytes() == bytes(b), err
+    err = run("patchelf", "--set-os-abi", "bogus", lib, check=2).stderr
+    assert "not an OS ABI patchelf knows" in err, err

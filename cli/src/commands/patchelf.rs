@@ -86,6 +86,34 @@ pub struct Args {
     /// Print DT_SONAME.
     #[arg(long)]
     print_soname: bool,
+    /// Set DF_1_NODEFLIB in DT_FLAGS_1: the loader searches no default folder for the
+    /// file's libraries.
+    #[arg(long)]
+    no_default_lib: bool,
+    /// Add a DT_DEBUG entry, unless there is one.
+    #[arg(long)]
+    add_debug_tag: bool,
+    /// Print the OS ABI of the file header (EI_OSABI), as `System V` or `Linux`.
+    #[arg(long)]
+    print_os_abi: bool,
+    /// Set the OS ABI of the file header: none (sysv), hpux, netbsd, gnu (linux), hurd,
+    /// solaris, aix, irix, freebsd, tru64, openbsd, openvms.
+    #[arg(long, value_name = "ABI", value_parser = clap::value_parser!(patch::OsAbi))]
+    set_os_abi: Option<patch::OsAbi>,
+    /// Print whether the file asks for an executable stack (`execstack: X`, `-`, or `?`
+    /// without PT_GNU_STACK).
+    #[arg(long)]
+    print_execstack: bool,
+    /// Ask for an executable stack (PF_X in PT_GNU_STACK).
+    #[arg(long)]
+    set_execstack: bool,
+    /// Ask for a stack that is not executable (glibc 2.41 refuses to dlopen a library
+    /// that asks for an executable one); wins over --set-execstack.
+    #[arg(long)]
+    clear_execstack: bool,
+    /// Accepted for patchelf's sake: headers are never sorted here.
+    #[arg(long)]
+    no_sort: bool,
     /// Write the result here instead of editing FILE in place (one FILE only).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -140,6 +168,21 @@ impl Args {
             libs.dedup();
             edits.push(Edit::AddNeeded(libs));
         }
+        if self.no_default_lib {
+            edits.push(Edit::NoDefaultLib);
+        }
+        if self.add_debug_tag {
+            edits.push(Edit::AddDebugTag);
+        }
+        if let Some(abi) = self.set_os_abi {
+            edits.push(Edit::SetOsAbi(abi));
+        }
+        if self.set_execstack {
+            edits.push(Edit::SetExecstack(true));
+        }
+        if self.clear_execstack {
+            edits.push(Edit::SetExecstack(false));
+        }
         edits
     }
 }
@@ -170,6 +213,8 @@ fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
         .map_err(|e| Failure::io("read", path, &e))?;
     // A refusal is said as the step that would have failed on it: printing, else editing.
     let step = if args.print_interpreter
+        || args.print_os_abi
+        || args.print_execstack
         || args.print_soname
         || args.print_rpath
         || args.print_needed
@@ -204,7 +249,12 @@ fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
         writeln!(std::io::stdout().lock(), "{interp}")
             .map_err(|e| Failure::io("write to", Path::new("stdout"), &e))?;
     }
-    if args.print_soname || args.print_rpath || args.print_needed {
+    if args.print_os_abi {
+        let abi = patch::os_abi(&bytes).map_err(|e| failure("read", path, &e))?;
+        writeln!(std::io::stdout().lock(), "{abi}")
+            .map_err(|e| Failure::io("write to", Path::new("stdout"), &e))?;
+    }
+    if args.print_soname || args.print_rpath || args.print_needed || args.print_execstack {
         let read = |e: PatchError| failure("read", path, &e);
         // As patchelf: a soname is printed only for a shared object, and for any other
         // file (a static executable too) `--print-soname` alone prints nothing.
@@ -221,6 +271,14 @@ fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
         }
         if args.print_rpath {
             lines.push(names.search_path().unwrap_or_default().to_owned());
+        }
+        if args.print_execstack {
+            let mark = match patch::execstack(&bytes).map_err(read)? {
+                Some(true) => "X",
+                Some(false) => "-",
+                None => "?",
+            };
+            lines.push(format!("execstack: {mark}"));
         }
         if args.print_needed {
             lines.extend(names.needed.iter().cloned());
@@ -339,6 +397,9 @@ fn failure(verb: &str, path: &Path, e: &PatchError) -> Failure {
         }
         PatchError::NoInterpreter => "only a dynamically linked program has an interpreter",
         PatchError::NotLinked(_) => "give the shared library or program linked from it",
+        PatchError::NoStackSegment => {
+            "relink it with `-z noexecstack` (or `-z execstack`), which writes PT_GNU_STACK"
+        }
         PatchError::NulInName(_) => "names cannot contain NUL bytes",
         PatchError::Verify(_)
         | PatchError::NoLoad

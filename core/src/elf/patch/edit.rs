@@ -9,7 +9,10 @@
 
 use super::super::error::ElfError;
 use super::super::read::c_str;
-use super::image::{Entry, Image, DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME, DT_STRSZ, DT_STRTAB};
+use super::image::{
+    Entry, Image, DT_DEBUG, DT_FLAGS_1, DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME, DT_STRSZ,
+    DT_STRTAB,
+};
 use super::PatchError;
 use crate::elf::FileType;
 
@@ -229,6 +232,24 @@ impl<'a> State<'a> {
         }
         self.entries.splice(0..0, new);
         Ok(())
+    }
+
+    /// `--no-default-lib`: `DF_1_NODEFLIB` in `DT_FLAGS_1` (the loader then searches no
+    /// default folder for the file's libraries); a new entry goes first, as patchelf's.
+    pub fn no_default_lib(&mut self) {
+        const DF_1_NODEFLIB: u64 = 0x800;
+        match self.entries.iter_mut().rev().find(|e| e.tag == DT_FLAGS_1) {
+            Some(e) => e.val |= DF_1_NODEFLIB,
+            None => self.entries.insert(0, entry(DT_FLAGS_1, DF_1_NODEFLIB)),
+        }
+    }
+
+    /// `--add-debug-tag`: a `DT_DEBUG` entry (where the loader publishes its list of
+    /// loaded objects to debuggers), first, unless there is one.
+    pub fn add_debug_tag(&mut self) {
+        if !self.entries.iter().any(|e| e.tag == DT_DEBUG) {
+            self.entries.insert(0, entry(DT_DEBUG, 0));
+        }
     }
 
     /// Before the table is written with a moved string table: makes sure `DT_STRSZ` is

@@ -26,6 +26,10 @@ pub(super) const DT_SONAME: u64 = 14;
 pub(super) const DT_RPATH: u64 = 15;
 /// `DT_RUNPATH`.
 pub(super) const DT_RUNPATH: u64 = 29;
+/// `DT_DEBUG`.
+pub(super) const DT_DEBUG: u64 = 21;
+/// `DT_FLAGS_1`.
+pub(super) const DT_FLAGS_1: u64 = 0x6fff_fffb;
 /// `DT_VERNEED`.
 const DT_VERNEED: u64 = 0x6fff_fffe;
 /// `DT_VERNEEDNUM`.

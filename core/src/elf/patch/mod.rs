@@ -56,6 +56,7 @@
 
 mod edit;
 mod error;
+mod flags;
 mod image;
 mod layout;
 mod overlay;
@@ -67,6 +68,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 pub use error::PatchError;
+pub use flags::{execstack, os_abi, OsAbi};
 
 use super::header::{FileType, Header, PT_INTERP};
 use super::Options;
@@ -107,6 +109,15 @@ pub enum Edit {
     /// `--add-needed LIB...`: add `DT_NEEDED` entries, first in the table, in this order
     /// (patchelf adds them sorted); libraries already needed are skipped.
     AddNeeded(Vec<String>),
+    /// `--no-default-lib`: `DF_1_NODEFLIB` in `DT_FLAGS_1`.
+    NoDefaultLib,
+    /// `--add-debug-tag`: a `DT_DEBUG` entry, unless there is one.
+    AddDebugTag,
+    /// `--set-os-abi ABI`: the file header's `EI_OSABI`.
+    SetOsAbi(OsAbi),
+    /// `--set-execstack` (true) or `--clear-execstack` (false): `PF_X` of `PT_GNU_STACK`
+    /// (clearing wins when both are given, as in patchelf).
+    SetExecstack(bool),
 }
 
 /// The result of [`apply`].
@@ -249,6 +260,32 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// Records that `len` bytes at `at` of `buf` are about to be rewritten: the part in
+    /// the old file joins the saved ranges (with the bytes it had before any edit).
+    fn record(&mut self, buf: &[u8], at: u64, len: u64) {
+        let end = (at + len).min(self.old_len);
+        if at >= end {
+            return;
+        }
+        // The saved ranges that touch [at, end) merge with it into one.
+        let (mut lo, mut hi) = (at, end);
+        let (touching, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.saved)
+            .into_iter()
+            .partition(|(s, old)| *s <= end && at <= s + old.len() as u64);
+        for (s, old) in &touching {
+            lo = lo.min(*s);
+            hi = hi.max(s + old.len() as u64);
+        }
+        let mut bytes = buf[lo as usize..hi as usize].to_vec();
+        for (s, old) in &touching {
+            let from = (s - lo) as usize;
+            bytes[from..from + old.len()].copy_from_slice(old);
+        }
+        self.saved = kept;
+        let i = self.saved.partition_point(|(s, _)| *s < lo);
+        self.saved.insert(i, (lo, bytes));
+    }
+
     /// The ranges of the old bytes that were rewritten, sorted and disjoint.
     pub fn ranges(&self) -> impl Iterator<Item = Range<u64>> + '_ {
         self.saved
@@ -261,18 +298,47 @@ impl Changes {
 /// changes. On an error `buf` holds the input again. A large file is edited without a
 /// second copy, and [`Changes`] says which bytes to write back.
 pub fn apply_in_place(buf: &mut Vec<u8>, edits: &[Edit]) -> Result<Option<Changes>, PatchError> {
-    let Some(plan) = plan(buf, edits)? else {
-        return Ok(None);
-    };
-    let saved = plan.overlay.apply(buf);
-    if let Err(e) = verify(buf, &plan) {
-        plan.overlay.undo(buf, saved);
-        return Err(e);
+    // The fields' edits are checked on the input first: nothing is written when one
+    // cannot be made.
+    if edits.iter().any(flags::is_field) {
+        flags::writes(buf, edits)?;
     }
-    Ok(Some(Changes {
-        old_len: plan.overlay.old_len,
-        saved,
-    }))
+    let mut changes = match plan(buf, edits)? {
+        Some(plan) => {
+            let saved = plan.overlay.apply(buf);
+            if let Err(e) = verify(buf, &plan) {
+                plan.overlay.undo(buf, saved);
+                return Err(e);
+            }
+            Some(Changes {
+                old_len: plan.overlay.old_len,
+                saved,
+            })
+        }
+        None => None,
+    };
+    // Then made where the other edits left those fields (the program header table may
+    // have moved).
+    if edits.iter().any(flags::is_field) {
+        let writes = match flags::writes(buf, edits) {
+            Ok(w) => w,
+            Err(e) => {
+                if let Some(c) = changes {
+                    overlay::restore(buf, c.old_len, c.saved);
+                }
+                return Err(e);
+            }
+        };
+        for (at, bytes) in writes {
+            let c = changes.get_or_insert_with(|| Changes {
+                old_len: buf.len() as u64,
+                saved: Vec::new(),
+            });
+            c.record(buf, at, bytes.len() as u64);
+            buf[at as usize..at as usize + bytes.len()].copy_from_slice(&bytes);
+        }
+    }
+    Ok(changes)
 }
 
 /// An edit laid out, with what the result must read back as.
@@ -287,6 +353,11 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
     // A soname is set only in a shared object (`State::set_soname`). In any other file,
     // with nothing else to do, nothing is read further: a static executable has no
     // dynamic section, and patchelf leaves it (or copies it to --output) as it is.
+    // The fields' edits ([`flags`]) need no dynamic section, and are made after these.
+    let edits: Vec<&Edit> = edits.iter().filter(|e| !flags::is_field(e)).collect();
+    if edits.is_empty() {
+        return Ok(None);
+    }
     let soname_only = edits.iter().all(|e| matches!(e, Edit::SetSoname(_)));
     if soname_only && !is_shared_object(bytes)? {
         return Ok(None);
@@ -316,6 +387,10 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
             Edit::RemoveNeeded(names) => st.remove_needed(names)?,
             Edit::ReplaceNeeded(pairs) => st.replace_needed(pairs)?,
             Edit::AddNeeded(names) => st.add_needed(names)?,
+            Edit::NoDefaultLib => st.no_default_lib(),
+            Edit::AddDebugTag => st.add_debug_tag(),
+            // Made after the rest ([`flags`]).
+            Edit::SetOsAbi(_) | Edit::SetExecstack(_) => {}
         }
     }
     let unchanged = st.added.is_empty()

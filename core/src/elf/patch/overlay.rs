@@ -102,10 +102,15 @@ impl Overlay {
 
     /// Restores `buf` to the input after [`Overlay::apply`].
     pub fn undo(&self, buf: &mut Vec<u8>, saved: Vec<(u64, Vec<u8>)>) {
-        buf.truncate(self.old_len as usize);
-        for (at, b) in saved {
-            buf[at as usize..at as usize + b.len()].copy_from_slice(&b);
-        }
+        restore(buf, self.old_len, saved);
+    }
+}
+
+/// Restores `buf` to an input of `old_len` bytes from the bytes `saved` before an edit.
+pub(super) fn restore(buf: &mut Vec<u8>, old_len: u64, saved: Vec<(u64, Vec<u8>)>) {
+    buf.truncate(old_len as usize);
+    for (at, b) in saved {
+        buf[at as usize..at as usize + b.len()].copy_from_slice(&b);
     }
 }
 

@@ -119,8 +119,12 @@ fn model(n: &mut Names, shared: bool, e: &Edit) {
             model(n, shared, &set);
         }
         Edit::RemoveRpath => (n.rpath, n.runpath) = (None, None),
-        // The interpreter is not among the names; its own test follows it.
-        Edit::SetInterpreter(_) => {}
+        // None of these is among the names; their own tests follow them.
+        Edit::SetInterpreter(_)
+        | Edit::NoDefaultLib
+        | Edit::AddDebugTag
+        | Edit::SetOsAbi(_)
+        | Edit::SetExecstack(_) => {}
         Edit::RemoveNeeded(libs) => n.needed.retain(|l| !libs.contains(l)),
         Edit::ReplaceNeeded(pairs) => {
             for l in &mut n.needed {
@@ -585,6 +589,83 @@ fn a_section_header_table_past_the_end_is_refused_before_anything_is_written_ove
         }]
     )
     .is_ok());
+}
+
+#[test]
+fn field_edits_land_where_the_other_edits_left_the_headers_and_are_recorded() {
+    for &(name, b) in FIXTURES {
+        let had_stack = execstack(b).unwrap();
+        for edits in [
+            vec![Edit::SetExecstack(true), Edit::SetOsAbi(OsAbi(9))],
+            vec![
+                Edit::SetRpath {
+                    path: "/r".repeat(600),
+                    force_rpath: false,
+                },
+                Edit::AddNeeded(vec![s("libfield.so")]),
+                Edit::SetExecstack(true),
+                Edit::SetOsAbi(OsAbi(9)),
+                Edit::NoDefaultLib,
+                Edit::AddDebugTag,
+            ],
+        ] {
+            let mut buf = b.to_vec();
+            let got = apply_in_place(&mut buf, &edits);
+            if had_stack.is_none() {
+                assert_eq!(got, Err(PatchError::NoStackSegment), "{name}");
+                assert_eq!(buf, b, "{name}: left as it was");
+                continue;
+            }
+            let changes = got.unwrap().unwrap();
+            assert_eq!(
+                (execstack(&buf), os_abi(&buf)),
+                (Ok(Some(true)), Ok(OsAbi(9))),
+                "{name}"
+            );
+            // Every byte of the old file that changed is in a saved range, saved as it was.
+            let ranges: Vec<_> = changes.ranges().collect();
+            for (i, (x, y)) in b.iter().zip(&buf).enumerate() {
+                if x != y {
+                    assert!(
+                        ranges.iter().any(|r| r.contains(&(i as u64))),
+                        "{name}: byte {i:#x}"
+                    );
+                }
+            }
+            for (at, old) in &changes.saved {
+                assert_eq!(
+                    &b[*at as usize..*at as usize + old.len()],
+                    &old[..],
+                    "{name}"
+                );
+            }
+            assert!(
+                ranges.windows(2).all(|w| w[0].end < w[1].start),
+                "{name}: {ranges:?}"
+            );
+            let info = parse(&buf).unwrap();
+            assert_eq!(info.os_abi, 9);
+            if edits.len() > 2 {
+                assert_eq!(info.needed[0], "libfield.so", "{name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn os_abi_names_as_patchelf() {
+    for (text, abi, shown) in [
+        ("sysv", 0, "System V"),
+        ("Linux", 3, "Linux"),
+        ("GNU", 3, "Linux"),
+        ("FreeBSD", 9, "FreeBSD"),
+        ("gnu hurd", 4, "GNU Hurd"),
+    ] {
+        let a: OsAbi = text.parse().unwrap();
+        assert_eq!((a, a.to_string()), (OsAbi(abi), shown.to_owned()));
+    }
+    assert_eq!(OsAbi(97).to_string(), "0x61");
+    assert!("bogus".parse::<OsAbi>().unwrap_err().contains("freebsd"));
 }
 
 #[test]
