@@ -97,3 +97,27 @@ fn elf_speculation_with_a_table_beyond_its_room() {
         }
     }
 }
+
+/// An ELF whose `PT_INTERP` overlaps its `PT_DYNAMIC`: a new interpreter written in place
+/// wrote over the dynamic table, and the result passed the read-back check (which read
+/// the names only; the patcher then failed on the file it had made). The table is now
+/// read back whole, and the edit refused.
+#[test]
+fn patch_refuses_an_interpreter_written_over_the_dynamic_table() {
+    let data = include_bytes!("fuzz-regressions/patch-interpreter-over-the-dynamic-table");
+    let mut buf = data.to_vec();
+    let err = truewheel_core::elf::patch::apply_in_place(
+        &mut buf,
+        &[
+            Edit::AddDebugTag,
+            Edit::SetInterpreter(format!("/lib/{}.so", "ld".repeat(61))),
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the dynamic table reads back otherwise"),
+        "{err}"
+    );
+    assert_eq!(buf, data.to_vec(), "left as it was");
+}

@@ -6,11 +6,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use truewheel_core::elf::patch::{apply, names, Edit};
+use truewheel_core::elf::patch::{apply, names, Edit, OsAbi};
 
 fn edits(sel: &[u8]) -> Vec<Edit> {
     sel.iter()
-        .map(|b| match b % 7 {
+        .map(|b| match b % 10 {
             0 => Edit::SetSoname(format!("libfuzz-{b}.so.1")),
             1 => Edit::SetRpath {
                 path: "$ORIGIN/../fuzz.libs:".repeat(usize::from(b % 5) + 1),
@@ -21,7 +21,12 @@ fn edits(sel: &[u8]) -> Vec<Edit> {
             4 => Edit::RemoveNeeded(vec!["libc.so.6".into()]),
             // In place when short, moved when long (a library has none: an error).
             5 => Edit::SetInterpreter(format!("/lib/{}.so", "ld".repeat(usize::from(b % 64)))),
-            _ => Edit::ReplaceNeeded(vec![("libm.so.6".into(), format!("libm-{b:02x}.so.6"))]),
+            6 => Edit::ReplaceNeeded(vec![("libm.so.6".into(), format!("libm-{b:02x}.so.6"))]),
+            // The fields made after the rest, where the rest left the headers.
+            7 => Edit::SetExecstack(b & 0x10 != 0),
+            8 => Edit::SetOsAbi(OsAbi(b >> 4)),
+            _ if b & 0x10 != 0 => Edit::NoDefaultLib,
+            _ => Edit::AddDebugTag,
         })
         .collect()
 }

@@ -345,6 +345,8 @@ pub fn apply_in_place(buf: &mut Vec<u8>, edits: &[Edit]) -> Result<Option<Change
 struct Plan {
     overlay: overlay::Overlay,
     want: Names,
+    /// The dynamic entries as written (tag, value).
+    want_entries: Vec<(u64, u64)>,
     want_files: Vec<String>,
     want_interp: Option<String>,
 }
@@ -415,6 +417,7 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
     Ok(Some(Plan {
         overlay,
         want,
+        want_entries: st.entries.iter().map(|e| (e.tag, e.val)).collect(),
         want_files,
         want_interp,
     }))
@@ -451,6 +454,19 @@ fn verify(out: &[u8], plan: &Plan) -> Result<(), PatchError> {
         )));
     }
     let img = Image::read(out)?;
+    // Every entry as written: nothing else (an interpreter path written where a hostile
+    // file's PT_INTERP overlaps its PT_DYNAMIC) wrote over the table. (A MIPS entry's
+    // value is made relative to where it lands.)
+    let same = |(a, b): (&(u64, u64), &image::Entry)| {
+        a.0 == b.tag && (a.1 == b.val || b.tag == image::DT_MIPS_RLD_MAP_REL)
+    };
+    if img.entries.len() != plan.want_entries.len()
+        || !plan.want_entries.iter().zip(&img.entries).all(same)
+    {
+        return Err(PatchError::Verify(
+            "the dynamic table reads back otherwise".into(),
+        ));
+    }
     let mut loads: Vec<(u64, u64)> = img
         .segments
         .iter()
