@@ -1,5 +1,7 @@
-// The inspector page: picks or receives dropped wheels, runs each in its own Web Worker
-// (one at a time, so memory stays at one wheel), shows progress, then the reports.
+// The inspector page: picks or receives dropped wheels, runs each in its own Web Worker,
+// shows progress, then the reports. Wheels run side by side on the machine's cores (4 at
+// most) while those running hold 1 GiB at most together, so that a tab holds one large
+// wheel at a time; cards keep the order the wheels were given in.
 import { initSync, version } from './pkg/truewheel_wasm.js';
 import { h, human, renderWheel, renderError, renderProgress } from './render.js';
 
@@ -23,7 +25,10 @@ modulePromise.catch((err) => {
 });
 
 const queue = [];
-let running = false;
+const THREADS = Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
+const BUDGET = 1 << 30;
+let running = 0;
+let holding = 0;
 
 function enqueue(files) {
   for (const file of files) {
@@ -32,7 +37,7 @@ function enqueue(files) {
     renderProgress(card, file.name, 'queued', 0, 1);
     queue.push({ file, card });
   }
-  if (!running) next();
+  next();
 }
 
 function runOne(module, file, card) {
@@ -64,21 +69,26 @@ function runOne(module, file, card) {
   });
 }
 
-async function next() {
-  running = true;
-  while (queue.length) {
+// Starts the queued wheels that fit beside those running (the first always does).
+function next() {
+  while (queue.length && running < THREADS && (running === 0 || holding + queue[0].file.size <= BUDGET)) {
     const { file, card } = queue.shift();
+    running += 1;
+    holding += file.size;
     status.textContent = `reading ${file.name} (${human(file.size)})${queue.length ? `, ${queue.length} more waiting` : ''}`;
-    try {
-      const module = await modulePromise;
-      await runOne(module, file, card);
-    } catch (err) {
-      renderError(card, file.name, { message: err.message });
-      card.dataset.state = 'error';
-    }
+    modulePromise
+      .then((module) => runOne(module, file, card))
+      .catch((err) => {
+        renderError(card, file.name, { message: err.message });
+        card.dataset.state = 'error';
+      })
+      .finally(() => {
+        running -= 1;
+        holding -= file.size;
+        if (!running && !queue.length) status.textContent = '';
+        next();
+      });
   }
-  status.textContent = '';
-  running = false;
 }
 
 picker.addEventListener('change', () => {
