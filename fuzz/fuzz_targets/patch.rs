@@ -10,7 +10,7 @@ use truewheel_core::elf::patch::{apply, names, Edit, OsAbi};
 
 fn edits(sel: &[u8]) -> Vec<Edit> {
     sel.iter()
-        .map(|b| match b % 10 {
+        .map(|b| match b % 11 {
             0 => Edit::SetSoname(format!("libfuzz-{b}.so.1")),
             1 => Edit::SetRpath {
                 path: "$ORIGIN/../fuzz.libs:".repeat(usize::from(b % 5) + 1),
@@ -25,6 +25,7 @@ fn edits(sel: &[u8]) -> Vec<Edit> {
             // The fields made after the rest, where the rest left the headers.
             7 => Edit::SetExecstack(b & 0x10 != 0),
             8 => Edit::SetOsAbi(OsAbi(b >> 4)),
+            9 => Edit::ClearSymbolVersion(vec!["malloc".into(), "tw_dep_value".into()]),
             _ if b & 0x10 != 0 => Edit::NoDefaultLib,
             _ => Edit::AddDebugTag,
         })

@@ -111,6 +111,10 @@ pub struct Args {
     /// that asks for an executable one); wins over --set-execstack.
     #[arg(long)]
     clear_execstack: bool,
+    /// Make a dynamic symbol's version index VER_NDX_GLOBAL, so that it binds to any
+    /// version of the symbol (repeatable).
+    #[arg(long, value_name = "SYMBOL", allow_hyphen_values = true)]
+    clear_symbol_version: Vec<String>,
     /// Accepted for patchelf's sake: headers are never sorted here.
     #[arg(long)]
     no_sort: bool,
@@ -179,6 +183,9 @@ impl Args {
         }
         if self.set_execstack {
             edits.push(Edit::SetExecstack(true));
+        }
+        if !self.clear_symbol_version.is_empty() {
+            edits.push(Edit::ClearSymbolVersion(self.clear_symbol_version.clone()));
         }
         if self.clear_execstack {
             edits.push(Edit::SetExecstack(false));

@@ -305,6 +305,44 @@ pub(crate) fn raw<'v, V: View + ?Sized>(
     }))
 }
 
+/// The file offset and value of the version index (the `DT_VERSYM` entry) of each
+/// dynamic symbol named one of `names`, in table order: what patchelf's
+/// `--clear-symbol-version` sets to `VER_NDX_GLOBAL`. None in a file without versions.
+pub(crate) fn version_slots(v: &[u8], names: &[String]) -> Result<Vec<(u64, u16)>, Stop> {
+    const WHAT: &str = "symbol version table (DT_VERSYM)";
+    let header = Header::read(v)?;
+    let segments = header.segments(v)?;
+    let rd = header.rd;
+    let Some(dseg) = segments
+        .iter()
+        .find(|s| s.kind == super::header::PT_DYNAMIC)
+    else {
+        return Ok(Vec::new());
+    };
+    let d = Dynamic::read(v, rd, dseg)?;
+    let (Some(versym), Some(strtab)) = (d.versym, d.strtab) else {
+        return Ok(Vec::new());
+    };
+    let map = AddressMap::new(&segments);
+    let n = count(v, &header, &map, &d, u64::MAX)?;
+    let Some(raw) = raw(v, rd, &map, &d, n, u64::MAX)? else {
+        return Ok(Vec::new());
+    };
+    let (str_off, avail) = map.offset(strtab, super::strings::STRTAB)?;
+    let strings = bytes(v, str_off, d.strsz.unwrap_or(avail), super::strings::STRTAB)?;
+    let (at, _) = map.offset(versym, WHAT)?;
+    let mut out = Vec::new();
+    for (i, e) in raw.table.chunks_exact(raw.entsize as usize).enumerate() {
+        let (name, _) = entry_name(rd, e);
+        let name = super::read::c_str(strings, u64::from(name), SYMBOLS)?;
+        if i > 0 && names.contains(&name) {
+            let slot = at + 2 * i as u64;
+            out.push((slot, rd.u16(bytes(v, slot, 2, WHAT)?, 0)));
+        }
+    }
+    Ok(out)
+}
+
 /// The string-table offsets of the symbols' names, each with whether only a prefix
 /// match keeps it (a defined symbol, when `prefixed`).
 pub(crate) fn name_offsets<'r>(

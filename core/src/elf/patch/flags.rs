@@ -1,8 +1,10 @@
 //! The edits of single fields that nothing else moves, made on the file as the other
-//! edits left it: the OS ABI byte of the file header (`--set-os-abi`) and the flags of
+//! edits left it: the OS ABI byte of the file header (`--set-os-abi`), the flags of
 //! `PT_GNU_STACK`, which tell the kernel and the loader whether the stack is executable
 //! (`--set-execstack`, `--clear-execstack`: glibc 2.41 refuses to `dlopen` a library
-//! that asks for one, and clearing the flag is the usual fix).
+//! that asks for one, and clearing the flag is the usual fix), and symbols' version
+//! indices (`--clear-symbol-version`: a symbol then binds to any version, which lowers
+//! the glibc a library needs when the newer version was the only reason).
 
 use std::fmt;
 use std::str::FromStr;
@@ -84,7 +86,10 @@ pub fn execstack(bytes: &[u8]) -> Result<Option<bool>, PatchError> {
 
 /// Whether an edit is one of these fields'.
 pub(super) fn is_field(e: &Edit) -> bool {
-    matches!(e, Edit::SetOsAbi(_) | Edit::SetExecstack(_))
+    matches!(
+        e,
+        Edit::SetOsAbi(_) | Edit::SetExecstack(_) | Edit::ClearSymbolVersion(_)
+    )
 }
 
 /// The writes that make `bytes` say what the field edits among `edits` ask (none when
@@ -123,6 +128,31 @@ pub(super) fn writes(bytes: &[u8], edits: &[Edit]) -> Result<Vec<(u64, Vec<u8>)>
             };
             let at = header.phoff + i as u64 * u64::from(header.phentsize) + field;
             out.push((at, super::layout::Wr(header.rd).u32_bytes(new).to_vec()));
+        }
+    }
+    let names: Vec<String> = edits
+        .iter()
+        .filter_map(|e| match e {
+            Edit::ClearSymbolVersion(n) => Some(n.iter().cloned()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    if !names.is_empty() {
+        const VER_NDX_GLOBAL: u16 = 1;
+        let slots = whole(
+            super::super::symbols::version_slots(bytes, &names),
+            "symbol version table (DT_VERSYM)",
+        )?;
+        for (at, value) in slots {
+            if value != VER_NDX_GLOBAL {
+                out.push((
+                    at,
+                    super::layout::Wr(header.rd)
+                        .u16_bytes(VER_NDX_GLOBAL)
+                        .to_vec(),
+                ));
+            }
         }
     }
     Ok(out)

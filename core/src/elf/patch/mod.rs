@@ -118,6 +118,9 @@ pub enum Edit {
     /// `--set-execstack` (true) or `--clear-execstack` (false): `PF_X` of `PT_GNU_STACK`
     /// (clearing wins when both are given, as in patchelf).
     SetExecstack(bool),
+    /// `--clear-symbol-version SYMBOL...`: these dynamic symbols' version indices made
+    /// `VER_NDX_GLOBAL` (a symbol not in the table is passed over, as in patchelf).
+    ClearSymbolVersion(Vec<String>),
 }
 
 /// The result of [`apply`].
@@ -392,7 +395,7 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
             Edit::NoDefaultLib => st.no_default_lib(),
             Edit::AddDebugTag => st.add_debug_tag(),
             // Made after the rest ([`flags`]).
-            Edit::SetOsAbi(_) | Edit::SetExecstack(_) => {}
+            Edit::SetOsAbi(_) | Edit::SetExecstack(_) | Edit::ClearSymbolVersion(_) => {}
         }
     }
     let unchanged = st.added.is_empty()

@@ -124,7 +124,8 @@ fn model(n: &mut Names, shared: bool, e: &Edit) {
         | Edit::NoDefaultLib
         | Edit::AddDebugTag
         | Edit::SetOsAbi(_)
-        | Edit::SetExecstack(_) => {}
+        | Edit::SetExecstack(_)
+        | Edit::ClearSymbolVersion(_) => {}
         Edit::RemoveNeeded(libs) => n.needed.retain(|l| !libs.contains(l)),
         Edit::ReplaceNeeded(pairs) => {
             for l in &mut n.needed {
@@ -650,6 +651,37 @@ fn field_edits_land_where_the_other_edits_left_the_headers_and_are_recorded() {
             }
         }
     }
+}
+
+#[test]
+fn clear_symbol_version_unversions_only_the_symbols_named() {
+    let mut tried = 0;
+    for &(name, b) in FIXTURES {
+        let before = parse(b).unwrap();
+        let Some(sym) = before.symbols.iter().find(|s| s.version.is_some()) else {
+            continue;
+        };
+        let out = apply(
+            b,
+            &[Edit::ClearSymbolVersion(vec![
+                sym.name.clone(),
+                s("nowhere"),
+            ])],
+        )
+        .unwrap();
+        assert!(out.changed, "{name}");
+        let after = parse(&out.bytes).unwrap();
+        for (x, y) in before.symbols.iter().zip(&after.symbols) {
+            let want = if x.name == sym.name {
+                None
+            } else {
+                x.version.clone()
+            };
+            assert_eq!((&y.name, &y.version), (&x.name, &want), "{name}");
+        }
+        tried += 1;
+    }
+    assert!(tried >= 8, "{tried} fixtures have versioned symbols");
 }
 
 #[test]
