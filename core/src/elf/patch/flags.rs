@@ -25,13 +25,14 @@ const EI_OSABI: u64 = 7;
 pub struct OsAbi(pub u8);
 
 /// patchelf's names, as `--print-os-abi` prints them, and the spellings `--set-os-abi`
-/// takes (case aside).
+/// takes (case, surrounding spaces, and a space for a hyphen aside): patchelf's, and the
+/// names of the `ELFOSABI_*` constants.
 const NAMES: &[(u8, &str, &[&str])] = &[
-    (0, "System V", &["none", "sysv", "system v"]),
-    (1, "HP-UX", &["hpux", "hp-ux"]),
+    (0, "System V", &["system-v", "sysv", "none"]),
+    (1, "HP-UX", &["hp-ux", "hpux"]),
     (2, "NetBSD", &["netbsd"]),
-    (3, "Linux", &["gnu", "linux"]),
-    (4, "GNU Hurd", &["gnu hurd", "hurd"]),
+    (3, "Linux", &["linux", "gnu"]),
+    (4, "GNU Hurd", &["gnu-hurd", "hurd"]),
     (6, "Solaris", &["solaris"]),
     (7, "AIX", &["aix"]),
     (8, "IRIX", &["irix"]),
@@ -53,7 +54,7 @@ impl fmt::Display for OsAbi {
 impl FromStr for OsAbi {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let lower = s.to_ascii_lowercase();
+        let lower = s.trim().to_ascii_lowercase().replace(' ', "-");
         NAMES
             .iter()
             .find(|n| n.2.contains(&lower.as_str()))

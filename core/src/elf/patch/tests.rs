@@ -688,10 +688,12 @@ fn clear_symbol_version_unversions_only_the_symbols_named() {
 fn os_abi_names_as_patchelf() {
     for (text, abi, shown) in [
         ("sysv", 0, "System V"),
-        ("Linux", 3, "Linux"),
+        ("system-v", 0, "System V"),
+        (" Linux", 3, "Linux"),
         ("GNU", 3, "Linux"),
         ("FreeBSD", 9, "FreeBSD"),
         ("gnu hurd", 4, "GNU Hurd"),
+        ("gnu-hurd", 4, "GNU Hurd"),
     ] {
         let a: OsAbi = text.parse().unwrap();
         assert_eq!((a, a.to_string()), (OsAbi(abi), shown.to_owned()));
