@@ -6,7 +6,9 @@
 //! inspect(bytes, "x-1.0-….whl")          // JSON text: `truewheel inspect --json`
 //! audit(bytes, name, {plat, exclude, disable_isa_ext_check})    // JSON text: `truewheel audit --json --wheel-only`
 //! retag(bytes, name, {platform: "manylinux_2_17_x86_64"})  // {name, bytes}
-//! const w = new WheelFile(bytes, name)   // open once, then w.inspect(progress),
+//! const w = new WheelFile(bytes, name)   // open once, then w.inspect(progress, hasher),
+//!                                        // w.verify(progress, hasher) (hasher: Node's
+//!                                        // (a) => crypto.createHash(a), or nothing),
 //!                                        // w.audit(options, progress) → {json, pass, wanted}
 //! ```
 //!
