@@ -262,14 +262,7 @@ function auditOne(wasm, file, policy) {
 // order. One wheel, or one thread, is audited here.
 async function auditAll(files, policy, threads) {
   const n = Math.min(threads, files.length);
-  if (n <= 1) {
-    let wasm = loadWasm(false);
-    return files.map((f) => {
-      const r = auditOne(wasm, f, policy);
-      if (r.trapped) wasm = loadWasm(true);
-      return r;
-    });
-  }
+  if (n <= 1) return files.map(auditor(policy));
   const results = new Array(files.length);
   let next = 0;
   const thread = () => new Promise((resolve, reject) => {
@@ -293,14 +286,20 @@ async function auditAll(files, policy, threads) {
   return results;
 }
 
+// Audits one wheel a call, with a module instantiated afresh after a trap.
+function auditor(policy) {
+  let wasm = loadWasm(false);
+  return (file) => {
+    const result = auditOne(wasm, file, policy);
+    if (result.trapped) wasm = loadWasm(true);
+    return result;
+  };
+}
+
 // A worker thread of auditAll: one wheel a message.
 function auditWorker() {
-  let wasm = loadWasm(false);
-  parentPort.on('message', ({ i, file }) => {
-    const result = auditOne(wasm, file, workerData.policy);
-    if (result.trapped) wasm = loadWasm(true);
-    parentPort.postMessage({ i, result });
-  });
+  const audit = auditor(workerData.policy);
+  parentPort.on('message', ({ i, file }) => parentPort.postMessage({ i, result: audit(file) }));
 }
 
 function reasonLine(f) {

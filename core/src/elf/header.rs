@@ -330,6 +330,8 @@ impl Header {
     }
 }
 
+/// `PT_NULL`: an unused entry.
+pub(crate) const PT_NULL: u32 = 0;
 /// `PT_LOAD`.
 pub(crate) const PT_LOAD: u32 = 1;
 /// `PT_DYNAMIC`.
@@ -338,6 +340,10 @@ pub(crate) const PT_DYNAMIC: u32 = 2;
 pub(crate) const PT_INTERP: u32 = 3;
 /// `PT_NOTE`.
 pub(crate) const PT_NOTE: u32 = 4;
+/// `PT_PHDR`: the program header table itself.
+pub(crate) const PT_PHDR: u32 = 6;
+/// `PT_GNU_STACK`: whether the stack is executable.
+pub(crate) const PT_GNU_STACK: u32 = 0x6474_e551;
 /// `PT_GNU_PROPERTY`.
 pub(crate) const PT_GNU_PROPERTY: u32 = 0x6474_e553;
 

@@ -9,12 +9,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::super::header::Header;
+use super::super::header::{Header, PT_GNU_STACK};
 use super::image::whole;
+use super::layout::{fields, Wr};
 use super::{Edit, PatchError};
 
-/// `PT_GNU_STACK`.
-const PT_GNU_STACK: u32 = 0x6474_e551;
 /// `PF_X`.
 const PF_X: u32 = 1;
 /// `EI_OSABI`, in `e_ident`.
@@ -121,14 +120,9 @@ pub(super) fn writes(bytes: &[u8], edits: &[Edit]) -> Result<Vec<(u64, Vec<u8>)>
         let flags = segments[i].flags;
         let new = if exec { flags | PF_X } else { flags & !PF_X };
         if new != flags {
-            // `p_flags` is the second field of a 64-bit entry, the seventh of a 32-bit one.
-            let field = if header.rd.class == super::super::ElfClass::Elf64 {
-                4
-            } else {
-                24
-            };
-            let at = header.phoff + i as u64 * u64::from(header.phentsize) + field;
-            out.push((at, super::layout::Wr(header.rd).u32_bytes(new).to_vec()));
+            let p_flags = fields(header.rd.class).p[5];
+            let at = header.phoff + i as u64 * u64::from(header.phentsize) + p_flags;
+            out.push((at, Wr(header.rd).u32_bytes(new).to_vec()));
         }
     }
     let names: Vec<String> = edits
@@ -147,12 +141,7 @@ pub(super) fn writes(bytes: &[u8], edits: &[Edit]) -> Result<Vec<(u64, Vec<u8>)>
         )?;
         for (at, value) in slots {
             if value != VER_NDX_GLOBAL {
-                out.push((
-                    at,
-                    super::layout::Wr(header.rd)
-                        .u16_bytes(VER_NDX_GLOBAL)
-                        .to_vec(),
-                ));
+                out.push((at, Wr(header.rd).u16_bytes(VER_NDX_GLOBAL).to_vec()));
             }
         }
     }

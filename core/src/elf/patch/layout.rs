@@ -37,7 +37,7 @@
 //! allocated `SHT_STRTAB` at the old `DT_STRTAB`) and `.interp` (the allocated
 //! `SHT_PROGBITS` at the old `PT_INTERP`) get their new offset, address and size.
 
-use super::super::header::{Segment, PT_INTERP, PT_LOAD};
+use super::super::header::{Segment, PT_INTERP, PT_LOAD, PT_NULL, PT_PHDR};
 use super::super::read::Rd;
 use super::edit::State;
 use super::image::{entry_size, Image, DT_MIPS_RLD_MAP_REL, DT_NULL, DT_STRSZ, DT_STRTAB};
@@ -46,10 +46,6 @@ use super::sections::{self, Section};
 use super::{room, PatchError};
 use crate::elf::{ElfClass, ElfError, Endian};
 
-/// `PT_NULL`.
-const PT_NULL: u32 = 0;
-/// `PT_PHDR`.
-const PT_PHDR: u32 = 6;
 /// `PF_W | PF_R`.
 const PF_RW: u32 = 6;
 /// `SHT_PROGBITS`.
@@ -453,20 +449,15 @@ pub(super) fn write(
             raws.insert(at, raw);
             segs.insert(at, new);
         }
-        Mapping::MovePhdrs => {
-            raws.insert(last + 1, vec![0; phent as usize]);
-            segs.insert(last + 1, new);
-            let size = (phnum + 1) * phent;
-            for s in segs.iter_mut().filter(|s| s.kind == PT_PHDR) {
-                (s.offset, s.vaddr, s.filesz, s.memsz) = (phdr_at, v, size, size);
-            }
-        }
-        Mapping::GrowPhdrs => {
+        Mapping::MovePhdrs | Mapping::GrowPhdrs => {
             raws.insert(last + 1, vec![0; phent as usize]);
             segs.insert(last + 1, new);
             let size = (phnum + 1) * phent;
             for s in segs.iter_mut().filter(|s| s.kind == PT_PHDR) {
                 (s.filesz, s.memsz) = (size, size);
+                if mapping == Mapping::MovePhdrs {
+                    (s.offset, s.vaddr) = (phdr_at, v);
+                }
             }
         }
     }

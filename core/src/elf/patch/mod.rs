@@ -301,11 +301,13 @@ impl Changes {
 /// changes. On an error `buf` holds the input again. A large file is edited without a
 /// second copy, and [`Changes`] says which bytes to write back.
 pub fn apply_in_place(buf: &mut Vec<u8>, edits: &[Edit]) -> Result<Option<Changes>, PatchError> {
-    // The fields' edits are checked on the input first: nothing is written when one
+    // The fields' edits are found on the input first: nothing is written when one
     // cannot be made.
-    if edits.iter().any(flags::is_field) {
-        flags::writes(buf, edits)?;
-    }
+    let fields = if edits.iter().any(flags::is_field) {
+        Some(flags::writes(buf, edits)?)
+    } else {
+        None
+    };
     let mut changes = match plan(buf, edits)? {
         Some(plan) => {
             let saved = plan.overlay.apply(buf);
@@ -320,26 +322,28 @@ pub fn apply_in_place(buf: &mut Vec<u8>, edits: &[Edit]) -> Result<Option<Change
         }
         None => None,
     };
-    // Then made where the other edits left those fields (the program header table may
-    // have moved).
-    if edits.iter().any(flags::is_field) {
-        let writes = match flags::writes(buf, edits) {
+    let Some(writes) = fields else {
+        return Ok(changes);
+    };
+    // Made where the other edits left those fields: found again when they changed the
+    // file (the program header table may have moved).
+    let writes = match &changes {
+        None => writes,
+        Some(c) => match flags::writes(buf, edits) {
             Ok(w) => w,
             Err(e) => {
-                if let Some(c) = changes {
-                    overlay::restore(buf, c.old_len, c.saved);
-                }
+                overlay::restore(buf, c.old_len, c.saved.clone());
                 return Err(e);
             }
-        };
-        for (at, bytes) in writes {
-            let c = changes.get_or_insert_with(|| Changes {
-                old_len: buf.len() as u64,
-                saved: Vec::new(),
-            });
-            c.record(buf, at, bytes.len() as u64);
-            buf[at as usize..at as usize + bytes.len()].copy_from_slice(&bytes);
-        }
+        },
+    };
+    for (at, bytes) in writes {
+        let c = changes.get_or_insert_with(|| Changes {
+            old_len: buf.len() as u64,
+            saved: Vec::new(),
+        });
+        c.record(buf, at, bytes.len() as u64);
+        buf[at as usize..at as usize + bytes.len()].copy_from_slice(&bytes);
     }
     Ok(changes)
 }

@@ -8,13 +8,11 @@
 
 use std::ops::Range;
 
-use super::super::header::{PT_GNU_PROPERTY, PT_INTERP, PT_LOAD, PT_NOTE};
+use super::super::header::{PT_GNU_PROPERTY, PT_INTERP, PT_LOAD, PT_NOTE, PT_PHDR};
 use super::image::Image;
 use super::layout::Fields;
 use super::sections;
 
-/// `PT_PHDR`.
-const PT_PHDR: u32 = 6;
 /// The largest alignment kept for a copied segment (a page of 64 KiB).
 const MAX_ALIGN: u64 = 0x10000;
 
