@@ -26,6 +26,7 @@ fn edits(sel: &[u8]) -> Vec<Edit> {
             7 => Edit::SetExecstack(b & 0x10 != 0),
             8 => Edit::SetOsAbi(OsAbi(b >> 4)),
             9 => Edit::ClearSymbolVersion(vec!["malloc".into(), "tw_dep_value".into()]),
+            _ if b & 0x30 == 0x30 => Edit::PageSize(1 << (10 + (b >> 6) * 4)),
             _ if b & 0x10 != 0 => Edit::NoDefaultLib,
             _ => Edit::AddDebugTag,
         })

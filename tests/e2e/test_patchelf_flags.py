@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -363,22 +364,130 @@ def test_rarer_flags_as_patchelf(flags, tmp_path, loaders):
         assert loaded[0].stdout == "43\n", loaded[0].stderr
 
 
-def test_stack_flags_of_a_file_without_pt_gnu_stack_are_refused(tmp_path):
-    """patchelf adds a PT_GNU_STACK entry; we say we do not, and leave the file."""
+def without_stack(path, null):
+    """The 64-bit little-endian ELF at `path` without its PT_GNU_STACK entry: made
+    PT_NULL (`null`), or taken out of the table, one entry shorter (PT_PHDR too), as old
+    linkers and other toolchains write them."""
+    b = bytearray(path.read_bytes())
+    phoff, phent, phnum = (int.from_bytes(b[32:40], "little"), int.from_bytes(b[54:56], "little"),
+                           int.from_bytes(b[56:58], "little"))
+    entries = [bytes(b[phoff + i * phent:phoff + (i + 1) * phent]) for i in range(phnum)]
+    kind = [int.from_bytes(e[:4], "little") for e in entries]
+    i = kind.index(0x6474E551)
+    if null:
+        b[phoff + i * phent:phoff + i * phent + 4] = bytes(4)
+    else:
+        kept = entries[:i] + entries[i + 1:]
+        size = len(kept) * phent
+        for k, e in enumerate(kept + [bytes(phent)]):
+            if int.from_bytes(e[:4], "little") == 6:  # PT_PHDR
+                e = e[:32] + size.to_bytes(8, "little") * 2 + e[48:]
+            b[phoff + k * phent:phoff + (k + 1) * phent] = e
+        b[56:58] = len(kept).to_bytes(2, "little")
+    path.write_bytes(bytes(b))
+    return bytes(b)
+
+
+STACK_OF = """import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+print(lib.tw_main_value(), [l.split()[1] for l in open("/proc/self/maps") if "[stack]" in l][0])
+"""
+
+
+@pytest.mark.parametrize("null", [False, True], ids=["taken out", "PT_NULL"])
+def test_a_missing_pt_gnu_stack_is_added_as_patchelf_adds_it(null, tmp_path):
+    """A library without PT_GNU_STACK gets an executable stack from glibc (and 2.41
+    refuses to dlopen it); `--clear-execstack` adds the entry, as patchelf does, in a
+    PT_NULL slot or a table grown by it: the same readelf view and prints as patchelf's,
+    and the real loader then keeps the stack non-executable where it made it executable
+    before. Programs, PIE and not, run as they did. (We refused these files.)"""
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    env = {**os.environ, "LD_LIBRARY_PATH": str(tmp_path)}
+    lib = tmp_path / "libtwmain.so.1"
+    bare = without_stack(lib, null)
+
+    def stack_of(path):
+        out = subprocess.run([sys.executable, "-c", STACK_OF, str(path)], capture_output=True, text=True,
+                             check=True, env=env).stdout.split()
+        return out
+    assert stack_of(lib) == ["43", "rwxp"]
+    for flag, perms in (("--clear-execstack", "rw-p"), ("--set-execstack", "rwxp")):
+        ours, ref = tmp_path / f"ours{flag}.so", tmp_path / f"ref{flag}.so"
+        for p in (ours, ref):
+            p.write_bytes(bare)
+        run("patchelf", flag, ours, check=0)
+        subprocess.run([str(PATCHELF), flag, str(ref)], check=True)
+        assert readelf_flags(ours) == readelf_flags(ref), flag
+        prints = ["--print-execstack", "--print-needed", "--print-soname"]
+        assert run("patchelf", *prints, ours, check=0).stdout == subprocess.run(
+            [str(PATCHELF), *prints, str(ref)], capture_output=True, text=True).stdout
+        assert stack_of(ours) == ["43", perms], flag
+        # Asked again, nothing changes.
+        again = ours.read_bytes()
+        run("patchelf", flag, ours, check=0)
+        assert ours.read_bytes() == again
+    for exe in ("exe-pie", "exe-nopie"):
+        want = subprocess.run([str(tmp_path / exe)], capture_output=True, text=True, env=env, check=True).stdout
+        without_stack(tmp_path / exe, null)
+        for extra in ([], ["--set-rpath", "$ORIGIN/." * 40]):
+            path = tmp_path / f"{exe}-{len(extra)}"
+            shutil.copy2(tmp_path / exe, path)
+            run("patchelf", "--clear-execstack", *extra, path, check=0)
+            assert run("patchelf", "--print-execstack", path, check=0).stdout == "execstack: -\n"
+            got = subprocess.run([str(path)], capture_output=True, text=True, env=env)
+            assert (got.returncode, got.stdout) == (0, want), (exe, extra, got.stderr)
+
+
+def test_stack_flags_of_a_static_program_without_pt_gnu_stack_are_refused(tmp_path):
+    """A static program has no dynamic section beside which we add PT_GNU_STACK: we
+    say so and leave the file (patchelf adds the entry)."""
+    (tmp_path / "s.c").write_text("int main(void) { return 3; }\n")
+    subprocess.run(["gcc", "-static", "-o", "st", "s.c"], cwd=tmp_path, check=True)
+    prog = tmp_path / "st"
+    b = without_stack(prog, False)
+    assert run("patchelf", "--print-execstack", prog, check=0).stdout == "execstack: ?\n"
+    err = run("patchelf", "--clear-execstack", "--set-os-abi", "linux", prog, check=2).stderr
+    assert "no PT_GNU_STACK" in err and "dynamically linked" in err and prog.read_bytes() == b, err
+    err = run("patchelf", "--set-os-abi", "bogus", prog, check=2).stderr
+    assert "not an OS ABI patchelf knows" in err, err
+
+
+def load_aligns(path):
+    """The alignments of the PT_LOAD entries, as readelf shows them."""
+    out = subprocess.run(["readelf", "-lW", str(path)], capture_output=True, text=True, check=True).stdout
+    return [int(l.split()[-1], 16) for l in out.splitlines() if l.split()[:1] == ["LOAD"]]
+
+
+def test_page_size_and_debug(tmp_path, loaders):
+    """`--page-size`: the new segment is aligned to it, as patchelf aligns its own, and
+    the library loads; a size that is no power of two is refused. `--debug` (or
+    PATCHELF_DEBUG) says on stderr what changed. (All were unknown arguments.)"""
     build_variant(tmp_path, 64, "sep", "now", "", False)
     lib = tmp_path / "libtwmain.so.1"
-    b = bytearray(lib.read_bytes())
-    phoff, phent, phnum = int.from_bytes(b[32:40], "little"), int.from_bytes(b[54:56], "little"), int.from_bytes(b[56:58], "little")
-    for i in range(phnum):
-        at = phoff + i * phent
-        if int.from_bytes(b[at:at + 4], "little") == 0x6474E551:
-            b[at:at + 4] = bytes(4)
-    lib.write_bytes(bytes(b))
-    assert run("patchelf", "--print-execstack", lib, check=0).stdout == "execstack: ?\n"
-    err = run("patchelf", "--clear-execstack", "--set-os-abi", "linux", lib, check=2).stderr
-    assert "no PT_GNU_STACK" in err and lib.read_bytes() == bytes(b), err
-    err = run("patchelf", "--set-os-abi", "bogus", lib, check=2).stderr
-    assert "not an OS ABI patchelf knows" in err, err
+    base = max(load_aligns(lib))
+    for size in (65536, 2 << 20):
+        ours, ref = tmp_path / f"libtwmain.so.1.{size}", tmp_path / f"ref.{size}"
+        shutil.copy2(lib, ours)
+        shutil.copy2(lib, ref)
+        run("patchelf", "--page-size", str(size), "--set-rpath", "/x" * 300, ours, check=0)
+        subprocess.run([str(PATCHELF), "--page-size", str(size), "--set-rpath", "/x" * 300, str(ref)], check=True)
+        assert max(load_aligns(ours)) == max(load_aligns(ref)) == size > base
+        got = subprocess.run([str(loaders[64]), str(ours), "tw_main_value"], capture_output=True, text=True,
+                             cwd=tmp_path, env={**os.environ, "LD_LIBRARY_PATH": str(tmp_path)})
+        assert (got.returncode, got.stdout) == (0, "43\n"), got.stderr
+    # A smaller size than the file's own alignment keeps the file's.
+    small = tmp_path / "small.so"
+    shutil.copy2(lib, small)
+    run("patchelf", "--page-size", "1024", "--set-rpath", "/y" * 300, small, check=0)
+    assert max(load_aligns(small)) == base
+    err = run("patchelf", "--page-size", "1000", "--set-rpath", "/z", small, check=2).stderr
+    assert "not a page size" in err, err
+    for how in (["--debug"], []):
+        env = {} if how else {"PATCHELF_DEBUG": "1"}
+        done = subprocess.run([str(BIN), "patchelf", *how, "--add-needed", "libm.so.6", str(small)],
+                              capture_output=True, text=True, env={**os.environ, **env})
+        assert done.returncode == 0 and f"patching ELF file '{small}'" in done.stderr, done
+        assert "rewrote bytes" in done.stderr or "nothing to change" in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("lib,symbols", [

@@ -118,6 +118,13 @@ pub struct Args {
     /// Accepted for patchelf's sake: headers are never sorted here.
     #[arg(long)]
     no_sort: bool,
+    /// Align a new segment to SIZE bytes (a power of two) at least; the file's own
+    /// segments' largest alignment is kept when larger.
+    #[arg(long, value_name = "SIZE", value_parser = page_size)]
+    page_size: Option<u64>,
+    /// Say on stderr what is edited, as PATCHELF_DEBUG=1 does too.
+    #[arg(long)]
+    debug: bool,
     /// Write the result here instead of editing FILE in place (one FILE only).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -190,8 +197,28 @@ impl Args {
         if self.clear_execstack {
             edits.push(Edit::SetExecstack(false));
         }
+        // Only beside an edit: alone it changes nothing.
+        if let Some(size) = self.page_size.filter(|_| !edits.is_empty()) {
+            edits.push(Edit::PageSize(size));
+        }
         edits
     }
+
+    /// Whether to say what is edited (`--debug`, or `PATCHELF_DEBUG` set, as patchelf).
+    fn debug(&self) -> bool {
+        self.debug || std::env::var_os("PATCHELF_DEBUG").is_some()
+    }
+}
+
+/// `--page-size`: a power of two, as a page size is (patchelf takes any positive number).
+fn page_size(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| n.is_power_of_two())
+        .ok_or_else(|| {
+            format!("{s:?} is not a page size: give a power of two, such as 4096 or 65536")
+        })
 }
 
 pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
@@ -297,8 +324,14 @@ fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
     if edits.is_empty() && args.output.is_none() {
         return Ok(());
     }
+    if args.debug() {
+        eprintln!("patching ELF file '{}'", path.display());
+    }
     let changes =
         patch::apply_in_place(&mut bytes, edits).map_err(|e| failure("edit", path, &e))?;
+    if args.debug() {
+        debug_changes(changes.as_ref(), bytes.len() as u64);
+    }
     let new = Output {
         source: &mut file,
         bytes: &bytes,
@@ -332,6 +365,20 @@ fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
             replace(&target, new, &keep)
         }
         None => Ok(()),
+    }
+}
+
+/// `--debug`: the byte ranges an edit rewrote and what it appended, on stderr.
+fn debug_changes(changes: Option<&Changes>, len: u64) {
+    let Some(c) = changes else {
+        eprintln!("nothing to change");
+        return;
+    };
+    for r in c.ranges() {
+        eprintln!("rewrote bytes {:#x}..{:#x}", r.start, r.end);
+    }
+    if len > c.old_len {
+        eprintln!("appended {} bytes at {:#x}", len - c.old_len, c.old_len);
     }
 }
 

@@ -13,8 +13,9 @@ pub enum PatchError {
     /// ("wrong ELF type") whatever is asked.
     #[error("it is not an executable or a shared library (its ELF type is {0}): only a linked file has a dynamic section to read or edit")]
     NotLinked(super::super::header::FileType),
-    /// `--set-execstack` or `--clear-execstack` on a file without `PT_GNU_STACK`.
-    #[error("it has no PT_GNU_STACK program header to set the stack's flags in (patchelf adds one; this patcher does not)")]
+    /// `--set-execstack` or `--clear-execstack` on a statically linked file without
+    /// `PT_GNU_STACK`.
+    #[error("it has no PT_GNU_STACK program header to set the stack's flags in, and this patcher adds one only to a dynamically linked file")]
     NoStackSegment,
     /// The section header table lies past the end of the file (it was cut short).
     #[error("its section header table lies past the end of the file (was it cut short?)")]

@@ -15,7 +15,7 @@ use super::layout::{fields, Wr};
 use super::{Edit, PatchError};
 
 /// `PF_X`.
-const PF_X: u32 = 1;
+pub(super) const PF_X: u32 = 1;
 /// `EI_OSABI`, in `e_ident`.
 const EI_OSABI: u64 = 7;
 
@@ -92,9 +92,21 @@ pub(super) fn is_field(e: &Edit) -> bool {
     )
 }
 
+/// Whether `edits` make the stack executable, if they set its flags at all (clearing
+/// wins when both are asked, as in patchelf).
+pub(super) fn stack_request(edits: &[Edit]) -> Option<bool> {
+    edits
+        .iter()
+        .filter_map(|e| match e {
+            Edit::SetExecstack(x) => Some(*x),
+            _ => None,
+        })
+        .reduce(|a, b| a && b)
+}
+
 /// The writes that make `bytes` say what the field edits among `edits` ask (none when
-/// it says so already). Asking for the stack's flags in a file without `PT_GNU_STACK` is
-/// an error (patchelf adds the entry; this patcher does not).
+/// it says so already). The stack's flags are written in its `PT_GNU_STACK` entry; a
+/// file without one gets the entry from the layout ([`super::layout::write`]).
 pub(super) fn writes(bytes: &[u8], edits: &[Edit]) -> Result<Vec<(u64, Vec<u8>)>, PatchError> {
     let header = whole(Header::read(bytes), "ELF header")?;
     let mut out = Vec::new();
@@ -106,23 +118,16 @@ pub(super) fn writes(bytes: &[u8], edits: &[Edit]) -> Result<Vec<(u64, Vec<u8>)>
             out.push((EI_OSABI, vec![abi.0]));
         }
     }
-    // As patchelf: clearing wins when both are asked.
-    let stack = edits.iter().filter_map(|e| match e {
-        Edit::SetExecstack(x) => Some(*x),
-        _ => None,
-    });
-    if let Some(exec) = stack.reduce(|a, b| a && b) {
+    if let Some(exec) = stack_request(edits) {
         let segments = whole(header.segments(bytes), "program header table")?;
-        let i = segments
-            .iter()
-            .position(|s| s.kind == PT_GNU_STACK)
-            .ok_or(PatchError::NoStackSegment)?;
-        let flags = segments[i].flags;
-        let new = if exec { flags | PF_X } else { flags & !PF_X };
-        if new != flags {
-            let p_flags = fields(header.rd.class).p[5];
-            let at = header.phoff + i as u64 * u64::from(header.phentsize) + p_flags;
-            out.push((at, Wr(header.rd).u32_bytes(new).to_vec()));
+        if let Some(i) = segments.iter().position(|s| s.kind == PT_GNU_STACK) {
+            let flags = segments[i].flags;
+            let new = if exec { flags | PF_X } else { flags & !PF_X };
+            if new != flags {
+                let p_flags = fields(header.rd.class).p[5];
+                let at = header.phoff + i as u64 * u64::from(header.phentsize) + p_flags;
+                out.push((at, Wr(header.rd).u32_bytes(new).to_vec()));
+            }
         }
     }
     let names: Vec<String> = edits

@@ -29,6 +29,13 @@
 //! up to the end of the `.bss`, which is why an executable's table grows in place when
 //! it can (as patchelf's does).
 //!
+//! A `PT_GNU_STACK` entry asked for by the stack's flags in a file without one (glibc
+//! then gives the process an executable stack, and 2.41 refuses to `dlopen` the file)
+//! takes a `PT_NULL` slot the new `PT_LOAD` does not take; with none, the program header
+//! table grows by it as by a new `PT_LOAD` (moved or grown in place, never by
+//! extending a segment). It has patchelf's fields: `PF_R | PF_W`, `PF_X` if asked, an
+//! alignment of 1, all else 0.
+//!
 //! A new interpreter (`--set-interpreter`) is written over the old one when it fits, with
 //! `PT_INTERP`'s sizes made its own; a longer one goes at the end of the new space, which
 //! the loader maps (glibc reads the name from memory, the kernel from the file).
@@ -37,7 +44,7 @@
 //! allocated `SHT_STRTAB` at the old `DT_STRTAB`) and `.interp` (the allocated
 //! `SHT_PROGBITS` at the old `PT_INTERP`) get their new offset, address and size.
 
-use super::super::header::{Segment, PT_INTERP, PT_LOAD, PT_NULL, PT_PHDR};
+use super::super::header::{Segment, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_NULL, PT_PHDR};
 use super::super::read::Rd;
 use super::edit::State;
 use super::image::{entry_size, Image, DT_MIPS_RLD_MAP_REL, DT_NULL, DT_STRSZ, DT_STRTAB};
@@ -172,17 +179,39 @@ enum Mapping {
     GrowPhdrs,
 }
 
-/// Lays the edited state, and a new interpreter if given, out as writes over the input.
+/// A `PT_GNU_STACK` entry, executable or not, as patchelf adds it.
+fn stack_segment(exec: bool) -> Segment {
+    Segment {
+        kind: PT_GNU_STACK,
+        flags: PF_RW | if exec { super::flags::PF_X } else { 0 },
+        offset: 0,
+        vaddr: 0,
+        filesz: 0,
+        memsz: 0,
+        align: 1,
+    }
+}
+
+/// Lays the edited state, a new interpreter if given, and a new `PT_GNU_STACK` entry
+/// if asked (`stack`: whether it makes the stack executable), out as writes over the
+/// input; a new segment is aligned to `page` at least (`--page-size`).
 pub(super) fn write(
     img: &Image<'_>,
     st: &mut State<'_>,
     interp: Option<&str>,
+    stack: Option<bool>,
+    page: Option<u64>,
 ) -> Result<Overlay, PatchError> {
     let rd = img.header.rd;
     let wr = Wr(rd);
     let f = fields(rd.class);
     let ent = entry_size(rd.class);
+    let phent = u64::from(img.header.phentsize);
     let mut out = Overlay::new(img.src.len() as u64);
+    let nulls: Vec<usize> = (0..img.segments.len())
+        .filter(|&i| img.segments[i].kind == PT_NULL)
+        .collect();
+    let stack = stack.map(stack_segment);
     // The new interpreter and its NUL, with `PT_INTERP`'s index; it moves when longer.
     let interp = match interp {
         Some(path) => {
@@ -225,8 +254,12 @@ pub(super) fn write(
     let n = st.entries.len() as u64;
     let dseg = img.segments[img.dyn_index];
     let move_dyn = n + 1 > img.dyn_slots;
-    if !move_str && !move_dyn && !move_interp {
+    if !move_str && !move_dyn && !move_interp && (stack.is_none() || !nulls.is_empty()) {
         write_dynamic(wr, &mut out, st, dseg.offset, dseg.vaddr, img.dyn_slots)?;
+        if let Some(seg) = stack {
+            let at = img.header.phoff + nulls[0] as u64 * phent;
+            out.put(at, &entry(wr, &f, &vec![0; phent as usize], &seg)?)?;
+        }
         if let Some((i, bytes)) = &interp {
             let s = img.segments[*i];
             let len = put_interp(&mut out, s, bytes)?;
@@ -248,7 +281,7 @@ pub(super) fn write(
     let page = loads
         .iter()
         .map(|&i| img.segments[i].align)
-        .fold(MIN_PAGE, u64::max);
+        .fold(page.unwrap_or(0).max(MIN_PAGE), u64::max);
     if !page.is_power_of_two() {
         return Err(PatchError::NoRoom(
             "address space (a segment alignment is not a power of two)",
@@ -261,10 +294,24 @@ pub(super) fn write(
         .ok_or(PatchError::NoRoom("address space"))?;
     let file_len = out.len;
     let mapping = choose(img, &loads, file_len);
+    // The stack's entry takes a `PT_NULL` slot that the new `PT_LOAD` leaves; with none,
+    // the table takes both entries.
+    let stack_slot = stack.and_then(|_| match mapping {
+        Mapping::NullSlot(i) => nulls.iter().copied().find(|&j| j != i),
+        _ => nulls.first().copied(),
+    });
+    let stack_grows = stack.is_some() && stack_slot.is_none();
+    let mapping = if stack_grows {
+        Mapping::MovePhdrs
+    } else {
+        mapping
+    };
+    // Entries the table grows by, when it grows.
+    let added = 1 + u64::from(stack_grows);
     // An executable's table grows where it is when what follows it can move (moved to
     // the new space, it must keep the first segment's address-to-offset difference).
     let grow = if mapping == Mapping::MovePhdrs && img.interp {
-        room::to_move(img, &f)
+        room::to_move(img, &f, added)
     } else {
         None
     };
@@ -283,7 +330,6 @@ pub(super) fn write(
         .filter(|&i| interp.as_ref().is_none_or(|(j, _)| *j != i))
         .collect();
     let phnum = u64::from(img.header.phnum);
-    let phent = u64::from(img.header.phentsize);
 
     // Where the new space starts, in the file and in memory.
     let end8 = align_up(file_len, 8).ok_or(PatchError::NoRoom("file"))?;
@@ -343,7 +389,7 @@ pub(super) fn write(
     let mut cur = o;
     let phdr_at = cur;
     if mapping == Mapping::MovePhdrs {
-        cur += (phnum + 1) * phent;
+        cur += (phnum + added) * phent;
     }
     let dyn_at = if move_dyn {
         cur = align_up(cur, 8).ok_or(PatchError::NoRoom("file"))?;
@@ -427,6 +473,9 @@ pub(super) fn write(
     for &(i, at) in &placed.segments {
         (segs[i].offset, segs[i].vaddr) = (at, addr(at));
     }
+    if let (Some(seg), Some(j)) = (stack, stack_slot) {
+        (segs[j], raws[j]) = (seg, vec![0; phent as usize]);
+    }
     let new = Segment {
         kind: PT_LOAD,
         flags: PF_RW,
@@ -452,7 +501,11 @@ pub(super) fn write(
         Mapping::MovePhdrs | Mapping::GrowPhdrs => {
             raws.insert(last + 1, vec![0; phent as usize]);
             segs.insert(last + 1, new);
-            let size = (phnum + 1) * phent;
+            if let Some(seg) = stack.filter(|_| stack_grows) {
+                raws.push(vec![0; phent as usize]);
+                segs.push(seg);
+            }
+            let size = (phnum + added) * phent;
             for s in segs.iter_mut().filter(|s| s.kind == PT_PHDR) {
                 (s.filesz, s.memsz) = (size, size);
                 if mapping == Mapping::MovePhdrs {
@@ -468,27 +521,11 @@ pub(super) fn write(
     };
     let mut table = Vec::with_capacity(raws.len() * phent as usize);
     for (s, raw) in segs.iter().zip(&raws) {
-        let mut e = raw.clone();
-        wr.u32(&mut e, 0, s.kind)?;
-        let [p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags, p_align] = f.p;
-        wr.word(&mut e, p_offset, s.offset)?;
-        // A segment that moved (or is new) gets p_paddr = p_vaddr; others keep theirs.
-        let paddr = if s.vaddr == rd.word(raw, p_vaddr as usize) {
-            rd.word(raw, p_paddr as usize)
-        } else {
-            s.vaddr
-        };
-        wr.word(&mut e, p_vaddr, s.vaddr)?;
-        wr.word(&mut e, p_paddr, paddr)?;
-        wr.word(&mut e, p_filesz, s.filesz)?;
-        wr.word(&mut e, p_memsz, s.memsz)?;
-        wr.u32(&mut e, p_flags, s.flags)?;
-        wr.word(&mut e, p_align, s.align)?;
-        table.extend_from_slice(&e);
+        table.extend_from_slice(&entry(wr, &f, raw, s)?);
     }
     out.put(table_at, &table)?;
     if matches!(mapping, Mapping::MovePhdrs | Mapping::GrowPhdrs) {
-        let count = u16::try_from(phnum + 1)
+        let count = u16::try_from(phnum + added)
             .ok()
             .filter(|&c| c < 0xffff)
             .ok_or(PatchError::TooManySegments)?;
@@ -525,6 +562,27 @@ pub(super) fn write(
         }
     })?;
     Ok(out)
+}
+
+/// The program header `s` as written over `raw`, the entry it was (or zeros): a segment
+/// that moved (or is new) gets `p_paddr = p_vaddr`; others keep theirs.
+fn entry(wr: Wr, f: &Fields, raw: &[u8], s: &Segment) -> Result<Vec<u8>, PatchError> {
+    let mut e = raw.to_vec();
+    wr.u32(&mut e, 0, s.kind)?;
+    let [p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags, p_align] = f.p;
+    wr.word(&mut e, p_offset, s.offset)?;
+    let paddr = if s.vaddr == wr.0.word(raw, p_vaddr as usize) {
+        wr.0.word(raw, p_paddr as usize)
+    } else {
+        s.vaddr
+    };
+    wr.word(&mut e, p_vaddr, s.vaddr)?;
+    wr.word(&mut e, p_paddr, paddr)?;
+    wr.word(&mut e, p_filesz, s.filesz)?;
+    wr.word(&mut e, p_memsz, s.memsz)?;
+    wr.u32(&mut e, p_flags, s.flags)?;
+    wr.word(&mut e, p_align, s.align)?;
+    Ok(e)
 }
 
 /// Writes a new interpreter over the old one (`s`, which it fits), zeroing the rest of

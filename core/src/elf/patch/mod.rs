@@ -121,6 +121,12 @@ pub enum Edit {
     /// `--clear-symbol-version SYMBOL...`: these dynamic symbols' version indices made
     /// `VER_NDX_GLOBAL` (a symbol not in the table is passed over, as in patchelf).
     ClearSymbolVersion(Vec<String>),
+    /// `--page-size SIZE` (a power of two): not an edit of its own, but the least
+    /// alignment of a new segment, for the other edits. The file's own segments' largest
+    /// alignment is kept when it is larger (patchelf takes SIZE instead of its guess for
+    /// the machine; here the guess is that alignment, which the systems the file was
+    /// linked for need).
+    PageSize(u64),
 }
 
 /// The result of [`apply`].
@@ -356,19 +362,37 @@ struct Plan {
     want_entries: Vec<(u64, u64)>,
     want_files: Vec<String>,
     want_interp: Option<String>,
+    /// The stack's flags, when the edit adds `PT_GNU_STACK`: whether it is executable.
+    want_stack: Option<bool>,
 }
 
 fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
     // A soname is set only in a shared object (`State::set_soname`). In any other file,
     // with nothing else to do, nothing is read further: a static executable has no
     // dynamic section, and patchelf leaves it (or copies it to --output) as it is.
-    // The fields' edits ([`flags`]) need no dynamic section, and are made after these.
-    let edits: Vec<&Edit> = edits.iter().filter(|e| !flags::is_field(e)).collect();
-    if edits.is_empty() {
+    // The fields' edits ([`flags`]) need no dynamic section, and are made after these,
+    // but for the stack's flags in a file without `PT_GNU_STACK`: the entry is added here,
+    // where the program header table may grow.
+    let stack = match flags::stack_request(edits) {
+        Some(exec) if execstack(bytes)?.is_none() => Some(exec),
+        _ => None,
+    };
+    let page = edits
+        .iter()
+        .filter_map(|e| match e {
+            Edit::PageSize(p) => Some(*p),
+            _ => None,
+        })
+        .max();
+    let edits: Vec<&Edit> = edits
+        .iter()
+        .filter(|e| !flags::is_field(e) && !matches!(e, Edit::PageSize(_)))
+        .collect();
+    if edits.is_empty() && stack.is_none() {
         return Ok(None);
     }
     let soname_only = edits.iter().all(|e| matches!(e, Edit::SetSoname(_)));
-    if soname_only && !is_shared_object(bytes)? {
+    if soname_only && stack.is_none() && !is_shared_object(bytes)? {
         return Ok(None);
     }
     // The interpreter, read once; a file without one is told so before it is read as a
@@ -377,7 +401,14 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
     if edits.iter().any(|e| matches!(e, Edit::SetInterpreter(_))) && old_interp.is_none() {
         return Err(PatchError::NoInterpreter);
     }
-    let img = Image::read(bytes)?;
+    let img = match Image::read(bytes) {
+        // Nothing else needed a dynamic section: it is the stack's entry that cannot be
+        // added.
+        Err(PatchError::NoDynamic) if stack.is_some() && soname_only => {
+            return Err(PatchError::NoStackSegment)
+        }
+        read => read?,
+    };
     let mut st = State::new(&img);
     // The new interpreter, when it changes.
     let mut interp: Option<String> = None;
@@ -398,8 +429,11 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
             Edit::AddNeeded(names) => st.add_needed(names)?,
             Edit::NoDefaultLib => st.no_default_lib(),
             Edit::AddDebugTag => st.add_debug_tag(),
-            // Made after the rest ([`flags`]).
-            Edit::SetOsAbi(_) | Edit::SetExecstack(_) | Edit::ClearSymbolVersion(_) => {}
+            // Made after the rest ([`flags`]), or not an edit.
+            Edit::SetOsAbi(_)
+            | Edit::SetExecstack(_)
+            | Edit::ClearSymbolVersion(_)
+            | Edit::PageSize(_) => {}
         }
     }
     let unchanged = st.added.is_empty()
@@ -410,7 +444,7 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
             .iter()
             .zip(&img.entries)
             .all(|(a, b)| (a.tag, a.val) == (b.tag, b.val));
-    if unchanged && interp.is_none() {
+    if unchanged && interp.is_none() && stack.is_none() {
         return Ok(None);
     }
     let want = names_of(&st)?;
@@ -420,13 +454,14 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
         .map(|&(_, off)| st.string(off))
         .collect::<Result<Vec<_>, _>>()?;
     let want_interp = interp.clone().or(old_interp);
-    let overlay = layout::write(&img, &mut st, interp.as_deref())?;
+    let overlay = layout::write(&img, &mut st, interp.as_deref(), stack, page)?;
     Ok(Some(Plan {
         overlay,
         want,
         want_entries: st.entries.iter().map(|e| (e.tag, e.val)).collect(),
         want_files,
         want_interp,
+        want_stack: stack,
     }))
 }
 
@@ -453,6 +488,14 @@ fn verify(out: &[u8], plan: &Plan) -> Result<(), PatchError> {
             "interpreter {:?}, meant {:?}",
             info.interpreter, plan.want_interp
         )));
+    }
+    if let Some(exec) = plan.want_stack {
+        if execstack(out)? != Some(exec) {
+            return Err(PatchError::Verify(format!(
+                "the stack reads back as {:?}, meant executable: {exec}",
+                execstack(out)?
+            )));
+        }
     }
     let got_files: Vec<&str> = info.version_needs.iter().map(|n| n.file.as_str()).collect();
     if got_files != *files {

@@ -1,4 +1,4 @@
-//! Room for one more program header where the table is, in an executable: the notes and
+//! Room for more program headers where the table is, in an executable: the notes and
 //! the interpreter path that follow the table (which only program and section headers
 //! point at) move to the new space, as patchelf moves them, and the table grows over
 //! them. The kernel computes `AT_PHDR` from the table's offset and the first segment's
@@ -16,17 +16,17 @@ use super::sections;
 /// The largest alignment kept for a copied segment (a page of 64 KiB).
 const MAX_ALIGN: u64 = 0x10000;
 
-/// The program headers to move, by index, so that the table can take one more entry
+/// The program headers to move, by index, so that the table can take `entries` more
 /// where it is; `None` when that cannot be done safely: the bytes after the table hold
 /// something else (a hash table, symbols) or something no header describes, or the
 /// first segment does not map them.
-pub(super) fn to_move(img: &Image<'_>, f: &Fields) -> Option<Vec<usize>> {
+pub(super) fn to_move(img: &Image<'_>, f: &Fields, entries: u64) -> Option<Vec<usize>> {
     let h = &img.header;
     let phent = u64::from(h.phentsize);
     let table_end = h
         .phoff
         .checked_add(u64::from(h.phnum).checked_mul(phent)?)?;
-    let need = table_end..table_end.checked_add(phent)?;
+    let need = table_end..table_end.checked_add(phent.checked_mul(entries)?)?;
     if need.end > img.src.len() as u64 {
         return None;
     }

@@ -129,7 +129,8 @@ fn model(n: &mut Names, shared: bool, e: &Edit) {
         | Edit::AddDebugTag
         | Edit::SetOsAbi(_)
         | Edit::SetExecstack(_)
-        | Edit::ClearSymbolVersion(_) => {}
+        | Edit::ClearSymbolVersion(_)
+        | Edit::PageSize(_) => {}
         Edit::RemoveNeeded(libs) => n.needed.retain(|l| !libs.contains(l)),
         Edit::ReplaceNeeded(pairs) => {
             for l in &mut n.needed {
@@ -363,6 +364,8 @@ fn edit_strategy() -> impl Strategy<Value = Edit> {
         (lib.clone(), lib.clone()).prop_map(|(a, b)| Edit::ReplaceNeeded(vec![(s(a), s(b))])),
         prop::collection::vec(lib, 1..4)
             .prop_map(|v| Edit::AddNeeded(v.into_iter().map(s).collect())),
+        any::<bool>().prop_map(Edit::SetExecstack),
+        prop::sample::select(vec![1u64 << 12, 1 << 16]).prop_map(Edit::PageSize),
     ]
 }
 

@@ -351,3 +351,28 @@ fn segment_at(b: &[u8], is: impl Fn(&crate::elf::header::Segment) -> bool) -> us
     let i = h.segments(b).ok().unwrap().iter().position(is).unwrap();
     h.phoff as usize + i * usize::from(h.phentsize)
 }
+
+/// `--page-size`: a new segment is aligned to it at least, and to the file's own
+/// largest alignment when that is larger; every segment keeps offset and address equal
+/// modulo its alignment.
+#[test]
+fn a_new_segment_is_aligned_to_the_page_size_at_least() {
+    for &(name, b) in FIXTURES {
+        let own = loads(b).iter().map(|s| s.align).max().unwrap();
+        for page in [1u64 << 10, 1 << 16, 1 << 21] {
+            let edits = [
+                Edit::AddNeeded(vec![s("libpage-size.so")]),
+                Edit::PageSize(page),
+            ];
+            let out = apply(b, &edits).unwrap();
+            let after = loads(&out.bytes);
+            if after.len() > loads(b).len() {
+                let top = after.iter().max_by_key(|s| s.vaddr).unwrap();
+                assert_eq!(top.align, own.max(page).max(0x1000), "{name} at {page}");
+            }
+            for s in &after {
+                assert_eq!(s.offset % s.align, s.vaddr % s.align, "{name} at {page}");
+            }
+        }
+    }
+}
