@@ -27,6 +27,10 @@ fn edits(sel: &[u8]) -> Vec<Edit> {
             8 => Edit::SetOsAbi(OsAbi(b >> 4)),
             9 => Edit::ClearSymbolVersion(vec!["malloc".into(), "tw_dep_value".into()]),
             _ if b & 0x30 == 0x30 => Edit::PageSize(1 << (10 + (b >> 6) * 4)),
+            _ if b & 0x30 == 0x20 => Edit::RenameDynamicSymbols(vec![
+                ("malloc".into(), format!("tw_malloc_{b}")),
+                ("tw_dep_value".into(), "v".into()),
+            ]),
             _ if b & 0x10 != 0 => Edit::NoDefaultLib,
             _ => Edit::AddDebugTag,
         })

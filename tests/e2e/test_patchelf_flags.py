@@ -480,14 +480,103 @@ def test_page_size_and_debug(tmp_path, loaders):
     shutil.copy2(lib, small)
     run("patchelf", "--page-size", "1024", "--set-rpath", "/y" * 300, small, check=0)
     assert max(load_aligns(small)) == base
-    err = run("patchelf", "--page-size", "1000", "--set-rpath", "/z", small, check=2).stderr
-    assert "not a page size" in err, err
+    for bad in ("1000", str(1 << 29), str(1 << 46)):
+        err = run("patchelf", "--page-size", bad, "--set-rpath", "/z", small, check=2).stderr
+        assert "not a page size" in err, err
     for how in (["--debug"], []):
         env = {} if how else {"PATCHELF_DEBUG": "1"}
         done = subprocess.run([str(BIN), "patchelf", *how, "--add-needed", "libm.so.6", str(small)],
                               capture_output=True, text=True, env={**os.environ, **env})
         assert done.returncode == 0 and f"patching ELF file '{small}'" in done.stderr, done
         assert "rewrote bytes" in done.stderr or "nothing to change" in done.stderr, done.stderr
+
+
+def dyn_names(path):
+    """The dynamic symbols' names, as readelf lists them (versions left out), sorted."""
+    out = subprocess.run(["readelf", "--dyn-syms", "-W", str(path)], capture_output=True, text=True, check=True).stdout
+    rows = [l.split() for l in out.splitlines()]
+    return sorted(r[7].split("@")[0] for r in rows if len(r) >= 8 and r[0].rstrip(":").isdigit())
+
+
+RENAMED = """import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+print(all(hasattr(lib, n) for n in sys.argv[2].split()), any(hasattr(lib, n) for n in sys.argv[3].split()))
+"""
+
+
+def test_rename_dynamic_symbols_as_patchelf(tmp_path):
+    """`--rename-dynamic-symbols MAP`: the names patchelf gives, the loader finds the
+    symbols by their new names only (the hash tables were rebuilt, the symbols reordered
+    and the relocations and versions with them), and programs and libraries renamed
+    alike run: libcrypto (GNU hash, versioned, 5,000 symbols) with libssl and openssl,
+    and a program and library built here with both hash tables, 64- and 32-bit. (It was
+    an unknown argument.)"""
+    openssl = shutil.which("openssl")
+    crypto = Path("/usr/lib/x86_64-linux-gnu/libcrypto.so.3")
+    names = [n for n in dyn_names(crypto) if n.startswith(("EVP_", "ERR_"))][:300] + ["OpenSSL_version"]
+    (tmp_path / "map").write_text("".join(f"{n}   tw_{n}  extra\n" for n in names) + "\nignored after a blank line\n")
+    work = {}
+    for who in ("ours", "ref"):
+        d = tmp_path / who
+        d.mkdir()
+        shutil.copy(crypto, d / crypto.name)
+        shutil.copy(crypto.with_name("libssl.so.3"), d / "libssl.so.3")
+        shutil.copy(openssl, d / "openssl")
+        for f in (d / crypto.name, d / "libssl.so.3", d / "openssl"):
+            if who == "ours":
+                run("patchelf", "--rename-dynamic-symbols", tmp_path / "map", f, check=0)
+            else:
+                subprocess.run([str(PATCHELF), "--rename-dynamic-symbols", str(tmp_path / "map"), str(f)], check=True)
+        work[who] = d
+    assert dyn_names(work["ours"] / crypto.name) == dyn_names(work["ref"] / crypto.name)
+    for f in ("openssl", "libssl.so.3"):
+        assert dyn_names(work["ours"] / f) == dyn_names(work["ref"] / f)
+    d = work["ours"]
+    got = subprocess.run([sys.executable, "-c", RENAMED, str(d / crypto.name), " ".join(f"tw_{n}" for n in names),
+                          " ".join(names)], capture_output=True, text=True, check=True).stdout
+    assert got == "True False\n", got
+    env = {**os.environ, "LD_LIBRARY_PATH": str(d)}
+    want = subprocess.run([openssl, "version"], capture_output=True, text=True, check=True).stdout
+    assert subprocess.run([str(d / "openssl"), "version"], capture_output=True, text=True, env=env).stdout == want
+    # Renamed on one side only, the program no longer finds its symbol.
+    half = subprocess.run([openssl, "version"], capture_output=True, text=True, env=env)
+    assert half.returncode != 0 and "symbol lookup error" in half.stderr, half
+
+    # A library with both hash tables (and REL relocations, 32-bit, where gcc -m32 works).
+    (tmp_path / "lib.c").write_text("int foo(void) { return 1; }\nint bar(void) { return 2; }\n"
+                                    "int baz(void) { return 3; }\n")
+    (tmp_path / "exe.c").write_text('#include <stdio.h>\nint foo(void); int bar(void);\n'
+                                    'int main(void) { printf("%d %d\\n", foo(), bar()); return 0; }\n')
+    (tmp_path / "small.map").write_text("foo a_much_longer_name_for_foo\nbar zz\n")
+    for bits in (64, 32):
+        out = tmp_path / f"b{bits}"
+        out.mkdir()
+        try:
+            gcc(bits, "-shared", "-fPIC", "-Wl,--hash-style=both", "-o", "libr.so", str(tmp_path / "lib.c"), cwd=out)
+            gcc(bits, "-o", "exe", str(tmp_path / "exe.c"), "-L.", "-lr", "-Wl,-rpath,$ORIGIN", cwd=out)
+        except subprocess.CalledProcessError:
+            assert bits == 32, "the 64-bit build must work"
+            continue
+        for f in ("libr.so", "exe"):
+            shutil.copy(out / f, out / f"{f}.ref")
+            run("patchelf", "--rename-dynamic-symbols", tmp_path / "small.map", out / f, check=0)
+            subprocess.run([str(PATCHELF), "--rename-dynamic-symbols", str(tmp_path / "small.map"),
+                            str(out / f"{f}.ref")], check=True)
+            assert dyn_names(out / f) == dyn_names(out / f"{f}.ref"), (bits, f)
+        assert subprocess.run([str(out / "exe")], capture_output=True, text=True).stdout == "1 2\n"
+
+
+def test_rename_map_errors(tmp_path):
+    """A map file patchelf refuses is refused, in one sentence naming the line."""
+    build_variant(tmp_path, 64, "sep", "now", "", False)
+    lib = tmp_path / "libtwmain.so.1"
+    before = lib.read_bytes()
+    for text, says in (("foo\n", "one name"), ("a b\na c\n", "given twice"), ("a@V1 b\n", "version")):
+        (tmp_path / "m").write_text(text)
+        err = run("patchelf", "--rename-dynamic-symbols", tmp_path / "m", lib, check=2).stderr
+        assert says in err and f"{tmp_path / 'm'}:" in err and lib.read_bytes() == before, err
+    err = run("patchelf", "--rename-dynamic-symbols", tmp_path / "absent", lib, check=2).stderr
+    assert "absent" in err, err
 
 
 @pytest.mark.parametrize("lib,symbols", [

@@ -125,6 +125,9 @@ pub struct Args {
     /// Say on stderr what is edited, as PATCHELF_DEBUG=1 does too.
     #[arg(long)]
     debug: bool,
+    /// Rename dynamic symbols: the file holds `OLD NEW` pairs, one a line (repeatable).
+    #[arg(long, value_name = "NAME_MAP_FILE")]
+    rename_dynamic_symbols: Vec<PathBuf>,
     /// Write the result here instead of editing FILE in place (one FILE only).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -132,8 +135,8 @@ pub struct Args {
 
 impl Args {
     /// The edits, in patchelf's order; `shrunk` is what `--shrink-rpath` keeps of the
-    /// file's search path, if it has one.
-    fn edits(&self, shrunk: Option<String>) -> Vec<Edit> {
+    /// file's search path, if it has one, and `renames` the symbols' map.
+    fn edits(&self, shrunk: Option<String>, renames: &[(String, String)]) -> Vec<Edit> {
         let mut edits = Vec::new();
         if let Some(name) = &self.set_soname {
             edits.push(Edit::SetSoname(name.clone()));
@@ -197,6 +200,9 @@ impl Args {
         if self.clear_execstack {
             edits.push(Edit::SetExecstack(false));
         }
+        if !renames.is_empty() {
+            edits.push(Edit::RenameDynamicSymbols(renames.to_vec()));
+        }
         // Only beside an edit: alone it changes nothing.
         if let Some(size) = self.page_size.filter(|_| !edits.is_empty()) {
             edits.push(Edit::PageSize(size));
@@ -210,14 +216,19 @@ impl Args {
     }
 }
 
-/// `--page-size`: a power of two, as a page size is (patchelf takes any positive number).
+/// The largest `--page-size`: patchelf refuses 512 MiB and more as implausible, and a
+/// segment so aligned no longer maps.
+const MAX_PAGE_SIZE: u64 = 256 << 20;
+
+/// `--page-size`: a power of two up to [`MAX_PAGE_SIZE`], as a page size is (patchelf
+/// takes any positive number below 512 MiB).
 fn page_size(s: &str) -> Result<u64, String> {
     s.trim()
         .parse::<u64>()
         .ok()
-        .filter(|n| n.is_power_of_two())
+        .filter(|n| n.is_power_of_two() && *n <= MAX_PAGE_SIZE)
         .ok_or_else(|| {
-            format!("{s:?} is not a page size: give a power of two, such as 4096 or 65536")
+            format!("{s:?} is not a page size: give a power of two up to 256 MiB, such as 4096 or 65536")
         })
 }
 
@@ -229,13 +240,53 @@ pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
             ),
         );
     }
+    let renames = symbol_map(&args.rename_dynamic_symbols)?;
     for path in &args.files {
-        patch_one(args, path)?;
+        patch_one(args, path, &renames)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
+/// The pairs of `--rename-dynamic-symbols`' map files, read as patchelf reads them: two
+/// names a line, separated by white space (more are ignored); a blank line ends the map;
+/// a name given twice, a line with one name, or a name with a version (`@`) is refused.
+fn symbol_map(files: &[PathBuf]) -> Result<Vec<(String, String)>, Failure> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for file in files {
+        let text = fs::read(file).map_err(|e| Failure::io("read", file, &e))?;
+        let text = String::from_utf8(text).map_err(|_| {
+            Failure::new(format!(
+                "cannot read {}: it is not UTF-8 text",
+                file.display()
+            ))
+            .hint("give a file of `OLD NEW` symbol names, one pair a line")
+        })?;
+        let bad = |line: usize, what: String| {
+            Failure::new(format!("{}:{line}: {what}", file.display()))
+                .hint("give a file of `OLD NEW` symbol names, one pair a line")
+        };
+        for (line, text) in (1..).zip(text.lines()) {
+            let mut words = text.split_whitespace();
+            let Some(old) = words.next() else { break };
+            let Some(new) = words.next() else {
+                return Err(bad(line, "the line has one name, not two".into()));
+            };
+            if pairs.iter().any(|(o, _)| o == old) {
+                return Err(bad(line, format!("the name {old:?} is given twice")));
+            }
+            if old.contains('@') || new.contains('@') {
+                return Err(bad(
+                    line,
+                    format!("{old} {new}: a name has a version (@); give names without one"),
+                ));
+            }
+            pairs.push((old.to_owned(), new.to_owned()));
+        }
+    }
+    Ok(pairs)
+}
+
+fn patch_one(args: &Args, path: &Path, renames: &[(String, String)]) -> Result<(), Failure> {
     let mut file = crate::io::open_regular(path).map_err(|e| Failure::io("open", path, &e))?;
     // The ELF header is read first: a file that is not ELF is refused from it (all of a
     // 5 GB archive given by mistake was read first), as patchelf refuses it even with
@@ -274,7 +325,7 @@ fn patch_one(args: &Args, path: &Path) -> Result<(), Failure> {
     } else {
         None
     };
-    let edits = &args.edits(shrunk);
+    let edits = &args.edits(shrunk, renames);
     if args.print_interpreter {
         let read = |e: PatchError| failure("read", path, &e);
         let interp = patch::interpreter(&bytes)
@@ -455,6 +506,7 @@ fn failure(verb: &str, path: &Path, e: &PatchError) -> Failure {
             "relink it with `-z noexecstack` (or `-z execstack`), which writes PT_GNU_STACK"
         }
         PatchError::NulInName(_) => "names cannot contain NUL bytes",
+        PatchError::CannotReorder(_) => "rename the symbols when the file is linked (a version script, or objcopy --redefine-sym before linking)",
         PatchError::Verify(_)
         | PatchError::NoLoad
         | PatchError::NoStringTable

@@ -72,7 +72,7 @@ impl<'a> State<'a> {
     }
 
     /// Adds `s` at the end of the string table; returns its offset.
-    fn add(&mut self, s: &str) -> Result<u64, PatchError> {
+    pub(super) fn add(&mut self, s: &str) -> Result<u64, PatchError> {
         if !self.has_strtab {
             return Err(PatchError::NoStringTable);
         }

@@ -13,6 +13,11 @@ pub enum PatchError {
     /// ("wrong ELF type") whatever is asked.
     #[error("it is not an executable or a shared library (its ELF type is {0}): only a linked file has a dynamic section to read or edit")]
     NotLinked(super::super::header::FileType),
+    /// `--rename-dynamic-symbols` on a file whose symbols cannot be reordered.
+    #[error(
+        "its dynamic symbols cannot be renamed: the GNU hash table needs them reordered, and {0}"
+    )]
+    CannotReorder(&'static str),
     /// `--set-execstack` or `--clear-execstack` on a statically linked file without
     /// `PT_GNU_STACK`.
     #[error("it has no PT_GNU_STACK program header to set the stack's flags in, and this patcher adds one only to a dynamically linked file")]

@@ -60,6 +60,7 @@ mod flags;
 mod image;
 mod layout;
 mod overlay;
+mod rename;
 mod room;
 mod sections;
 
@@ -127,6 +128,9 @@ pub enum Edit {
     /// the machine; here the guess is that alignment, which the systems the file was
     /// linked for need).
     PageSize(u64),
+    /// `--rename-dynamic-symbols MAP`: each dynamic symbol named as a key (the whole
+    /// name) gets the value as its name; the hash tables follow ([`rename`]).
+    RenameDynamicSymbols(Vec<(String, String)>),
 }
 
 /// The result of [`apply`].
@@ -364,6 +368,8 @@ struct Plan {
     want_interp: Option<String>,
     /// The stack's flags, when the edit adds `PT_GNU_STACK`: whether it is executable.
     want_stack: Option<bool>,
+    /// The dynamic symbols' names in table order, when some are renamed.
+    want_symbols: Option<Vec<Vec<u8>>>,
 }
 
 fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
@@ -412,6 +418,9 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
     let mut st = State::new(&img);
     // The new interpreter, when it changes.
     let mut interp: Option<String> = None;
+    // Symbols to rename, made after the rest, as in patchelf (a later pair for the same
+    // name wins).
+    let mut renames: Vec<(String, String)> = Vec::new();
     for e in edits {
         match e {
             Edit::SetSoname(name) => st.set_soname(name)?,
@@ -429,6 +438,7 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
             Edit::AddNeeded(names) => st.add_needed(names)?,
             Edit::NoDefaultLib => st.no_default_lib(),
             Edit::AddDebugTag => st.add_debug_tag(),
+            Edit::RenameDynamicSymbols(pairs) => renames.extend(pairs.iter().cloned()),
             // Made after the rest ([`flags`]), or not an edit.
             Edit::SetOsAbi(_)
             | Edit::SetExecstack(_)
@@ -444,7 +454,15 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
             .iter()
             .zip(&img.entries)
             .all(|(a, b)| (a.tag, a.val) == (b.tag, b.val));
-    if unchanged && interp.is_none() && stack.is_none() {
+    renames.reverse();
+    let mut seen = std::collections::HashSet::new();
+    renames.retain(|(old, _)| seen.insert(old.clone()));
+    let renamed = if renames.is_empty() {
+        None
+    } else {
+        rename::writes(&img, &mut st, &renames)?
+    };
+    if unchanged && interp.is_none() && stack.is_none() && renamed.is_none() {
         return Ok(None);
     }
     let want = names_of(&st)?;
@@ -454,7 +472,16 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
         .map(|&(_, off)| st.string(off))
         .collect::<Result<Vec<_>, _>>()?;
     let want_interp = interp.clone().or(old_interp);
-    let overlay = layout::write(&img, &mut st, interp.as_deref(), stack, page)?;
+    let mut overlay = layout::write(&img, &mut st, interp.as_deref(), stack, page)?;
+    let want_symbols = match renamed {
+        Some((writes, names)) => {
+            for (at, bytes) in writes {
+                overlay.put(at, &bytes)?;
+            }
+            Some(names)
+        }
+        None => None,
+    };
     Ok(Some(Plan {
         overlay,
         want,
@@ -462,6 +489,7 @@ fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchError> {
         want_files,
         want_interp,
         want_stack: stack,
+        want_symbols,
     }))
 }
 
@@ -495,6 +523,25 @@ fn verify(out: &[u8], plan: &Plan) -> Result<(), PatchError> {
                 "the stack reads back as {:?}, meant executable: {exec}",
                 execstack(out)?
             )));
+        }
+    }
+    if let Some(names) = &plan.want_symbols {
+        let opts = Options {
+            max_table: u64::MAX,
+            ..Options::default()
+        };
+        let read = super::parse_with(out, &opts).map_err(|e| PatchError::Verify(e.to_string()))?;
+        let got: Vec<&[u8]> = read.symbols.iter().map(|s| s.name.as_bytes()).collect();
+        let want: Vec<&[u8]> = names.iter().skip(1).map(Vec::as_slice).collect();
+        if got != want {
+            return Err(PatchError::Verify(
+                "the dynamic symbols read back otherwise".into(),
+            ));
+        }
+        if !rename::lookups_hold(out, names)? {
+            return Err(PatchError::Verify(
+                "a renamed symbol is not found through the GNU hash table".into(),
+            ));
         }
     }
     let got_files: Vec<&str> = info.version_needs.iter().map(|n| n.file.as_str()).collect();

@@ -13,6 +13,7 @@ use crate::elf::{parse, ElfInfo};
 
 mod fields;
 mod layout;
+mod rename;
 
 macro_rules! fixture {
     ($name:literal) => {
@@ -130,7 +131,8 @@ fn model(n: &mut Names, shared: bool, e: &Edit) {
         | Edit::SetOsAbi(_)
         | Edit::SetExecstack(_)
         | Edit::ClearSymbolVersion(_)
-        | Edit::PageSize(_) => {}
+        | Edit::PageSize(_)
+        | Edit::RenameDynamicSymbols(_) => {}
         Edit::RemoveNeeded(libs) => n.needed.retain(|l| !libs.contains(l)),
         Edit::ReplaceNeeded(pairs) => {
             for l in &mut n.needed {

@@ -1,0 +1,146 @@
+//! `--rename-dynamic-symbols` on the fixtures: names read back in the table (the patcher
+//! itself checks that both hash tables find every symbol by its new name, and a test
+//! here that the check can fail), and the versions follow a reordering.
+
+use super::*;
+use crate::elf::patch::rename::{gnu_hash, lookups_hold, sysv_hash};
+
+/// The symbol names of `b`, in table order (the null symbol left out).
+fn symbol_names(b: &[u8]) -> Vec<String> {
+    parse(b)
+        .unwrap()
+        .symbols
+        .into_iter()
+        .map(|s| s.name)
+        .collect()
+}
+
+#[test]
+fn renamed_symbols_read_back_and_hash_to_their_new_names() {
+    let mut tried = 0;
+    for &(name, b) in FIXTURES {
+        let before = symbol_names(b);
+        // A defined symbol and an imported one, where the file has them.
+        let info = parse(b).unwrap();
+        let defined = info
+            .symbols
+            .iter()
+            .find(|s| s.defined)
+            .map(|s| s.name.clone());
+        let imported = info
+            .symbols
+            .iter()
+            .find(|s| !s.defined)
+            .map(|s| s.name.clone());
+        let mut map: Vec<(String, String)> = Vec::new();
+        for (old, new) in [
+            (defined, "renamed_defined_symbol"),
+            (imported, "zz_imported"),
+        ] {
+            if let Some(old) = old {
+                map.push((old, format!("{new}_{}", name.len())));
+            }
+        }
+        if map.is_empty() {
+            continue;
+        }
+        let out = match apply(b, &[Edit::RenameDynamicSymbols(map.clone())]) {
+            Ok(out) => out,
+            Err(PatchError::CannotReorder(_)) => continue,
+            Err(e) => panic!("{name}: {e}"),
+        };
+        assert!(out.changed, "{name}");
+        let mut want: Vec<String> = before
+            .iter()
+            .map(|n| {
+                map.iter()
+                    .find(|(o, _)| o == n)
+                    .map_or(n.clone(), |(_, new)| new.clone())
+            })
+            .collect();
+        let mut got = symbol_names(&out.bytes);
+        // The same names, perhaps in another order.
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{name}");
+        // The versions stay with their symbols.
+        let versions = |b: &[u8], renamed: bool| -> Vec<(String, Option<String>)> {
+            let mut v: Vec<_> = parse(b)
+                .unwrap()
+                .symbols
+                .into_iter()
+                .map(|s| {
+                    let n = if renamed {
+                        map.iter()
+                            .find(|(_, new)| *new == s.name)
+                            .map_or(s.name.clone(), |(o, _)| o.clone())
+                    } else {
+                        s.name.clone()
+                    };
+                    (n, s.version.map(|v| format!("{:?}", v.name)))
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(versions(&out.bytes, true), versions(b, false), "{name}");
+        // Renaming again finds nothing by the old names.
+        assert!(
+            !apply(&out.bytes, &[Edit::RenameDynamicSymbols(map)])
+                .unwrap()
+                .changed,
+            "{name}"
+        );
+        tried += 1;
+    }
+    assert!(tried >= 8, "{tried} fixtures renamed");
+}
+
+/// The read-back check finds every symbol through both hash tables, and notices a
+/// table that does not find one.
+#[test]
+fn the_lookup_check_notices_a_broken_table() {
+    for &(name, b) in FIXTURES {
+        let names: Vec<Vec<u8>> = std::iter::once(String::new())
+            .chain(symbol_names(b))
+            .map(String::into_bytes)
+            .collect();
+        assert_eq!(lookups_hold(b, &names), Ok(true), "{name}");
+        // Buckets all empty: no symbol is found.
+        let img = super::super::image::Image::read(b).unwrap();
+        let rd = img.header.rd;
+        let d = crate::elf::dynamic::Dynamic::read(b, rd, &img.segments[img.dyn_index]).unwrap();
+        let map = crate::elf::header::AddressMap::new(&img.segments);
+        let mut broken = b.to_vec();
+        if let Some(addr) = d.gnu_hash {
+            let (off, _) = map.offset(addr, "GNU hash").unwrap();
+            let off = off as usize;
+            let (nbuckets, bloom) = (rd.u32(b, off) as usize, rd.u32(b, off + 8) as usize);
+            let at = off + 16 + bloom * rd.word_size() as usize;
+            broken[at..at + 4 * nbuckets].fill(0);
+        }
+        if let Some(addr) = d.hash {
+            let (off, _) = map.offset(addr, "hash").unwrap();
+            let off = off as usize;
+            // 64-bit s390's entries are 8 bytes.
+            let wide = img.header.machine == crate::elf::Machine::S390
+                && rd.class == crate::elf::ElfClass::Elf64;
+            let (size, nbucket) = if wide {
+                (8, rd.u64(b, off) as usize)
+            } else {
+                (4, rd.u32(b, off) as usize)
+            };
+            broken[off + 2 * size..off + (2 + nbucket) * size].fill(0);
+        }
+        assert_eq!(lookups_hold(&broken, &names), Ok(false), "{name}");
+    }
+}
+
+#[test]
+fn hashes_as_the_loader_computes_them() {
+    // From the gABI and glibc's dl_new_hash.
+    assert_eq!(gnu_hash(b""), 5381);
+    assert_eq!(gnu_hash(b"printf"), 0x156b_2bb8);
+    assert_eq!(sysv_hash(b""), 0);
+    assert_eq!(sysv_hash(b"printf"), 0x0779_05a6);
+}
