@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 use super::super::dynamic::Dynamic;
 use super::super::header::{AddressMap, ElfClass, Machine};
-use super::super::read::{c_str, Rd};
+use super::super::read::{c_bytes, Rd};
 use super::super::symbols;
 use super::edit::State;
 use super::image::{whole, Image};
@@ -129,8 +129,8 @@ pub(super) fn writes(
         },
     };
     for e in raw.table.chunks_exact(raw.entsize as usize) {
-        let name = c_str(st.base, u64::from(rd.u32(e, ST_NAME)), SYMBOLS)?;
-        syms.names.push(name.into_bytes());
+        let name = c_bytes(st.base, u64::from(rd.u32(e, ST_NAME)), SYMBOLS)?;
+        syms.names.push(name.to_vec());
     }
     // The new names, each added once.
     let wanted: HashMap<&[u8], &str> = map
@@ -276,8 +276,7 @@ fn refuse_reorder(img: &Image<'_>) -> Result<(), PatchError> {
     }
 }
 
-/// The dynamic relocations' symbol indices, remapped (`new_of[old]`): each entry once,
-/// though `DT_JMPREL`'s entries may lie inside `DT_RELA`'s range.
+/// The dynamic relocations' symbol indices, remapped (`new_of[old]`).
 fn relocations(
     img: &Image<'_>,
     map: &AddressMap,
@@ -302,7 +301,7 @@ fn relocations(
         };
         tables.push((a, sz, ent));
     }
-    let mut done = std::collections::BTreeSet::new();
+    let wr = super::layout::Wr(rd);
     for (addr, size, ent) in tables {
         if size == 0 {
             continue;
@@ -317,15 +316,15 @@ fn relocations(
         if size > avail {
             return Err(super::super::error::ElfError::OutOfBounds { what: RELOCS }.into());
         }
-        let bytes = whole(
+        // Each table is remapped from the input's bytes and written whole: where two
+        // overlap (`DT_JMPREL` inside `DT_RELA`), both write the same new bytes.
+        let mut table = whole(
             super::super::read::bytes(img.src, off, size, RELOCS),
             RELOCS,
-        )?;
-        for (k, e) in bytes.chunks_exact(ent as usize).enumerate() {
-            let at = off + k as u64 * ent;
-            if !done.insert(at) {
-                continue;
-            }
+        )?
+        .to_vec();
+        let mut changed = false;
+        for e in table.chunks_exact_mut(ent as usize) {
             let info = rd.word(e, w as usize);
             let (sym, rest) = match rd.class {
                 ElfClass::Elf32 => (info >> 8, info & 0xff),
@@ -343,8 +342,12 @@ fn relocations(
                     ElfClass::Elf32 => new << 8 | rest,
                     ElfClass::Elf64 => new << 32 | rest,
                 };
-                out.push((at + w, super::layout::Wr(rd).word_bytes(info)?));
+                wr.word(e, w, info)?;
+                changed = true;
             }
+        }
+        if changed {
+            out.push((off, table));
         }
     }
     Ok(())
