@@ -10,8 +10,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::super::header::{Header, PT_GNU_STACK};
+use super::encode::{fields, Wr};
 use super::image::whole;
-use super::layout::{fields, Wr};
 use super::{Edit, PatchError};
 
 /// `PF_X`.

@@ -159,7 +159,7 @@ pub(super) fn writes(
     // Each entry's bytes with its new name offset, in the old order.
     let ent = syms.entsize as usize;
     let mut entries: Vec<Vec<u8>> = syms.table.chunks_exact(ent).map(<[u8]>::to_vec).collect();
-    let wr = super::layout::Wr(rd);
+    let wr = super::encode::Wr(rd);
     for &(i, off) in &renamed {
         let off = u32::try_from(off).map_err(|_| PatchError::NoRoom("string table"))?;
         wr.u32(&mut entries[i], ST_NAME as u64, off)?;
@@ -243,7 +243,7 @@ fn gnu_rebuild(
             .is_none_or(|&next| u64::from(hashes[next]) % nbuckets != b as u64);
         chains[k] = if last { h | 1 } else { h & !1 };
     }
-    let wr = super::layout::Wr(rd);
+    let wr = super::encode::Wr(rd);
     let mut table = Vec::new();
     for w in words {
         table.extend(wr.word_bytes(w)?);
@@ -301,7 +301,7 @@ fn relocations(
         };
         tables.push((a, sz, ent));
     }
-    let wr = super::layout::Wr(rd);
+    let wr = super::encode::Wr(rd);
     for (addr, size, ent) in tables {
         if size == 0 {
             continue;
@@ -389,7 +389,7 @@ fn sysv_rebuild(
         chains[i] = buckets[b];
         buckets[b] = i as u64;
     }
-    let wr = super::layout::Wr(rd);
+    let wr = super::encode::Wr(rd);
     let mut table = Vec::with_capacity((buckets.len() + chains.len()) * size as usize);
     for v in buckets.into_iter().chain(chains) {
         if wide {

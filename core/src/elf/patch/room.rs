@@ -9,8 +9,8 @@
 use std::ops::Range;
 
 use super::super::header::{PT_GNU_PROPERTY, PT_INTERP, PT_LOAD, PT_NOTE, PT_PHDR};
+use super::encode::Fields;
 use super::image::Image;
-use super::layout::Fields;
 use super::sections;
 
 /// The largest alignment kept for a copied segment (a page of 64 KiB).

@@ -2,8 +2,8 @@
 //! it, but `readelf`, debuggers and `strip` do: a section whose bytes moved gets its new
 //! offset, address and size.
 
+use super::encode::{Fields, Wr};
 use super::image::Image;
-use super::layout::{Fields, Wr};
 use super::overlay::Overlay;
 use super::PatchError;
 

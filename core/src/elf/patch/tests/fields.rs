@@ -62,8 +62,8 @@ fn field_edits_land_where_the_other_edits_left_the_headers_and_are_recorded() {
 /// table, which is one entry shorter (`PT_PHDR` too), as old linkers wrote it.
 fn without_stack(b: &[u8], null: bool) -> Vec<u8> {
     let h = Header::read(b).unwrap();
-    let f = super::super::layout::fields(h.rd.class);
-    let wr = super::super::layout::Wr(h.rd);
+    let f = super::super::encode::fields(h.rd.class);
+    let wr = super::super::encode::Wr(h.rd);
     let phent = u64::from(h.phentsize);
     let segs = h.segments(b).unwrap();
     let i = segs.iter().position(|s| s.kind == PT_GNU_STACK).unwrap();
