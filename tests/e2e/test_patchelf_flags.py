@@ -566,6 +566,31 @@ def test_rename_dynamic_symbols_as_patchelf(tmp_path):
         assert subprocess.run([str(out / "exe")], capture_output=True, text=True).stdout == "1 2\n"
 
 
+def test_rename_in_files_whose_gnu_hash_covers_nothing(tmp_path):
+    """A program that exports nothing, or a library whose symbols are all hidden, has a
+    GNU hash table covering no symbol (ld writes its first hashed symbol as 1, whatever
+    the table holds): the symbol count comes from the section headers, the imports are
+    renamed as patchelf renames them, and the table is left as it is (helper 49: ours
+    renamed nothing there, and exited 0)."""
+    (tmp_path / "hello.c").write_text('#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n')
+    (tmp_path / "hidden.c").write_text('#include <stdio.h>\n__attribute__((visibility("hidden"))) '
+                                       'void f(void) { puts("x"); }\n')
+    gcc(64, "-no-pie", "-fno-pie", "-o", "hello", "hello.c", cwd=tmp_path)
+    gcc(64, "-shared", "-fPIC", "-o", "libhidden.so", "hidden.c", cwd=tmp_path)
+    (tmp_path / "map").write_text("puts zz_puts\n")
+    for name in ("hello", "libhidden.so"):
+        ours, ref = tmp_path / f"{name}.ours", tmp_path / f"{name}.ref"
+        shutil.copy2(tmp_path / name, ours)
+        shutil.copy2(tmp_path / name, ref)
+        run("patchelf", "--rename-dynamic-symbols", tmp_path / "map", ours, check=0)
+        subprocess.run([str(PATCHELF), "--rename-dynamic-symbols", str(tmp_path / "map"), str(ref)], check=True)
+        assert "zz_puts" in dyn_names(ours) and "puts" not in dyn_names(ours), name
+        assert dyn_names(ours) == dyn_names(ref), name
+    # The renamed import is what the loader now looks for.
+    got = subprocess.run([str(tmp_path / "hello.ours")], capture_output=True, text=True)
+    assert got.returncode != 0 and "zz_puts" in got.stderr, got
+
+
 def test_rename_map_errors(tmp_path):
     """A map file patchelf refuses is refused, in one sentence naming the line."""
     build_variant(tmp_path, 64, "sep", "now", "", False)

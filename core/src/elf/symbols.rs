@@ -146,9 +146,23 @@ pub(crate) fn count<V: View + ?Sized>(
         });
     }
     if let Some(gnu) = d.gnu_hash {
-        return gnu_count(v, rd, map, gnu, max_table);
+        return match gnu_count(v, rd, map, gnu, max_table)? {
+            GnuCount::Hashed(n) => Ok(n),
+            // A table that hashes no symbol says nothing of the ones before it: ld writes
+            // one with its first hashed symbol at 1 for a program that exports nothing,
+            // whatever it imports. The section headers tell, where there are any.
+            GnuCount::NoneFrom(first) => Ok(first.max(section_count(v, header)?)),
+        };
     }
     section_count(v, header)
+}
+
+/// What a GNU hash table says of the symbol count.
+enum GnuCount {
+    /// One past the last chain's end.
+    Hashed(u64),
+    /// Nothing: no symbol is hashed, and the first one would be this one.
+    NoneFrom(u64),
 }
 
 /// Walks the GNU hash table: the symbol count is one past the last chain's end.
@@ -158,7 +172,7 @@ fn gnu_count<V: View + ?Sized>(
     map: &AddressMap,
     addr: u64,
     max_table: u64,
-) -> Result<u64, Stop> {
+) -> Result<GnuCount, Stop> {
     const WHAT: &str = "GNU hash table (DT_GNU_HASH)";
     let (off, avail) = map.offset(addr, WHAT)?;
     let h = bytes(v, off, 16, WHAT)?;
@@ -175,7 +189,7 @@ fn gnu_count<V: View + ?Sized>(
         .unwrap_or(0);
     let last = u64::from(last);
     if last == 0 {
-        return Ok(symoffset);
+        return Ok(GnuCount::NoneFrom(symoffset));
     }
     if last < symoffset {
         return Err(ElfError::Malformed {
@@ -209,7 +223,7 @@ fn gnu_count<V: View + ?Sized>(
         let b = bytes_hint(v, at, block, CHAIN_HINT, WHAT)?;
         for w in b.chunks_exact(4) {
             if rd.u32(w, 0) & 1 == 1 {
-                return Ok(idx + 1);
+                return Ok(GnuCount::Hashed(idx + 1));
             }
             idx += 1;
         }

@@ -221,6 +221,17 @@ fn gnu_rebuild(
     if nbuckets == 0 || first >= order.len() {
         return Ok(());
     }
+    // A table that hashes no symbol (ld writes one, its first hashed symbol at 1, for a
+    // program that exports nothing) hashes none after the renaming either: the symbols
+    // after `first` are imports, which it must not cover.
+    let buckets_at = off + 16 + bloom * rd.word_size();
+    let old = whole(
+        super::super::read::bytes(img.src, buckets_at, nbuckets * 4, GNU_HASH),
+        GNU_HASH,
+    )?;
+    if old.iter().all(|&b| b == 0) {
+        return Ok(());
+    }
     refuse_reorder(img)?;
     let hashes: Vec<u32> = syms.names.iter().map(|n| gnu_hash(n)).collect();
     order[first..].sort_by_key(|&o| u64::from(hashes[o]) % nbuckets);
@@ -429,7 +440,13 @@ pub(super) fn lookups_hold(bytes: &[u8], names: &[Vec<u8>]) -> Result<bool, Patc
                 GNU_HASH,
             )
         };
-        for (i, name) in names.iter().enumerate().skip(first as usize) {
+        // A table with every bucket empty covers no symbol.
+        let covered = if read(buckets_at, nbuckets * 4)?.iter().any(|&b| b != 0) {
+            names.len()
+        } else {
+            0
+        };
+        for (i, name) in names.iter().enumerate().take(covered).skip(first as usize) {
             let h = gnu_hash(name);
             if bloom > 0 {
                 let word = rd.word(read(off + 16 + (u64::from(h) / c % bloom) * w, w)?, 0);

@@ -106,7 +106,7 @@ fn the_lookup_check_notices_a_broken_table() {
             .map(String::into_bytes)
             .collect();
         assert_eq!(lookups_hold(b, &names), Ok(true), "{name}");
-        // Buckets all empty: no symbol is found.
+        // Broken tables: no symbol is found.
         let img = super::super::image::Image::read(b).unwrap();
         let rd = img.header.rd;
         let d = crate::elf::dynamic::Dynamic::read(b, rd, &img.segments[img.dyn_index]).unwrap();
@@ -116,8 +116,11 @@ fn the_lookup_check_notices_a_broken_table() {
             let (off, _) = map.offset(addr, "GNU hash").unwrap();
             let off = off as usize;
             let (nbuckets, bloom) = (rd.u32(b, off) as usize, rd.u32(b, off + 8) as usize);
-            let at = off + 16 + bloom * rd.word_size() as usize;
-            broken[at..at + 4 * nbuckets].fill(0);
+            let first = rd.u32(b, off + 4) as usize;
+            // Chains whose hashes match no name (a table with every bucket empty would
+            // cover no symbol).
+            let at = off + 16 + bloom * rd.word_size() as usize + 4 * nbuckets;
+            broken[at..at + 4 * (names.len() - first)].fill(0x5a);
         }
         if let Some(addr) = d.hash {
             let (off, _) = map.offset(addr, "hash").unwrap();
