@@ -77,6 +77,7 @@ pub(super) struct Fields {
     pub sh_size: u64,
 }
 
+/// The field offsets of a file of `class`.
 pub(super) fn fields(class: ElfClass) -> Fields {
     match class {
         ElfClass::Elf32 => Fields {
