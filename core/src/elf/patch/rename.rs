@@ -13,9 +13,10 @@
 //! Symbols keep their order within a bucket. A SysV hash table (`DT_HASH`) is rebuilt
 //! over the new order.
 //!
-//! Refused, as a reordering would break them: MIPS files (their global offset table
-//! follows the symbol order, `DT_MIPS_GOTSYM`), Android's packed relocations, and an
-//! extended section index table for the dynamic symbols (`DT_SYMTAB_SHNDX`).
+//! Refused where the symbols must be reordered, which would break them: in MIPS files
+//! (their global offset table follows the symbol order, `DT_MIPS_GOTSYM`), with
+//! Android's packed relocations, or with an extended section index table for the
+//! dynamic symbols (`DT_SYMTAB_SHNDX`).
 //!
 //! Every table keeps its size and place: only the string table grows (and moves, as for
 //! any added name; [`super::layout`]).
@@ -232,9 +233,11 @@ fn gnu_rebuild(
     if old.iter().all(|&b| b == 0) {
         return Ok(());
     }
-    refuse_reorder(img)?;
     let hashes: Vec<u32> = syms.names.iter().map(|n| gnu_hash(n)).collect();
     order[first..].sort_by_key(|&o| u64::from(hashes[o]) % nbuckets);
+    if order.iter().enumerate().any(|(n, &o)| n != o) {
+        refuse_reorder(img)?;
+    }
     let c = rd.word_size() * 8;
     let mut words = vec![0u64; bloom as usize];
     let mut buckets = vec![0u32; nbuckets as usize];
