@@ -147,3 +147,37 @@ fn hashes_as_the_loader_computes_them() {
     assert_eq!(sysv_hash(b""), 0);
     assert_eq!(sysv_hash(b"printf"), 0x0779_05a6);
 }
+
+/// Where a renaming must reorder the symbols, a file that a reordering would break is
+/// refused (here a MIPS machine number, whose global offset table follows the symbol
+/// order); a renamed import reorders nothing and is made.
+#[test]
+fn a_reordering_is_refused_only_where_one_is_needed() {
+    let mut b = fixture("x86_64-gnu.so").to_vec();
+    b[18..20].copy_from_slice(&8u16.to_le_bytes());
+    let info = parse(&b).unwrap();
+    let import = info
+        .symbols
+        .iter()
+        .find(|s| !s.defined)
+        .unwrap()
+        .name
+        .clone();
+    let out = apply(
+        &b,
+        &[Edit::RenameDynamicSymbols(vec![(import, s("zz_import"))])],
+    )
+    .unwrap();
+    assert!(out.changed);
+    // Every defined symbol renamed: at least one changes bucket.
+    let map: Vec<(String, String)> = info
+        .symbols
+        .iter()
+        .filter(|s| s.defined)
+        .map(|s| (s.name.clone(), format!("{}_moved_elsewhere", s.name)))
+        .collect();
+    assert!(matches!(
+        apply(&b, &[Edit::RenameDynamicSymbols(map)]),
+        Err(PatchError::CannotReorder(_))
+    ));
+}
