@@ -252,6 +252,7 @@ pub fn run(args: &Args, _ctx: &Context) -> Result<ExitCode, Failure> {
 /// a name given twice, a line with one name, or a name with a version (`@`) is refused.
 fn symbol_map(files: &[PathBuf]) -> Result<Vec<(String, String)>, Failure> {
     let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for file in files {
         let text = fs::read(file).map_err(|e| Failure::io("read", file, &e))?;
         let text = String::from_utf8(text).map_err(|_| {
@@ -271,7 +272,7 @@ fn symbol_map(files: &[PathBuf]) -> Result<Vec<(String, String)>, Failure> {
             let Some(new) = words.next() else {
                 return Err(bad(line, "the line has one name, not two".into()));
             };
-            if pairs.iter().any(|(o, _)| o == old) {
+            if !seen.insert(old.to_owned()) {
                 return Err(bad(line, format!("the name {old:?} is given twice")));
             }
             if old.contains('@') || new.contains('@') {
