@@ -124,6 +124,35 @@ pub(crate) struct RawSymbols<'v> {
 
 const SYMBOLS: &str = "dynamic symbol table";
 
+/// The entries of a SysV hash table (`DT_HASH`): 4 bytes, but 8 in 64-bit s390 files.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HashEntries {
+    rd: Rd,
+    /// Bytes an entry.
+    pub size: u64,
+}
+
+impl HashEntries {
+    /// The entries of a file with `header`.
+    pub fn of(header: &Header) -> Self {
+        let wide = header.machine == Machine::S390 && header.rd.class == ElfClass::Elf64;
+        Self {
+            rd: header.rd,
+            size: if wide { 8 } else { 4 },
+        }
+    }
+
+    /// Entry `k` of `table` (bytes from the table's start, `nbucket` being entry 0).
+    pub fn get(self, table: &[u8], k: usize) -> u64 {
+        let at = k * self.size as usize;
+        if self.size == 8 {
+            self.rd.u64(table, at)
+        } else {
+            u64::from(self.rd.u32(table, at))
+        }
+    }
+}
+
 /// How many entries the dynamic symbol table has.
 pub(crate) fn count<V: View + ?Sized>(
     v: &V,
@@ -136,14 +165,8 @@ pub(crate) fn count<V: View + ?Sized>(
     if let Some(hash) = d.hash {
         const WHAT: &str = "hash table (DT_HASH)";
         let (off, _) = map.offset(hash, WHAT)?;
-        // 64-bit s390 uses 8-byte hash entries.
-        let wide = header.machine == Machine::S390 && rd.class == ElfClass::Elf64;
-        let b = bytes(v, off, if wide { 16 } else { 8 }, WHAT)?;
-        return Ok(if wide {
-            rd.u64(b, 8)
-        } else {
-            u64::from(rd.u32(b, 4))
-        });
+        let e = HashEntries::of(header);
+        return Ok(e.get(bytes(v, off, 2 * e.size, WHAT)?, 1));
     }
     if let Some(gnu) = d.gnu_hash {
         return match gnu_count(v, rd, map, gnu, max_table)? {

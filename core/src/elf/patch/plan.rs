@@ -148,17 +148,18 @@ pub(super) fn plan(bytes: &[u8], edits: &[Edit]) -> Result<Option<Plan>, PatchEr
 /// Reads the output back and compares it with what was meant.
 pub(super) fn verify(out: &[u8], plan: &Plan) -> Result<(), PatchError> {
     let (want, files) = (&plan.want, &plan.want_files);
+    // The symbols are read only when a renaming must be checked.
     let opts = Options {
-        symbols: false,
+        symbols: plan.want_symbols.is_some(),
         max_table: u64::MAX,
         ..Options::default()
     };
     let info = crate::elf::parse_with(out, &opts).map_err(|e| PatchError::Verify(e.to_string()))?;
     let got = Names {
-        soname: info.soname,
-        needed: info.needed,
-        rpath: info.rpath,
-        runpath: info.runpath,
+        soname: info.soname.clone(),
+        needed: info.needed.clone(),
+        rpath: info.rpath.clone(),
+        runpath: info.runpath.clone(),
     };
     if got != *want {
         return Err(PatchError::Verify(format!("read {got:?}, meant {want:?}")));
@@ -170,22 +171,23 @@ pub(super) fn verify(out: &[u8], plan: &Plan) -> Result<(), PatchError> {
         )));
     }
     if let Some(exec) = plan.want_stack {
-        if execstack(out)? != Some(exec) {
+        let got = execstack(out)?;
+        if got != Some(exec) {
             return Err(PatchError::Verify(format!(
-                "the stack reads back as {:?}, meant executable: {exec}",
-                execstack(out)?
+                "the stack reads back as {got:?}, meant executable: {exec}"
             )));
         }
     }
+    let got_files: Vec<&str> = info.version_needs.iter().map(|n| n.file.as_str()).collect();
+    if got_files != *files {
+        return Err(PatchError::Verify(format!(
+            "version needs name {got_files:?}, meant {files:?}"
+        )));
+    }
+    let img = Image::read(out)?;
     if let Some(names) = &plan.want_symbols {
-        let opts = Options {
-            max_table: u64::MAX,
-            ..Options::default()
-        };
-        let read =
-            crate::elf::parse_with(out, &opts).map_err(|e| PatchError::Verify(e.to_string()))?;
         // (The reader's names are decoded lossily.)
-        let got: Vec<&str> = read.symbols.iter().map(|s| s.name.as_str()).collect();
+        let got: Vec<&str> = info.symbols.iter().map(|s| s.name.as_str()).collect();
         let want: Vec<String> = names
             .iter()
             .skip(1)
@@ -196,19 +198,12 @@ pub(super) fn verify(out: &[u8], plan: &Plan) -> Result<(), PatchError> {
                 "the dynamic symbols read back otherwise".into(),
             ));
         }
-        if !rename::lookups_hold(out, names)? {
+        if !rename::lookups_hold(&img, names)? {
             return Err(PatchError::Verify(
-                "a renamed symbol is not found through the GNU hash table".into(),
+                "a renamed symbol is not found through the hash tables".into(),
             ));
         }
     }
-    let got_files: Vec<&str> = info.version_needs.iter().map(|n| n.file.as_str()).collect();
-    if got_files != *files {
-        return Err(PatchError::Verify(format!(
-            "version needs name {got_files:?}, meant {files:?}"
-        )));
-    }
-    let img = Image::read(out)?;
     // Every entry as written: nothing else (an interpreter path written where a hostile
     // file's PT_INTERP overlaps its PT_DYNAMIC) wrote over the table. (A MIPS entry's
     // value is made relative to where it lands.)

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use super::super::dynamic::Dynamic;
 use super::super::header::{AddressMap, ElfClass, Machine};
 use super::super::read::{c_bytes, Rd};
-use super::super::symbols;
+use super::super::symbols::{self, HashEntries};
 use super::edit::State;
 use super::image::{whole, Image};
 use super::PatchError;
@@ -375,20 +375,14 @@ fn sysv_rebuild(
     names: &[Vec<u8>],
     out: &mut Vec<(u64, Vec<u8>)>,
 ) -> Result<(), PatchError> {
-    let rd = img.header.rd;
-    // 64-bit s390 has 8-byte hash entries.
-    let wide = img.header.machine == Machine::S390 && rd.class == ElfClass::Elf64;
-    let size = if wide { 8 } else { 4 };
+    let e = HashEntries::of(&img.header);
+    let size = e.size;
     let (off, _) = map.offset(addr, HASH)?;
     let h = whole(
         super::super::read::bytes(img.src, off, 2 * size, HASH),
         HASH,
     )?;
-    let (nbucket, nchain) = if wide {
-        (rd.u64(h, 0), rd.u64(h, 8))
-    } else {
-        (u64::from(rd.u32(h, 0)), u64::from(rd.u32(h, 4)))
-    };
+    let (nbucket, nchain) = (e.get(h, 0), e.get(h, 1));
     if nbucket == 0 || nchain != names.len() as u64 {
         return Err(super::super::error::ElfError::Malformed {
             what: HASH,
@@ -403,14 +397,12 @@ fn sysv_rebuild(
         chains[i] = buckets[b];
         buckets[b] = i as u64;
     }
-    let wr = super::encode::Wr(rd);
+    let wr = super::encode::Wr(img.header.rd);
     let mut table = Vec::with_capacity((buckets.len() + chains.len()) * size as usize);
     for v in buckets.into_iter().chain(chains) {
-        if wide {
-            table.extend(match rd.endian {
-                crate::elf::Endian::Little => v.to_le_bytes(),
-                crate::elf::Endian::Big => v.to_be_bytes(),
-            });
+        // (An 8-byte entry is a 64-bit file's word.)
+        if size == 8 {
+            table.extend(wr.word_bytes(v)?);
         } else {
             table.extend(wr.u32_bytes(v as u32));
         }
@@ -422,8 +414,8 @@ fn sysv_rebuild(
 /// Whether every symbol of `bytes` is found by its name (`names`, in table order)
 /// through the hash tables, as the loader looks names up (through the GNU table, the
 /// symbols it covers): the read-back check of a renaming.
-pub(super) fn lookups_hold(bytes: &[u8], names: &[Vec<u8>]) -> Result<bool, PatchError> {
-    let img = Image::read(bytes)?;
+pub(super) fn lookups_hold(img: &Image<'_>, names: &[Vec<u8>]) -> Result<bool, PatchError> {
+    let bytes = img.src;
     let rd = img.header.rd;
     let d = whole(
         Dynamic::read(bytes, rd, &img.segments[img.dyn_index]),
@@ -479,19 +471,14 @@ pub(super) fn lookups_hold(bytes: &[u8], names: &[Vec<u8>]) -> Result<bool, Patc
         }
     }
     if let Some(addr) = d.hash {
-        let wide = img.header.machine == Machine::S390 && rd.class == ElfClass::Elf64;
-        let size: u64 = if wide { 8 } else { 4 };
+        let e = HashEntries::of(&img.header);
         let (off, _) = map.offset(addr, HASH)?;
         let read = |k: u64| -> Result<u64, PatchError> {
             let b = whole(
-                super::super::read::bytes(bytes, off + k * size, size, HASH),
+                super::super::read::bytes(bytes, off + k * e.size, e.size, HASH),
                 HASH,
             )?;
-            Ok(if wide {
-                rd.u64(b, 0)
-            } else {
-                u64::from(rd.u32(b, 0))
-            })
+            Ok(e.get(b, 0))
         };
         let nbucket = read(0)?;
         if nbucket == 0 || read(1)? != names.len() as u64 {
