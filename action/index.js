@@ -332,8 +332,13 @@ function textReport(r) {
     lines.push(`${r.report.wheel}: no ELF files, but a binary for another system (${r.report.foreign_binary.summary})`);
     if (!r.pass) lines.push(`  fails ${r.wanted}`);
     for (const n of r.notes) lines.push(`  ${n}`);
-  } else if (r.report.pure) {
+  } else if (r.report.pure && r.pass) {
     lines.push(`${r.report.wheel}: pure (no ELF files; meets every policy)`);
+  } else if (r.report.pure) {
+    // (A tag naming no policy.)
+    lines.push(`${r.report.wheel}: pure (no ELF files)`);
+    lines.push(`  fails ${r.wanted}`);
+    for (const n of r.notes) lines.push(`  ${n}`);
   } else {
     const rep = r.report;
     lines.push(`${rep.wheel}: ${rep.overall_tag}`);
@@ -459,7 +464,7 @@ async function main() {
     const top = reasonsOf(r)[0];
     const rep = r.report;
     const best = rep.other_platform ? `none: it is not a Linux wheel (${rep.platform_tags.join('.')})`
-      : rep.foreign_binary ? 'none: it holds no ELF file' : rep.overall_tag;
+      : rep.foreign_binary ? 'none: it holds no ELF file' : rep.pure ? 'pure, no ELF files' : rep.overall_tag;
     annotate('error', `${r.label} fails ${r.wanted} (best policy: ${best})${top ? `: ${top}` : ''}`, { ...fileOf(r.file), title: `truewheel: not ${r.wanted}` });
   }
   // A wheel tagged plain `linux_*` meets its own tags, but PyPI refuses such a wheel:

@@ -484,6 +484,33 @@ def test_a_build_for_another_system_tagged_for_linux_fails_its_tags(tmp_path, me
     assert run("audit", plain, check=0).stdout.startswith(f"{plain.name}: pure (no ELF files")
 
 
+@pytest.mark.parametrize("plat,family,arch", [
+    ("manylinux_2_3_x86_64", "manylinux", "x86_64"), ("manylinux_3_0_x86_64", "manylinux", "x86_64"),
+    ("musllinux_1_0_x86_64", "musllinux", "x86_64"), ("manylinux1_aarch64", "manylinux", "aarch64")])
+def test_a_pure_wheel_tagged_with_no_policy_fails_that_tag(tmp_path, plat, family, arch):
+    """A wheel with no ELF file meets every policy, but not a tag that names none:
+    pip installs `manylinux_2_3_x86_64` nowhere (its x86_64 tags start at 2.5). The tag
+    fails with the reason the CLI gives a platform wheel (it passed as "pure"). Beside a
+    real policy's tag it still fails; alone with real ones the wheel passes."""
+    tag = f"py3-none-{plat}"
+    wheel = make_wheel(tmp_path / f"demo-1.0-{tag}.whl", {"demo/__init__.py": b""}, tag=tag)
+    proc = run("audit", wheel, check=1)
+    lines = proc.stdout.splitlines()
+    assert lines[:2] == [f"{wheel.name}: pure (no ELF files)", f"  fails {plat}"], lines
+    assert lines[2].startswith(f"  {plat}: there is no such policy; for {arch} the {family} policies are {family}_"), lines
+    assert len(lines) == 3, lines
+    report = json.loads(run("audit", "--json", wheel, check=1).stdout)
+    assert report["pure"] and report["tag_verdicts"] == {plat: False}, report
+    both = f"py3-none-manylinux_2_17_{arch}.{plat}"
+    (tmp_path / "both").mkdir()
+    w = make_wheel(tmp_path / "both" / f"demo-1.0-{both}.whl", {"demo/__init__.py": b""}, tag=both)
+    assert json.loads(run("audit", "--json", w, check=1).stdout)["tag_verdicts"] == {
+        f"manylinux_2_17_{arch}": True, plat: False}
+    # `--plat` judges only the tag it names.
+    assert run("audit", "--plat", f"manylinux_2_17_{arch}", wheel, check=0).stdout.startswith(
+        f"{wheel.name}: pure (no ELF files; meets every policy)")
+
+
 def test_a_configuration_the_host_fails_to_read_fails_the_audit(tmp_path):
     """With no file descriptor left (`ulimit -n 4`: the wheel takes the last), the
     loader's configuration cannot be read: the verdict would miss its folders' libraries

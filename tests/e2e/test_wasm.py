@@ -270,12 +270,19 @@ def test_inspector_shows_the_verdicts_and_reasons(server, bad_tagged, bad_wheels
     tag = "cp311-cp311-manylinux_2_17_x86_64"
     macho = b"\xcf\xfa\xed\xfe\x0c\x00\x00\x01" + bytes(0x100)
     foreign = make_wheel(tmp_path / f"demo-1.0-{tag}.whl", {"demo/_core.cpython-311-darwin.so": macho}, tag=tag)
-    page = browse(server, TEST_OUTPUT, pick=picked, drop=[*bad_wheels, foreign])
+    # A pure wheel tagged with a policy that does not exist.
+    nopolicy = make_wheel(tmp_path / "nopolicy-1.0-py3-none-manylinux_2_3_x86_64.whl", {"nopolicy/__init__.py": b""},
+                          name="nopolicy", tag="py3-none-manylinux_2_3_x86_64")
+    page = browse(server, TEST_OUTPUT, pick=picked, drop=[*bad_wheels, foreign, nopolicy])
     assert page["version"].startswith("truewheel ")
     assert page["pageErrors"] == [] and page["console"] == [], page
     assert page["offsite"] == [], "the page must not fetch anything from elsewhere"
     cards = {c["file"]: c for c in page["cards"]}
-    assert [c["file"] for c in page["cards"]] == [p.name for p in picked + bad_wheels + [foreign]]
+    assert [c["file"] for c in page["cards"]] == [p.name for p in picked + bad_wheels + [foreign, nopolicy]]
+    card = cards[nopolicy.name]
+    cli = run("audit", nopolicy, check=1).stdout.splitlines()
+    assert card["verdict"] == "fail" and card["verdictText"] == "✗ fails manylinux_2_3_x86_64", card
+    assert card["notes"] == ["pure: no ELF files", cli[2].strip()], card
     card = cards[foreign.name]
     cli = run("audit", foreign, check=1).stdout.splitlines()
     assert card["verdict"] == "fail" and card["verdictText"] == "✗ fails manylinux_2_17_x86_64", card
@@ -538,6 +545,32 @@ def test_action_fails_a_build_for_another_system_tagged_for_linux(action_dir, tm
     assert proc.returncode == 1
     assert table_rows(summary)[0][4] == (
         "manylinux_2_17_x86_64: the wheel holds no ELF file, and its tags name another system (macosx_11_0_arm64)")
+
+
+def test_action_fails_a_pure_wheel_tagged_with_no_policy(action_dir, tmp_path):
+    """A wheel with no ELF file tagged `manylinux_2_3_x86_64`, a tag pip installs nowhere:
+    the Action fails it as the CLI does, with the CLI's text, and says why in the
+    annotation and the summary (it passed as "pure")."""
+    ws = tmp_path / "ws"
+    (ws / "dist").mkdir(parents=True)
+    tag = "py3-none-manylinux_2_3_x86_64"
+    wheel = make_wheel(ws / "dist" / f"demo-1.0-{tag}.whl", {"demo/__init__.py": b""}, tag=tag)
+    proc, summary, outputs = run_action(action_dir, ws, tmp_path)
+    assert proc.returncode == 1 and outputs["verdict"] == "fail", proc.stdout
+    cli = run("audit", wheel, check=1).stdout
+    assert cli in proc.stdout, (cli, proc.stdout)
+    why = cli.splitlines()[2].strip()
+    row = table_rows(summary)[0]
+    assert row[2] == "pure" and row[4] == why, row
+    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert len(errors) == 1 and "(best policy: pure, no ELF files)" in errors[0], errors
+    # A real policy's tag passes, as before.
+    ok = ws / "dist" / wheel.name.replace("manylinux_2_3_", "manylinux_2_5_")
+    wheel.unlink()
+    make_wheel(ok, {"demo/__init__.py": b""}, tag=tag.replace("2_3", "2_5"))
+    proc, summary, outputs = run_action(action_dir, ws, tmp_path)
+    assert proc.returncode == 0 and outputs["verdict"] == "pass", proc.stdout
+    assert f"{ok.name}: pure (no ELF files; meets every policy)" in proc.stdout
 
 
 def test_action_unreadable_wheels(action_dir, tmp_path, bad_wheels):

@@ -59,9 +59,16 @@ function verdict(ins, audit) {
       h('div', { class: 'note' }, `no ELF files, but a binary for another system (${r.foreign_binary.summary})`),
       ...(audit.notes || []).map((n) => h('div', { class: 'note' }, n)));
   }
-  if (r.pure) {
+  if (r.pure && audit.pass) {
     return h('div', { class: 'verdict pass', 'data-verdict': 'pass' },
       h('div', { class: 'big' }, '✓ pure: no ELF files, meets every policy'));
+  }
+  if (r.pure) {
+    // A tag that names no policy.
+    return h('div', { class: 'verdict fail', 'data-verdict': 'fail' },
+      h('div', { class: 'big' }, `✗ fails ${audit.wanted}`),
+      h('div', { class: 'note' }, 'pure: no ELF files'),
+      ...(audit.notes || []).map((n) => h('div', { class: 'note' }, n)));
   }
   const own = r.platform_tags.join('.');
   const cls = audit.pass ? 'pass' : 'fail';

@@ -300,9 +300,13 @@ pub fn render(r: &AuditReport, plat: Option<&PlatformTag>, pass: bool) -> String
             }
             return o;
         }
-        (None, None) => {
+        (None, None) if pass => {
             let _ = writeln!(o, "{}: pure (no ELF files; meets every policy)", r.wheel);
             return o;
+        }
+        // (A tag naming no policy: its note, below.)
+        (None, None) => {
+            let _ = writeln!(o, "{}: pure (no ELF files)", r.wheel);
         }
     }
     // When every tag asked for was judged apart, its note gives the verdict.

@@ -178,6 +178,27 @@ pub fn tag_libc(tag: &PlatformTag) -> Option<Libc> {
     }
 }
 
+/// Why a manylinux or musllinux tag of a wheel with no ELF file cannot be met when
+/// it names no policy (`manylinux_2_3_x86_64`, which pip installs nowhere: its tags
+/// for x86_64 start at 2.5): a pure wheel meets every policy, not a name of none.
+fn pure_no_policy(tag: &PlatformTag) -> Option<String> {
+    let arch = tag.linux_arch()?;
+    let family = match tag_libc(tag)? {
+        Libc::Glibc => PolicySet::manylinux(arch),
+        Libc::Musl => PolicySet::musllinux(arch, MuslPolicies::All),
+        Libc::Android => return None,
+    }
+    .ok()?;
+    if family.get(&tag.to_pep600()).is_some() {
+        return None;
+    }
+    Some(format!(
+        "{tag}: there is no such policy; for {arch} the {} policies are {}",
+        family.libc().tag_prefix(),
+        listed(&family)
+    ))
+}
+
 /// The API level an Android evaluation judged at (its one `android` policy's).
 fn android_level(abi: &AbiReport) -> Option<u32> {
     abi.policies.iter().find_map(|p| match p.name {
@@ -432,7 +453,7 @@ impl AuditReport {
             None => {
                 let other_system = self.other_platform && tag.linux_arch().is_some();
                 let mis_tagged = self.foreign_binary.is_some() && tag.policy_arch().is_some();
-                !(other_system || mis_tagged)
+                !(other_system || mis_tagged || self.no_policy(tag).is_some())
             }
             Some(abi) => {
                 if matches!(tag, PlatformTag::Linux(_)) {
@@ -556,7 +577,9 @@ impl AuditReport {
     /// policy of that name exists (`manylinux_2_17_riscv64`: riscv64's start at 2.31), or,
     /// for an Android wheel, when the tag's API level is below the one it was built for.
     pub fn no_policy(&self, tag: &PlatformTag) -> Option<String> {
-        let abi = self.abi.as_ref()?;
+        let Some(abi) = self.abi.as_ref() else {
+            return pure_no_policy(tag);
+        };
         let arch = tag.policy_arch()?;
         if !arch.same_machine(&abi.arch) || tag_libc(tag)? != abi.libc {
             return None;
