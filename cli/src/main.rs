@@ -75,6 +75,16 @@ enum Command {
 /// patchelf whose flags and meanings it follows (auditwheel asks for 0.14.5 or later).
 const PATCHELF_VERSION: &str = "0.18.0";
 
+/// jemalloc in the static (musl) build, as ripgrep, uv and ruff link it there. musl's
+/// allocator maps and unmaps small groups of blocks as they fill and empty (578 `mmap`
+/// calls to repair three small wheels, against 40 with glibc's) and takes a lock that
+/// the deflate threads contend on (910 `futex` calls against 56): those wheels took 55
+/// ms against glibc's 35, and 39 with jemalloc. (mimalloc was as fast, but held 84 MB at
+/// its peak repairing jaxlib, against jemalloc's 38 and glibc's 30.)
+#[cfg(all(target_env = "musl", target_pointer_width = "64"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     // Called as `patchelf` (`ln -s truewheel patchelf` on the PATH), it is patchelf, for
     // the tools that run patchelf by that name (auditwheel's repair, build scripts).
