@@ -239,9 +239,9 @@ function auditOne(wasm, file, policy) {
   try {
     wheel = wasm.WheelFile.fromBuffer(readWheel(wasm, file), name);
     // A damaged wheel, or one changed after its build, is no release: every member is
-    // checked against RECORD first, as `truewheel inspect` checks it.
-    wheel.verify(undefined, hasher);
-    const a = wheel.audit(policy ? { plat: policy } : undefined);
+    // checked against RECORD first, as `truewheel inspect` checks it (in the same
+    // inflation as the audit's scan).
+    const a = wheel.verifyAndAudit(policy ? { plat: policy } : undefined, hasher);
     const result = { file, name, pass: a.pass, wanted: a.wanted, notes: a.notes, report: JSON.parse(a.json) };
     a.free();
     return result;

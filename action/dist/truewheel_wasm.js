@@ -361,6 +361,20 @@ class WheelFile {
         return Retagged.__wrap(ret[0]);
     }
     /**
+     * [`verify`](Self::verify) and [`audit`](Self::audit) in one inflation of each
+     * member, with their answers and errors in their order (the Action's call).
+     * @param {any} options
+     * @param {any} hasher
+     * @returns {AuditResult}
+     */
+    verifyAndAudit(options, hasher) {
+        const ret = wasm.wheelfile_verifyAndAudit(this.__wbg_ptr, options, hasher);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return AuditResult.__wrap(ret[0]);
+    }
+    /**
      * Checks every member against RECORD, as `inspect`, `retag` and `repair` do; throws
      * the CLI's sentence for the first problem (a damaged member, a hash that differs, a
      * member RECORD leaves out); `progress(bytesHashed, bytesTotal)`. `hasher`, when

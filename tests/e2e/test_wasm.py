@@ -657,6 +657,36 @@ def test_action_refuses_a_damaged_or_changed_wheel(action_dir, tmp_path):
         cli.stderr, summary)
 
 
+def test_action_says_record_problems_before_a_damaged_library(action_dir, tmp_path):
+    """The Action checks RECORD and scans the libraries in one inflation of each member;
+    its answers keep the order of the two steps: a library the scanner cannot read is the
+    audit's error (the CLI's `audit` sentence), unless a member was changed after the
+    build, which is said first (the CLI's `retag` sentence)."""
+    broken = b"\x7fELF\x02\x01\x01" + b"\0" * 9 + b"\x03\0\x3e\0" + b"\xff" * 40
+    ws = tmp_path / "ws"
+    (ws / "dist" / "a").mkdir(parents=True)
+    (ws / "dist" / "b").mkdir(parents=True)
+    tag = "cp311-cp311-linux_x86_64"
+    only = make_wheel(ws / "dist" / "a" / f"demo-1.0-{tag}.whl", {"demo/_x.so": broken, "demo/_mod.py": b"x = 1\n"},
+                      tag=tag)
+    src = make_wheel(tmp_path / f"demo-1.0-{tag}.whl", {"demo/_x.so": broken, "demo/_mod.py": b"x = 1\n"}, tag=tag)
+    members = {i.filename: zipfile.ZipFile(src).read(i) for i in zipfile.ZipFile(src).infolist()}
+    members["demo/_mod.py"] = b"x = 2\n"
+    both = ws / "dist" / "b" / src.name
+    with zipfile.ZipFile(both, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in members.items():
+            z.writestr(n, d)
+    proc, summary, _ = run_action(action_dir, ws, tmp_path, wheels="dist")
+    assert proc.returncode == 2, proc.stdout
+    rows = {r[0]: r for r in table_rows(summary)}
+    cli = run("audit", only, check=2)
+    assert "is malformed" in cli.stderr, cli.stderr
+    assert says_the_cli_error(rows[f"`{only.relative_to(ws)}`"][4], cli.stderr), (rows, cli.stderr)
+    cli = run("retag", "--platform-tag", "linux_aarch64", "-w", tmp_path / "out", both, check=2)
+    assert "RECORD hash mismatch for demo/_mod.py" in cli.stderr, cli.stderr
+    assert says_the_cli_error(rows[f"`{both.relative_to(ws)}`"][4], cli.stderr), (rows, cli.stderr)
+
+
 def test_action_titles_a_wheel_auditwheels_rules_refuse(action_dir, tmp_path):
     """A shared library under `.data/purelib/`: readable, but auditwheel's rules cannot
     evaluate it. The Action's error says the CLI's sentence under "cannot be audited"

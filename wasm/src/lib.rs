@@ -229,6 +229,26 @@ impl WheelFile {
         })
     }
 
+    /// [`verify`](Self::verify) and [`audit`](Self::audit) in one inflation of each
+    /// member, with their answers and errors in their order (the Action's call).
+    #[wasm_bindgen(js_name = verifyAndAudit)]
+    pub fn verify_and_audit(
+        &self,
+        options: &JsValue,
+        hasher: &JsValue,
+    ) -> Result<AuditResult, JsValue> {
+        let options = AuditOptions::parse(&json_text(options)).map_err(throw)?;
+        let hashes = HostHashes::with(hasher.dyn_ref::<Function>());
+        let a =
+            api::verify_and_audit(&self.wheel, &hashes.digest_for(), &options).map_err(throw)?;
+        Ok(AuditResult {
+            json: api::to_json(&a.report),
+            pass: a.pass,
+            wanted: a.wanted,
+            notes: a.notes,
+        })
+    }
+
     /// Retags (see [`retag`]); `timestamp` (Unix seconds) fixes every member's time.
     pub fn retag(&self, tags: &JsValue, timestamp: Option<f64>) -> Result<Retagged, JsValue> {
         let edits = api::parse_edits(&json_text(tags)).map_err(throw)?;
