@@ -4,6 +4,7 @@ libraries and versioned symbols."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,39 @@ def test_show_json_agrees_with_auditwheel(wheel):
         assert {k: sorted(v) for k, v in ours["versioned_symbols"].items()} == \
                {k: sorted(v) for k, v in theirs["versioned_symbols"].items()}
         assert sorted(ours["policy_upgrades"]) == sorted(theirs["policy_upgrades"])
+
+
+def show_paragraphs(text):
+    """`show`'s text as paragraphs, unwrapped, and with what auditwheel prints in an order
+    that changes from run to run (each library's versions, a Python set) or that follows
+    its scan (the libraries) sorted."""
+    paras = [" ".join(p.split("\n")) for p in text.strip("\n").split("\n\n")]
+    lead = "The wheel references external versioned symbols in these system-provided shared libraries: "
+    out = []
+    for p in paras:
+        if p.startswith(lead):
+            items = re.findall(r"(\S+) with versions \{([^}]*)\}", p[len(lead):])
+            p = lead + ", ".join(f"{lib} {sorted(v.split(', '))}" for lib, v in sorted(items))
+        out.append(p)
+    return out
+
+
+@pytest.mark.parametrize("verbose", [[], ["-v"]], ids=["plain", "verbose"])
+@pytest.mark.parametrize("wheel", ALL)
+def test_show_text_is_auditwheels(wheel, verbose):
+    """`truewheel show` prints `auditwheel show`'s paragraphs (it printed `audit`'s
+    report), wrapped as auditwheel wraps them; with `-v`, every paragraph."""
+    theirs = subprocess.run([AUDITWHEEL, *verbose, "show", wheel], capture_output=True, text=True, env=env())
+    proc = subprocess.run([os.environ.get("TRUEWHEEL_BIN", ROOT / "target/release/truewheel"), *verbose, "show", wheel],
+                          capture_output=True, text=True, env=env())
+    if theirs.returncode != 0:
+        assert proc.returncode == theirs.returncode and proc.stdout.count("\n") <= 1, (proc.stdout, theirs.stdout)
+        return
+    assert proc.returncode == 0, proc.stderr
+    assert show_paragraphs(proc.stdout) == show_paragraphs(theirs.stdout)
+    # Where nothing is printed in a run-dependent order, the bytes are the same.
+    if "with versions" not in theirs.stdout:
+        assert proc.stdout == theirs.stdout
 
 
 @pytest.mark.parametrize("wheel", ALL)

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use truewheel_core::audit::{self, AuditReport, ShowFlags};
 use truewheel_core::elf::ElfInfo;
 use truewheel_core::message::{one_line, printable};
-use truewheel_core::policy::{AnalyzeOptions, HostLibc, ShowJson};
+use truewheel_core::policy::{show_text, AnalyzeOptions, HostLibc, ShowJson};
 use truewheel_core::source::FileSource;
 use truewheel_core::wheel::{Archive, Limits, PlatformTag};
 
@@ -266,6 +266,9 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
             "{}\n",
             serde_json::to_string_pretty(&json).expect("reports serialize")
         ));
+    } else if let Some(abi) = &report.abi {
+        // auditwheel's words, as scripts and logs know them (`audit` has ours).
+        crate::io::out(&printable(&show_text(&report.wheel, abi, ctx.verbose)));
     } else {
         crate::io::out(&printable(&render(&report, None, true)));
     }

@@ -34,6 +34,7 @@ pub mod options;
 pub mod report;
 pub mod set;
 pub mod show;
+pub mod show_text;
 pub mod target;
 pub mod tree;
 
@@ -55,6 +56,7 @@ pub use options::{
 pub use report::{AbiReport, ElfRef, IgnoredElf, PolicyRefs, PolicyVerdict, Reason, VersionUser};
 pub use set::{MuslPolicies, Policy, PolicyError, PolicySet};
 pub use show::ShowJson;
+pub use show_text::show_text;
 pub use target::{RepairRefusal, RepairTarget};
 pub use tree::{
     DependencyTree, LibraryLocation, LibraryResolver, ResolveRequest, Resolved, TreeLibrary,
