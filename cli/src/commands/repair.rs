@@ -407,19 +407,35 @@ fn repair_one(
             return Ok(Outcome::Refused(format!("{name}: {e}")));
         }
         Err(e) => {
+            let one =
+                matches!(&e, repair::PlanError::NotFound { missing, .. } if missing.len() == 1);
             let hint = match e {
                 // An Android wheel was cross-compiled: only --ldpaths is searched.
                 repair::PlanError::NotFound { .. } if android => {
-                    "give the folder of the Android build's libraries with --ldpaths, or leave it out with --exclude"
+                    if one {
+                        "give the folder of the Android build's libraries with --ldpaths, or leave it out with --exclude"
+                    } else {
+                        "give the folders of the Android build's libraries with --ldpaths, or leave them out with --exclude"
+                    }
                 }
                 // (--ldpaths replaces LD_LIBRARY_PATH and the system's folders.)
                 repair::PlanError::NotFound { .. } if args.ldpaths.is_some() => {
-                    "add its folder to --ldpaths (which replaces LD_LIBRARY_PATH and the system's folders), or leave it out with --exclude"
+                    if one {
+                        "add its folder to --ldpaths (which replaces LD_LIBRARY_PATH and the system's folders), or leave it out with --exclude"
+                    } else {
+                        "add their folders to --ldpaths (which replaces LD_LIBRARY_PATH and the system's folders), or leave them out with --exclude"
+                    }
                 }
                 repair::PlanError::NotFound { .. } => {
-                    "install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude"
+                    if one {
+                        "install the library, or point LD_LIBRARY_PATH at its folder, or leave it out with --exclude"
+                    } else {
+                        "install the libraries, or point LD_LIBRARY_PATH at their folders, or leave them out with --exclude"
+                    }
                 }
-                repair::PlanError::Unreadable { .. } => "make the file readable, or leave it out with --exclude",
+                repair::PlanError::Unreadable { .. } => {
+                    "make the file readable, or leave it out with --exclude"
+                }
                 repair::PlanError::LibsDir(_)
                 | repair::PlanError::NoPolicy(_)
                 | repair::PlanError::AndroidRunpath(_) => "",

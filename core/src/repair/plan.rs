@@ -109,18 +109,15 @@ pub struct Graft {
 /// Why a wheel cannot be repaired.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    /// A needed library was not found on this host.
-    #[error(
-        "cannot repair the wheel: the library {soname} that {} needs could not be found",
-        needer(member, via.as_deref())
-    )]
+    /// Needed libraries were not found on this host: every one a member's tree misses,
+    /// so that one search finds them all.
+    #[error("cannot repair the wheel: {}", not_found(member, missing))]
     NotFound {
-        /// The library.
-        soname: String,
-        /// The wheel member whose tree needs it.
+        /// The wheel member whose tree needs them.
         member: String,
-        /// The library of that tree that needs it, when not the member itself.
-        via: Option<String>,
+        /// The libraries, in name order, each with the library of the tree that needs
+        /// it, when not the member itself.
+        missing: Vec<(String, Option<String>)>,
     },
     /// A needed library was found but could not be read.
     #[error("cannot repair the wheel: {source_path} (the library {soname} that {member} needs) could not be read: {reason}")]
@@ -367,6 +364,40 @@ pub fn graft_sources<'a>(abi: &'a AbiReport, policy: &PlatformTag) -> Vec<&'a st
 
 /// Who needs a library that was not found: the member, or the library of its tree
 /// that needs it directly (`libfoo.so.1 (for demo/_core.so)`).
+/// `the library A that N needs could not be found`; several, by who needs them: `the
+/// libraries A and B that N needs, and C that M needs, could not be found`.
+fn not_found(member: &str, missing: &[(String, Option<String>)]) -> String {
+    let mut by_needer: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
+    for (soname, via) in missing {
+        match by_needer.iter_mut().find(|(v, _)| *v == via.as_deref()) {
+            Some((_, libs)) => libs.push(soname),
+            None => by_needer.push((via.as_deref(), vec![soname])),
+        }
+    }
+    let parts: Vec<String> = by_needer
+        .iter()
+        .map(|(via, libs)| format!("{} that {} needs", and_list(libs), needer(member, *via)))
+        .collect();
+    let what = if missing.len() == 1 {
+        "library"
+    } else {
+        "libraries"
+    };
+    match parts.as_slice() {
+        [one] => format!("the {what} {one} could not be found"),
+        _ => format!("the {what} {}, could not be found", parts.join(", and ")),
+    }
+}
+
+/// `A`, `A and B`, `A, B and C`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 fn needer(member: &str, via: Option<&str>) -> String {
     match via {
         Some(lib) => format!("{lib} (for {member})"),
@@ -425,23 +456,32 @@ pub fn plan(
             strip,
             ..ElfEdits::default()
         };
-        for (soname, path) in libs {
-            if is_libpython(soname) {
-                edits.remove_needed.push(soname.clone());
-                continue;
-            }
-            let Some(source) = path else {
+        let missing: Vec<(String, Option<String>)> = libs
+            .iter()
+            .filter(|(soname, path)| path.is_none() && !is_libpython(soname))
+            .map(|(soname, _)| {
                 // Named by the library of the tree that needs it, which the user can
                 // look up, rather than only by the member at the tree's top.
                 let via = libs.iter().find_map(|(lib, path)| {
                     let needs = inputs.needed(path.as_deref()?).ok()?;
                     needs.contains(soname).then(|| lib.clone())
                 });
-                return Err(PlanError::NotFound {
-                    soname: soname.clone(),
-                    member: member.clone(),
-                    via,
-                });
+                (soname.clone(), via)
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(PlanError::NotFound {
+                member: member.clone(),
+                missing,
+            });
+        }
+        for (soname, path) in libs {
+            if is_libpython(soname) {
+                edits.remove_needed.push(soname.clone());
+                continue;
+            }
+            let Some(source) = path else {
+                continue;
             };
             let at = match by_source.get(source.as_str()) {
                 Some(at) => at.clone(),

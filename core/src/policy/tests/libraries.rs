@@ -390,3 +390,25 @@ fn a_missing_library_is_named_with_what_needs_it() {
         );
     }
 }
+
+/// Every library a member's tree misses is named, grouped by what needs it, so that one
+/// search finds them all (the first alone was named: libssl after libcrypto).
+#[test]
+fn every_missing_library_is_named() {
+    const DEPS: &[&str] = &["libc.so.6", "libssl.so.3", "libcrypto.so.3"];
+    let x = Arch::X86_64;
+    let policy = tag("manylinux_2_5_x86_64");
+    let mut sys = System::glibc(&x).with("libdb.so.3", lib_facts(&x, DEPS));
+    let mut inputs = Inputs(&[("/usr/lib/libdb.so.3", DEPS)]);
+    let top = needs(needs(extension(CORE, &x), "libdb.so.3"), "libgone.so.9");
+    let elfs = sys.wheel(vec![(CORE, top)]);
+    let r = repair(&elfs, "linux_x86_64", "auto");
+    let err = crate::repair::plan(&r, &policy, "demo", ".libs", false, &mut inputs).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "cannot repair the wheel: the libraries libcrypto.so.3 and libssl.so.3 that \
+             libdb.so.3 (for {CORE}) needs, and libgone.so.9 that {CORE} needs, could not be found"
+        )
+    );
+}
