@@ -1,9 +1,10 @@
 //! The zip/wheel reader: any bytes, opened as a wheel, verified, inspected and audited
-//! with no host; then, if it opened, rewritten with a changed WHEEL and read back.
+//! with no host (also verified and scanned in one pass, as `repair` does); then, if it opened, rewritten with a changed WHEEL and read back.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use truewheel_core::audit::{audit_wheel_sequential, NoHost, ShowFlags};
+use truewheel_core::audit::{audit_wheel_sequential, verify_and_scan, NoHost, ShowFlags};
+use truewheel_core::wheel::record::local_digest;
 use truewheel_core::wheel::rewrite::Changes;
 use truewheel_core::wheel::{Limits, Wheel, WriteOptions};
 
@@ -20,6 +21,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = wheel.verify();
     let _ = truewheel_core::inspect::inspect(&wheel);
     let _ = audit_wheel_sequential(&wheel, &mut NoHost, ShowFlags::default(), |_, _| {});
+    // The one-pass verification and scan of `repair` and the Action.
+    let rows = wheel.record.by_path();
+    for m in wheel.archive.members().iter().filter(|m| !m.is_dir()) {
+        let entry = rows.get(m.name.as_str()).copied();
+        let _ = verify_and_scan(&wheel, m, entry, &local_digest);
+    }
     let mut changes = Changes::default();
     changes.put(
         format!("{}/WHEEL", wheel.dist_info),
