@@ -23,6 +23,7 @@ pub mod inspect;
 pub mod message;
 pub mod parallel;
 pub mod policy;
+pub mod python;
 pub mod repair;
 pub mod source;
 pub mod wheel;

@@ -515,6 +515,20 @@ def test_action_says_why_a_tag_of_another_family_or_architecture_fails(action_di
     assert cli in proc.stdout, (cli, proc.stdout)
 
 
+def fails_as_the_cli(action_dir, ws, tmp_path, wheel, best, annotated):
+    """Runs the Action on `ws`, whose one wheel fails its tags: its text report is the
+    CLI's, the summary's best policy `best` and reason the CLI's, and one annotation
+    gives `(best policy: annotated)`."""
+    proc, summary, outputs = run_action(action_dir, ws, tmp_path)
+    assert proc.returncode == 1 and outputs["verdict"] == "fail", proc.stdout
+    cli = run("audit", wheel, check=1).stdout
+    assert cli in proc.stdout, (cli, proc.stdout)
+    row = table_rows(summary)[0]
+    assert row[2] == best and row[4] == cli.splitlines()[2].strip(), row
+    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert len(errors) == 1 and f"(best policy: {annotated})" in errors[0], errors
+
+
 def test_action_fails_a_build_for_another_system_tagged_for_linux(action_dir, tmp_path):
     """A macOS extension in a wheel tagged manylinux (no ELF file): the Action fails it as
     the CLI does, its text report the CLI's line for line, and the annotation and summary
@@ -524,15 +538,7 @@ def test_action_fails_a_build_for_another_system_tagged_for_linux(action_dir, tm
     tag = "cp311-cp311-manylinux_2_17_x86_64"
     macho = b"\xcf\xfa\xed\xfe\x0c\x00\x00\x01" + bytes(0x100)
     wheel = make_wheel(ws / "dist" / f"demo-1.0-{tag}.whl", {"demo/_core.cpython-311-darwin.so": macho}, tag=tag)
-    proc, summary, outputs = run_action(action_dir, ws, tmp_path)
-    assert proc.returncode == 1 and outputs["verdict"] == "fail", proc.stdout
-    cli = run("audit", wheel, check=1).stdout
-    assert cli in proc.stdout, (cli, proc.stdout)
-    why = cli.splitlines()[2].strip()
-    row = table_rows(summary)[0]
-    assert row[2] == "none: no ELF files" and row[4] == why, row
-    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
-    assert len(errors) == 1 and "(best policy: none: it holds no ELF file)" in errors[0], errors
+    fails_as_the_cli(action_dir, ws, tmp_path, wheel, "none: no ELF files", "none: it holds no ELF file")
     # Tagged for macOS, it is not judged by its own tags, and a Linux `policy` fails it
     # with the reason (the summary's reason was "—").
     ws2 = tmp_path / "ws2"
@@ -555,15 +561,7 @@ def test_action_fails_a_pure_wheel_tagged_with_no_policy(action_dir, tmp_path):
     (ws / "dist").mkdir(parents=True)
     tag = "py3-none-manylinux_2_3_x86_64"
     wheel = make_wheel(ws / "dist" / f"demo-1.0-{tag}.whl", {"demo/__init__.py": b""}, tag=tag)
-    proc, summary, outputs = run_action(action_dir, ws, tmp_path)
-    assert proc.returncode == 1 and outputs["verdict"] == "fail", proc.stdout
-    cli = run("audit", wheel, check=1).stdout
-    assert cli in proc.stdout, (cli, proc.stdout)
-    why = cli.splitlines()[2].strip()
-    row = table_rows(summary)[0]
-    assert row[2] == "pure" and row[4] == why, row
-    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
-    assert len(errors) == 1 and "(best policy: pure, no ELF files)" in errors[0], errors
+    fails_as_the_cli(action_dir, ws, tmp_path, wheel, "pure", "pure, no ELF files")
     # A real policy's tag passes, as before.
     ok = ws / "dist" / wheel.name.replace("manylinux_2_3_", "manylinux_2_5_")
     wheel.unlink()

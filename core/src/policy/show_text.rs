@@ -8,13 +8,12 @@
 //! Python set, in an order that changes from run to run (string hashing is seeded at
 //! each start), and its libraries in the order its scan met them. Here both are sorted.
 //!
-//! Written here, not taken from a crate: the rules are Python's (textwrap's chunking,
-//! `repr`'s quoting), and a Rust wrapping crate breaks and measures lines its own way.
-
-use std::fmt::Write as _;
+//! Written here, not taken from a crate: the rules are Python's textwrap's, and a Rust
+//! wrapping crate breaks and measures lines its own way.
 
 use super::report::AbiReport;
 use super::set::Policy;
+use crate::python::{json_str as py_json, repr as py_repr};
 
 /// The paragraphs of `auditwheel show WHEEL` for a platform wheel (`verbose`: its `-v`,
 /// which goes on past a verdict that stops it otherwise), each line ending in `\n`.
@@ -227,63 +226,6 @@ fn wrap(text: &str) -> Vec<String> {
     lines
 }
 
-/// Python's `repr` of a string: in single quotes, or double ones when it holds a single
-/// quote and no double one; backslashes, the quote and control characters escaped.
-fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// A JSON string as Python's `json.dumps` writes it (`ensure_ascii`): `"` and `\`
-/// escaped, control characters and everything past ASCII as `\uXXXX` (UTF-16).
-fn py_json(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            c if c.is_ascii() && (c as u32) >= 0x20 => out.push(c),
-            c => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{u:04x}");
-                }
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,18 +262,5 @@ mod tests {
         assert_eq!(wrap("a  b"), ["a  b"]);
         assert_eq!(wrap("  a"), ["  a"]);
         assert_eq!(wrap(""), Vec::<String>::new());
-    }
-
-    #[test]
-    fn quotes_as_python_repr_and_json() {
-        assert_eq!(py_repr("GLIBC_2.17"), "'GLIBC_2.17'");
-        assert_eq!(py_repr("it's"), "\"it's\"");
-        assert_eq!(py_repr("a'\"b"), "'a\\'\"b'");
-        assert_eq!(py_repr("a\\b\u{1}"), "'a\\\\b\\x01'");
-        assert_eq!(py_repr("x\u{7f}\u{9f}"), "'x\\x7f\\x9f'");
-        assert_eq!(
-            py_json("/lib/é😀\"x"),
-            "\"/lib/\\u00e9\\ud83d\\ude00\\\"x\""
-        );
     }
 }

@@ -5,7 +5,6 @@
 //! RPATH `$ORIGIN/<relative path to the .libs folder>` (entries inside the wheel kept).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -175,37 +174,8 @@ pub fn is_script(member: &str) -> bool {
 pub fn script_shim(moved_to: &str) -> String {
     format!(
         "#!python\nimport os\nimport sys\nimport sysconfig\n\n\nif __name__ == \"__main__\":\n    os.execv(\n        os.path.join(sysconfig.get_path(\"platlib\"), {}),\n        sys.argv,\n    )\n",
-        python_repr(moved_to)
+        crate::python::repr(moved_to)
     )
-}
-
-/// Python's `repr()` of a `str`, as auditwheel writes the path into the shim.
-fn python_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 /// What the planner needs of the host: a library's bytes (for its hash) and the
@@ -648,8 +618,8 @@ mod tests {
         let shim = script_shim("uWSGI.scripts/uwsgi");
         assert!(shim.starts_with("#!python\n"));
         assert!(shim.contains("sysconfig.get_path(\"platlib\"), 'uWSGI.scripts/uwsgi'),"));
-        assert_eq!(python_repr("it's"), "\"it's\"");
-        assert_eq!(python_repr("a'\"b\\\n"), "'a\\'\"b\\\\\\n'");
+        assert_eq!(crate::python::repr("it's"), "\"it's\"");
+        assert_eq!(crate::python::repr("a'\"b\\\n"), "'a\\'\"b\\\\\\n'");
     }
 
     #[test]
