@@ -84,6 +84,11 @@ def compare_with_auditwheel(src, tmp_path, lib_dir=None):
     z = zipfile.ZipFile(ours)
     for name in z.namelist():
         assert loader_finds_phdrs(z.read(name)), f"{name}: program headers misplaced"
+    # WHEEL and RECORD keep their modes, as auditwheel rewrites them in place.
+    def modes(w):
+        return {i.filename.rsplit("/", 1)[1]: i.external_attr >> 16 for i in zipfile.ZipFile(w).infolist()
+                if i.filename.endswith((".dist-info/RECORD", ".dist-info/WHEEL"))}
+    assert modes(ours) == modes(theirs)
     # Members repair did not change are byte-identical, still compressed.
     changed = {m for m in report["plan"]["members"]} | {g["member"] for g in report["plan"]["grafts"]}
     a, b = raw_members(src), raw_members(ours)

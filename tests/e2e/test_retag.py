@@ -3,6 +3,7 @@ the new tags, and every member it did not change is byte-identical in compressed
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -263,10 +264,37 @@ def test_options_and_output_as_wheel_tags_reads_and_prints_them(tmp_path, args):
     run("inspect", new, check=0)
 
 
+def test_wheel_and_record_modes_are_wheel_tags(tmp_path):
+    """WHEEL keeps its mode and RECORD is written rw-rw-r--, as `wheel tags` writes them
+    (RECORD was rw-r--r--)."""
+    src = tmp_path / "demo-1.0-py3-none-any.whl"
+    members = {"demo/__init__.py": b"", "demo-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
+               "demo-1.0.dist-info/WHEEL": (HEAD + "Tag: py3-none-any\n").encode()}
+    lines = [record_line(n, d) for n, d in members.items()] + ["demo-1.0.dist-info/RECORD,,"]
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+        for (n, d), mode in zip({**members, "demo-1.0.dist-info/RECORD": ("\n".join(lines) + "\n").encode()}.items(),
+                                (0o644, 0o644, 0o600, 0o640)):
+            info = zipfile.ZipInfo(n, date_time=(2024, 1, 1, 0, 0, 0))
+            info.external_attr, info.compress_type = (0o100000 | mode) << 16, zipfile.ZIP_DEFLATED
+            z.writestr(info, d)
+    ours = retagged(tmp_path / "o", "--platform-tag", "linux_x86_64", src)
+    (tmp_path / "w").mkdir()
+    shutil.copy(src, tmp_path / "w" / src.name)
+    assert wheel_tags("--platform-tag", "linux_x86_64", src.name, cwd=tmp_path / "w").returncode == 0
+    theirs = tmp_path / "w" / ours.name
+
+    def modes(w):
+        return {i.filename: oct(i.external_attr >> 16) for i in zipfile.ZipFile(w).infolist()}
+
+    assert modes(ours) == modes(theirs), (modes(ours), modes(theirs))
+    assert modes(ours)["demo-1.0.dist-info/RECORD"] == oct(0o100664)
+
+
 def test_members_made_on_windows_keep_their_attributes(tmp_path):
     """A Windows wheel's members carry DOS attributes, not a Unix mode: copied, they keep
     them (they were written as Unix members of mode 0, which unzip and `wheel unpack`
-    make unreadable files of), and the WHEEL and RECORD written anew get rw-r--r--."""
+    make unreadable files of); the WHEEL written anew gets rw-r--r--, and RECORD rw-rw-r--
+    as `wheel tags` writes it."""
     src = tmp_path / "demo-1.0-cp311-cp311-win_amd64.whl"
     members = {"demo/__init__.py": b"x = 1\n", "demo-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
                "demo-1.0.dist-info/WHEEL": (HEAD + "Tag: cp311-cp311-win_amd64\n").encode()}
@@ -279,7 +307,8 @@ def test_members_made_on_windows_keep_their_attributes(tmp_path):
     new = retagged(tmp_path / "o", "--platform-tag", "win32", src)
     got = {i.filename: (i.create_system, i.external_attr) for i in zipfile.ZipFile(new).infolist()}
     assert got["demo/__init__.py"] == got["demo-1.0.dist-info/METADATA"] == (0, 0x20), got
-    assert got["demo-1.0.dist-info/WHEEL"] == got["demo-1.0.dist-info/RECORD"] == (3, 0o100644 << 16), got
+    assert got["demo-1.0.dist-info/WHEEL"] == (3, 0o100644 << 16), got
+    assert got["demo-1.0.dist-info/RECORD"] == (3, 0o100664 << 16), got
     # Unpacked, every file can be read.
     out = tmp_path / "unzipped"
     subprocess.run(["unzip", "-q", new, "-d", out], check=True)

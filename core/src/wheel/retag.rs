@@ -82,6 +82,8 @@ impl Retagged {
             0o644,
         );
         changes.comment = Some(wheel.archive.comment()?);
+        // `rw-rw-r--`, as `wheel tags` writes RECORD (wheel's `WheelFile.writestr`).
+        changes.record_mode = Some(0o100_664);
         Ok(changes)
     }
 }

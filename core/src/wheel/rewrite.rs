@@ -28,6 +28,9 @@ pub struct Changes {
     pub walked: BTreeMap<String, Walked>,
     /// The archive comment of the output (none when `None`).
     pub comment: Option<Vec<u8>>,
+    /// The new RECORD's Unix mode; `None` keeps the old RECORD's, as auditwheel keeps it
+    /// (it rewrites the unpacked file).
+    pub record_mode: Option<u32>,
 }
 
 impl Changes {
@@ -208,7 +211,13 @@ impl<S: ReadAt> Wheel<S> {
             }
             at = end;
         }
-        w.finish(&self.record_path())
+        let record_path = self.record_path();
+        let record_mode = changes.record_mode.unwrap_or_else(|| {
+            self.archive
+                .member(&record_path)
+                .map_or(0, super::Member::unix_mode)
+        });
+        w.finish_with_mode(&record_path, record_mode)
     }
 
     /// The members of the output, in the order they are written: the members in their

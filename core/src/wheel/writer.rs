@@ -287,7 +287,13 @@ impl<W: Write> WheelWriter<W> {
 
     /// Writes RECORD at `record_path` (listing every member and itself), the central
     /// directory and the end records; returns the output.
-    pub fn finish(mut self, record_path: &str) -> io::Result<W> {
+    pub fn finish(self, record_path: &str) -> io::Result<W> {
+        self.finish_with_mode(record_path, 0o644)
+    }
+
+    /// [`finish`](Self::finish), RECORD written with Unix mode `mode` (with no permission
+    /// bits, `rw-r--r--`).
+    pub fn finish_with_mode(mut self, record_path: &str, mode: u32) -> io::Result<W> {
         let mut record = std::mem::take(&mut self.record);
         record.entries.push(RecordEntry {
             path: record_path.to_owned(),
@@ -295,7 +301,7 @@ impl<W: Write> WheelWriter<W> {
             size: None,
         });
         let text = record.to_text();
-        self.add(record_path, text.as_bytes(), 0o644)?;
+        self.add(record_path, text.as_bytes(), mode)?;
         let cd_start = self.out.written;
         let entries = std::mem::take(&mut self.entries);
         for e in &entries {
