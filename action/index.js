@@ -195,6 +195,9 @@ const tagsOf = (name) => {
 
 // Reads a wheel straight into the module's memory, 8 MiB at a time: the wheel is held
 // once, however large.
+// Files larger than this have their ends checked before they are read whole.
+const ENDS_FIRST = 16 << 20;
+
 function readWheel(wasm, file) {
   if (fs.statSync(file).isDirectory()) {
     throw Object.assign(new Error(`cannot open ${file}: it is a directory, not a regular file`), { hint: "give the wheels pattern files only" });
@@ -202,6 +205,15 @@ function readWheel(wasm, file) {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
+    // A large file that is no zip archive is refused from its ends, not read whole
+    // first (the end record is in the last 64 KiB and 22 bytes).
+    if (size > ENDS_FIRST) {
+      const head = Buffer.alloc(64);
+      const tail = Buffer.alloc(65557);
+      fs.readSync(fd, head, 0, head.length, 0);
+      fs.readSync(fd, tail, 0, tail.length, size - tail.length);
+      wasm.checkEnds(head, tail, size, path.basename(file));
+    }
     let buf;
     try {
       buf = wasm.WheelBuffer.alloc(size);

@@ -428,6 +428,29 @@ function audit(bytes, filename, options) {
 exports.audit = audit;
 
 /**
+ * Throws the error opening a wheel of `size` bytes would give, when its first bytes
+ * (`head`) and its last 64 KiB and 22 (`tail`) show it is no wheel, before it is read
+ * whole (a large file that is no zip archive).
+ * @param {Uint8Array} head
+ * @param {Uint8Array} tail
+ * @param {number} size
+ * @param {string} filename
+ */
+function checkEnds(head, tail, size, filename) {
+    const ptr0 = passArray8ToWasm0(head, wasm.__wbindgen_malloc);
+    const len0 = WASM_VECTOR_LEN;
+    const ptr1 = passArray8ToWasm0(tail, wasm.__wbindgen_malloc);
+    const len1 = WASM_VECTOR_LEN;
+    const ptr2 = passStringToWasm0(filename, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    const len2 = WASM_VECTOR_LEN;
+    const ret = wasm.checkEnds(ptr0, len0, ptr1, len1, size, ptr2, len2);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+exports.checkEnds = checkEnds;
+
+/**
  * Checks a policy name as `--plat` takes it (`manylinux_2_17_x86_64`), throwing the
  * error an audit with it would give for every wheel.
  * @param {string} plat

@@ -13,6 +13,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -387,10 +388,16 @@ def action_dir(tmp_path_factory):
     return d
 
 
-def run_action(action, workspace, tmp_path, summary=None, **inputs):
+# Runs a command, then writes its peak RSS (KiB) as the last line of stderr.
+PEAK_RSS = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
+
+
+def run_action(action, workspace, tmp_path, summary=None, peak_rss=False, **inputs):
     """Runs the entry script as the runner does: INPUT_<NAME> upper-cased, spaces as `_`,
     hyphens kept; GITHUB_STEP_SUMMARY and GITHUB_OUTPUT files; cwd = the workspace.
-    `summary`: another path for the summary, made by the caller."""
+    `summary`: another path for the summary, made by the caller. `peak_rss`: the last
+    line of stderr is the process's peak RSS in KiB."""
     output = tmp_path / "output.txt"
     if summary is None:
         summary = tmp_path / "summary.md"
@@ -403,8 +410,10 @@ def run_action(action, workspace, tmp_path, summary=None, **inputs):
     defaults = {"wheels": "dist/*.whl", "policy": "", "fail-on": "violation", "json-report": ""}
     for name, value in {**defaults, **inputs}.items():
         env[f"INPUT_{name.replace(' ', '_').upper()}"] = value
-    proc = subprocess.run([NODE, str(action / "index.js")], cwd=workspace, env=env,
-                          capture_output=True, text=True, timeout=300)
+    cmd = [NODE, str(action / "index.js")]
+    if peak_rss:
+        cmd = [sys.executable, "-c", PEAK_RSS, *cmd]
+    proc = subprocess.run(cmd, cwd=workspace, env=env, capture_output=True, text=True, timeout=300)
     assert "TypeError" not in proc.stderr and "at Object" not in proc.stderr, proc.stderr
     text = output.read_text()
     outputs = {m.group(1): m.group(3) for m in re.finditer(r"^([\w-]+)<<(\S+)\n(.*?)\n\2$", text, re.M | re.S)}
@@ -587,6 +596,26 @@ def test_action_unreadable_wheels(action_dir, tmp_path, bad_wheels):
         assert any(message.replace(":", "%3A") in e or message in e for e in errors)
     proc, _, outputs = run_action(action_dir, ws, tmp_path, **{"fail-on": "never"})
     assert proc.returncode == 0 and outputs["verdict"] == "error"
+
+
+def test_action_refuses_a_large_file_that_is_no_zip_from_its_ends(action_dir, tmp_path):
+    """A `.whl` of 400 MB that is no zip archive (a saved error page, a broken download)
+    is refused with the CLI's sentence from its first and last bytes: it was read whole
+    into the module's memory first (a peak of over 400 MB)."""
+    ws = tmp_path / "ws"
+    (ws / "dist").mkdir(parents=True)
+    junk = ws / "dist" / "demo-1.0-py3-none-any.whl"
+    with open(junk, "wb") as f:
+        f.write(b"<html>not found</html>\n")
+        f.truncate(400 << 20)
+    proc, summary, outputs = run_action(action_dir, ws, tmp_path, peak_rss=True)
+    assert proc.returncode == 2 and outputs["verdict"] == "error", proc.stdout
+    cli = run("audit", junk, check=2)
+    assert "it is not a zip archive" in cli.stderr, cli.stderr
+    row = table_rows(summary)[0]
+    assert says_the_cli_error(row[4], cli.stderr), (row, cli.stderr)
+    peak_kib = int(proc.stderr.strip().splitlines()[-1])
+    assert peak_kib < 200 << 10, f"peak RSS {peak_kib >> 10} MiB to refuse a file that is no zip"
 
 
 def test_action_annotates_unreadable_wheels_before_violations(action_dir, tmp_path, bad_tagged, bad_wheels):

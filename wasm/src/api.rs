@@ -17,7 +17,7 @@ use truewheel_core::wheel::retag::{retag, TagEdits};
 use truewheel_core::elf::ElfInfo;
 use truewheel_core::wheel::record::RecordEntry;
 use truewheel_core::wheel::{
-    more_problems, ArchiveError, PlatformTag, RecordIssue, Wheel, WriteOptions,
+    more_problems, ArchiveError, PlatformTag, RecordIssue, Wheel, WheelError, WriteOptions,
 };
 
 /// What went wrong, as a user reads it: the CLI's `error:` sentence and `hint:`.
@@ -95,6 +95,36 @@ pub fn fill(data: &mut [u8], offset: f64, chunk: &[u8]) -> Result<(), Failure> {
 pub fn open(bytes: Vec<u8>, file_name: &str) -> Result<MemWheel, Failure> {
     let file_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
     Wheel::open(file_name, bytes).map_err(|e| Failure::input(e.to_string(), e.hint()))
+}
+
+/// The refusal [`open`] gives a file of `size` bytes that starts with `head` and ends
+/// with `tail` (its last 64 KiB and 22 bytes, where a zip's end record is) when that
+/// much shows it is no wheel: a name that is no wheel's, or no zip end record. Then a
+/// large file need not be read whole to be refused. `Ok` when it may be a wheel.
+///
+/// The two are opened as one short file: the end record is looked for in its last
+/// 64 KiB and 22 bytes, which are `tail`, and its absence judged by its first bytes,
+/// which are `head`, as in the whole file. (A reader of the whole file's offsets made
+/// the module 17 KB larger: a second copy of the wheel reader.)
+pub fn check_ends(head: Vec<u8>, tail: Vec<u8>, size: f64, file_name: &str) -> Result<(), Failure> {
+    const END_SEARCH: usize = 22 + 65_535;
+    if tail.len() != END_SEARCH
+        || head.len() < 4
+        || (size as u64) < (head.len() + tail.len()) as u64
+    {
+        return Ok(());
+    }
+    let file_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    match Wheel::open(file_name, [head, tail].concat()) {
+        Err(
+            e @ (WheelError::Filename(_)
+            | WheelError::Archive {
+                source: ArchiveError::NotZip(_),
+                ..
+            }),
+        ) => Err(Failure::input(e.to_string(), e.hint())),
+        _ => Ok(()),
+    }
 }
 
 /// The inspect report, verifying RECORD one member after another with the hashers
@@ -516,6 +546,30 @@ mod tests {
             e.message.starts_with("`Many` is not a valid policy"),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn the_ends_of_a_file_refuse_it_as_opening_it_whole_would() {
+        let junk: Vec<u8> = (0..200_000u32).map(|i| (i * 7 + 3) as u8).collect();
+        let name = "demo-1.0-py3-none-any.whl";
+        let whole = open(junk.clone(), name).unwrap_err();
+        let tail = junk[junk.len() - 65_557..].to_vec();
+        let ends = check_ends(junk[..64].to_vec(), tail, junk.len() as f64, name).unwrap_err();
+        assert_eq!(ends, whole);
+        assert!(
+            ends.message
+                .contains("no zip end-of-central-directory record"),
+            "{ends:?}"
+        );
+        // A name that is no wheel's is refused first, as by `open`.
+        let tail = junk[junk.len() - 65_557..].to_vec();
+        let e = check_ends(junk[..64].to_vec(), tail, 1e9, "x.zip").unwrap_err();
+        assert_eq!(e, open(junk, "x.zip").unwrap_err());
+        // A wheel's ends: it may be one (its central directory is read with the rest).
+        let (name, bytes) = wheel_bytes("linux_x86_64");
+        let mut end = vec![0u8; 65_557 - 22];
+        end.extend_from_slice(&bytes[bytes.len() - 22..]);
+        check_ends(bytes[..64].to_vec(), end, 5e9, &name).unwrap();
     }
 
     #[test]

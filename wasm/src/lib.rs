@@ -82,6 +82,14 @@ pub fn audit(bytes: Vec<u8>, filename: &str, options: &JsValue) -> Result<String
     api::audit_json(bytes, filename, &json_text(options)).map_err(throw)
 }
 
+/// Throws the error opening a wheel of `size` bytes would give, when its first bytes
+/// (`head`) and its last 64 KiB and 22 (`tail`) show it is no wheel, before it is read
+/// whole (a large file that is no zip archive).
+#[wasm_bindgen(js_name = checkEnds)]
+pub fn check_ends(head: Vec<u8>, tail: Vec<u8>, size: f64, filename: &str) -> Result<(), JsValue> {
+    api::check_ends(head, tail, size, filename).map_err(throw)
+}
+
 /// Checks a policy name as `--plat` takes it (`manylinux_2_17_x86_64`), throwing the
 /// error an audit with it would give for every wheel.
 #[wasm_bindgen(js_name = checkPolicy)]
