@@ -148,9 +148,8 @@ pub fn show_text(wheel: &str, report: &AbiReport, verbose: bool) -> String {
                  black-listed symbol dependencies will need to be eliminated:"
                 ),
             );
+            // (Sorted already, as `ExternalRefs` keeps them.)
             for (lib, symbols) in &refs.blacklist {
-                let mut symbols = symbols.clone();
-                symbols.sort();
                 para(&mut out, &format!("From {lib}: {}", symbols.join(", ")));
             }
         }

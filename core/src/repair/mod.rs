@@ -4,6 +4,7 @@
 //! [`ElfEditor`] (the core's patchelf), so unchanged members are copied raw.
 
 pub mod editor;
+mod error;
 pub mod plan;
 pub mod sbom;
 pub mod tags;
