@@ -6,6 +6,7 @@
 //! build's, which has no threads), so every caller gives the same report.
 
 pub mod facts;
+pub mod findings;
 pub mod report;
 pub mod resolve;
 mod seeking;

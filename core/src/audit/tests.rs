@@ -186,7 +186,7 @@ fn a_file_needing_a_version_from_two_libraries_is_named_once() {
         ],
     };
     assert_eq!(
-        report::describe(&reason),
+        findings::describe(&reason),
         "needs GLIBC_2.28 in p.libs/librd.so.1 (call_once, cnd_wait, thrd_current), p/x.so (fcntl64)"
     );
 }
