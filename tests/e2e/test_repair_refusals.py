@@ -10,10 +10,12 @@ import json
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 from conftest import CORPUS, LOCAL, ROOT, run
 from test_repair import BUILT, VENV_BIN, env, truewheel_repair
+from zips import make_wheel
 
 
 def test_refuses_a_policy_it_cannot_meet(tmp_path):
@@ -206,3 +208,37 @@ def test_json_lists_the_wheels_written_when_another_fails(tmp_path):
     reports = report if isinstance(report, list) else [report]
     assert [r["wheel"] for r in reports] == [src.name]
     assert Path(reports[0]["output"]).exists()
+
+
+def test_the_c_library_is_never_grafted(tmp_path):
+    """An extension built with `musl-gcc` needs musl's C library as `libc.so`, the name
+    maturin's musl builds link it by too, which auditwheel's musllinux policies do not
+    allow (they allow `libc.musl-x86_64.so.1`). Found on the search path, it was grafted
+    (`repair` exited 0 with musl's libc in `demo.libs/`): the program would then carry a
+    second C library beside the loader's. The repair is refused, saying why, and nothing
+    is written; with `--exclude libc.so` the wheel is repaired as it is."""
+    musl_gcc = shutil.which("musl-gcc")
+    assert musl_gcc, "musl-gcc is missing: scripts/check installs musl-tools"
+    musl_lib = Path("/usr/lib/x86_64-linux-musl")
+    assert (musl_lib / "libc.so").exists(), f"{musl_lib}/libc.so is missing: scripts/check installs musl-tools"
+    src = tmp_path / "m.c"
+    src.write_text('#include <string.h>\nsize_t width(const char *s) { return strlen(s); }\n')
+    so = tmp_path / "_m.so"
+    subprocess.run([musl_gcc, "-shared", "-fPIC", "-O2", "-o", so, src], check=True)
+    needed = subprocess.run(["readelf", "-d", so], capture_output=True, text=True, check=True).stdout
+    assert "Shared library: [libc.so]" in needed, needed
+    wheel = make_wheel(tmp_path / "demo-1.0-cp311-cp311-musllinux_1_2_x86_64.whl",
+                       {"demo/__init__.py": b"", "demo/_m.cpython-311-x86_64-linux-musl.so": so.read_bytes()},
+                       tag="cp311-cp311-musllinux_1_2_x86_64")
+    out = tmp_path / "out"
+    proc = run("repair", "--ldpaths", musl_lib, "-w", out, wheel, check=1)
+    assert ("demo/_m.cpython-311-x86_64-linux-musl.so needs libc.so, the C library, which no repair "
+            "can bundle; link it by the name the policy allows, or leave it out with --exclude libc.so") in proc.stderr, proc.stderr
+    assert not out.exists() or not list(out.iterdir())
+    # Where it is not found, the same refusal, not "install the library".
+    proc = run("repair", "--ldpaths", tmp_path / "none", "-w", out, wheel, check=1)
+    assert "needs libc.so, the C library" in proc.stderr, proc.stderr
+    proc = run("repair", "--ldpaths", musl_lib, "--exclude", "libc.so", "-w", out, wheel, check=0)
+    repaired = list(out.iterdir())
+    assert [p.name for p in repaired] == [wheel.name]
+    assert not [n for n in zipfile.ZipFile(repaired[0]).namelist() if ".libs/" in n]

@@ -403,7 +403,7 @@ fn repair_one(
     ) {
         Ok(plan) => plan,
         // A policy the wheel cannot meet, as a too-new symbol: refused.
-        Err(e @ repair::PlanError::AndroidRunpath(_)) => {
+        Err(e @ (repair::PlanError::AndroidRunpath(_) | repair::PlanError::CLibrary { .. })) => {
             return Ok(Outcome::Refused(format!("{name}: {e}")));
         }
         Err(e) => {
@@ -438,7 +438,8 @@ fn repair_one(
                 }
                 repair::PlanError::LibsDir(_)
                 | repair::PlanError::NoPolicy(_)
-                | repair::PlanError::AndroidRunpath(_) => "",
+                | repair::PlanError::AndroidRunpath(_)
+                | repair::PlanError::CLibrary { .. } => "",
             };
             let failure = Failure::new(format!("{name}: {e}"));
             return Err(if hint.is_empty() {

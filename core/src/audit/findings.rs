@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::policy::input::is_c_library;
 use crate::policy::report::{AbiReport, ElfRef, Reason};
 use crate::wheel::PlatformTag;
 
@@ -17,12 +18,6 @@ pub struct Finding {
     pub blocking: bool,
     /// The reason, as data.
     pub reason: Reason,
-}
-
-/// Whether `soname` names the C library or its loader, which no wheel can bundle (or
-/// `libc.so`, the name maturin's musl builds link it by).
-fn is_c_library(soname: &str) -> bool {
-    soname == "libc.so" || crate::policy::input::libc_named(soname).is_some()
 }
 
 fn list(items: &[String]) -> String {

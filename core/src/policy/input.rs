@@ -320,6 +320,14 @@ pub fn libc_named(needed: &str) -> Option<Libc> {
     }
 }
 
+/// Whether `soname` names the C library or its loader, which no wheel can bundle: a
+/// name [`libc_named`] knows, or `libc.so`, the name maturin's musl builds link musl's
+/// C library by (its loader takes the name as itself; auditwheel's musl policies allow
+/// only `libc.musl-<arch>.so.1`).
+pub fn is_c_library(soname: &str) -> bool {
+    soname == "libc.so" || libc_named(soname).is_some()
+}
+
 /// auditwheel's libc detection in `ldd` for a wheel member: the interpreter first
 /// (`ld-musl-*` is musl, any other is glibc), then the DT_NEEDED names (`libc.musl-*`,
 /// `ld-musl-*` are musl; `libc.so.6`, `ld-linux-*`, `ld64.so.*` are glibc; a mix is an
@@ -401,6 +409,28 @@ mod tests {
             assert_eq!(l.to_string().parse::<IsaLevel>().unwrap(), l);
         }
         assert!(IsaLevel::Baseline.within_baseline() && !IsaLevel::X86_64V2.within_baseline());
+    }
+
+    #[test]
+    fn the_c_library_by_any_of_its_names() {
+        for name in [
+            "libc.so",
+            "libc.so.6",
+            "libc.musl-x86_64.so.1",
+            "ld-musl-aarch64.so.1",
+            "ld-linux-x86-64.so.2",
+            "ld64.so.2",
+        ] {
+            assert!(is_c_library(name), "{name}");
+        }
+        for name in [
+            "libcrypt.so.1",
+            "libc++.so.1",
+            "libm.so.6",
+            "libcom_err.so.2",
+        ] {
+            assert!(!is_c_library(name), "{name}");
+        }
     }
 
     #[test]

@@ -16,6 +16,16 @@ pub enum PlanError {
         /// it, when not the member itself.
         missing: Vec<(String, Option<String>)>,
     },
+    /// A member needs the C library by a name the policy does not allow (musl's
+    /// `libc.so`): grafting it would give the program a second C library beside the
+    /// loader's, so no repair can meet the policy.
+    #[error("cannot repair the wheel: {member} needs {soname}, the C library, which no repair can bundle; link it by the name the policy allows, or leave it out with --exclude {soname}")]
+    CLibrary {
+        /// The wheel member whose tree needs it.
+        member: String,
+        /// The name it is needed by.
+        soname: String,
+    },
     /// A needed library was found but could not be read.
     #[error("cannot repair the wheel: {source_path} (the library {soname} that {member} needs) could not be read: {reason}")]
     Unreadable {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::audit::resolve::{normpath, WHEEL_ROOT};
+use crate::policy::input::is_c_library;
 use crate::policy::tree::is_libpython;
 use crate::policy::AbiReport;
 use crate::wheel::PlatformTag;
@@ -289,7 +290,7 @@ pub fn graft_sources<'a>(abi: &'a AbiReport, policy: &PlatformTag) -> Vec<&'a st
         .values()
         .filter_map(|refs| refs.iter().find(|r| r.policy == *policy))
         .flat_map(|r| &r.refs.libs)
-        .filter(|(soname, _)| !is_libpython(soname))
+        .filter(|(soname, _)| !is_libpython(soname) && !is_c_library(soname))
         .filter_map(|(_, path)| path.as_deref())
         .collect();
     out.sort_unstable();
@@ -348,6 +349,14 @@ pub fn plan(
             strip,
             ..ElfEdits::default()
         };
+        // Before the missing ones: installing a C library that was not found would
+        // only have it grafted.
+        if let Some((soname, _)) = libs.iter().find(|(soname, _)| is_c_library(soname)) {
+            return Err(PlanError::CLibrary {
+                member: member.clone(),
+                soname: soname.clone(),
+            });
+        }
         let missing: Vec<(String, Option<String>)> = libs
             .iter()
             .filter(|(soname, path)| path.is_none() && !is_libpython(soname))
