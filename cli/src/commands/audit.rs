@@ -242,7 +242,8 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
                 serde_json::to_string_pretty(&json).expect("reports serialize")
             ));
         } else {
-            crate::io::out(&printable(&format!("{name}: {message}\n")));
+            // On stderr, as auditwheel logs it: its report's place stays empty.
+            eprint!("{}", printable(&format!("{name}: {message}\n")));
         }
         Ok(ExitCode::from(1))
     };
@@ -270,7 +271,9 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
         // auditwheel's words, as scripts and logs know them (`audit` has ours).
         crate::io::out(&printable(&show_text(&report.wheel, abi, ctx.verbose)));
     } else {
-        crate::io::out(&printable(&render(&report, None, true)));
+        // A pure wheel let through: auditwheel logs why it is not a platform wheel, and
+        // prints no report.
+        eprint!("{}", printable(&format!("{name}: {NOT_PLATFORM}\n")));
     }
     Ok(ExitCode::SUCCESS)
 }
