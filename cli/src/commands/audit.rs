@@ -237,10 +237,7 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
     let refused = |message: &str| {
         if args.json {
             let json = ShowJson::error(&name, message);
-            crate::io::out(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&json).expect("reports serialize")
-            ));
+            crate::io::out(&format!("{}\n", truewheel_core::python::dumps(&json)));
         } else {
             // On stderr, as auditwheel logs it: its report's place stays empty.
             eprint!("{}", printable(&format!("{name}: {message}\n")));
@@ -263,10 +260,7 @@ pub fn show(args: &ShowArgs, ctx: &Context) -> Result<ExitCode, Failure> {
             Some(abi) => ShowJson::platform(&report.wheel, abi),
             None => ShowJson::pure(&report.wheel),
         };
-        crate::io::out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&json).expect("reports serialize")
-        ));
+        crate::io::out(&format!("{}\n", truewheel_core::python::dumps(&json)));
     } else if let Some(abi) = &report.abi {
         // auditwheel's words, as scripts and logs know them (`audit` has ours).
         crate::io::out(&printable(&show_text(&report.wheel, abi, ctx.verbose)));
