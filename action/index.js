@@ -254,7 +254,7 @@ function auditOne(wasm, file, policy) {
     // checked against RECORD first, as `truewheel inspect` checks it (in the same
     // inflation as the audit's scan).
     const a = wheel.verifyAndAudit(policy ? { plat: policy } : undefined, hasher);
-    const result = { file, name, pass: a.pass, wanted: a.wanted, notes: a.notes, report: JSON.parse(a.json) };
+    const result = { file, name, pass: a.pass, wanted: a.wanted, notes: a.notes, apart: a.apart, report: JSON.parse(a.json) };
     a.free();
     return result;
   } catch (err) {
@@ -319,9 +319,12 @@ function reasonLine(f) {
 }
 
 // Why a wheel fails, first: a note on the tag asked for (another C library's family or
-// architecture) comes before the findings, as the CLI prints it.
+// architecture) comes before the findings, as the CLI prints it; but where the notes
+// only say which evaluation judged every tag asked for (`apart`), the cause is a
+// finding, which comes first.
 function reasonsOf(r) {
-  return [...r.notes, ...r.report.findings.map(reasonLine)];
+  const findings = r.report.findings.map(reasonLine);
+  return r.apart && findings.length ? [...findings, ...r.notes] : [...r.notes, ...findings];
 }
 
 // A line of the log with its control characters escaped as the CLI escapes them: a
@@ -354,7 +357,8 @@ function textReport(r) {
   } else {
     const rep = r.report;
     lines.push(`${rep.wheel}: ${rep.overall_tag}`);
-    if (!r.pass) lines.push(`  fails ${r.wanted}`);
+    // (When every tag asked for was judged apart, its note says it fails, as the CLI.)
+    if (!r.pass && !r.apart) lines.push(`  fails ${r.wanted}`);
     for (const n of r.notes) lines.push(`  ${n}`);
     for (const f of rep.findings) lines.push(`  ${reasonLine(f)}`);
   }

@@ -21,6 +21,15 @@ class AuditResult {
         wasm.__wbg_auditresult_free(ptr, 0);
     }
     /**
+     * Every tag asked for was judged by another evaluation than the main one: the notes
+     * say the verdict (the CLI prints no `fails` line of its own), the findings its cause.
+     * @returns {boolean}
+     */
+    get apart() {
+        const ret = wasm.__wbg_get_auditresult_apart(this.__wbg_ptr);
+        return ret !== 0;
+    }
+    /**
      * `truewheel audit --json --wheel-only`.
      * @returns {string}
      */
@@ -70,6 +79,14 @@ class AuditResult {
         } finally {
             wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
         }
+    }
+    /**
+     * Every tag asked for was judged by another evaluation than the main one: the notes
+     * say the verdict (the CLI prints no `fails` line of its own), the findings its cause.
+     * @param {boolean} arg0
+     */
+    set apart(arg0) {
+        wasm.__wbg_set_auditresult_apart(this.__wbg_ptr, arg0);
     }
     /**
      * `truewheel audit --json --wheel-only`.

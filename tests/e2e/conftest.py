@@ -118,6 +118,26 @@ def local_wheels():
     return sorted(LOCAL.glob("*.whl"))
 
 
+MUSL_LIB = Path("/usr/lib/x86_64-linux-musl")
+
+
+def musl_library(tmp_path: Path) -> bytes:
+    """A shared object built with `musl-gcc`, which needs musl's C library as `libc.so`
+    (as maturin's musl builds link it), a name auditwheel's musllinux policies do not
+    allow."""
+    import shutil
+    musl_gcc = shutil.which("musl-gcc")
+    assert musl_gcc, "musl-gcc is missing: scripts/check installs musl-tools"
+    assert (MUSL_LIB / "libc.so").exists(), f"{MUSL_LIB}/libc.so is missing: scripts/check installs musl-tools"
+    src = tmp_path / "m.c"
+    src.write_text("#include <string.h>\nsize_t width(const char *s) { return strlen(s); }\n")
+    so = tmp_path / "_m.so"
+    subprocess.run([musl_gcc, "-shared", "-fPIC", "-O2", "-o", so, src], check=True)
+    needed = subprocess.run(["readelf", "-d", so], capture_output=True, text=True, check=True).stdout
+    assert "Shared library: [libc.so]" in needed, needed
+    return so.read_bytes()
+
+
 def run(*args, check=None, **kw):
     """Runs truewheel; returns the CompletedProcess (text mode)."""
     proc = subprocess.run([str(BIN), *map(str, args)], capture_output=True, text=True, **kw)

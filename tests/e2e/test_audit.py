@@ -567,3 +567,14 @@ def test_a_configuration_the_host_fails_to_read_fails_the_audit(tmp_path):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "too many open files, so the search for the libraries it needs cannot be trusted" in proc.stderr, proc.stderr
     assert proc.stdout == ""
+
+
+def test_with_plat_the_tag_verdicts_are_its_alone():
+    """With `--plat`, `tag_verdicts` holds that policy's verdict, which the exit status
+    reflects (it listed the file name's tags, the exit status saying otherwise)."""
+    wheel = sorted(LOCAL.glob("tw_newglibc-*.whl"))[0]
+    report = json.loads(run("audit", "--json", "--plat", "manylinux2014_x86_64", wheel, check=1).stdout)
+    assert report["tag_verdicts"] == {"manylinux2014_x86_64": False}, report["tag_verdicts"]
+    report = json.loads(run("audit", "--json", "--plat", "manylinux_2_35_x86_64", wheel, check=0).stdout)
+    assert report["tag_verdicts"] == {"manylinux_2_35_x86_64": True}, report["tag_verdicts"]
+    assert "linux_x86_64" in json.loads(run("audit", "--json", wheel).stdout)["tag_verdicts"]

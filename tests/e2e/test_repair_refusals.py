@@ -13,7 +13,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from conftest import CORPUS, LOCAL, ROOT, run
+from conftest import CORPUS, LOCAL, MUSL_LIB, ROOT, musl_library, run
 from test_repair import BUILT, VENV_BIN, env, truewheel_repair
 from zips import make_wheel
 
@@ -217,18 +217,9 @@ def test_the_c_library_is_never_grafted(tmp_path):
     (`repair` exited 0 with musl's libc in `demo.libs/`): the program would then carry a
     second C library beside the loader's. The repair is refused, saying why, and nothing
     is written; with `--exclude libc.so` the wheel is repaired as it is."""
-    musl_gcc = shutil.which("musl-gcc")
-    assert musl_gcc, "musl-gcc is missing: scripts/check installs musl-tools"
-    musl_lib = Path("/usr/lib/x86_64-linux-musl")
-    assert (musl_lib / "libc.so").exists(), f"{musl_lib}/libc.so is missing: scripts/check installs musl-tools"
-    src = tmp_path / "m.c"
-    src.write_text('#include <string.h>\nsize_t width(const char *s) { return strlen(s); }\n')
-    so = tmp_path / "_m.so"
-    subprocess.run([musl_gcc, "-shared", "-fPIC", "-O2", "-o", so, src], check=True)
-    needed = subprocess.run(["readelf", "-d", so], capture_output=True, text=True, check=True).stdout
-    assert "Shared library: [libc.so]" in needed, needed
+    musl_lib = MUSL_LIB
     wheel = make_wheel(tmp_path / "demo-1.0-cp311-cp311-musllinux_1_2_x86_64.whl",
-                       {"demo/__init__.py": b"", "demo/_m.cpython-311-x86_64-linux-musl.so": so.read_bytes()},
+                       {"demo/__init__.py": b"", "demo/_m.cpython-311-x86_64-linux-musl.so": musl_library(tmp_path)},
                        tag="cp311-cp311-musllinux_1_2_x86_64")
     out = tmp_path / "out"
     proc = run("repair", "--ldpaths", musl_lib, "-w", out, wheel, check=1)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, LOCAL, ROOT, local_wheels, manifest_wheels, run
+from conftest import BIN, LOCAL, ROOT, local_wheels, manifest_wheels, musl_library, run
 from zips import make_wheel, record_line
 
 WASM_OUT = Path(os.environ.get("TRUEWHEEL_WASM_OUT", ROOT / "target" / "wasm-out"))
@@ -95,14 +95,17 @@ def test_inspect_parity(wheel, wasm_inspects):
 
 
 def test_audit_options_parity():
-    """`exclude` is `--exclude` and `disable_isa_ext_check` `--disable-isa-ext-check`;
-    `plat` only decides pass/fail, so the report is the same."""
+    """`exclude` is `--exclude`, `plat` `--plat` (the report's `tag_verdicts` holds its
+    verdict alone, as the exit status reflects it) and `disable_isa_ext_check`
+    `--disable-isa-ext-check`."""
     wheel = LOCAL / "tw_needslib-0.1.0-cp311-cp311-linux_x86_64.whl"
-    cli = run("audit", "--json", "--wheel-only", "--exclude", "libtwdemo*", wheel, check=0)
+    cli = run("audit", "--json", "--wheel-only", "--exclude", "libtwdemo*", "--plat", "manylinux_2_5_x86_64", wheel,
+              check=0)
     [got] = node_run("audit", wheel, options={"exclude": ["libtwdemo*"], "plat": "manylinux_2_5_x86_64"})
     assert got["ok"], got
     assert got["json"] + "\n" == cli.stdout
     assert json.loads(cli.stdout)["overall_tag"] != "linux_x86_64"
+    assert json.loads(cli.stdout)["tag_verdicts"] == {"manylinux_2_5_x86_64": True}
     [bad] = node_run("audit", wheel, options={"plat": "manylinux_2_17"})
     cli = run("audit", "--plat", "manylinux_2_17", wheel, check=2)
     assert cli.stderr.startswith(f"error: {bad['error']['message']}\n")
@@ -522,6 +525,29 @@ def test_action_says_why_a_tag_of_another_family_or_architecture_fails(action_di
     assert table_rows(summary)[0][4] == f"{plat}: the wheel's files are built for x86_64, not aarch64"
     cli = run("audit", "--plat", plat, wheel, check=1).stdout
     assert cli in proc.stdout, (cli, proc.stdout)
+
+
+
+def test_action_puts_the_cause_first_where_another_evaluation_judged_the_tag(action_dir, tmp_path):
+    """A musllinux_1_1 wheel is judged by every musllinux policy (auditwheel, here,
+    evaluates musllinux_1_2 only), whose note says the verdict: the Action's text report
+    is the CLI's (it added a `fails` line above the note), and its top reason and
+    annotation are the cause, a library the policy does not allow (they were the note)."""
+    ws = tmp_path / "ws"
+    (ws / "dist").mkdir(parents=True)
+    tag = "cp311-cp311-musllinux_1_1_x86_64"
+    wheel = make_wheel(ws / "dist" / f"demo-1.0-{tag}.whl",
+                       {"demo/_m.cpython-311-x86_64-linux-musl.so": musl_library(tmp_path)}, tag=tag)
+    proc, summary, _ = run_action(action_dir, ws, tmp_path)
+    assert proc.returncode == 1, proc.stdout
+    cli = run("audit", "--wheel-only", wheel, check=1).stdout
+    assert "judged by every musllinux policy" in cli.splitlines()[1], cli
+    assert cli in proc.stdout, (cli, proc.stdout)
+    cause = cli.splitlines()[2].strip()
+    assert cause.startswith("needs libc.so, which the policy does not allow"), cli
+    assert table_rows(summary)[0][4] == cause
+    errors = [l for l in proc.stdout.splitlines() if l.startswith("::error")]
+    assert len(errors) == 1 and errors[0].endswith(cause), errors
 
 
 def fails_as_the_cli(action_dir, ws, tmp_path, wheel, best, annotated):

@@ -244,6 +244,10 @@ pub struct Audited {
     /// What explains the verdict besides the findings ([`AuditReport::notes`]), as the
     /// CLI prints it.
     pub notes: Vec<String>,
+    /// Every tag asked for was judged by another evaluation
+    /// ([`AuditReport::all_judged_apart`]): the notes say the verdict (the CLI prints no
+    /// `fails` line of its own), the findings its cause.
+    pub apart: bool,
 }
 
 /// Audits a wheel with no host libraries; `progress(done, total)` counts members scanned.
@@ -323,8 +327,11 @@ fn verdict(
         host: truewheel_core::policy::HostLibc::default(),
         by_files: true,
     };
-    let report = audit::audit_scanned(wheel, elfs, &mut NoHost, flags)
+    let mut report = audit::audit_scanned(wheel, elfs, &mut NoHost, flags)
         .map_err(|e| audit_failure(wheel, e))?;
+    if let Some(p) = &plat {
+        report.judge(p);
+    }
     let (pass, wanted) = match &plat {
         Some(p) => (report.meets(p), p.to_string()),
         None => (
@@ -337,11 +344,13 @@ fn verdict(
         None => report.platform_tags.clone(),
     };
     let notes = report.notes(&judged, pass);
+    let apart = report.all_judged_apart(&judged);
     Ok(Audited {
         report,
         pass,
         wanted,
         notes,
+        apart,
     })
 }
 

@@ -154,6 +154,9 @@ pub struct AuditResult {
     /// What explains the verdict besides the report's findings, one sentence each (a
     /// tag of another C library's family or architecture), as the CLI prints them.
     pub notes: Vec<String>,
+    /// Every tag asked for was judged by another evaluation than the main one: the notes
+    /// say the verdict (the CLI prints no `fails` line of its own), the findings its cause.
+    pub apart: bool,
 }
 
 /// A retagged wheel.
@@ -234,6 +237,7 @@ impl WheelFile {
             pass: a.pass,
             wanted: a.wanted,
             notes: a.notes,
+            apart: a.apart,
         })
     }
 
@@ -254,6 +258,7 @@ impl WheelFile {
             pass: a.pass,
             wanted: a.wanted,
             notes: a.notes,
+            apart: a.apart,
         })
     }
 

@@ -200,7 +200,12 @@ pub fn run(args: &Args, ctx: &Context) -> Result<ExitCode, Failure> {
     bar.finish_and_clear();
     // A wheel that cannot be read does not hide the others' verdicts: each is said, in
     // argument order, after them, and the exit status is 2.
-    let (reports, failures) = crate::io::partition(reports);
+    let (mut reports, failures) = crate::io::partition(reports);
+    if let Some(p) = &plat {
+        for r in &mut reports {
+            r.judge(p);
+        }
+    }
     let pass = |r: &AuditReport| {
         plat.as_ref()
             .map_or_else(|| r.meets_own_tags(), |p| r.meets(p))
@@ -310,11 +315,7 @@ pub fn render(r: &AuditReport, plat: Option<&PlatformTag>, pass: bool) -> String
         }
     }
     // When every tag asked for was judged apart, its note gives the verdict.
-    let apart = judged
-        .iter()
-        .filter(|t| r.judged_apart(t).is_some())
-        .count();
-    if !pass && apart < judged.len() {
+    if !pass && !r.all_judged_apart(judged) {
         let _ = writeln!(o, "  fails {}", PlatformTag::dotted(judged));
     }
     for note in &r.notes(judged, pass) {

@@ -97,10 +97,11 @@ pub struct AuditReport {
     pub elfs: Vec<ElfSummary>,
     /// The full evaluation.
     pub abi: Option<AbiReport>,
-    /// Whether the wheel meets each Linux platform tag of its file name (what the exit
-    /// status reflects): by `abi`, or, for a tag it has no policy for, by an evaluation
-    /// that has one (every musllinux policy; the other C library's family when no file
-    /// links one).
+    /// Whether the wheel meets each Linux platform tag of its file name, or only the
+    /// policy asked for once [`judge`](Self::judge) is given one (what the exit status
+    /// reflects): by `abi`, or, for a tag it has no policy for, by an evaluation that
+    /// has one (every musllinux policy; the other C library's family when no file links
+    /// one).
     pub tag_verdicts: BTreeMap<String, bool>,
     /// Those other evaluations.
     #[serde(skip)]
@@ -331,6 +332,19 @@ impl AuditReport {
                     .unwrap_or(false)
             }
         }
+    }
+
+    /// Judges the wheel by `plat` (`--plat`) alone: [`tag_verdicts`](Self::tag_verdicts)
+    /// then holds its verdict only, as the exit status reflects it.
+    pub fn judge(&mut self, plat: &PlatformTag) {
+        self.tag_verdicts = BTreeMap::from([(plat.to_string(), self.meets(plat))]);
+    }
+
+    /// Whether every tag of `judged` was judged by another evaluation than the main one
+    /// ([`judged_apart`](Self::judged_apart)): the notes then say the verdict, and the
+    /// findings its cause.
+    pub fn all_judged_apart(&self, judged: &[PlatformTag]) -> bool {
+        judged.iter().all(|t| self.judged_apart(t).is_some())
     }
 
     /// Why a tag the main evaluation has no policy for was judged by another, in one
