@@ -316,3 +316,19 @@ def test_members_made_on_windows_keep_their_attributes(tmp_path):
         if f.is_file():
             assert f.stat().st_mode & 0o444, (f, oct(f.stat().st_mode))
             f.read_bytes()
+    # Python's zipfile on Windows writes the file's mode above the DOS bits, which pip
+    # reads whoever made the member: the WHEEL written anew keeps it (it got rw-r--r--),
+    # and `inspect` shows it (it showed none).
+    win = tmp_path / "win" / src.name
+    win.parent.mkdir()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(win, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in zin.infolist():
+            i.external_attr = (0o100666 << 16) | 0x20
+            z.writestr(i, zin.read(i))
+    new = retagged(tmp_path / "o2", "--platform-tag", "win32", win)
+    got = {i.filename: (i.create_system, i.external_attr) for i in zipfile.ZipFile(new).infolist()}
+    assert got["demo-1.0.dist-info/WHEEL"] == (3, 0o100666 << 16), got
+    assert got["demo/__init__.py"] == (0, (0o100666 << 16) | 0x20), got
+    modes = {m["path"]: m["mode"] for m in json.loads(run("inspect", "--json", win).stdout)["members"]}
+    assert modes["demo/__init__.py"] == "666", modes
+    assert all(m["mode"] is None for m in json.loads(run("inspect", "--json", src).stdout)["members"])

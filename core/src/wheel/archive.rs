@@ -130,10 +130,14 @@ impl Attributes {
         }
     }
 
-    /// The Unix mode (type and permission bits), or 0 when another system made it.
+    /// The Unix mode (type and permission bits), or 0 when there is none: another system
+    /// than Unix gives one only when its upper 16 bits name a regular file or a folder
+    /// (Python's `zipfile` on Windows writes `0o100666` there beside the DOS bits, and pip
+    /// reads it whoever made the member).
     pub fn unix_mode(self) -> u32 {
-        if self.made_by == 3 {
-            self.external >> 16
+        let mode = self.external >> 16;
+        if self.made_by == 3 || matches!(mode & 0o170_000, 0o100_000 | 0o040_000) {
+            mode
         } else {
             0
         }
