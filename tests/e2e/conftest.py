@@ -11,6 +11,7 @@ from the environment that scripts/check sets up:
 
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -125,7 +126,6 @@ def musl_library(tmp_path: Path) -> bytes:
     """A shared object built with `musl-gcc`, which needs musl's C library as `libc.so`
     (as maturin's musl builds link it), a name auditwheel's musllinux policies do not
     allow."""
-    import shutil
     musl_gcc = shutil.which("musl-gcc")
     assert musl_gcc, "musl-gcc is missing: scripts/check installs musl-tools"
     assert (MUSL_LIB / "libc.so").exists(), f"{MUSL_LIB}/libc.so is missing: scripts/check installs musl-tools"

@@ -217,19 +217,18 @@ def test_the_c_library_is_never_grafted(tmp_path):
     (`repair` exited 0 with musl's libc in `demo.libs/`): the program would then carry a
     second C library beside the loader's. The repair is refused, saying why, and nothing
     is written; with `--exclude libc.so` the wheel is repaired as it is."""
-    musl_lib = MUSL_LIB
     wheel = make_wheel(tmp_path / "demo-1.0-cp311-cp311-musllinux_1_2_x86_64.whl",
                        {"demo/__init__.py": b"", "demo/_m.cpython-311-x86_64-linux-musl.so": musl_library(tmp_path)},
                        tag="cp311-cp311-musllinux_1_2_x86_64")
     out = tmp_path / "out"
-    proc = run("repair", "--ldpaths", musl_lib, "-w", out, wheel, check=1)
+    proc = run("repair", "--ldpaths", MUSL_LIB, "-w", out, wheel, check=1)
     assert ("demo/_m.cpython-311-x86_64-linux-musl.so needs libc.so, the C library, which no repair "
             "can bundle; link it by the name the policy allows, or leave it out with --exclude libc.so") in proc.stderr, proc.stderr
     assert not out.exists() or not list(out.iterdir())
     # Where it is not found, the same refusal, not "install the library".
     proc = run("repair", "--ldpaths", tmp_path / "none", "-w", out, wheel, check=1)
     assert "needs libc.so, the C library" in proc.stderr, proc.stderr
-    proc = run("repair", "--ldpaths", musl_lib, "--exclude", "libc.so", "-w", out, wheel, check=0)
+    proc = run("repair", "--ldpaths", MUSL_LIB, "--exclude", "libc.so", "-w", out, wheel, check=0)
     repaired = list(out.iterdir())
     assert [p.name for p in repaired] == [wheel.name]
     assert not [n for n in zipfile.ZipFile(repaired[0]).namelist() if ".libs/" in n]

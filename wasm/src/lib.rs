@@ -159,6 +159,18 @@ pub struct AuditResult {
     pub apart: bool,
 }
 
+impl From<api::Audited> for AuditResult {
+    fn from(a: api::Audited) -> Self {
+        Self {
+            json: api::to_json(&a.report),
+            pass: a.pass,
+            wanted: a.wanted,
+            notes: a.notes,
+            apart: a.apart,
+        }
+    }
+}
+
 /// A retagged wheel.
 #[wasm_bindgen(getter_with_clone)]
 pub struct Retagged {
@@ -226,19 +238,13 @@ impl WheelFile {
     /// The audit; `options` is `{plat, exclude, disable_isa_ext_check}`; `progress(membersScanned, members)`.
     pub fn audit(&self, options: &JsValue, progress: &JsValue) -> Result<AuditResult, JsValue> {
         let options = AuditOptions::parse(&json_text(options)).map_err(throw)?;
-        let a = api::audit(
+        api::audit(
             &self.wheel,
             &options,
             reporter(progress.dyn_ref::<Function>()),
         )
-        .map_err(throw)?;
-        Ok(AuditResult {
-            json: api::to_json(&a.report),
-            pass: a.pass,
-            wanted: a.wanted,
-            notes: a.notes,
-            apart: a.apart,
-        })
+        .map(AuditResult::from)
+        .map_err(throw)
     }
 
     /// [`verify`](Self::verify) and [`audit`](Self::audit) in one inflation of each
@@ -251,15 +257,9 @@ impl WheelFile {
     ) -> Result<AuditResult, JsValue> {
         let options = AuditOptions::parse(&json_text(options)).map_err(throw)?;
         let hashes = HostHashes::with(hasher.dyn_ref::<Function>());
-        let a =
-            api::verify_and_audit(&self.wheel, &hashes.digest_for(), &options).map_err(throw)?;
-        Ok(AuditResult {
-            json: api::to_json(&a.report),
-            pass: a.pass,
-            wanted: a.wanted,
-            notes: a.notes,
-            apart: a.apart,
-        })
+        api::verify_and_audit(&self.wheel, &hashes.digest_for(), &options)
+            .map(AuditResult::from)
+            .map_err(throw)
     }
 
     /// Retags (see [`retag`]); `timestamp` (Unix seconds) fixes every member's time.
